@@ -1,0 +1,74 @@
+namespace CodedResNeXt.CodingSchemes;
+
+/// <summary>
+/// A coding scheme (SPEC section 5): one binary codeword of length N per class, each with exactly
+/// N_act ones. Digit n of class k's codeword says whether subNN n carries information for class k.
+/// </summary>
+public sealed class CodingScheme
+{
+    private readonly bool[][] _codewords;
+
+    public CodingScheme(string name, IReadOnlyList<bool[]> codewords)
+    {
+        if (codewords.Count == 0) throw new InvalidInputException($"coding scheme '{name}': it has no codewords");
+        Name = name;
+        SubNNs = codewords[0].Length;
+        Active = codewords[0].Count(b => b);
+        for (int k = 0; k < codewords.Count; k++)
+        {
+            if (codewords[k].Length != SubNNs)
+                throw new InvalidInputException($"coding scheme '{name}': codeword of class {k} has length {codewords[k].Length}, expected {SubNNs}");
+            int ones = codewords[k].Count(b => b);
+            if (ones != Active) // rule A
+                throw new InvalidInputException($"coding scheme '{name}': codeword of class {k} has {ones} ones, expected {Active} like class 0 (rule A: every codeword has exactly N_act ones)");
+        }
+        if (Active == 0) throw new InvalidInputException($"coding scheme '{name}': codewords have no ones");
+        var seen = new Dictionary<string, int>();
+        for (int k = 0; k < codewords.Count; k++)
+        {
+            string word = Format(codewords[k]);
+            if (seen.TryGetValue(word, out int other))
+                throw new InvalidInputException($"coding scheme '{name}': classes {other} and {k} share the codeword {word}");
+            seen[word] = k;
+        }
+        _codewords = codewords.Select(w => (bool[])w.Clone()).ToArray();
+    }
+
+    public string Name { get; }
+    /// <summary>K, the number of classes.</summary>
+    public int Classes => _codewords.Length;
+    /// <summary>N, the number of subNNs (codeword length).</summary>
+    public int SubNNs { get; }
+    /// <summary>N_act, the number of ones in every codeword.</summary>
+    public int Active { get; }
+    /// <summary>r = N_act / N.</summary>
+    public double Ratio => (double)Active / SubNNs;
+
+    /// <summary>Whether subNN <paramref name="subNN"/> works for class <paramref name="cls"/>.</summary>
+    public bool IsActive(int cls, int subNN) => _codewords[cls][subNN];
+
+    public bool[] Codeword(int cls) => (bool[])_codewords[cls].Clone();
+
+    /// <summary>Parses codewords written as '0101…' strings, one per class in class order.</summary>
+    public static CodingScheme Parse(string name, IEnumerable<string> codewords) =>
+        new(name, codewords.Select((w, k) => ParseCodeword(name, k, w)).ToList());
+
+    public IReadOnlyList<string> ToStrings() => _codewords.Select(Format).ToList();
+
+    public static string Format(bool[] codeword) => new(codeword.Select(b => b ? '1' : '0').ToArray());
+
+    private static bool[] ParseCodeword(string name, int cls, string word)
+    {
+        var bits = new bool[word.Length];
+        for (int i = 0; i < word.Length; i++)
+        {
+            bits[i] = word[i] switch
+            {
+                '1' => true,
+                '0' => false,
+                _ => throw new InvalidInputException($"coding scheme '{name}': codeword of class {cls} \"{word}\" has '{word[i]}' at position {i}; only '0' and '1' are allowed"),
+            };
+        }
+        return bits;
+    }
+}

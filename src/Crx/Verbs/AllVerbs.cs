@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace Crx.Verbs;
+
+/// <summary>Every verb of the CLI, in the order `crx --help` lists them.</summary>
+internal static class AllVerbs
+{
+    public static IEnumerable<Command> Create() =>
+    [
+    ];
+}
