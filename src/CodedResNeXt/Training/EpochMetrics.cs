@@ -1,0 +1,17 @@
+namespace CodedResNeXt.Training;
+
+/// <summary>What one epoch measured; one line of metrics.jsonl.</summary>
+public sealed record EpochMetrics(
+    int Epoch,
+    double TrainLoss,
+    double TrainCrossEntropy,
+    double TrainCodingLoss,
+    double TrainAccuracy,
+    /// <summary>Mean coding loss of each coded block, in block order.</summary>
+    IReadOnlyList<double> CodingLossPerBlock,
+    double ValidationTop1,
+    /// <summary>Validation accuracy of each coded block used as an early decoder, in block order.</summary>
+    IReadOnlyList<double> EarlyDecoderAccuracy,
+    double LearningRate,
+    double ImagesPerSecond,
+    double Seconds);

@@ -1,0 +1,22 @@
+using TorchSharp;
+using static TorchSharp.torch.optim;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// Cosine annealing from the initial rate to the minimum, after an optional linear warm-up, stepped once
+/// per iteration (short runs have few epochs, so a per-epoch schedule would be too coarse).
+/// </summary>
+public static class LearningRateSchedule
+{
+    public static lr_scheduler.LRScheduler Create(Optimizer optimizer, TrainingOptions options, int stepsPerEpoch)
+    {
+        int total = Math.Max(1, options.Epochs * stepsPerEpoch);
+        int warmup = Math.Min(total - 1, (int)Math.Round(options.WarmupEpochs * stepsPerEpoch));
+        if (warmup <= 0)
+            return lr_scheduler.CosineAnnealingLR(optimizer, total, options.MinLearningRate);
+        var rampUp = lr_scheduler.LinearLR(optimizer, 1.0 / warmup, 1.0, warmup);
+        var cosine = lr_scheduler.CosineAnnealingLR(optimizer, total - warmup, options.MinLearningRate);
+        return lr_scheduler.SequentialLR(optimizer, [rampUp, cosine], [warmup]);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using TorchSharp;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// Appends each epoch's metrics to runs/NAME/metrics.jsonl and writes the same scalars as TensorBoard
+/// event files under runs/NAME/tensorboard (view with `tensorboard --logdir runs`).
+/// </summary>
+public sealed class MetricsLog
+{
+    public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly string _path;
+    private readonly TorchSharp.Modules.SummaryWriter _tensorBoard;
+
+    public MetricsLog(string runDirectory)
+    {
+        _path = Path.Combine(runDirectory, "metrics.jsonl");
+        _tensorBoard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDirectory, "tensorboard"));
+    }
+
+    /// <summary>Keeps only the epochs up to <paramref name="lastEpoch"/>, for a resumed run.</summary>
+    public void TruncateAfter(int lastEpoch)
+    {
+        if (!File.Exists(_path)) return;
+        var kept = Read(_path).Where(m => m.Epoch <= lastEpoch).Select(m => JsonSerializer.Serialize(m, Json));
+        File.WriteAllLines(_path, kept);
+    }
+
+    public void Append(EpochMetrics m, IReadOnlyList<int> codedBlockIndices)
+    {
+        File.AppendAllText(_path, JsonSerializer.Serialize(m, Json) + "\n");
+        _tensorBoard.add_scalar("train/loss", (float)m.TrainLoss, m.Epoch);
+        _tensorBoard.add_scalar("train/cross_entropy", (float)m.TrainCrossEntropy, m.Epoch);
+        _tensorBoard.add_scalar("train/coding_loss", (float)m.TrainCodingLoss, m.Epoch);
+        _tensorBoard.add_scalar("train/accuracy", (float)m.TrainAccuracy, m.Epoch);
+        _tensorBoard.add_scalar("val/top1", (float)m.ValidationTop1, m.Epoch);
+        _tensorBoard.add_scalar("lr", (float)m.LearningRate, m.Epoch);
+        _tensorBoard.add_scalar("images_per_second", (float)m.ImagesPerSecond, m.Epoch);
+        for (int i = 0; i < codedBlockIndices.Count; i++)
+        {
+            _tensorBoard.add_scalar($"train/coding_loss_block{codedBlockIndices[i]}", (float)m.CodingLossPerBlock[i], m.Epoch);
+            _tensorBoard.add_scalar($"val/early_decoder_block{codedBlockIndices[i]}", (float)m.EarlyDecoderAccuracy[i], m.Epoch);
+        }
+    }
+
+    public static IReadOnlyList<EpochMetrics> Read(string path) =>
+        File.ReadLines(path).Where(l => l.Length > 0)
+            .Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Json)
+                         ?? throw new InvalidInputException($"{path}: empty metrics line"))
+            .ToList();
+}
