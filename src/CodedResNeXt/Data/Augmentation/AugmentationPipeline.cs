@@ -1,0 +1,80 @@
+namespace CodedResNeXt.Data.Augmentation;
+
+/// <summary>
+/// The per-sample work of the loader: uint8 augmentations in order, then per-channel normalization into
+/// floats. An evaluation pipeline has no steps and only normalizes.
+/// </summary>
+public sealed class AugmentationPipeline
+{
+    private readonly IAugmentation[] _steps;
+    private readonly float[][] _tables;
+
+    public AugmentationPipeline(IEnumerable<IAugmentation> steps, Normalization normalization)
+    {
+        _steps = steps.ToArray();
+        Normalization = normalization;
+        _tables = normalization.LookupTables();
+    }
+
+    public IReadOnlyList<IAugmentation> Steps => _steps;
+    public Normalization Normalization { get; }
+
+    /// <summary>Normalization only: what evaluation uses.</summary>
+    public static AugmentationPipeline Evaluation(Normalization normalization) => new([], normalization);
+
+    /// <summary>The training pipeline of <paramref name="options"/>, in the order SPEC section 7 gives.</summary>
+    public static AugmentationPipeline Training(AugmentationOptions options, Normalization normalization)
+    {
+        var steps = new List<IAugmentation>();
+        bool randAugment = options.RandAugment is { Ops: > 0 };
+        if (options.ResizedCrop > 0)
+        {
+            steps.Add(new RandomResizedCrop(options.ResizedCrop));
+            if (options.HorizontalFlip) steps.Add(new HorizontalFlip());
+            if (randAugment) steps.Add(options.RandAugment!);
+        }
+        else
+        {
+            if (randAugment) steps.Add(options.RandAugment!);
+            if (options.CropPadding > 0) steps.Add(new PaddedRandomCrop(options.CropPadding));
+            if (options.HorizontalFlip) steps.Add(new HorizontalFlip());
+        }
+        return new AugmentationPipeline(steps, normalization);
+    }
+
+    /// <summary>The (channels, height, width) of the output for an input of the given shape.</summary>
+    public (int Channels, int Height, int Width) OutputShape(int channels, int height, int width)
+    {
+        foreach (var step in _steps) (height, width) = step.OutputSize(height, width);
+        return (channels, height, width);
+    }
+
+    /// <summary>
+    /// Augments one image and writes its normalized floats to <paramref name="output"/>, which must hold
+    /// exactly the output shape's element count. <paramref name="work"/> is the caller's reusable buffer.
+    /// </summary>
+    public void Apply(ReadOnlySpan<byte> image, int channels, int height, int width, Random rng, ImageBuffer work, Span<float> output)
+    {
+        if (channels != Normalization.Channels)
+            throw new ArgumentException($"the normalization has {Normalization.Channels} channels, the image {channels}");
+        ReadOnlySpan<byte> result = image;
+        if (_steps.Length > 0)
+        {
+            work.Load(image, channels, height, width);
+            foreach (var step in _steps) step.Apply(work, rng);
+            result = work.Pixels;
+            height = work.Height;
+            width = work.Width;
+        }
+        int plane = height * width;
+        if (output.Length != channels * plane)
+            throw new ArgumentException($"output holds {output.Length} floats, the image {channels * plane}");
+        for (int c = 0; c < channels; c++)
+        {
+            var table = _tables[c];
+            var src = result.Slice(c * plane, plane);
+            var dst = output.Slice(c * plane, plane);
+            for (int i = 0; i < plane; i++) dst[i] = table[src[i]];
+        }
+    }
+}

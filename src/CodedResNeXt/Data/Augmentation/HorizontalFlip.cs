@@ -1,0 +1,18 @@
+namespace CodedResNeXt.Data.Augmentation;
+
+/// <summary>Mirrors the image left-right with probability <paramref name="Probability"/>.</summary>
+public sealed record HorizontalFlip(double Probability = 0.5) : IAugmentation
+{
+    public void Apply(ImageBuffer image, Random rng)
+    {
+        if (rng.NextDouble() < Probability) Mirror(image);
+    }
+
+    public static void Mirror(ImageBuffer image)
+    {
+        int w = image.Width;
+        var pixels = image.Pixels;
+        for (int row = 0; row < image.Channels * image.Height; row++)
+            pixels.Slice(row * w, w).Reverse();
+    }
+}

@@ -1,0 +1,21 @@
+using CodedResNeXt.Data.Formats;
+
+namespace CodedResNeXt.Data;
+
+/// <summary>Where and how <see cref="DatasetCatalog.Load"/> finds a dataset.</summary>
+public sealed record DatasetOptions
+{
+    /// <summary>The data directory; null means the dataset's default (only Fashion-MNIST has one).</summary>
+    public string? DataDir { get; init; }
+    /// <summary>CIFAR only: fetch the official archive into DataDir when the files are not there.</summary>
+    public bool Download { get; init; }
+    /// <summary>Where the CIFAR archives are fetched from; null means <see cref="CifarDownload.DefaultBaseUrl"/>.</summary>
+    public Uri? DownloadBaseUrl { get; init; }
+    public IProgress<DownloadProgress>? DownloadProgress { get; init; }
+    /// <summary>CIFAR-100 only: label with the 20 coarse superclasses instead of the 100 fine classes.</summary>
+    public bool CoarseLabels { get; init; }
+    /// <summary>Folder datasets only: the side of the stored square images.</summary>
+    public int ImageSize { get; init; } = 160;
+    /// <summary>Folder datasets only: decoding threads; 0 means one per core.</summary>
+    public int Threads { get; init; }
+}

@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+
+namespace CodedResNeXt.Data.Formats;
+
+/// <summary>
+/// The IDX format of MNIST and Fashion-MNIST (SPEC section 9): a big-endian header, then raw bytes.
+/// Images: magic 0x00000803, count, rows, cols, then count*rows*cols pixels. Labels: magic 0x00000801,
+/// count, then count label bytes. Files may be gzip-compressed (the official distribution) or raw.
+/// </summary>
+public static class IdxFormat
+{
+    public const int ImagesMagic = 0x00000803;
+    public const int LabelsMagic = 0x00000801;
+
+    public static readonly IReadOnlyList<string> FashionMnistClasses =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    public static readonly IReadOnlyList<string> MnistClasses = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+    /// <summary>Reads an images file: returns the pixels ([count, rows, cols]) and their shape.</summary>
+    public static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string path)
+    {
+        using var stream = DataFile.Open(path);
+        Span<byte> header = stackalloc byte[16];
+        DataFile.ReadExactly(stream, header, path, "the 16-byte images header");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (magic != ImagesMagic)
+            throw new InvalidInputException($"{path}: wrong magic 0x{magic:x8}, expected 0x{ImagesMagic:x8} for an IDX images file");
+        int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        int rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
+        int cols = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
+        if (count < 0 || rows <= 0 || cols <= 0)
+            throw new InvalidInputException($"{path}: bad header: {count} images of {rows}x{cols}");
+        long total = (long)count * rows * cols;
+        if (total > Array.MaxLength)
+            throw new InvalidInputException($"{path}: header claims {count} images of {rows}x{cols}, more than fits in memory");
+        var pixels = new byte[total];
+        DataFile.ReadExactly(stream, pixels, path, $"{count} images of {rows}x{cols}");
+        if (DataFile.HasMore(stream, path))
+            throw new InvalidInputException($"{path}: holds more bytes than the {count} images of {rows}x{cols} its header declares");
+        return (pixels, count, rows, cols);
+    }
+
+    /// <summary>Reads a labels file, checking every label is below <paramref name="classCount"/>.</summary>
+    public static int[] ReadLabels(string path, int classCount)
+    {
+        using var stream = DataFile.Open(path);
+        Span<byte> header = stackalloc byte[8];
+        DataFile.ReadExactly(stream, header, path, "the 8-byte labels header");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (magic != LabelsMagic)
+            throw new InvalidInputException($"{path}: wrong magic 0x{magic:x8}, expected 0x{LabelsMagic:x8} for an IDX labels file");
+        int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        if (count < 0) throw new InvalidInputException($"{path}: bad header: {count} labels");
+        var bytes = new byte[count];
+        DataFile.ReadExactly(stream, bytes, path, $"{count} labels");
+        if (DataFile.HasMore(stream, path))
+            throw new InvalidInputException($"{path}: holds more bytes than the {count} labels its header declares");
+        var labels = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            if (bytes[i] >= classCount)
+                throw new InvalidInputException($"{path}: label {bytes[i]} of record {i} is out of range for {classCount} classes");
+            labels[i] = bytes[i];
+        }
+        return labels;
+    }
+
+    /// <summary>Reads one images file and its labels file into a dataset.</summary>
+    public static ImageDataset ReadPair(string imagesPath, string labelsPath, string name, IReadOnlyList<string> classNames)
+    {
+        var (pixels, count, rows, cols) = ReadImages(imagesPath);
+        var labels = ReadLabels(labelsPath, classNames.Count);
+        if (labels.Length != count)
+            throw new InvalidInputException($"{labelsPath}: holds {labels.Length} labels but {imagesPath} holds {count} images");
+        return new ImageDataset(name, pixels, labels, classNames, 1, rows, cols);
+    }
+
+    /// <summary>
+    /// Loads train and test sets from a directory holding the four official files
+    /// {train,t10k}-{images-idx3,labels-idx1}-ubyte, each optionally .gz; the variant with a dot before
+    /// idx (train-images.idx3-ubyte) is accepted too.
+    /// </summary>
+    public static DatasetSplits LoadDirectory(string directory, string name, IReadOnlyList<string> classNames)
+    {
+        if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: directory not found (expected the {name} IDX files)");
+        return new DatasetSplits(
+            ReadPair(Find(directory, "train", "images", 3), Find(directory, "train", "labels", 1), $"{name}-train", classNames),
+            ReadPair(Find(directory, "t10k", "images", 3), Find(directory, "t10k", "labels", 1), $"{name}-test", classNames));
+    }
+
+    private static string Find(string directory, string split, string kind, int dims)
+    {
+        string[] candidates =
+        [
+            $"{split}-{kind}-idx{dims}-ubyte.gz", $"{split}-{kind}-idx{dims}-ubyte",
+            $"{split}-{kind}.idx{dims}-ubyte.gz", $"{split}-{kind}.idx{dims}-ubyte",
+        ];
+        foreach (string file in candidates)
+        {
+            string path = Path.Combine(directory, file);
+            if (File.Exists(path)) return path;
+        }
+        throw new InvalidInputException($"{Path.Combine(directory, candidates[0])}: file not found (nor without .gz)");
+    }
+}

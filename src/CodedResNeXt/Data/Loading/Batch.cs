@@ -1,0 +1,27 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Data.Loading;
+
+/// <summary>
+/// One prepared batch in host memory: normalized images [Count, Channels, Height, Width] and labels.
+/// Tensors are made by <see cref="ToTensors"/> on the caller's thread, so they belong to the caller's
+/// dispose scope (open one per step, then call ToTensors inside it).
+/// </summary>
+public sealed class Batch(float[] images, long[] labels, int[] indices, int channels, int height, int width)
+{
+    public int Count => labels.Length;
+    public int Channels { get; } = channels;
+    public int Height { get; } = height;
+    public int Width { get; } = width;
+    /// <summary>Normalized floats, [Count, Channels, Height, Width].</summary>
+    public ReadOnlySpan<float> Images => images;
+    public ReadOnlySpan<long> Labels => labels;
+    /// <summary>The dataset index of each sample, in batch order.</summary>
+    public IReadOnlyList<int> Indices => indices;
+
+    /// <summary>A float tensor [Count, C, H, W] and an int64 tensor [Count], copied from the host arrays.</summary>
+    public (Tensor Images, Tensor Labels) ToTensors(Device? device = null) =>
+        (torch.tensor(images, [Count, Channels, Height, Width], device: device),
+         torch.tensor(labels, [Count], device: device));
+}

@@ -1,0 +1,59 @@
+namespace CodedResNeXt.Data;
+
+/// <summary>
+/// Per-channel mean and standard deviation, in units where a pixel byte b is b / 255. A normalized value is
+/// (b / 255 - Mean[c]) / Std[c]. Computed from a training set so that every dataset, class subset and folder
+/// gets statistics that match it, rather than published constants that only fit the full official sets.
+/// </summary>
+public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
+{
+    public int Channels => Mean.Count;
+
+    /// <summary>The mean and population standard deviation of each channel over every pixel of every image.</summary>
+    public static Normalization Compute(ImageDataset dataset)
+    {
+        int c = dataset.Channels, plane = dataset.Height * dataset.Width;
+        // Histograms make the pass one increment per byte and the sums exact.
+        var histograms = new long[c, 256];
+        var pixels = dataset.Pixels.Span;
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            var image = pixels.Slice(i * dataset.ImageBytes, dataset.ImageBytes);
+            for (int ch = 0; ch < c; ch++)
+                foreach (byte b in image.Slice(ch * plane, plane)) histograms[ch, b]++;
+        }
+        var mean = new float[c];
+        var std = new float[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double n = 0, sum = 0, sumSq = 0;
+            for (int v = 0; v < 256; v++)
+            {
+                double count = histograms[ch, v], x = v / 255.0;
+                n += count; sum += count * x; sumSq += count * x * x;
+            }
+            double m = n > 0 ? sum / n : 0;
+            double variance = n > 0 ? Math.Max(sumSq / n - m * m, 0) : 0;
+            mean[ch] = (float)m;
+            // A constant channel would divide by zero; leave its scale alone instead.
+            std[ch] = variance > 1e-12 ? (float)Math.Sqrt(variance) : 1f;
+        }
+        return new Normalization(mean, std);
+    }
+
+    /// <summary>Mean 0 and std 1 on every channel: only the scaling of bytes to 0..1.</summary>
+    public static Normalization Unit(int channels) =>
+        new(Enumerable.Repeat(0f, channels).ToArray(), Enumerable.Repeat(1f, channels).ToArray());
+
+    /// <summary>The 256 normalized values of each channel, so normalizing is one table look-up per byte.</summary>
+    internal float[][] LookupTables()
+    {
+        var tables = new float[Channels][];
+        for (int ch = 0; ch < Channels; ch++)
+        {
+            tables[ch] = new float[256];
+            for (int v = 0; v < 256; v++) tables[ch][v] = (v / 255f - Mean[ch]) / Std[ch];
+        }
+        return tables;
+    }
+}
