@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchSharp;
 
 namespace CodedResNeXt.Training;
@@ -9,7 +10,11 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public sealed class MetricsLog
 {
-    public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // NaN where nothing was measured
+    };
 
     private readonly string _path;
     private readonly TorchSharp.Modules.SummaryWriter _tensorBoard;

@@ -1,3 +1,6 @@
+using CodedResNeXt.Data;
+using CodedResNeXt.Data.Augmentation;
+
 namespace CodedResNeXt.Training;
 
 /// <summary>
@@ -24,10 +27,8 @@ public sealed record TrainingOptions
     public double PDrop { get; init; } = 0.1;
     public double LossExponent { get; init; } = 4;
     public double LossThreshold { get; init; }
-    /// <summary>RandAugment as "n3-m4", or null for none.</summary>
-    public string? RandAugment { get; init; }
-    public bool RandomCrop { get; init; } = true;
-    public bool HorizontalFlip { get; init; } = true;
+    /// <summary>Training augmentation; the dataset's recipe unless overridden.</summary>
+    public required AugmentationOptions Augmentation { get; init; }
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Classes left out of training, kept as out-of-distribution data for the analyses.</summary>
@@ -37,31 +38,35 @@ public sealed record TrainingOptions
     public double EffectiveMu => Control ? 0 : Mu;
 
     /// <summary>The paper's recipe for a dataset (Fashion-MNIST: ours, see README).</summary>
-    public static TrainingOptions For(string dataset) => dataset switch
+    public static TrainingOptions For(string datasetName)
     {
-        "cifar10" => new()
+        string dataset = DatasetCatalog.Canonical(datasetName);
+        var augmentation = DatasetCatalog.DefaultAugmentation(dataset);
+        return dataset switch
         {
-            Dataset = dataset, Architecture = "cifar10", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-            MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, RandAugment = "n3-m4",
-        },
-        "cifar100" => new()
-        {
-            Dataset = dataset, Architecture = "cifar100", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-            MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, RandAugment = "n1-m2",
-        },
-        "folder" => new()
-        {
-            Dataset = dataset, Architecture = "imagenet", Epochs = 150, BatchSize = 1024, LearningRate = 0.4,
-            MinLearningRate = 1e-5, WarmupEpochs = 5, WeightDecay = 1e-4, Mu = 1, RandAugment = "n2-m10",
-        },
-        // Fashion-MNIST is not in the paper. 28x28 grayscale items are easy to fit and CPU time is scarce:
-        // a small preset, batch 128 so a short run still takes many SGD steps, CIFAR's lr/decay/mu/p_drop,
-        // cosine to zero, pad-crop and flips, no RandAugment (it costs accuracy in short runs).
-        "fashion-mnist" or "mnist" => new()
-        {
-            Dataset = dataset, Architecture = "fashion-small", Epochs = 3, BatchSize = 128, LearningRate = 0.1,
-            MinLearningRate = 0, WeightDecay = 5e-4, Mu = 6,
-        },
-        _ => throw new InvalidInputException($"--dataset: unknown dataset '{dataset}'; expected fashion-mnist, mnist, cifar10, cifar100 or folder"),
-    };
+            "cifar10" => new()
+            {
+                Dataset = dataset, Augmentation = augmentation, Architecture = "cifar10", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+            },
+            "cifar100" => new()
+            {
+                Dataset = dataset, Augmentation = augmentation, Architecture = "cifar100", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+            },
+            "folder" => new()
+            {
+                Dataset = dataset, Augmentation = augmentation, Architecture = "imagenet", Epochs = 150, BatchSize = 1024, LearningRate = 0.4,
+                MinLearningRate = 1e-5, WarmupEpochs = 5, WeightDecay = 1e-4, Mu = 1
+            },
+            // Fashion-MNIST is not in the paper. 28x28 grayscale items are easy to fit and CPU time is scarce:
+            // a small preset, batch 128 so a short run still takes many SGD steps, CIFAR's lr/decay/mu/p_drop,
+            // cosine to zero; the catalogue's pad-crop and flips, no RandAugment (it costs accuracy in short runs).
+            _ => new()
+            {
+                Dataset = dataset, Augmentation = augmentation, Architecture = "fashion-small", Epochs = 3, BatchSize = 128, LearningRate = 0.1,
+                MinLearningRate = 0, WeightDecay = 5e-4, Mu = 6,
+            },
+        };
+    }
 }

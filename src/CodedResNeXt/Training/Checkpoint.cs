@@ -1,0 +1,150 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Data;
+using CodedResNeXt.Interop;
+using CodedResNeXt.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>Where a run stands after an epoch.</summary>
+public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics);
+
+/// <summary>
+/// Everything needed to rebuild and use a trained network without the options that made it: architecture,
+/// coding schemes (the codewords themselves), class names, input normalization, how it was trained, and where
+/// training stood.
+/// </summary>
+public sealed record CheckpointInfo(
+    int Format,
+    ArchitectureSpec Architecture,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Schemes,
+    IReadOnlyList<string> ClassNames,
+    Normalization Normalization,
+    string Dataset,
+    IReadOnlyList<int> ExcludedClasses,
+    TrainingOptions Options,
+    TrainingState State)
+{
+    /// <summary>Resolves scheme names from the codewords stored in the checkpoint.</summary>
+    public Func<string, CodingScheme> SchemeResolver()
+    {
+        var parsed = Schemes.ToDictionary(s => s.Key, s => CodingScheme.Parse(s.Key, s.Value));
+        return name => parsed.TryGetValue(name, out var scheme)
+            ? scheme
+            : throw new InvalidInputException($"the checkpoint has no coding scheme '{name}'");
+    }
+}
+
+/// <summary>
+/// A checkpoint file: a zip holding meta.json (<see cref="CheckpointInfo"/>), model.safetensors (PyTorch-style
+/// names, BN statistics included), optimizer.bin (TorchSharp's optimizer state) and rng.bin (torch's generator).
+/// Written to a temporary file and renamed, so a crash never leaves a half-written checkpoint.
+/// </summary>
+public static class Checkpoint
+{
+    public const int FormatVersion = 1;
+
+    public static readonly JsonSerializerOptions Json = new(ArchitectureFile.JsonOptions)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+
+    public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, TrainingState state)
+    {
+        var schemes = network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name)
+            .ToDictionary(s => s.Name, s => s.ToStrings());
+        var info = new CheckpointInfo(FormatVersion, run.Architecture, schemes, run.Data.ClassNames, run.Data.Normalization,
+            run.Options.Dataset, run.Data.ExcludedClasses, run.Options, state);
+        string temp = path + ".tmp";
+        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
+        {
+            using (var meta = zip.CreateEntry("meta.json", CompressionLevel.Fastest).Open())
+                JsonSerializer.Serialize(meta, info, Json);
+            using (var weights = zip.CreateEntry("model.safetensors", CompressionLevel.NoCompression).Open())
+                SafeTensors.Write(weights, network.state_dict());
+            using (var opt = new BinaryWriter(zip.CreateEntry("optimizer.bin", CompressionLevel.NoCompression).Open()))
+                ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(opt);
+            using (var rng = zip.CreateEntry("rng.bin", CompressionLevel.NoCompression).Open())
+            using (var generator = torch.get_rng_state())
+                rng.Write(generator.bytes);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Reads the description of a checkpoint without building its network.</summary>
+    public static CheckpointInfo ReadInfo(string path)
+    {
+        using var zip = Open(path);
+        return ReadInfo(zip, path);
+    }
+
+    /// <summary>Builds the trained network of a checkpoint, in eval mode.</summary>
+    public static (CodedResNeXtNetwork Network, CheckpointInfo Info) Load(string path)
+    {
+        using var zip = Open(path);
+        var info = ReadInfo(zip, path);
+        var network = new CodedResNeXtNetwork(info.Architecture, info.SchemeResolver(),
+            codingLoss: new CodingLoss(info.Options.LossExponent, info.Options.LossThreshold));
+        LoadWeights(zip, path, network);
+        network.eval();
+        return (network, info);
+    }
+
+    /// <summary>Puts a run back where the checkpoint left it: weights, optimizer, random generator.</summary>
+    public static TrainingState Restore(string path, CodedResNeXtNetwork network, optim.Optimizer optimizer)
+    {
+        if (!File.Exists(path))
+            throw new InvalidInputException($"--resume: {path} does not exist; nothing to resume (train without --resume first)");
+        using var zip = Open(path);
+        var info = ReadInfo(zip, path);
+        LoadWeights(zip, path, network);
+        using (var opt = new BinaryReader(Entry(zip, path, "optimizer.bin")))
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(opt);
+        using (var rng = Entry(zip, path, "rng.bin"))
+        {
+            var buffer = new MemoryStream();
+            rng.CopyTo(buffer);
+            using var state = torch.tensor(buffer.ToArray(), dtype: ScalarType.Byte);
+            torch.set_rng_state(state);
+        }
+        return info.State;
+    }
+
+    private static void LoadWeights(ZipArchive zip, string path, CodedResNeXtNetwork network)
+    {
+        using var weights = Entry(zip, path, "model.safetensors");
+        var buffer = new MemoryStream();
+        weights.CopyTo(buffer);
+        buffer.Position = 0;
+        SafeTensors.Load(buffer, network, $"{path} (model.safetensors)");
+    }
+
+    private static CheckpointInfo ReadInfo(ZipArchive zip, string path)
+    {
+        using var meta = Entry(zip, path, "meta.json");
+        try
+        {
+            var info = JsonSerializer.Deserialize<CheckpointInfo>(meta, Json)
+                ?? throw new InvalidInputException($"{path}: meta.json is empty");
+            if (info.Format != FormatVersion)
+                throw new InvalidInputException($"{path}: checkpoint format {info.Format}, this version reads format {FormatVersion}");
+            return info;
+        }
+        catch (JsonException e) { throw new InvalidInputException($"{path}: meta.json is not valid: {e.Message.Split('\n')[0]}"); }
+    }
+
+    private static ZipArchive Open(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such checkpoint");
+        try { return ZipFile.OpenRead(path); }
+        catch (InvalidDataException) { throw new InvalidInputException($"{path}: not a checkpoint (not a zip archive)"); }
+    }
+
+    private static Stream Entry(ZipArchive zip, string path, string name) =>
+        (zip.GetEntry(name) ?? throw new InvalidInputException($"{path}: not a checkpoint (no {name} inside)")).Open();
+}

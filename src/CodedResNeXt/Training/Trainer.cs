@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using CodedResNeXt.Data;
+using CodedResNeXt.Data.Augmentation;
+using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// Trains a (Coded) ResNeXt (SPEC section 7): SGD with Nesterov momentum and weight decay, cosine schedule
+/// with optional warm-up, loss = cross-entropy + mu * sum of coding losses. After every epoch it evaluates
+/// (top-1 and every early decoder), logs, and writes last.ckpt (and best.ckpt when top-1 improved)
+/// atomically, so a stopped run loses at most the epoch under way and resumes exactly.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainingRun _run;
+
+    public Trainer(TrainingRun run) => _run = run;
+
+    /// <summary>Trains until the last epoch, or until <paramref name="cancel"/> fires (then returns what is done).</summary>
+    /// <param name="resume">continue from runs/NAME/last.ckpt (it must exist)</param>
+    public IReadOnlyList<EpochMetrics> Run(bool resume, IProgress<TrainingProgress>? progress = null,
+        Action<EpochMetrics>? epochDone = null, CancellationToken cancel = default)
+    {
+        var options = _run.Options;
+        torch.set_num_threads(options.Threads);
+        torch.manual_seed(options.Seed);
+        Directory.CreateDirectory(_run.Directory);
+
+        using var network = _run.CreateNetwork();
+        var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
+            new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed });
+        if (loader.BatchCount == 0)
+            throw new InvalidInputException($"--batch: {options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
+        var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256));
+
+        using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
+            weight_decay: options.WeightDecay, nesterov: options.Nesterov);
+        var schedule = LearningRateSchedule.Create(optimizer, options, loader.BatchCount);
+
+        int firstEpoch = 1;
+        double bestTop1 = double.NegativeInfinity;
+        var log = new MetricsLog(_run.Directory);
+        if (resume)
+        {
+            var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer);
+            firstEpoch = state.Epoch + 1;
+            bestTop1 = state.BestTop1;
+            // The schedule is a pure function of the step: replay it up to where the run stopped.
+            for (int s = 0; s < state.Epoch * loader.BatchCount; s++) schedule.step();
+            log.TruncateAfter(state.Epoch);
+        }
+
+        var history = new List<EpochMetrics>();
+        var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
+        for (int epoch = firstEpoch; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
+        {
+            var train = TrainEpoch(network, optimizer, schedule, loader, epoch, progress, cancel);
+            if (train is null) break; // cancelled mid-epoch: the last checkpoint stays as it was
+            var eval = Evaluation.Run(network, validation, _run.Data.Validation.ClassCount);
+            var metrics = train with { ValidationTop1 = eval.Top1, EarlyDecoderAccuracy = eval.EarlyDecoderAccuracy };
+            log.Append(metrics, codedIndices);
+
+            bool best = eval.Top1 > bestTop1;
+            bestTop1 = Math.Max(bestTop1, eval.Top1);
+            var state = new TrainingState(epoch, bestTop1, metrics);
+            Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, state);
+            if (best) File.Copy(_run.LastCheckpointPath, _run.BestCheckpointPath, overwrite: true);
+            history.Add(metrics);
+            epochDone?.Invoke(metrics);
+        }
+        return history;
+    }
+
+    private EpochMetrics? TrainEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler schedule,
+        BatchLoader loader, int epoch, IProgress<TrainingProgress>? progress, CancellationToken cancel)
+    {
+        var options = _run.Options;
+        network.train();
+        int steps = loader.BatchCount, step = 0, coded = network.CodedBlocks.Count;
+        double lossSum = 0, ceSum = 0, codingSum = 0;
+        var blockSums = new double[coded];
+        long correct = 0, seen = 0;
+        double lr = optimizer.ParamGroups.First().LearningRate;
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in loader.Epoch(epoch, cancel))
+        {
+            if (cancel.IsCancellationRequested) return null;
+            using var scope = NewDisposeScope();
+            var (images, labels) = batch.ToTensors();
+            var output = network.call(images, labels);
+            var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
+            var loss = crossEntropy + options.EffectiveMu * output.CodingLoss;
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            lr = optimizer.ParamGroups.First().LearningRate; // the rate this step used
+            schedule.step();
+
+            step++;
+            seen += batch.Count;
+            lossSum += loss.item<float>() * batch.Count;
+            ceSum += crossEntropy.item<float>() * batch.Count;
+            codingSum += output.CodingLoss.item<float>() * batch.Count;
+            for (int b = 0; b < coded; b++) blockSums[b] += output.BlockCodingLosses[b].item<float>() * batch.Count;
+            correct += output.Logits.argmax(1).eq(labels).sum().item<long>();
+            if (progress is not null && (step % 5 == 0 || step == steps))
+                progress.Report(new TrainingProgress(epoch, options.Epochs, step, steps, lossSum / seen, codingSum / seen,
+                    (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr));
+        }
+        if (cancel.IsCancellationRequested) return null;
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new EpochMetrics(epoch, lossSum / seen, ceSum / seen, codingSum / seen, (double)correct / seen,
+            blockSums.Select(s => s / seen).ToList(), double.NaN, [], lr, seen / seconds, seconds);
+    }
+}

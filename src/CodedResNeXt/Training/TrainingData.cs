@@ -1,0 +1,40 @@
+using CodedResNeXt.Data;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// The images a run trains and validates on. Classes excluded from training (<c>--exclude-classes</c>) are
+/// removed from both sets but keep their original labels elsewhere, so the network still has K outputs and
+/// the coding schemes their K codewords; the held-out validation images are the analyses' out-of-distribution data.
+/// </summary>
+public sealed record TrainingData(
+    ImageDataset Train,
+    ImageDataset Validation,
+    ImageDataset HeldOutValidation,
+    Normalization Normalization,
+    IReadOnlyList<int> ExcludedClasses)
+{
+    public IReadOnlyList<string> ClassNames => Train.ClassNames;
+
+    public static TrainingData Load(string dataset, DatasetOptions where, IReadOnlyList<int> excludedClasses)
+    {
+        var splits = DatasetCatalog.Load(dataset, where);
+        return From(splits, excludedClasses);
+    }
+
+    public static TrainingData From(DatasetSplits splits, IReadOnlyList<int> excludedClasses)
+    {
+        foreach (int k in excludedClasses)
+            if (k < 0 || k >= splits.Train.ClassCount)
+                throw new InvalidInputException($"--exclude-classes: class {k} is not a class of {splits.Train.Name} (0..{splits.Train.ClassCount - 1})");
+        if (excludedClasses.Distinct().Count() >= splits.Train.ClassCount)
+            throw new InvalidInputException("--exclude-classes: at least one class must remain for training");
+        var excluded = excludedClasses.ToHashSet();
+        ImageDataset Keep(ImageDataset d, bool held) =>
+            d.Subset(Enumerable.Range(0, d.Count).Where(i => excluded.Contains(d.Label(i)) == held).ToList());
+        var train = excluded.Count == 0 ? splits.Train : Keep(splits.Train, false);
+        var validation = excluded.Count == 0 ? splits.Test : Keep(splits.Test, false);
+        var heldOut = Keep(splits.Test, true);
+        return new TrainingData(train, validation, heldOut, Normalization.Compute(train), excludedClasses.Order().ToList());
+    }
+}

@@ -1,0 +1,67 @@
+using CodedResNeXt.Training;
+using Spectre.Console;
+
+namespace Crx.Display;
+
+/// <summary>
+/// Runs a trainer with a live progress bar per epoch (throughput, loss, coding loss, running accuracy) and a
+/// one-line summary per epoch. When stdout is not a terminal only the summaries are printed. Ctrl+C stops
+/// after the current step; the last finished epoch's checkpoint stays for --resume.
+/// </summary>
+internal static class TrainingConsole
+{
+    public static IReadOnlyList<EpochMetrics> Train(TrainingRun run, bool resume, string label)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += stop;
+        try
+        {
+            var trainer = new Trainer(run);
+            IReadOnlyList<EpochMetrics> history;
+            if (Console.IsOutputRedirected)
+                history = trainer.Run(resume, null, m => Console.WriteLine(Summary(label, run, m)), cancel.Token);
+            else
+                history = AnsiConsole.Progress()
+                    .AutoClear(true)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                             new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        ProgressTask? task = null;
+                        var progress = new Progress(p =>
+                        {
+                            if (task is null || task.IsFinished)
+                                task = ctx.AddTask("", maxValue: p.StepsPerEpoch);
+                            task.Value = p.Step;
+                            task.Description = Markup.Escape(
+                                $"{label} epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F3}  coding {p.CodingLoss:F4}  " +
+                                $"acc {p.Accuracy:P1}  {p.ImagesPerSecond:F0} img/s  lr {p.LearningRate:G3}");
+                        });
+                        return trainer.Run(resume, progress, m =>
+                        {
+                            task?.StopTask();
+                            AnsiConsole.WriteLine(Summary(label, run, m));
+                        }, cancel.Token);
+                    });
+            if (cancel.IsCancellationRequested)
+                Console.Error.WriteLine($"crx: stopped; {run.LastCheckpointPath} holds the last finished epoch (continue with --resume)");
+            return history;
+        }
+        finally { Console.CancelKeyPress -= stop; }
+    }
+
+    public static string Summary(string label, TrainingRun run, EpochMetrics m)
+    {
+        string early = m.EarlyDecoderAccuracy.Count == 0 ? "" :
+            "  early decoders " + string.Join(" ", m.EarlyDecoderAccuracy.Select(a => a.ToString("P1")));
+        return $"{label} epoch {m.Epoch}/{run.Options.Epochs}: loss {m.TrainLoss:F4} (coding {m.TrainCodingLoss:F4})  " +
+               $"train {m.TrainAccuracy:P2}  val top-1 {m.ValidationTop1:P2}{early}  {m.ImagesPerSecond:F0} img/s  {m.Seconds:F0} s";
+    }
+
+    /// <summary>Reports on the thread that raised it (Spectre's progress context is thread-safe).</summary>
+    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

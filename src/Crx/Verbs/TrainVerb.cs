@@ -1,0 +1,52 @@
+using System.CommandLine;
+using CodedResNeXt.Data;
+using CodedResNeXt.Training;
+using Crx.Display;
+
+namespace Crx.Verbs;
+
+/// <summary>`crx train`: trains a Coded ResNeXt (or its control) and writes runs/NAME.</summary>
+internal static class TrainVerb
+{
+    public static Command Create()
+    {
+        var flags = new TrainingFlags();
+        var output = new Option<string?>("--out") { Description = "Run folder: checkpoints, metrics.jsonl, TensorBoard events [runs/<dataset>-<arch>[-control]]" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+        var command = new Command("train", "Train a Coded ResNeXt (or with --control the plain ResNeXt) on a dataset.");
+        flags.AddTo(command);
+        command.Options.Add(output);
+        command.Options.Add(resume);
+        command.SetAction(p =>
+        {
+            bool isResume = p.GetValue(resume);
+            string? dir = p.GetValue(output);
+            TrainingOptions options;
+            DatasetSplits splits;
+            if (isResume)
+            {
+                // A resumed run continues exactly as it started: its options come from its checkpoint, not the flags.
+                dir ??= throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
+                options = Checkpoint.ReadInfo(Path.Combine(dir, "last.ckpt")).Options;
+                splits = DatasetCatalog.Load(options.Dataset, flags.DatasetOptions(p));
+            }
+            else
+            {
+                splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
+                options = flags.Options(p, splits.Train.ClassNames);
+                dir ??= Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
+                if (File.Exists(Path.Combine(dir, "last.ckpt")))
+                    throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
+            }
+            var data = TrainingData.From(splits, options.ExcludeClasses);
+            var run = new TrainingRun(options, data, dir, Schemes.Resolve);
+            Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
+                              $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
+            var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
+            if (history.Count > 0)
+                Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
+            return 0;
+        });
+        return command;
+    }
+}
