@@ -1,0 +1,156 @@
+using System.Text.Json.Serialization;
+using CodedResNeXt.CodingSchemes;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>
+/// A whole (Coded) ResNeXt as data (SPEC section 6): stem, blocks in order, global average pool, and a
+/// bias-free linear classifier. <see cref="Classes"/> is K, the number of classes the coding schemes
+/// encode; <see cref="KeptClasses"/> (null = all) lists the classes whose logits a classifier extracted by
+/// <see cref="KeepPathsOf"/> still produces.
+/// </summary>
+public sealed record ArchitectureSpec(
+    string Name,
+    int Classes,
+    int InputChannels,
+    int ImageSize,
+    StemSpec Stem,
+    IReadOnlyList<BlockSpec> Blocks,
+    IReadOnlyList<int>? KeptClasses = null)
+{
+    /// <summary>Number of logits the classifier produces.</summary>
+    [JsonIgnore] public int Outputs => KeptClasses?.Count ?? Classes;
+
+    /// <summary>Channels entering the classifier.</summary>
+    [JsonIgnore] public int Features => Blocks.Count == 0 ? Stem.OutChannels : Blocks[^1].OutChannels;
+
+    [JsonIgnore] public long ClassifierParameterCount => (long)Features * Outputs;
+
+    /// <summary>
+    /// Checks that the architecture is consistent and that every coding scheme fits its block.
+    /// Throws <see cref="InvalidInputException"/> whose message starts with <paramref name="source"/>
+    /// (a file name, or a preset name) and names the first problem found.
+    /// </summary>
+    public void Validate(string source, Func<string, CodingScheme> schemes)
+    {
+        void Fail(string problem) => throw new InvalidInputException($"{source}: {problem}");
+
+        if (string.IsNullOrWhiteSpace(Name)) Fail("the architecture has no name");
+        if (Classes < 1) Fail($"classes is {Classes}; it must be at least 1");
+        if (InputChannels < 1) Fail($"input_channels is {InputChannels}; it must be at least 1");
+        if (ImageSize < 1) Fail($"image_size is {ImageSize}; it must be at least 1");
+        if (Stem is null) Fail("the architecture has no stem");
+        if (Stem!.InChannels != InputChannels)
+            Fail($"the stem has in_channels {Stem.InChannels} but the input has {InputChannels} channels");
+        if (Stem.OutChannels < 1) Fail($"the stem has out_channels {Stem.OutChannels}; it must be at least 1");
+        if (Stem.Kernel < 1 || Stem.Kernel % 2 == 0) Fail($"the stem has kernel {Stem.Kernel}; it must be odd and positive");
+        if (Stem.Stride < 1) Fail($"the stem has stride {Stem.Stride}; it must be at least 1");
+        if (Blocks is null || Blocks.Count == 0) Fail("the architecture has no blocks");
+
+        int size = Stem.OutputSize(ImageSize);
+        if (size < 1) Fail($"image_size {ImageSize} is too small for the stem");
+        int channels = Stem.OutChannels;
+        for (int i = 0; i < Blocks!.Count; i++)
+        {
+            var b = Blocks[i];
+            string at = $"block {i} ({b.Stage})";
+            string from = i == 0 ? "the stem outputs" : $"block {i - 1} outputs";
+            if (b.InChannels != channels) Fail($"block {i} has in_channels {b.InChannels} but {from} {channels}");
+            if (b.OutChannels < 1) Fail($"{at} has out_channels {b.OutChannels}; it must be at least 1");
+            if (b.BottleneckWidth < 1) Fail($"{at} has bottleneck_width {b.BottleneckWidth}; it must be at least 1");
+            if (b.SubNNs < 1) Fail($"{at} has subnns {b.SubNNs}; it must be at least 1");
+            if (b.Stride is not (1 or 2)) Fail($"{at} has stride {b.Stride}; it must be 1 or 2");
+            if (!(b.PDrop >= 0 && b.PDrop < 1)) Fail($"{at} has p_drop {b.PDrop}; it must be in [0, 1)");
+            if (!b.IsCoded && b.PDrop != 0)
+                Fail($"{at} is uncoded but has p_drop {b.PDrop}; dropSubNNs applies only to coded blocks");
+            if (!b.IsCoded && (b.IsPartial || b.EnergyNormalizationSubNNs is not null))
+                Fail($"{at} is uncoded but has kept_subnns or energy_normalization_subnns; only coded blocks can be partial");
+            ValidatePartial(b, at, Fail);
+            if (b.IsCoded) ValidateScheme(b, at, schemes, Fail);
+            size = (size - 1) / b.Stride + 1;
+            channels = b.OutChannels;
+        }
+
+        if (KeptClasses is not null)
+        {
+            if (KeptClasses.Count == 0) Fail("kept_classes is empty");
+            foreach (int k in KeptClasses)
+                if (k < 0 || k >= Classes) Fail($"kept_classes has class {k}; classes are 0..{Classes - 1}");
+            if (KeptClasses.Distinct().Count() != KeptClasses.Count) Fail("kept_classes lists a class twice");
+        }
+    }
+
+    private static void ValidatePartial(BlockSpec b, string at, Action<string> fail)
+    {
+        int n = b.NormalizationSubNNs;
+        if (n < b.SubNNs) fail($"{at} has energy_normalization_subnns {n}, fewer than its {b.SubNNs} subNNs");
+        if (n != b.SubNNs && !b.IsPartial) fail($"{at} normalizes by {n} subNNs but has {b.SubNNs}; list the kept_subnns");
+        if (!b.IsPartial) return;
+        var kept = b.KeptSubNNs!;
+        if (kept.Count != b.SubNNs) fail($"{at} lists {kept.Count} kept_subnns but has subnns {b.SubNNs}");
+        for (int j = 0; j < kept.Count; j++)
+        {
+            if (kept[j] < 0 || kept[j] >= n) fail($"{at} keeps subNN {kept[j]}; the original block has subNNs 0..{n - 1}");
+            if (j > 0 && kept[j] <= kept[j - 1]) fail($"{at}: kept_subnns must be strictly increasing");
+        }
+    }
+
+    private void ValidateScheme(BlockSpec b, string at, Func<string, CodingScheme> schemes, Action<string> fail)
+    {
+        CodingScheme scheme;
+        try { scheme = schemes(b.Scheme!); }
+        catch (InvalidInputException e) { fail($"{at}: {e.Message}"); return; }
+        if (scheme.Classes != Classes)
+            fail($"{at} uses coding scheme '{b.Scheme}' for {scheme.Classes} classes but the architecture has {Classes} classes");
+        if (scheme.SubNNs != b.NormalizationSubNNs)
+            fail($"{at} has {b.NormalizationSubNNs} subNNs but coding scheme '{b.Scheme}' has codewords of length {scheme.SubNNs}");
+    }
+
+    /// <summary>The control network ("ResNeXt"): the same architecture with every block uncoded (N/N, no dropSubNNs).</summary>
+    public ArchitectureSpec ToControl() => this with
+    {
+        Name = Name + "-control",
+        Blocks = Blocks.Select(b =>
+        {
+            if (b.IsPartial) throw new InvalidInputException($"{Name}: block {b.Stage} is partial; a control network is made from a complete architecture");
+            return b with { Scheme = null, PDrop = 0, EnergyNormalizationSubNNs = null, KeptSubNNs = null };
+        }).ToArray(),
+    };
+
+    /// <summary>
+    /// The standalone classifier for <paramref name="classes"/> (SPEC section 8, binary classifier): in every
+    /// coded block only the union of the classes' active subNNs stays, energies are still normalized by the
+    /// original N, and the classifier keeps only the classes' rows. Uncoded blocks stay whole.
+    /// </summary>
+    public ArchitectureSpec KeepPathsOf(IReadOnlyList<int> classes, Func<string, CodingScheme> schemes)
+    {
+        if (classes.Count == 0) throw new InvalidInputException($"{Name}: keep the paths of which classes? none given");
+        foreach (int k in classes)
+        {
+            if (k < 0 || k >= Classes) throw new InvalidInputException($"{Name}: class {k} does not exist; classes are 0..{Classes - 1}");
+            if (KeptClasses is not null && !KeptClasses.Contains(k))
+                throw new InvalidInputException($"{Name}: class {k} is not among the kept classes {string.Join(",", KeptClasses)}");
+        }
+        var blocks = Blocks.Select(b =>
+        {
+            if (!b.IsCoded) return b;
+            var scheme = schemes(b.Scheme!);
+            int[] kept = b.OriginalSubNNs.Where(n => classes.Any(k => scheme.IsActive(k, n))).ToArray();
+            return b with { SubNNs = kept.Length, EnergyNormalizationSubNNs = b.NormalizationSubNNs, KeptSubNNs = kept };
+        }).ToArray();
+        return this with { Name = $"{Name}-paths-of-{string.Join("+", classes)}", Blocks = blocks, KeptClasses = classes.ToArray() };
+    }
+
+    /// <summary>Parameters of the stem, each stage (in order of first appearance), the classifier, and in total.</summary>
+    public ParameterBreakdown CountParameters()
+    {
+        var stages = new List<StageParameters>();
+        foreach (var b in Blocks)
+        {
+            int at = stages.FindIndex(s => s.Stage == b.Stage);
+            if (at < 0) stages.Add(new StageParameters(b.Stage, b.ParameterCount));
+            else stages[at] = stages[at] with { Parameters = stages[at].Parameters + b.ParameterCount };
+        }
+        return new ParameterBreakdown(Stem.ParameterCount, stages, ClassifierParameterCount);
+    }
+}

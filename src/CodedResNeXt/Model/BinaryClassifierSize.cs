@@ -1,0 +1,24 @@
+using CodedResNeXt.CodingSchemes;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>
+/// Size of the standalone binary classifier of one class (SPEC section 8) next to the paper's estimate.
+/// <see cref="Exact"/> counts what <see cref="ArchitectureSpec.KeepPathsOf"/> keeps (projection shortcuts
+/// stay whole, one classifier row); <see cref="StageScaledEstimate"/> is how the paper estimates it: every
+/// block's parameters, shortcuts included, scaled by its ratio N_act/N, plus the stem and one classifier row.
+/// </summary>
+public sealed record BinaryClassifierSize(int Class, long Exact, long StageScaledEstimate, long Total)
+{
+    public double ExactFraction => (double)Exact / Total;
+    public double EstimateFraction => (double)StageScaledEstimate / Total;
+
+    public static BinaryClassifierSize Of(ArchitectureSpec architecture, int cls, Func<string, CodingScheme> schemes)
+    {
+        long exact = architecture.KeepPathsOf([cls], schemes).CountParameters().Total;
+        double estimate = architecture.Stem.ParameterCount + architecture.Features;
+        foreach (var b in architecture.Blocks)
+            estimate += b.IsCoded ? b.ParameterCount * schemes(b.Scheme!).Ratio : b.ParameterCount;
+        return new BinaryClassifierSize(cls, exact, (long)Math.Round(estimate), architecture.CountParameters().Total);
+    }
+}

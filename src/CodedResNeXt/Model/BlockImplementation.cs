@@ -1,0 +1,14 @@
+namespace CodedResNeXt.Model;
+
+/// <summary>How a coded block computes its normalized, summed subNN outputs (SPEC section 2).</summary>
+public enum BlockImplementation
+{
+    /// <summary>
+    /// sum_n m_n t̄_n = W_dense (m ⊙ h) / rms and energies from G_n = W_n^T W_n: never builds the N*C_out
+    /// maps, costs about as much as a plain ResNeXt block.
+    /// </summary>
+    Fused,
+
+    /// <summary>The released code's form: grouped 1x1 conv to N*C_out maps, normalize, sum. The test oracle.</summary>
+    Materializing,
+}

@@ -1,0 +1,53 @@
+using System.Text.Json.Serialization;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>
+/// One ResNeXt block [C_out, d, N_act/N] (SPEC section 2). <see cref="Scheme"/> names the coding scheme of
+/// a coded block (N_act &lt; N); null means an uncoded N/N block.
+/// A block extracted for a subset of classes (<see cref="ArchitectureSpec.KeepPathsOf"/>) keeps only the
+/// subNNs listed in <see cref="KeptSubNNs"/> (indices into the original block), and still divides the
+/// energy sum by the original N (<see cref="EnergyNormalizationSubNNs"/>), so its kept subNNs compute
+/// exactly what they computed inside the full network.
+/// </summary>
+public sealed record BlockSpec(
+    string Stage,
+    int InChannels,
+    int OutChannels,
+    int BottleneckWidth,
+    [property: JsonPropertyName("subnns")] int SubNNs,
+    int Stride,
+    string? Scheme = null,
+    double PDrop = 0,
+    [property: JsonPropertyName("energy_normalization_subnns")] int? EnergyNormalizationSubNNs = null,
+    [property: JsonPropertyName("kept_subnns")] IReadOnlyList<int>? KeptSubNNs = null)
+{
+    [JsonIgnore] public bool IsCoded => Scheme is not null;
+
+    /// <summary>An extracted block that lacks some of the original subNNs.</summary>
+    [JsonIgnore] public bool IsPartial => KeptSubNNs is not null;
+
+    /// <summary>The N that divides the energy sum in the normalization.</summary>
+    [JsonIgnore] public int NormalizationSubNNs => EnergyNormalizationSubNNs ?? SubNNs;
+
+    /// <summary>N*d, the bottleneck channels.</summary>
+    [JsonIgnore] public int Width => SubNNs * BottleneckWidth;
+
+    [JsonIgnore] public bool HasProjectionShortcut => Stride != 1 || InChannels != OutChannels;
+
+    /// <summary>Original index of each subNN this block holds (0..N-1 for a complete block).</summary>
+    [JsonIgnore] public IReadOnlyList<int> OriginalSubNNs => KeptSubNNs ?? Enumerable.Range(0, SubNNs).ToArray();
+
+    /// <summary>Parameters of the residual branch: 1x1 reduce, grouped 3x3, 1x1 expand, three BNs.</summary>
+    [JsonIgnore]
+    public long BranchParameterCount =>
+        (long)InChannels * Width + 2L * Width        // conv_reduce, bn_reduce
+        + (long)Width * BottleneckWidth * 9 + 2L * Width // conv_conv (groups N), bn
+        + (long)Width * OutChannels + 2L * OutChannels;  // conv_expand, bn_expand
+
+    /// <summary>Parameters of the projection shortcut (0 for identity).</summary>
+    [JsonIgnore]
+    public long ShortcutParameterCount => HasProjectionShortcut ? (long)InChannels * OutChannels + 2L * OutChannels : 0;
+
+    [JsonIgnore] public long ParameterCount => BranchParameterCount + ShortcutParameterCount;
+}

@@ -1,0 +1,143 @@
+using CodedResNeXt.CodingSchemes;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>
+/// A ResNeXt block, coded or not (SPEC section 2). Submodules (PyTorch names): conv_reduce, bn_reduce,
+/// conv_conv (grouped 3x3), bn, conv_expand, bn_expand (the "last BN"), and shortcut.conv / shortcut.bn
+/// for a projection shortcut. conv_expand is ONE dense 1x1 conv [C_out, N*d, 1, 1] in both kinds of
+/// block: subNN n owns its input channels n*d..(n+1)*d, so a coded block and its uncoded control have
+/// the same parameters and state_dict names.
+/// </summary>
+public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
+{
+    private readonly Conv2d _convReduce, _convConv, _convExpand;
+    private readonly BatchNorm2d _bnReduce, _bn, _bnExpand;
+    private readonly Shortcut? _shortcut;
+    private readonly CodingLoss _codingLoss;
+    // Codeword of every class restricted to this block's subNNs, [K, N] of 0/1, for the coding-loss targets.
+    // Not a buffer: it is derived from the scheme, not learned state.
+    private readonly Tensor? _codewords;
+
+    public ResNeXtBlock(BlockSpec spec, CodingScheme? scheme, CodingLoss codingLoss, BlockImplementation implementation)
+        : base("ResNeXtBlock")
+    {
+        if (spec.IsCoded != scheme is not null)
+            throw new ArgumentException($"block {spec.Stage}: a coded block needs its scheme, an uncoded one has none");
+        Spec = spec;
+        Scheme = scheme;
+        Implementation = implementation;
+        _codingLoss = codingLoss;
+
+        int width = spec.Width;
+        _convReduce = Conv2d(spec.InChannels, width, 1, bias: false);
+        _bnReduce = BatchNorm2d(width, momentum: 0.1);
+        _convConv = Conv2d(width, width, 3, stride: spec.Stride, padding: 1, groups: spec.SubNNs, bias: false);
+        _bn = BatchNorm2d(width, momentum: 0.1);
+        _convExpand = Conv2d(width, spec.OutChannels, 1, bias: false);
+        _bnExpand = BatchNorm2d(spec.OutChannels, momentum: 0.1);
+        register_module("conv_reduce", _convReduce);
+        register_module("bn_reduce", _bnReduce);
+        register_module("conv_conv", _convConv);
+        register_module("bn", _bn);
+        register_module("conv_expand", _convExpand);
+        register_module("bn_expand", _bnExpand);
+        if (spec.HasProjectionShortcut)
+        {
+            _shortcut = new Shortcut(spec.InChannels, spec.OutChannels, spec.Stride);
+            register_module("shortcut", _shortcut);
+        }
+
+        foreach (var conv in new[] { _convReduce, _convConv, _convExpand }) Initialization.KaimingFanOut(conv);
+        Initialization.ZeroGamma(_bnExpand);
+
+        if (scheme is not null)
+        {
+            var original = spec.OriginalSubNNs;
+            var digits = new float[scheme.Classes * spec.SubNNs];
+            for (int k = 0; k < scheme.Classes; k++)
+                for (int n = 0; n < spec.SubNNs; n++)
+                    digits[k * spec.SubNNs + n] = scheme.IsActive(k, original[n]) ? 1f : 0f;
+            _codewords = tensor(digits, [scheme.Classes, spec.SubNNs]);
+        }
+    }
+
+    public BlockSpec Spec { get; }
+    public CodingScheme? Scheme { get; }
+    public BlockImplementation Implementation { get; set; }
+
+    public override BlockOutput forward(BlockInput input)
+    {
+        var x = input.Input;
+        var h = functional.relu(_bnReduce.call(_convReduce.call(x)));
+        h = functional.relu(_bn.call(_convConv.call(h)));
+        var keep = KeepFactors(input.Removed, h.shape[0]);
+
+        Tensor branch;
+        Tensor? energies = null, loss = null;
+        if (!Spec.IsCoded)
+            branch = _convExpand.call(keep is null ? h : PerSubNN(h, keep));
+        else
+        {
+            (branch, energies) = Implementation == BlockImplementation.Fused
+                ? ExpandFused(h, keep, input.DropMask)
+                : ExpandMaterializing(h, keep, input.DropMask);
+            // A partial (extracted) block lacks subNNs the codewords speak of: it is for inference only.
+            if (input.Labels is not null && !Spec.IsPartial)
+            {
+                var targets = _codewords!.to(energies.device).index_select(0, input.Labels);
+                loss = _codingLoss.Compute(energies, targets, Scheme!.Ratio);
+            }
+        }
+        var shortcut = _shortcut is null ? x : _shortcut.call(x);
+        return new BlockOutput(functional.relu(_bnExpand.call(branch) + shortcut), energies, loss);
+    }
+
+    /// <summary>The fused form: energies from Gram matrices, one dense 1x1 conv of the rescaled bottleneck.</summary>
+    private (Tensor Branch, Tensor Energies) ExpandFused(Tensor h, Tensor? keep, Tensor? dropMask)
+    {
+        var energies = EnergyNormalization.FusedEnergies(h, _convExpand.weight!, Spec.SubNNs);
+        // E(t_n) is quadratic in h_n alone, so a removed subNN (t_n = 0) simply has zero energy.
+        if (keep is not null) energies = energies * keep;
+        var mean = EnergyNormalization.MeanEnergy(energies, Spec.NormalizationSubNNs);
+        var factors = mean.rsqrt().unsqueeze(1).expand(h.shape[0], Spec.SubNNs);
+        if (keep is not null) factors = factors * keep;
+        if (dropMask is not null) factors = factors * dropMask;
+        return (_convExpand.call(PerSubNN(h, factors)), energies / mean.unsqueeze(1));
+    }
+
+    /// <summary>The released code's form: materialize every t_n, normalize, drop, sum. The test oracle.</summary>
+    private (Tensor Branch, Tensor Energies) ExpandMaterializing(Tensor h, Tensor? keep, Tensor? dropMask)
+    {
+        long batch = h.shape[0], n = Spec.SubNNs, d = Spec.BottleneckWidth, cOut = Spec.OutChannels;
+        var grouped = _convExpand.weight!.reshape(cOut, n, d).permute(1, 0, 2).reshape(n * cOut, d, 1, 1);
+        var t = functional.conv2d(h, grouped, groups: n).reshape(batch, n, cOut, h.shape[2], h.shape[3]);
+        if (keep is not null) t = t * keep.reshape(keep.shape[0], n, 1, 1, 1);
+        var mean = EnergyNormalization.MeanEnergy(EnergyNormalization.Energies(t), Spec.NormalizationSubNNs);
+        var normalized = t / mean.sqrt().reshape(batch, 1, 1, 1, 1);
+        var energies = EnergyNormalization.Energies(normalized);
+        if (dropMask is not null) normalized = normalized * dropMask.reshape(batch, n, 1, 1, 1);
+        return (normalized.sum(1), energies);
+    }
+
+    /// <summary>Multiplies subNN n's d bottleneck channels by factors[:, n]; factors is [B or 1, N].</summary>
+    private Tensor PerSubNN(Tensor h, Tensor factors)
+    {
+        long batch = h.shape[0], n = Spec.SubNNs, d = Spec.BottleneckWidth;
+        var scaled = h.reshape(batch, n, d, h.shape[2], h.shape[3]) * factors.reshape(factors.shape[0], n, 1, 1, 1);
+        return scaled.reshape(h.shape);
+    }
+
+    /// <summary>Removal mask (true = removed, [B, N] or [N]) as keep factors 0/1 [B or 1, N].</summary>
+    private Tensor? KeepFactors(Tensor? removed, long batch)
+    {
+        if (removed is null) return null;
+        long last = removed.shape[^1];
+        if (last != Spec.SubNNs || removed.dim() > 2 || (removed.dim() == 2 && removed.shape[0] != batch && removed.shape[0] != 1))
+            throw new ArgumentException($"block {Spec.Stage}: removal mask of shape [{string.Join(",", removed.shape)}] does not fit [{batch},{Spec.SubNNs}] or [{Spec.SubNNs}]");
+        return removed.logical_not().to_type(ScalarType.Float32).reshape(-1, Spec.SubNNs);
+    }
+}

@@ -1,0 +1,23 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>Projection shortcut: 1x1 conv with the block's stride, then BN. Submodules "conv" and "bn".</summary>
+public sealed class Shortcut : Module<Tensor, Tensor>
+{
+    private readonly Conv2d _conv;
+    private readonly BatchNorm2d _bn;
+
+    public Shortcut(int inChannels, int outChannels, int stride) : base("shortcut")
+    {
+        _conv = Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
+        _bn = BatchNorm2d(outChannels, momentum: 0.1);
+        register_module("conv", _conv);
+        register_module("bn", _bn);
+        Initialization.KaimingFanOut(_conv);
+    }
+
+    public override Tensor forward(Tensor x) => _bn.call(_conv.call(x));
+}

@@ -1,0 +1,29 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>Stem: conv, BN, ReLU, optional 3x3/2 max pool. Submodules "conv" and "bn".</summary>
+public sealed class Stem : Module<Tensor, Tensor>
+{
+    private readonly Conv2d _conv;
+    private readonly BatchNorm2d _bn;
+    private readonly bool _maxPool;
+
+    public Stem(StemSpec spec) : base("stem")
+    {
+        _conv = Conv2d(spec.InChannels, spec.OutChannels, spec.Kernel, stride: spec.Stride, padding: spec.Kernel / 2, bias: false);
+        _bn = BatchNorm2d(spec.OutChannels, momentum: 0.1);
+        _maxPool = spec.MaxPool;
+        register_module("conv", _conv);
+        register_module("bn", _bn);
+        Initialization.KaimingFanOut(_conv);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var y = functional.relu(_bn.call(_conv.call(x)));
+        return _maxPool ? functional.max_pool2d(y, 3, stride: 2, padding: 1) : y;
+    }
+}

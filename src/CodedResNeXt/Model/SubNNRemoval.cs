@@ -1,0 +1,29 @@
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>
+/// SubNNs to remove for analysis (SPEC section 2: t_n zeroed before the energy step, the 1/N stays N).
+/// Maps a block index to a bool mask, [B, N] (per sample) or [N] (every sample); true = removed.
+/// The caller owns the tensors.
+/// </summary>
+public sealed record SubNNRemoval(IReadOnlyDictionary<int, Tensor> RemovedByBlock)
+{
+    /// <summary>Removes the masked subNNs of one block.</summary>
+    public static SubNNRemoval InBlock(int blockIndex, Tensor removed) => new(new Dictionary<int, Tensor> { [blockIndex] = removed });
+
+    /// <summary>
+    /// Keeps only class <paramref name="cls"/>'s paths: in every coded block, removes each subNN inactive for it.
+    /// Together with logit <paramref name="cls"/> this is the binary classifier of the class, inside the full network.
+    /// </summary>
+    public static SubNNRemoval KeepOnlyPathsOf(IEnumerable<CodedBlock> codedBlocks, int cls)
+    {
+        var removed = new Dictionary<int, Tensor>();
+        foreach (var block in codedBlocks)
+        {
+            var original = block.Spec.OriginalSubNNs;
+            removed[block.BlockIndex] = tensor(original.Select(n => !block.Scheme.IsActive(cls, n)).ToArray());
+        }
+        return new SubNNRemoval(removed);
+    }
+}
