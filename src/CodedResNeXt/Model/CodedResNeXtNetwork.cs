@@ -55,6 +55,9 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
 
     public IReadOnlyList<ResNeXtBlock> Blocks { get; }
 
+    /// <summary>Random source of the dropSubNNs masks (null: torch's global generator), for reproducible runs.</summary>
+    public Generator? DropGenerator { get; set; }
+
     /// <summary>SubNNs removed in the following forward passes (null: none).</summary>
     public SubNNRemoval? Removal { get; set; }
 
@@ -79,20 +82,13 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
         var losses = new List<Tensor>();
         var energies = new List<Tensor>();
         var indices = new List<int>();
-        Tensor? mask = null;
+        // dropSubNNs is for training only; the masks are the only random draws of a forward pass.
+        var masks = training ? DropSubNNs.DrawMasks(Architecture.Blocks, images.shape[0], images.device, DropGenerator) : null;
         for (int i = 0; i < _blocks.Count; i++)
         {
-            var spec = _blocks[i].Spec;
             Tensor? removed = null;
             Removal?.RemovedByBlock.TryGetValue(i, out removed);
-            if (spec.IsCoded && training && spec.PDrop > 0)
-            {
-                bool reuse = mask is not null && i > 0 && DropSubNNs.SharesMask(_blocks[i - 1].Spec, spec);
-                mask = reuse ? mask : DropSubNNs.DrawMask(x.shape[0], spec.SubNNs, spec.PDrop, x.device);
-            }
-            else mask = null;
-
-            var output = _blocks[i].call(new BlockInput(x, labels, mask, removed));
+            var output = _blocks[i].call(new BlockInput(x, labels, masks?[i], removed));
             x = output.Output;
             if (output.Energies is not null)
             {

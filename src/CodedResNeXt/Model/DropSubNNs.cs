@@ -9,10 +9,28 @@ namespace CodedResNeXt.Model;
 public static class DropSubNNs
 {
     /// <summary>A mask [B, N] of 0 and 1/(1-p), to multiply the normalized subNN outputs with.</summary>
-    public static Tensor DrawMask(long batch, int subNNs, double p, Device device)
+    public static Tensor DrawMask(long batch, int subNNs, double p, Device device, Generator? generator = null)
     {
-        var keep = rand([batch, subNNs], device: device).ge(p);
+        var keep = rand([batch, subNNs], device: device, generator: generator).ge(p);
         return keep.to_type(ScalarType.Float32) / (1 - p);
+    }
+
+    /// <summary>
+    /// The masks of one training forward pass, per block (null where nothing is dropped): coded blocks with
+    /// p &gt; 0 get a fresh mask, except that a block sharing its predecessor's code reuses that very mask.
+    /// </summary>
+    public static Tensor?[] DrawMasks(IReadOnlyList<BlockSpec> blocks, long batch, Device device, Generator? generator = null)
+    {
+        var masks = new Tensor?[blocks.Count];
+        for (int i = 0; i < blocks.Count; i++)
+        {
+            var b = blocks[i];
+            if (!b.IsCoded || b.PDrop == 0) continue;
+            masks[i] = i > 0 && masks[i - 1] is not null && SharesMask(blocks[i - 1], b)
+                ? masks[i - 1]
+                : DrawMask(batch, b.SubNNs, b.PDrop, device, generator);
+        }
+        return masks;
     }
 
     /// <summary>

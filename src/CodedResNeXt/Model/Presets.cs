@@ -31,6 +31,21 @@ public static class Presets
             .. Stage("c3", 3, 64, 128, d: 8, subNNs: 10, stride: 2, "cifar10/5/10"),
             .. Stage("c4", 3, 128, 256, d: 16, subNNs: 10, stride: 2, "cifar10/3/10"),
         ]),
+        // fashion-small at half the channels and 1/2/2 blocks (two consecutive coded blocks per coded stage, so
+        // "same code, same mask" still happens): 0.17 M parameters, about 2.5x faster to train.
+        ["fashion-tiny"] = () => new ArchitectureSpec("fashion-tiny", 10, 1, 28, new StemSpec(1, 32, 3, 2, MaxPool: false),
+        [
+            .. Stage("c2", 1, 32, 32, d: 4, subNNs: 10, stride: 1, null),
+            .. Stage("c3", 2, 32, 64, d: 8, subNNs: 10, stride: 2, "cifar10/5/10"),
+            .. Stage("c4", 2, 64, 128, d: 16, subNNs: 10, stride: 2, "cifar10/3/10"),
+        ]),
+        // fashion-small for 32x32 RGB (CIFAR-10): the stride-2 stem keeps it as cheap as fashion-small (16x16 after the stem).
+        ["cifar10-small"] = () => new ArchitectureSpec("cifar10-small", 10, 3, 32, new StemSpec(3, 64, 3, 2, MaxPool: false),
+        [
+            .. Stage("c2", 3, 64, 64, d: 4, subNNs: 10, stride: 1, null),
+            .. Stage("c3", 3, 64, 128, d: 8, subNNs: 10, stride: 2, "cifar10/5/10"),
+            .. Stage("c4", 3, 128, 256, d: 16, subNNs: 10, stride: 2, "cifar10/3/10"),
+        ]),
     };
 
     public static IReadOnlyCollection<string> Names => All.Keys;

@@ -1,0 +1,234 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Interop;
+
+/// <summary>
+/// The safetensors format: an 8-byte little-endian header length, a JSON header mapping each tensor name to
+/// {dtype, shape, data_offsets} (plus an optional "__metadata__" string map), then the raw little-endian
+/// data. Files written here load in Python's safetensors/PyTorch and back.
+/// </summary>
+public static class SafeTensors
+{
+    private const string MetadataKey = "__metadata__";
+    // Headers are a few kB per hundred tensors; anything near this is not a safetensors file.
+    private const long MaxHeaderBytes = 100_000_000;
+
+    private static readonly Dictionary<ScalarType, string> DTypeNames = new()
+    {
+        [ScalarType.Float64] = "F64", [ScalarType.Float32] = "F32", [ScalarType.Float16] = "F16",
+        [ScalarType.BFloat16] = "BF16", [ScalarType.Int64] = "I64", [ScalarType.Int32] = "I32",
+        [ScalarType.Int16] = "I16", [ScalarType.Int8] = "I8", [ScalarType.Byte] = "U8", [ScalarType.Bool] = "BOOL",
+    };
+
+    private static readonly Dictionary<string, ScalarType> DTypes = DTypeNames.ToDictionary(p => p.Value, p => p.Key);
+
+    /// <summary>Writes <paramref name="tensors"/> (sorted by name) and optional string metadata.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian");
+        var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
+        var contiguous = names.ToDictionary(n => n, n => tensors[n].detach().cpu().contiguous());
+        try
+        {
+            using var header = new MemoryStream();
+            using (var json = new Utf8JsonWriter(header))
+            {
+                json.WriteStartObject();
+                if (metadata is { Count: > 0 })
+                {
+                    json.WriteStartObject(MetadataKey);
+                    foreach (var (key, value) in metadata) json.WriteString(key, value);
+                    json.WriteEndObject();
+                }
+                long offset = 0;
+                foreach (var name in names)
+                {
+                    var t = contiguous[name];
+                    if (!DTypeNames.TryGetValue(t.dtype, out var dtype))
+                        throw new ArgumentException($"tensor '{name}' has dtype {t.dtype}, which safetensors cannot hold");
+                    long size = t.numel() * t.ElementSize;
+                    json.WriteStartObject(name);
+                    json.WriteString("dtype", dtype);
+                    json.WriteStartArray("shape");
+                    foreach (long dim in t.shape) json.WriteNumberValue(dim);
+                    json.WriteEndArray();
+                    json.WriteStartArray("data_offsets");
+                    json.WriteNumberValue(offset);
+                    json.WriteNumberValue(offset + size);
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                    offset += size;
+                }
+                json.WriteEndObject();
+            }
+            // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
+            while (header.Length % 8 != 0) header.WriteByte((byte)' ');
+
+            using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            file.Write(length);
+            header.Position = 0;
+            header.CopyTo(file);
+            foreach (var name in names) file.Write(contiguous[name].bytes);
+        }
+        finally
+        {
+            foreach (var t in contiguous.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Reads every tensor of the file, on the CPU; the caller owns them.</summary>
+    public static Dictionary<string, Tensor> Load(string path)
+    {
+        var (entries, _, dataStart) = ReadHeader(path);
+        var result = new Dictionary<string, Tensor>();
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read);
+        try
+        {
+            foreach (var e in entries)
+            {
+                var t = empty(e.Shape, e.DType);
+                file.Position = dataStart + e.Begin;
+                file.ReadExactly(t.bytes);
+                result[e.Name] = t;
+            }
+        }
+        catch
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw;
+        }
+        return result;
+    }
+
+    /// <summary>The file's "__metadata__" map (empty when it has none).</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path) => ReadHeader(path).Metadata;
+
+    /// <summary>Saves a module's state_dict: parameters and buffers (BN running statistics, num_batches_tracked).</summary>
+    public static void Save(nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, module.state_dict(), metadata);
+
+    /// <summary>
+    /// Copies the file's tensors into <paramref name="module"/>'s state_dict. The file must hold exactly the
+    /// module's tensor names with the same shapes and dtypes; otherwise an <see cref="InvalidInputException"/>
+    /// names the file and the first mismatching tensor (in state_dict order), and the module is left unchanged.
+    /// </summary>
+    public static void LoadInto(nn.Module module, string path)
+    {
+        string file = Path.GetFileName(path);
+        var (entries, _, _) = ReadHeader(path);
+        var inFile = entries.ToDictionary(e => e.Name);
+        var state = module.state_dict();
+        foreach (var (name, target) in state)
+        {
+            if (!inFile.TryGetValue(name, out var e))
+                throw new InvalidInputException($"{file}: tensor '{name}' {Shape(target.shape)} of the network is missing from the file");
+            if (!e.Shape.SequenceEqual(target.shape))
+                throw new InvalidInputException($"{file}: tensor '{name}' has shape {Shape(e.Shape)} in the file but {Shape(target.shape)} in the network");
+            if (e.DType != target.dtype)
+                throw new InvalidInputException($"{file}: tensor '{name}' is {DTypeNames[e.DType]} in the file but {DTypeNames.GetValueOrDefault(target.dtype, target.dtype.ToString())} in the network");
+        }
+        foreach (var e in entries)
+            if (!state.ContainsKey(e.Name))
+                throw new InvalidInputException($"{file}: the file holds tensor '{e.Name}', which the network does not have");
+
+        var loaded = Load(path);
+        try
+        {
+            using var _ = no_grad();
+            foreach (var (name, target) in state) target.copy_(loaded[name]);
+        }
+        finally
+        {
+            foreach (var t in loaded.Values) t.Dispose();
+        }
+    }
+
+    private sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
+
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ReadHeader(string path)
+    {
+        string file = Path.GetFileName(path);
+        InvalidInputException Invalid(string problem) => new($"{file}: not a valid safetensors file: {problem}");
+
+        FileStream stream;
+        try { stream = new FileStream(path, FileMode.Open, FileAccess.Read); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new InvalidInputException($"{path}: cannot read the file ({e.Message})"); }
+        using var _ = stream;
+        long fileLength = stream.Length;
+        Span<byte> lengthBytes = stackalloc byte[8];
+        if (stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8) throw Invalid("shorter than its 8-byte header length");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
+            throw Invalid($"header length {headerLength} does not fit in a file of {fileLength} bytes");
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
+
+        var entries = new List<Entry>();
+        var metadata = new Dictionary<string, string>();
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(Encoding.UTF8.GetString(headerBytes)); }
+        catch (JsonException e) { throw Invalid($"the header is not JSON ({e.Message.Split('\n')[0]})"); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Invalid("the header is not a JSON object");
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                if (p.Name == MetadataKey)
+                {
+                    if (p.Value.ValueKind != JsonValueKind.Object) throw Invalid("__metadata__ is not an object");
+                    foreach (var m in p.Value.EnumerateObject())
+                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String
+                            ? m.Value.GetString()!
+                            : throw Invalid($"__metadata__ entry '{m.Name}' is not a string");
+                    continue;
+                }
+                entries.Add(ParseEntry(p, dataLength, Invalid));
+            }
+        }
+        return (entries.OrderBy(e => e.Begin).ToList(), metadata, dataStart);
+    }
+
+    private static Entry ParseEntry(JsonProperty p, long dataLength, Func<string, InvalidInputException> invalid)
+    {
+        var v = p.Value;
+        string at = $"tensor '{p.Name}'";
+        if (v.ValueKind != JsonValueKind.Object
+            || !v.TryGetProperty("dtype", out var dtypeJson) || dtypeJson.ValueKind != JsonValueKind.String
+            || !v.TryGetProperty("shape", out var shapeJson) || shapeJson.ValueKind != JsonValueKind.Array
+            || !v.TryGetProperty("data_offsets", out var offsetsJson) || offsetsJson.ValueKind != JsonValueKind.Array
+            || offsetsJson.GetArrayLength() != 2)
+            throw invalid($"{at} lacks dtype, shape or data_offsets");
+        string dtypeName = dtypeJson.GetString()!;
+        if (!DTypes.TryGetValue(dtypeName, out var dtype)) throw invalid($"{at} has dtype {dtypeName}, which is not supported");
+        var shape = new long[shapeJson.GetArrayLength()];
+        int i = 0;
+        foreach (var d in shapeJson.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out shape[i]) || shape[i] < 0) throw invalid($"{at} has a bad shape");
+            i++;
+        }
+        if (!offsetsJson[0].TryGetInt64(out long begin) || !offsetsJson[1].TryGetInt64(out long end)
+            || begin < 0 || end < begin || end > dataLength)
+            throw invalid($"{at} has data_offsets outside the {dataLength} data bytes");
+        long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
+        if (end - begin != expected) throw invalid($"{at} has {end - begin} data bytes but its dtype and shape need {expected}");
+        return new Entry(p.Name, dtype, shape, begin, end);
+    }
+
+    private static long ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
+
+    private static string Shape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
+}

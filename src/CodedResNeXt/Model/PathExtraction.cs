@@ -1,0 +1,54 @@
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Model;
+
+/// <summary>
+/// Cuts a trained network down to the paths of some classes (SPEC section 8, binary classifier): a new,
+/// smaller network built from <see cref="ArchitectureSpec.KeepPathsOf"/> whose weights are the kept slices
+/// of the original's. Without retraining it computes exactly the original's logits of those classes with
+/// the other subNNs removed (<see cref="SubNNRemoval.KeepOnlyPathsOf"/>).
+/// </summary>
+public static class PathExtraction
+{
+    // Tensors of a partial block indexed by bottleneck channel: along dim 0, except conv_expand (dim 1).
+    private static readonly string[] BottleneckRows =
+    [
+        "conv_reduce.weight", "bn_reduce.weight", "bn_reduce.bias", "bn_reduce.running_mean", "bn_reduce.running_var",
+        "conv_conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var",
+    ];
+
+    public static CodedResNeXtNetwork ExtractPathsOf(this CodedResNeXtNetwork network, IReadOnlyList<int> classes)
+    {
+        var source = network.Architecture;
+        var target = source.KeepPathsOf(classes, network.Schemes);
+        var extracted = new CodedResNeXtNetwork(target, network.Schemes, network.Implementation, network.CodingLoss);
+
+        using var scope = NewDisposeScope();
+        var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);
+        for (int i = 0; i < target.Blocks.Count; i++)
+        {
+            var (from, to) = (source.Blocks[i], target.Blocks[i]);
+            if (!to.IsPartial) continue;
+            var channels = tensor(Channels(from, to), ScalarType.Int64);
+            string prefix = $"blocks.{i}.";
+            foreach (var name in BottleneckRows) weights[prefix + name] = weights[prefix + name].index_select(0, channels);
+            weights[prefix + "conv_expand.weight"] = weights[prefix + "conv_expand.weight"].index_select(1, channels);
+        }
+        var sourceClasses = source.KeptClasses ?? Enumerable.Range(0, source.Classes).ToArray();
+        var rows = tensor(classes.Select(k => (long)sourceClasses.ToList().IndexOf(k)).ToArray());
+        weights["classifier.weight"] = weights["classifier.weight"].index_select(0, rows);
+
+        using (no_grad())
+            foreach (var (name, t) in extracted.state_dict()) t.copy_(weights[name]);
+        extracted.train(network.training);
+        return extracted;
+    }
+
+    /// <summary>Bottleneck channels of <paramref name="from"/> that the kept subNNs of <paramref name="to"/> own.</summary>
+    private static long[] Channels(BlockSpec from, BlockSpec to)
+    {
+        var position = from.OriginalSubNNs.Select((original, local) => (original, local)).ToDictionary(p => p.original, p => p.local);
+        long d = from.BottleneckWidth;
+        return to.KeptSubNNs!.SelectMany(n => Enumerable.Range(0, (int)d).Select(c => position[n] * d + c)).ToArray();
+    }
+}
