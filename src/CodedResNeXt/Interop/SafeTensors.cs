@@ -28,6 +28,13 @@ public static class SafeTensors
     /// <summary>Writes <paramref name="tensors"/> (sorted by name) and optional string metadata.</summary>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
+        Save(file, tensors, metadata);
+    }
+
+    /// <summary>Writes <paramref name="tensors"/> (sorted by name) and optional string metadata to a stream.</summary>
+    public static void Save(Stream file, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian");
         var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
         var contiguous = names.ToDictionary(n => n, n => tensors[n].detach().cpu().contiguous());
@@ -67,7 +74,6 @@ public static class SafeTensors
             // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
             while (header.Length % 8 != 0) header.WriteByte((byte)' ');
 
-            using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
             file.Write(length);
@@ -84,9 +90,15 @@ public static class SafeTensors
     /// <summary>Reads every tensor of the file, on the CPU; the caller owns them.</summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
-        var (entries, _, dataStart) = ReadHeader(path);
+        using var file = OpenRead(path);
+        return Load(file, Path.GetFileName(path));
+    }
+
+    /// <summary>Reads every tensor of a seekable stream; <paramref name="source"/> names it in errors.</summary>
+    public static Dictionary<string, Tensor> Load(Stream file, string source)
+    {
+        var (entries, _, dataStart) = ReadHeader(file, source);
         var result = new Dictionary<string, Tensor>();
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read);
         try
         {
             foreach (var e in entries)
@@ -106,7 +118,11 @@ public static class SafeTensors
     }
 
     /// <summary>The file's "__metadata__" map (empty when it has none).</summary>
-    public static IReadOnlyDictionary<string, string> ReadMetadata(string path) => ReadHeader(path).Metadata;
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        using var file = OpenRead(path);
+        return ReadHeader(file, Path.GetFileName(path)).Metadata;
+    }
 
     /// <summary>Saves a module's state_dict: parameters and buffers (BN running statistics, num_batches_tracked).</summary>
     public static void Save(nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
@@ -119,8 +135,14 @@ public static class SafeTensors
     /// </summary>
     public static void LoadInto(nn.Module module, string path)
     {
-        string file = Path.GetFileName(path);
-        var (entries, _, _) = ReadHeader(path);
+        using var stream = OpenRead(path);
+        LoadInto(module, stream, Path.GetFileName(path));
+    }
+
+    /// <summary>As <see cref="LoadInto(nn.Module, string)"/>, from a seekable stream named <paramref name="file"/> in errors.</summary>
+    public static void LoadInto(nn.Module module, Stream stream, string file)
+    {
+        var (entries, _, _) = ReadHeader(stream, file);
         var inFile = entries.ToDictionary(e => e.Name);
         var state = module.state_dict();
         foreach (var (name, target) in state)
@@ -136,7 +158,7 @@ public static class SafeTensors
             if (!state.ContainsKey(e.Name))
                 throw new InvalidInputException($"{file}: the file holds tensor '{e.Name}', which the network does not have");
 
-        var loaded = Load(path);
+        var loaded = Load(stream, file);
         try
         {
             using var _ = no_grad();
@@ -150,16 +172,18 @@ public static class SafeTensors
 
     private sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
 
-    private static (List<Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ReadHeader(string path)
+    private static FileStream OpenRead(string path)
     {
-        string file = Path.GetFileName(path);
-        InvalidInputException Invalid(string problem) => new($"{file}: not a valid safetensors file: {problem}");
-
-        FileStream stream;
-        try { stream = new FileStream(path, FileMode.Open, FileAccess.Read); }
+        try { return new FileStream(path, FileMode.Open, FileAccess.Read); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{path}: cannot read the file ({e.Message})"); }
-        using var _ = stream;
+    }
+
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ReadHeader(Stream stream, string file)
+    {
+        InvalidInputException Invalid(string problem) => new($"{file}: not a valid safetensors file: {problem}");
+
+        stream.Position = 0;
         long fileLength = stream.Length;
         Span<byte> lengthBytes = stackalloc byte[8];
         if (stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8) throw Invalid("shorter than its 8-byte header length");

@@ -66,7 +66,7 @@ public static class Checkpoint
             using (var meta = zip.CreateEntry("meta.json", CompressionLevel.Fastest).Open())
                 JsonSerializer.Serialize(meta, info, Json);
             using (var weights = zip.CreateEntry("model.safetensors", CompressionLevel.NoCompression).Open())
-                SafeTensors.Write(weights, network.state_dict());
+                SafeTensors.Save(weights, network.state_dict());
             using (var opt = new BinaryWriter(zip.CreateEntry("optimizer.bin", CompressionLevel.NoCompression).Open()))
                 ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(opt);
             using (var rng = zip.CreateEntry("rng.bin", CompressionLevel.NoCompression).Open())
@@ -77,9 +77,10 @@ public static class Checkpoint
     }
 
     /// <summary>Reads the description of a checkpoint without building its network.</summary>
-    public static CheckpointInfo ReadInfo(string path)
+    /// <param name="flag">the flag that named the file, for the error when it is missing</param>
+    public static CheckpointInfo ReadInfo(string path, string flag = "--checkpoint")
     {
-        using var zip = Open(path);
+        using var zip = Open(path, flag);
         return ReadInfo(zip, path);
     }
 
@@ -98,9 +99,7 @@ public static class Checkpoint
     /// <summary>Puts a run back where the checkpoint left it: weights, optimizer, random generator.</summary>
     public static TrainingState Restore(string path, CodedResNeXtNetwork network, optim.Optimizer optimizer)
     {
-        if (!File.Exists(path))
-            throw new InvalidInputException($"--resume: {path} does not exist; nothing to resume (train without --resume first)");
-        using var zip = Open(path);
+        using var zip = Open(path, "--resume");
         var info = ReadInfo(zip, path);
         LoadWeights(zip, path, network);
         using (var opt = new BinaryReader(Entry(zip, path, "optimizer.bin")))
@@ -121,7 +120,7 @@ public static class Checkpoint
         var buffer = new MemoryStream();
         weights.CopyTo(buffer);
         buffer.Position = 0;
-        SafeTensors.Load(buffer, network, $"{path} (model.safetensors)");
+        SafeTensors.LoadInto(network, buffer, $"{path} (model.safetensors)");
     }
 
     private static CheckpointInfo ReadInfo(ZipArchive zip, string path)
@@ -138,9 +137,9 @@ public static class Checkpoint
         catch (JsonException e) { throw new InvalidInputException($"{path}: meta.json is not valid: {e.Message.Split('\n')[0]}"); }
     }
 
-    private static ZipArchive Open(string path)
+    private static ZipArchive Open(string path, string flag = "--checkpoint")
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such checkpoint");
+        if (!File.Exists(path)) throw new InvalidInputException($"{flag}: {path} does not exist");
         try { return ZipFile.OpenRead(path); }
         catch (InvalidDataException) { throw new InvalidInputException($"{path}: not a checkpoint (not a zip archive)"); }
     }

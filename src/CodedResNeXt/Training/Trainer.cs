@@ -46,11 +46,13 @@ public sealed class Trainer
         var log = new MetricsLog(_run.Directory);
         if (resume)
         {
+            int done = Checkpoint.ReadInfo(_run.LastCheckpointPath, "--resume").State.Epoch;
+            // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
+            // uninterrupted run stepped it, before the optimizer state comes back.
+            for (int s = 0; s < done * loader.BatchCount; s++) schedule.step();
             var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer);
             firstEpoch = state.Epoch + 1;
             bestTop1 = state.BestTop1;
-            // The schedule is a pure function of the step: replay it up to where the run stopped.
-            for (int s = 0; s < state.Epoch * loader.BatchCount; s++) schedule.step();
             log.TruncateAfter(state.Epoch);
         }
 

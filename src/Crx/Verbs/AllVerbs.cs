@@ -7,5 +7,8 @@ internal static class AllVerbs
 {
     public static IEnumerable<Command> Create() =>
     [
+        QuickstartVerb.Create(),
+        TrainVerb.Create(),
+        EvalVerb.Create(),
     ];
 }

@@ -26,7 +26,7 @@ internal static class TrainVerb
             if (isResume)
             {
                 // A resumed run continues exactly as it started: its options come from its checkpoint, not the flags.
-                dir ??= throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
+                if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
                 options = Checkpoint.ReadInfo(Path.Combine(dir, "last.ckpt")).Options;
                 splits = DatasetCatalog.Load(options.Dataset, flags.DatasetOptions(p));
             }

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Text.Json;
+using CodedResNeXt.Data;
+using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Training;
+using Spectre.Console;
+
+namespace Crx.Verbs;
+
+/// <summary>`crx eval`: top-1, per-class accuracy, every early decoder, and the confusion matrix of a checkpoint.</summary>
+internal static class EvalVerb
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file (runs/NAME/best.ckpt or last.ckpt)", Required = true };
+        var dataset = new Option<string?>("--dataset") { Description = "Dataset to evaluate on [the one it was trained on]" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Dataset folder [the dataset's default]" };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
+        var json = new Option<bool>("--json") { Description = "Print the full result (with the confusion matrix) as JSON" };
+        var command = new Command("eval", "Evaluate a checkpoint on its validation set: top-1, per class, early decoders.")
+        {
+            checkpoint, dataset, dataDir, batch, json,
+        };
+        command.SetAction(p =>
+        {
+            string path = p.GetValue(checkpoint)!;
+            var (network, info) = Checkpoint.Load(path);
+            using var _ = network;
+            var splits = DatasetCatalog.Load(p.GetValue(dataset) ?? info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir) });
+            var data = TrainingData.From(splits, info.ExcludedClasses);
+            var loader = BatchLoader.ForEvaluation(data.Validation, info.Normalization, p.GetValue(batch));
+            var result = Evaluation.Run(network, loader, data.Validation.ClassCount);
+            if (p.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(result, Checkpoint.Json));
+                return 0;
+            }
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {result.Count} validation images");
+            AnsiConsole.MarkupLine($"top-1 [bold]{result.Top1:P2}[/]");
+            var perClass = new Table().AddColumns("class", "name", "accuracy");
+            for (int k = 0; k < result.PerClassAccuracy.Count; k++)
+                if (!double.IsNaN(result.PerClassAccuracy[k]))
+                    perClass.AddRow(k.ToString(), Markup.Escape(info.ClassNames[k]), result.PerClassAccuracy[k].ToString("P1"));
+            AnsiConsole.Write(perClass);
+            if (result.CodedBlockIndices.Count > 0)
+            {
+                var early = new Table().AddColumns("coded block", "early-decoder accuracy", "agrees with final");
+                for (int b = 0; b < result.CodedBlockIndices.Count; b++)
+                    early.AddRow(result.CodedBlockIndices[b].ToString(), result.EarlyDecoderAccuracy[b].ToString("P2"), result.EarlyDecoderAgreement[b].ToString("P1"));
+                AnsiConsole.Write(early);
+            }
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,114 @@
+using CodedResNeXt.Data.Augmentation;
+using CodedResNeXt.Model;
+using CodedResNeXt.Tests.TestSupport;
+using CodedResNeXt.Training;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Tests.Training;
+
+public class TrainerTests
+{
+    private static TrainingOptions Options(string arch, int epochs) => TrainingOptions.For("fashion-mnist") with
+    {
+        Architecture = arch,
+        Epochs = epochs,
+        BatchSize = 20,
+        LearningRate = 0.05,
+        Threads = 1,
+        Seed = 7,
+        // The synthetic classes are positions: flips and shifts would change the class.
+        Augmentation = AugmentationOptions.None,
+    };
+
+    private static TrainingRun Run(TrainingOptions options, string dir) =>
+        new(options, TrainingData.From(Synthetic.Splits(), []), dir, PublishedSchemes.Get);
+
+    [Fact]
+    public void Training_learns_the_synthetic_task_and_logs_every_epoch()
+    {
+        using var tmp = new TempDirectory();
+        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 6) with { LearningRate = 0.1 }, Path.Combine(tmp.Path, "run"));
+        var history = new Trainer(run).Run(resume: false);
+
+        Assert.Equal(6, history.Count);
+        Assert.True(history[^1].TrainLoss < history[0].TrainLoss, $"loss {history[0].TrainLoss} -> {history[^1].TrainLoss}");
+        Assert.True(history[^1].ValidationTop1 > 0.5, $"validation top-1 {history[^1].ValidationTop1}");
+        Assert.Equal(3, history[^1].EarlyDecoderAccuracy.Count);
+        Assert.Equal(3, history[^1].CodingLossPerBlock.Count);
+        Assert.Equal(6, MetricsLog.Read(Path.Combine(run.Directory, "metrics.jsonl")).Count);
+        Assert.True(File.Exists(run.LastCheckpointPath));
+        Assert.True(File.Exists(run.BestCheckpointPath));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Directory, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one()
+    {
+        using var tmp = new TempDirectory();
+        string arch = Synthetic.ArchitectureFile(tmp.Path);
+        var straight = Run(Options(arch, epochs: 2), Path.Combine(tmp.Path, "straight"));
+        new Trainer(straight).Run(resume: false);
+
+        // Stop after epoch 1 (a run of one epoch with the same schedule cannot stand in: its cosine is shorter),
+        // by cancelling as soon as the first epoch is written.
+        var stopped = Run(Options(arch, epochs: 2), Path.Combine(tmp.Path, "stopped"));
+        using (var cancel = new CancellationTokenSource())
+            new Trainer(stopped).Run(resume: false, epochDone: _ => cancel.Cancel(), cancel: cancel.Token);
+        Assert.Equal(1, Checkpoint.ReadInfo(stopped.LastCheckpointPath).State.Epoch);
+        new Trainer(stopped).Run(resume: true);
+
+        var (a, _) = Checkpoint.Load(straight.LastCheckpointPath);
+        var (b, _) = Checkpoint.Load(stopped.LastCheckpointPath);
+        using (a) using (b)
+        {
+            var sa = a.state_dict();
+            var sb = b.state_dict();
+            Assert.Equal(sa.Keys, sb.Keys);
+            foreach (var key in sa.Keys)
+                Assert.True(sa[key].equal(sb[key]).all().item<bool>(), $"{key} differs after resume");
+        }
+        Assert.Equal(2, MetricsLog.Read(Path.Combine(stopped.Directory, "metrics.jsonl")).Count);
+    }
+
+    [Fact]
+    public void The_control_has_no_coded_block_and_no_coding_loss()
+    {
+        using var tmp = new TempDirectory();
+        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1) with { Control = true }, Path.Combine(tmp.Path, "control"));
+        var history = new Trainer(run).Run(resume: false);
+        Assert.Empty(history[0].EarlyDecoderAccuracy);
+        Assert.Equal(0, history[0].TrainCodingLoss);
+        Assert.All(run.Architecture.Blocks, b => Assert.False(b.IsCoded));
+    }
+
+    [Fact]
+    public void A_checkpoint_rebuilds_the_network_that_wrote_it()
+    {
+        using var tmp = new TempDirectory();
+        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1), Path.Combine(tmp.Path, "run"));
+        new Trainer(run).Run(resume: false);
+        var (network, info) = Checkpoint.Load(run.LastCheckpointPath);
+        using (network)
+        {
+            Assert.Equal(run.Architecture.Blocks.Count, info.Architecture.Blocks.Count);
+            Assert.Equal(["cifar10/3/10", "cifar10/5/10"], info.Schemes.Keys.Order());
+            Assert.Equal(PublishedSchemes.Get("cifar10/5/10").ToStrings(), info.Schemes["cifar10/5/10"]);
+            Assert.Equal(10, info.ClassNames.Count);
+            using var x = rand(3, 1, 8, 8);
+            Assert.Equal(new long[] { 3, 10 }, network.call(x, null).Logits.shape);
+        }
+    }
+
+    [Fact]
+    public void Resume_without_a_checkpoint_and_a_mismatched_architecture_are_clear_errors()
+    {
+        using var tmp = new TempDirectory();
+        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1), Path.Combine(tmp.Path, "none"));
+        var e = Assert.Throws<InvalidInputException>(() => new Trainer(run).Run(resume: true));
+        Assert.Contains("--resume", e.Message);
+
+        var wrong = Assert.Throws<InvalidInputException>(() => Run(Options("cifar10", epochs: 1), tmp.Path));
+        Assert.Contains("--arch", wrong.Message);
+        Assert.Contains("1x8x8", wrong.Message);
+    }
+}
