@@ -75,6 +75,28 @@ public class FolderFormatTests
     }
 
     [Fact]
+    public void Large_jpegs_are_decoded_at_reduced_scale_to_the_stored_size()
+    {
+        using var dir = new TempDirectory();
+        string path = dir["train/sky/big.JPEG"];
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var bitmap = new SKBitmap(640, 480))
+        {
+            bitmap.Erase(new SKColor(40, 120, 220));
+            using var image = SKImage.FromBitmap(bitmap);
+            File.WriteAllBytes(path, image.Encode(SKEncodedImageFormat.Jpeg, 95).ToArray());
+        }
+        WritePng(dir["val/sky/small.png"], 4, 4, SKColors.White);
+
+        var stored = FolderFormat.Load(dir.Path, size: 12).Train.Image(0);
+
+        // JPEG is lossy: allow a few levels around the solid colour.
+        Assert.All(stored[..144].ToArray(), v => Assert.InRange(v, 36, 44));
+        Assert.All(stored[144..288].ToArray(), v => Assert.InRange(v, 116, 124));
+        Assert.All(stored[288..].ToArray(), v => Assert.InRange(v, 216, 224));
+    }
+
+    [Fact]
     public void Different_class_folders_in_train_and_val_are_listed()
     {
         using var dir = new TempDirectory();
