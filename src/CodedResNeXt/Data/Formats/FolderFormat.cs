@@ -87,12 +87,14 @@ public static class FolderFormat
         var square = SKRectI.Create((decoded.Width - side) / 2, (decoded.Height - side) / 2, side, side);
         using var cropped = new SKBitmap();
         if (!decoded.ExtractSubset(cropped, square)) throw new InvalidInputException($"{path}: cannot crop the decoded image");
-        using var resized = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        if (!cropped.ScalePixels(resized, new SKSamplingOptions(SKCubicResampler.Mitchell)))
+        // At the stored size already: copy, since even a resampling filter at scale 1 would blur.
+        using var resized = side == size ? null : new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        if (resized is not null && !cropped.ScalePixels(resized, new SKSamplingOptions(SKCubicResampler.Mitchell)))
             throw new InvalidInputException($"{path}: cannot resize the decoded image");
+        var result = resized ?? cropped;
 
-        var rgba = resized.GetPixelSpan();
-        int plane = size * size, rowBytes = resized.RowBytes;
+        var rgba = result.GetPixelSpan();
+        int plane = size * size, rowBytes = result.RowBytes;
         for (int y = 0; y < size; y++)
             for (int x = 0; x < size; x++)
             {

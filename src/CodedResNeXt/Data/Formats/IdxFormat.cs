@@ -21,11 +21,9 @@ public static class IdxFormat
     public static (byte[] Pixels, int Count, int Rows, int Cols) ReadImages(string path)
     {
         using var stream = DataFile.Open(path);
+        CheckMagic(stream, path, ImagesMagic, "images");
         Span<byte> header = stackalloc byte[16];
-        DataFile.ReadExactly(stream, header, path, "the 16-byte images header");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (magic != ImagesMagic)
-            throw new InvalidInputException($"{path}: wrong magic 0x{magic:x8}, expected 0x{ImagesMagic:x8} for an IDX images file");
+        DataFile.ReadExactly(stream, header[4..], path, "the 16-byte images header");
         int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
         int rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
         int cols = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
@@ -45,11 +43,9 @@ public static class IdxFormat
     public static int[] ReadLabels(string path, int classCount)
     {
         using var stream = DataFile.Open(path);
+        CheckMagic(stream, path, LabelsMagic, "labels");
         Span<byte> header = stackalloc byte[8];
-        DataFile.ReadExactly(stream, header, path, "the 8-byte labels header");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (magic != LabelsMagic)
-            throw new InvalidInputException($"{path}: wrong magic 0x{magic:x8}, expected 0x{LabelsMagic:x8} for an IDX labels file");
+        DataFile.ReadExactly(stream, header[4..], path, "the 8-byte labels header");
         int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
         if (count < 0) throw new InvalidInputException($"{path}: bad header: {count} labels");
         var bytes = new byte[count];
@@ -64,6 +60,16 @@ public static class IdxFormat
             labels[i] = bytes[i];
         }
         return labels;
+    }
+
+    /// <summary>Reads the 4-byte magic first, so a wrong kind of file is named as such even when it is short.</summary>
+    private static void CheckMagic(Stream stream, string path, int expected, string kind)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        DataFile.ReadExactly(stream, bytes, path, "the 4-byte magic number");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(bytes);
+        if (magic != expected)
+            throw new InvalidInputException($"{path}: wrong magic 0x{magic:x8}, expected 0x{expected:x8} for an IDX {kind} file");
     }
 
     /// <summary>Reads one images file and its labels file into a dataset.</summary>

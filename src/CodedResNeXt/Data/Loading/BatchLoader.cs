@@ -116,8 +116,16 @@ public sealed class BatchLoader
         }
         else
         {
-            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => new ImageBuffer(),
-                (j, _, buffer) => { Sample(j, buffer); return buffer; }, _ => { });
+            try
+            {
+                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => new ImageBuffer(),
+                    (j, _, buffer) => { Sample(j, buffer); return buffer; }, _ => { });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // Surface what went wrong in the sample, not the parallel loop's wrapper.
+                ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
         }
         return new Batch(images, labels, indices, c, h, w);
     }
