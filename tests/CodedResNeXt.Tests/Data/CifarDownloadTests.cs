@@ -1,3 +1,4 @@
+using CodedResNeXt.Tests.TestSupport;
 using System.Security.Cryptography;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Formats;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Tests.TestSupport;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Augmentation;
 

@@ -54,10 +54,3 @@ public static class Synthetic
         return path;
     }
 }
-
-/// <summary>A temporary folder removed when disposed.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("crx-test-").FullName;
-    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
-}
