@@ -1,0 +1,85 @@
+using CodedResNeXt.BinaryClassifiers;
+
+namespace CodedResNeXt.Analysis;
+
+/// <summary>
+/// Everything `crx analyze` measures on a trained network (SPEC section 8); written as report/results.json and
+/// drawn by the report. Lists over coded blocks are in block order.
+/// </summary>
+public sealed record AnalysisResults(
+    string Checkpoint,
+    string Architecture,
+    string Dataset,
+    IReadOnlyList<string> ClassNames,
+    /// <summary>Where the out-of-distribution negatives came from ("held-out classes 8, 9", a dataset name), or null.</summary>
+    string? OodSource,
+    EarlyDecodingResult EarlyDecoding,
+    /// <summary>Null for a network without coded blocks.</summary>
+    SpecializationResult? Specialization,
+    IReadOnlyList<BinaryClassifierResult> BinaryClassifiers,
+    IReadOnlyList<BlockEnergyProfile> EnergyProfiles,
+    IReadOnlyList<ImagePath> ExamplePaths);
+
+/// <summary>Each coded block as an early decoder on the validation set.</summary>
+public sealed record EarlyDecodingResult(
+    double Top1,
+    IReadOnlyList<int> CodedBlockIndices,
+    IReadOnlyList<double> Accuracy,
+    /// <summary>How often each early decoder agrees with the network's final prediction.</summary>
+    IReadOnlyList<double> AgreementWithFinal);
+
+/// <summary>
+/// Fig. 2a: in one coded block, for every validation image of class k, remove j random subNNs active for k
+/// (ActiveRemoved[j-1], j = 1..N_act) or j random inactive ones (InactiveRemoved[j-1], j = 1..N-N_act).
+/// </summary>
+public sealed record SpecializationResult(
+    int BlockIndex,
+    string Scheme,
+    double Baseline,
+    IReadOnlyList<double> ActiveRemoved,
+    IReadOnlyList<double> InactiveRemoved);
+
+/// <summary>
+/// The binary classifier of one class (Sec. 4.3): score = logit k with only class k's paths kept; the threshold
+/// maximizes F1 on training outputs; scored on validation positives against in-distribution negatives and,
+/// when there are any, out-of-distribution negatives.
+/// </summary>
+public sealed record BinaryClassifierResult(
+    int Class,
+    string ClassName,
+    long Parameters,
+    double ParameterFraction,
+    double Threshold,
+    double TrainF1,
+    BinaryScores InDistribution,
+    BinaryScores? OutOfDistribution,
+    /// <summary>Score histograms on shared bins: positives, in-distribution negatives, OOD negatives (or null).</summary>
+    Histogram Positives,
+    Histogram Negatives,
+    Histogram? OodNegatives);
+
+/// <summary>Counts of values in bins [Min + i*Width, Min + (i+1)*Width).</summary>
+public sealed record Histogram(double Min, double Width, IReadOnlyList<int> Counts);
+
+/// <summary>Mean subNN energy per class in one coded block (scaled to sum to N_act, like a codeword), beside the codewords.</summary>
+public sealed record BlockEnergyProfile(
+    int BlockIndex,
+    string Scheme,
+    IReadOnlyList<string> Codewords,
+    /// <summary>[class][subNN]</summary>
+    IReadOnlyList<IReadOnlyList<double>> MeanEnergyByClass);
+
+/// <summary>The path one validation image took: its subNN energies (scaled to sum to N_act) in every coded block.</summary>
+public sealed record ImagePath(
+    int Index,
+    int Label,
+    int Predicted,
+    /// <summary>The image itself, uint8 [Channels, Height, Width], for a thumbnail.</summary>
+    int Channels,
+    int Height,
+    int Width,
+    IReadOnlyList<byte> Pixels,
+    /// <summary>Per coded block: the N scaled energies.</summary>
+    IReadOnlyList<IReadOnlyList<double>> Energies,
+    /// <summary>Per coded block: the early decoder's prediction.</summary>
+    IReadOnlyList<int> EarlyPredictions);

@@ -1,0 +1,59 @@
+namespace CodedResNeXt.BinaryClassifiers;
+
+/// <summary>Precision, recall and F1 of a binary decision "score >= threshold".</summary>
+public sealed record BinaryScores(double Threshold, int TruePositives, int FalsePositives, int FalseNegatives)
+{
+    public double Precision => TruePositives + FalsePositives == 0 ? 1 : (double)TruePositives / (TruePositives + FalsePositives);
+    public double Recall => TruePositives + FalseNegatives == 0 ? 1 : (double)TruePositives / (TruePositives + FalseNegatives);
+    public double F1 => TruePositives == 0 ? 0 : 2.0 * TruePositives / (2.0 * TruePositives + FalsePositives + FalseNegatives);
+
+    /// <summary>Scores the decision "score >= threshold" against the truth.</summary>
+    public static BinaryScores At(double threshold, IReadOnlyList<float> scores, IReadOnlyList<bool> positive)
+    {
+        if (scores.Count != positive.Count) throw new ArgumentException($"{scores.Count} scores but {positive.Count} labels");
+        int tp = 0, fp = 0, fn = 0;
+        for (int i = 0; i < scores.Count; i++)
+        {
+            bool yes = scores[i] >= threshold;
+            if (yes && positive[i]) tp++;
+            else if (yes) fp++;
+            else if (positive[i]) fn++;
+        }
+        return new BinaryScores(threshold, tp, fp, fn);
+    }
+}
+
+/// <summary>
+/// The decision threshold of a binary classifier (SPEC section 8): the value that maximizes F1 on the
+/// training set's outputs. Candidates are the midpoints between consecutive distinct scores (and one below
+/// the lowest), so the threshold separates the scores it was fitted on with a margin on both sides.
+/// </summary>
+public static class DecisionThreshold
+{
+    public static BinaryScores MaximizingF1(IReadOnlyList<float> scores, IReadOnlyList<bool> positive)
+    {
+        if (scores.Count != positive.Count) throw new ArgumentException($"{scores.Count} scores but {positive.Count} labels");
+        if (scores.Count == 0) throw new ArgumentException("no scores to fit a threshold on");
+        int positives = positive.Count(p => p);
+        // Sweep the scores from the highest down: lowering the threshold past a score accepts that sample.
+        var order = Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i]).ToArray();
+        int tp = 0, fp = 0;
+        double bestF1 = -1, bestThreshold = scores[order[0]] + 1;
+        int bestTp = 0, bestFp = 0;
+        for (int j = 0; j < order.Length; j++)
+        {
+            if (positive[order[j]]) tp++; else fp++;
+            // Only a threshold between two distinct scores (or below the last) is a real choice.
+            if (j + 1 < order.Length && scores[order[j + 1]] == scores[order[j]]) continue;
+            double f1 = tp == 0 ? 0 : 2.0 * tp / (tp + fp + positives);
+            if (f1 > bestF1)
+            {
+                bestF1 = f1;
+                bestThreshold = j + 1 < order.Length ? (scores[order[j]] + (double)scores[order[j + 1]]) / 2 : scores[order[j]] - 1;
+                bestTp = tp;
+                bestFp = fp;
+            }
+        }
+        return new BinaryScores(bestThreshold, bestTp, bestFp, positives - bestTp);
+    }
+}
