@@ -38,7 +38,8 @@ internal static class InfoVerb
     }
 
     private sealed record BlockRow(int Index, string Stage, int InChannels, int OutChannels, int BottleneckWidth,
-        [property: JsonPropertyName("subnns")] int SubNNs, int Stride, string? Scheme,
+        [property: JsonPropertyName("subnns")] int SubNNs, [property: JsonPropertyName("original_subnns")] int OriginalSubNNs,
+        int Stride, string? Scheme,
         [property: JsonPropertyName("active_subnns")] int ActiveSubNNs, double PDrop, long Parameters, bool ProjectionShortcut);
 
     private sealed record InfoReport(string Name, int Classes, int InputChannels, int ImageSize, IReadOnlyList<BlockRow> Blocks,
@@ -47,12 +48,13 @@ internal static class InfoVerb
     private static InfoReport Report(ArchitectureSpec spec)
     {
         var rows = spec.Blocks.Select((b, i) => new BlockRow(i, b.Stage, b.InChannels, b.OutChannels, b.BottleneckWidth,
-            b.SubNNs, b.Stride, b.Scheme, b.IsCoded ? PublishedSchemes.Get(b.Scheme!).Active : b.SubNNs, b.PDrop,
+            b.SubNNs, b.NormalizationSubNNs, b.Stride, b.Scheme, b.IsCoded ? PublishedSchemes.Get(b.Scheme!).Active : b.SubNNs, b.PDrop,
             b.ParameterCount, b.HasProjectionShortcut)).ToList();
         var parameters = spec.CountParameters();
         return new InfoReport(spec.Name, spec.Classes, spec.InputChannels, spec.ImageSize, rows, parameters, parameters.Total,
             rows.Where(r => r.Scheme is not null).Select(r => r.Index).ToList(),
-            BinaryClassifierSize.Of(spec, 0, PublishedSchemes.Get));
+            // An extracted architecture may no longer have class 0.
+            BinaryClassifierSize.Of(spec, spec.KeptClasses?[0] ?? 0, PublishedSchemes.Get));
     }
 
     private static string Millions(long count) => $"{count / 1e6:F3} M";
@@ -65,7 +67,7 @@ internal static class InfoVerb
             blocks.AddColumn(new TableColumn(column).RightAligned().PadLeft(1).PadRight(1));
         foreach (var b in r.Blocks)
             blocks.AddRow(b.Index.ToString(), Markup.Escape(b.Stage), b.InChannels.ToString(), b.OutChannels.ToString(),
-                b.BottleneckWidth.ToString(), $"{b.ActiveSubNNs}/{b.SubNNs}", b.Stride.ToString(),
+                b.BottleneckWidth.ToString(), $"{b.ActiveSubNNs}/{b.OriginalSubNNs}" + (b.SubNNs < b.OriginalSubNNs ? $" ({b.SubNNs} kept)" : ""), b.Stride.ToString(),
                 b.PDrop.ToString("0.##"), b.ProjectionShortcut ? "projection" : "identity", b.Parameters.ToString("N0"));
         AnsiConsole.Write(blocks);
 
