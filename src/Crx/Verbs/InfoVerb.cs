@@ -42,8 +42,10 @@ internal static class InfoVerb
         int Stride, string? Scheme,
         [property: JsonPropertyName("active_subnns")] int ActiveSubNNs, double PDrop, long Parameters, bool ProjectionShortcut);
 
+    /// <param name="Architecture">the architecture itself, in architecture-file form (a starting point for custom files)</param>
     private sealed record InfoReport(string Name, int Classes, int InputChannels, int ImageSize, IReadOnlyList<BlockRow> Blocks,
-        ParameterBreakdown Parameters, long TotalParameters, IReadOnlyList<int> CodedBlocks, BinaryClassifierSize BinaryClassifier);
+        ParameterBreakdown Parameters, long TotalParameters, IReadOnlyList<int> CodedBlocks, BinaryClassifierSize BinaryClassifier,
+        ArchitectureSpec Architecture);
 
     private static InfoReport Report(ArchitectureSpec spec)
     {
@@ -54,7 +56,7 @@ internal static class InfoVerb
         return new InfoReport(spec.Name, spec.Classes, spec.InputChannels, spec.ImageSize, rows, parameters, parameters.Total,
             rows.Where(r => r.Scheme is not null).Select(r => r.Index).ToList(),
             // An extracted architecture may no longer have class 0.
-            BinaryClassifierSize.Of(spec, spec.KeptClasses?[0] ?? 0, PublishedSchemes.Get));
+            BinaryClassifierSize.Of(spec, spec.KeptClasses?[0] ?? 0, PublishedSchemes.Get), spec);
     }
 
     private static string Millions(long count) => $"{count / 1e6:F3} M";
