@@ -1,5 +1,6 @@
 using CodedResNeXt.CodingSchemes;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -12,9 +13,9 @@ namespace CodedResNeXt.Model;
 /// </summary>
 public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
 {
-    private readonly Stem _stem;
-    private readonly ModuleList<ResNeXtBlock> _blocks;
-    private readonly Linear _classifier;
+    [ComponentName(Name = "stem")] private readonly Stem _stem;
+    [ComponentName(Name = "blocks")] private readonly ModuleList<ResNeXtBlock> _blocks;
+    [ComponentName(Name = "classifier")] private readonly Linear _classifier;
 
     public CodedResNeXtNetwork(ArchitectureSpec architecture, Func<string, CodingScheme> schemes,
         BlockImplementation implementation = BlockImplementation.Fused, CodingLoss? codingLoss = null)
@@ -41,9 +42,7 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
         _classifier = Linear(architecture.Features, architecture.Outputs, hasBias: false);
         CodedBlocks = coded;
 
-        register_module("stem", _stem);
-        register_module("blocks", _blocks);
-        register_module("classifier", _classifier);
+        RegisterComponents();
     }
 
     public ArchitectureSpec Architecture { get; }

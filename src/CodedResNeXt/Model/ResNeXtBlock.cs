@@ -1,5 +1,6 @@
 using CodedResNeXt.CodingSchemes;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -14,13 +15,18 @@ namespace CodedResNeXt.Model;
 /// </summary>
 public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
 {
-    private readonly Conv2d _convReduce, _convConv, _convExpand;
-    private readonly BatchNorm2d _bnReduce, _bn, _bnExpand;
-    private readonly Shortcut? _shortcut;
+    // TorchSharp registers the Module fields under these names (RegisterComponents).
+    [ComponentName(Name = "conv_reduce")] private readonly Conv2d _convReduce;
+    [ComponentName(Name = "bn_reduce")] private readonly BatchNorm2d _bnReduce;
+    [ComponentName(Name = "conv_conv")] private readonly Conv2d _convConv;
+    [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;
+    [ComponentName(Name = "conv_expand")] private readonly Conv2d _convExpand;
+    [ComponentName(Name = "bn_expand")] private readonly BatchNorm2d _bnExpand;
+    [ComponentName(Name = "shortcut")] private readonly Shortcut? _shortcut;
     private readonly CodingLoss _codingLoss;
-    // Codeword of every class restricted to this block's subNNs, [K, N] of 0/1, for the coding-loss targets.
-    // Not a buffer: it is derived from the scheme, not learned state.
-    private readonly Tensor? _codewords;
+    // Codeword of every class restricted to this block's subNNs, K x N digits 0/1, for the coding-loss
+    // targets. Kept as an array, not a tensor field, so that it never becomes a buffer of the state_dict.
+    private readonly float[]? _codewords;
 
     public ResNeXtBlock(BlockSpec spec, CodingScheme? scheme, CodingLoss codingLoss, BlockImplementation implementation)
         : base("ResNeXtBlock")
@@ -39,17 +45,8 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         _bn = BatchNorm2d(width, momentum: 0.1);
         _convExpand = Conv2d(width, spec.OutChannels, 1, bias: false);
         _bnExpand = BatchNorm2d(spec.OutChannels, momentum: 0.1);
-        register_module("conv_reduce", _convReduce);
-        register_module("bn_reduce", _bnReduce);
-        register_module("conv_conv", _convConv);
-        register_module("bn", _bn);
-        register_module("conv_expand", _convExpand);
-        register_module("bn_expand", _bnExpand);
-        if (spec.HasProjectionShortcut)
-        {
-            _shortcut = new Shortcut(spec.InChannels, spec.OutChannels, spec.Stride);
-            register_module("shortcut", _shortcut);
-        }
+        if (spec.HasProjectionShortcut) _shortcut = new Shortcut(spec.InChannels, spec.OutChannels, spec.Stride);
+        RegisterComponents();
 
         foreach (var conv in new[] { _convReduce, _convConv, _convExpand }) Initialization.KaimingFanOut(conv);
         Initialization.ZeroGamma(_bnExpand);
@@ -61,7 +58,7 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
             for (int k = 0; k < scheme.Classes; k++)
                 for (int n = 0; n < spec.SubNNs; n++)
                     digits[k * spec.SubNNs + n] = scheme.IsActive(k, original[n]) ? 1f : 0f;
-            _codewords = tensor(digits, [scheme.Classes, spec.SubNNs]);
+            _codewords = digits;
         }
     }
 
@@ -88,7 +85,8 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
             // A partial (extracted) block lacks subNNs the codewords speak of: it is for inference only.
             if (input.Labels is not null && !Spec.IsPartial)
             {
-                var targets = _codewords!.to(energies.device).index_select(0, input.Labels);
+                var codewords = tensor(_codewords!, [Scheme!.Classes, Spec.SubNNs], device: energies.device);
+                var targets = codewords.index_select(0, input.Labels);
                 loss = _codingLoss.Compute(energies, targets, Scheme!.Ratio);
             }
         }

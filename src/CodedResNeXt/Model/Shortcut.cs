@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -7,15 +8,14 @@ namespace CodedResNeXt.Model;
 /// <summary>Projection shortcut: 1x1 conv with the block's stride, then BN. Submodules "conv" and "bn".</summary>
 public sealed class Shortcut : Module<Tensor, Tensor>
 {
-    private readonly Conv2d _conv;
-    private readonly BatchNorm2d _bn;
+    [ComponentName(Name = "conv")] private readonly Conv2d _conv;
+    [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;
 
     public Shortcut(int inChannels, int outChannels, int stride) : base("shortcut")
     {
         _conv = Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
         _bn = BatchNorm2d(outChannels, momentum: 0.1);
-        register_module("conv", _conv);
-        register_module("bn", _bn);
+        RegisterComponents();
         Initialization.KaimingFanOut(_conv);
     }
 

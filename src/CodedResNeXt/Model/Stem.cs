@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -7,8 +8,8 @@ namespace CodedResNeXt.Model;
 /// <summary>Stem: conv, BN, ReLU, optional 3x3/2 max pool. Submodules "conv" and "bn".</summary>
 public sealed class Stem : Module<Tensor, Tensor>
 {
-    private readonly Conv2d _conv;
-    private readonly BatchNorm2d _bn;
+    [ComponentName(Name = "conv")] private readonly Conv2d _conv;
+    [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;
     private readonly bool _maxPool;
 
     public Stem(StemSpec spec) : base("stem")
@@ -16,8 +17,7 @@ public sealed class Stem : Module<Tensor, Tensor>
         _conv = Conv2d(spec.InChannels, spec.OutChannels, spec.Kernel, stride: spec.Stride, padding: spec.Kernel / 2, bias: false);
         _bn = BatchNorm2d(spec.OutChannels, momentum: 0.1);
         _maxPool = spec.MaxPool;
-        register_module("conv", _conv);
-        register_module("bn", _bn);
+        RegisterComponents();
         Initialization.KaimingFanOut(_conv);
     }
 

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CodedResNeXt;
+using CodedResNeXt.Model;
+using Spectre.Console;
+
+namespace Crx.Verbs;
+
+/// <summary>`crx info`: an architecture's blocks, parameters per stage, and the size of a class's binary classifier.</summary>
+internal static class InfoVerb
+{
+    public static Command Create()
+    {
+        var arch = new Option<string>("--arch")
+        {
+            Description = $"A preset ({string.Join(", ", Presets.Names)}) or an architecture .json file",
+            Required = true,
+        };
+        var control = new Option<bool>("--control") { Description = "Show the control network: every block uncoded (N/N), no dropSubNNs" };
+        var json = new Option<bool>("--json") { Description = "Print machine-readable JSON" };
+        var command = new Command("info", "Describe an architecture: blocks, parameters per stage, coded blocks, binary classifier size")
+        {
+            arch, control, json,
+        };
+        command.SetAction(parse =>
+        {
+            ArchitectureSpec spec;
+            try { spec = ArchitectureFile.LoadPresetOrFile(parse.GetValue(arch)!, PublishedSchemes.Get); }
+            catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
+            if (parse.GetValue(control)) spec = spec.ToControl();
+            var report = Report(spec);
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, ArchitectureFile.JsonOptions));
+            else Print(report);
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record BlockRow(int Index, string Stage, int InChannels, int OutChannels, int BottleneckWidth,
+        [property: JsonPropertyName("subnns")] int SubNNs, [property: JsonPropertyName("original_subnns")] int OriginalSubNNs,
+        int Stride, string? Scheme,
+        [property: JsonPropertyName("active_subnns")] int ActiveSubNNs, double PDrop, long Parameters, bool ProjectionShortcut);
+
+    /// <param name="Architecture">the architecture itself, in architecture-file form (a starting point for custom files)</param>
+    private sealed record InfoReport(string Name, int Classes, int InputChannels, int ImageSize, IReadOnlyList<BlockRow> Blocks,
+        ParameterBreakdown Parameters, long TotalParameters, IReadOnlyList<int> CodedBlocks, BinaryClassifierSize BinaryClassifier,
+        ArchitectureSpec Architecture);
+
+    private static InfoReport Report(ArchitectureSpec spec)
+    {
+        var rows = spec.Blocks.Select((b, i) => new BlockRow(i, b.Stage, b.InChannels, b.OutChannels, b.BottleneckWidth,
+            b.SubNNs, b.NormalizationSubNNs, b.Stride, b.Scheme, b.IsCoded ? PublishedSchemes.Get(b.Scheme!).Active : b.SubNNs, b.PDrop,
+            b.ParameterCount, b.HasProjectionShortcut)).ToList();
+        var parameters = spec.CountParameters();
+        return new InfoReport(spec.Name, spec.Classes, spec.InputChannels, spec.ImageSize, rows, parameters, parameters.Total,
+            rows.Where(r => r.Scheme is not null).Select(r => r.Index).ToList(),
+            // An extracted architecture may no longer have class 0.
+            BinaryClassifierSize.Of(spec, spec.KeptClasses?[0] ?? 0, PublishedSchemes.Get), spec);
+    }
+
+    private static string Millions(long count) => $"{count / 1e6:F3} M";
+
+    private static void Print(InfoReport r)
+    {
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(r.Name)}[/]: {r.Classes} classes, input {r.InputChannels}x{r.ImageSize}x{r.ImageSize}");
+        var blocks = new Table().Border(TableBorder.None);
+        foreach (var column in new[] { "#", "stage", "in", "out", "d", "N_act/N", "stride", "p_drop", "shortcut", "params" })
+            blocks.AddColumn(new TableColumn(column).RightAligned().PadLeft(1).PadRight(1));
+        foreach (var b in r.Blocks)
+            blocks.AddRow(b.Index.ToString(), Markup.Escape(b.Stage), b.InChannels.ToString(), b.OutChannels.ToString(),
+                b.BottleneckWidth.ToString(), $"{b.ActiveSubNNs}/{b.OriginalSubNNs}" + (b.SubNNs < b.OriginalSubNNs ? $" ({b.SubNNs} kept)" : ""), b.Stride.ToString(),
+                b.PDrop.ToString("0.##"), b.ProjectionShortcut ? "projection" : "identity", b.Parameters.ToString("N0"));
+        AnsiConsole.Write(blocks);
+
+        var stages = new Table().Border(TableBorder.Simple);
+        stages.AddColumn("part");
+        stages.AddColumn(new TableColumn("params").RightAligned());
+        stages.AddColumn(new TableColumn("M").RightAligned());
+        stages.AddRow("stem", r.Parameters.Stem.ToString("N0"), Millions(r.Parameters.Stem));
+        foreach (var s in r.Parameters.Stages) stages.AddRow(Markup.Escape(s.Stage), s.Parameters.ToString("N0"), Millions(s.Parameters));
+        stages.AddRow("classifier", r.Parameters.Classifier.ToString("N0"), Millions(r.Parameters.Classifier));
+        stages.AddRow("[bold]total[/]", $"[bold]{r.TotalParameters:N0}[/]", $"[bold]{Millions(r.TotalParameters)}[/]");
+        AnsiConsole.Write(stages);
+
+        AnsiConsole.MarkupLine(r.CodedBlocks.Count == 0
+            ? "Coded blocks: none (a plain ResNeXt)"
+            : "Coded blocks: " + string.Join("; ", r.Blocks.Where(b => b.Scheme is not null).GroupBy(b => b.Scheme)
+                .Select(g => $"{string.Join(", ", g.Select(b => b.Index))} with scheme {Markup.Escape(g.Key!)}")));
+        var bc = r.BinaryClassifier;
+        AnsiConsole.MarkupLine($"Binary classifier of class {bc.Class}: [bold]{Millions(bc.Exact)}[/] = {bc.ExactFraction:P1} of the parameters " +
+            $"(the paper's stage-scaled estimate: {Millions(bc.StageScaledEstimate)} = {bc.EstimateFraction:P1})");
+    }
+}
