@@ -134,7 +134,8 @@ internal static class CodesVerb
             }.ToJsonString(Indented));
             return;
         }
-        console.Write(MetricsTable($"{path}: valid coding scheme '{scheme.Name}'", metrics));
+        console.WriteLine($"{path}: valid coding scheme '{scheme.Name}'");
+        console.Write(MetricsTable($"Coding scheme {scheme.Name}", metrics));
     }
 
     private static void List(IAnsiConsole console, TextWriter output, bool json)
