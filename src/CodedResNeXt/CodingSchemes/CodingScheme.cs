@@ -9,26 +9,32 @@ public sealed class CodingScheme
     private readonly bool[][] _codewords;
 
     public CodingScheme(string name, IReadOnlyList<bool[]> codewords)
+        : this(name, codewords, $"coding scheme '{name}'")
     {
-        if (codewords.Count == 0) throw new InvalidInputException($"coding scheme '{name}': it has no codewords");
+    }
+
+    /// <param name="where">Starts every error message: the scheme's name, or the file it came from.</param>
+    internal CodingScheme(string name, IReadOnlyList<bool[]> codewords, string where)
+    {
+        if (codewords.Count == 0) throw new InvalidInputException($"{where}: it has no codewords");
         Name = name;
         SubNNs = codewords[0].Length;
         Active = codewords[0].Count(b => b);
         for (int k = 0; k < codewords.Count; k++)
         {
             if (codewords[k].Length != SubNNs)
-                throw new InvalidInputException($"coding scheme '{name}': codeword of class {k} has length {codewords[k].Length}, expected {SubNNs}");
+                throw new InvalidInputException($"{where}: codeword of class {k} has length {codewords[k].Length}, expected {SubNNs}");
             int ones = codewords[k].Count(b => b);
             if (ones != Active) // rule A
-                throw new InvalidInputException($"coding scheme '{name}': codeword of class {k} has {ones} ones, expected {Active} like class 0 (rule A: every codeword has exactly N_act ones)");
+                throw new InvalidInputException($"{where}: codeword of class {k} has {ones} ones, expected {Active} like class 0 (rule A: every codeword has exactly N_act ones)");
         }
-        if (Active == 0) throw new InvalidInputException($"coding scheme '{name}': codewords have no ones");
+        if (Active == 0) throw new InvalidInputException($"{where}: codewords have no ones");
         var seen = new Dictionary<string, int>();
         for (int k = 0; k < codewords.Count; k++)
         {
             string word = Format(codewords[k]);
             if (seen.TryGetValue(word, out int other))
-                throw new InvalidInputException($"coding scheme '{name}': classes {other} and {k} share the codeword {word}");
+                throw new InvalidInputException($"{where}: classes {other} and {k} share the codeword {word}");
             seen[word] = k;
         }
         _codewords = codewords.Select(w => (bool[])w.Clone()).ToArray();
@@ -49,15 +55,27 @@ public sealed class CodingScheme
 
     public bool[] Codeword(int cls) => (bool[])_codewords[cls].Clone();
 
+    /// <summary>
+    /// Throws unless the scheme has one codeword per class of a dataset with <paramref name="classes"/> classes.
+    /// </summary>
+    public void RequireClasses(int classes)
+    {
+        if (Classes != classes)
+            throw new InvalidInputException($"scheme '{Name}' has {Classes} codewords but the dataset has {classes} classes");
+    }
+
     /// <summary>Parses codewords written as '0101…' strings, one per class in class order.</summary>
     public static CodingScheme Parse(string name, IEnumerable<string> codewords) =>
-        new(name, codewords.Select((w, k) => ParseCodeword(name, k, w)).ToList());
+        Parse(name, codewords, $"coding scheme '{name}'");
+
+    internal static CodingScheme Parse(string name, IEnumerable<string> codewords, string where) =>
+        new(name, codewords.Select((w, k) => ParseCodeword(where, k, w)).ToList(), where);
 
     public IReadOnlyList<string> ToStrings() => _codewords.Select(Format).ToList();
 
     public static string Format(bool[] codeword) => new(codeword.Select(b => b ? '1' : '0').ToArray());
 
-    private static bool[] ParseCodeword(string name, int cls, string word)
+    private static bool[] ParseCodeword(string where, int cls, string word)
     {
         var bits = new bool[word.Length];
         for (int i = 0; i < word.Length; i++)
@@ -66,7 +84,7 @@ public sealed class CodingScheme
             {
                 '1' => true,
                 '0' => false,
-                _ => throw new InvalidInputException($"coding scheme '{name}': codeword of class {cls} \"{word}\" has '{word[i]}' at position {i}; only '0' and '1' are allowed"),
+                _ => throw new InvalidInputException($"{where}: codeword of class {cls} \"{word}\" has '{word[i]}' at position {i}; only '0' and '1' are allowed"),
             };
         }
         return bits;

@@ -8,6 +8,7 @@ internal static class AllVerbs
     public static IEnumerable<Command> Create() =>
     [
         QuickstartVerb.Create(),
+        CodesVerb.Create(),
         InfoVerb.Create(),
         TrainVerb.Create(),
         EvalVerb.Create(),

@@ -1,0 +1,204 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CodedResNeXt;
+using CodedResNeXt.CodingSchemes;
+using Spectre.Console;
+
+namespace Crx.Verbs;
+
+/// <summary>
+/// `crx codes`: generate a coding scheme (SPEC section 5) and show its quality, check a scheme file, or
+/// list the built-in (published) schemes.
+/// </summary>
+internal static class CodesVerb
+{
+    /// <summary>Up to this many classes the codewords are printed; beyond, they go to a file only.</summary>
+    private const int PrintedClasses = 100;
+
+    public static Command Create()
+    {
+        var classes = new Option<int?>("--classes") { Description = "K: the number of classes, one codeword each" };
+        var subNNs = new Option<int?>("--subnns") { Description = "N: the number of subNNs, the codeword length (at most 64)" };
+        var active = new Option<int?>("--active") { Description = "N_act: the number of ones in every codeword" };
+        var minDistance = new Option<int?>("--min-distance")
+        {
+            Description = "H_min to enforce; by default the largest one for which the greedy packing keeps K words",
+        };
+        var seed = new Option<int>("--seed") { Description = "seed of the randomized picks", DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--out") { Description = "write the generated scheme to this JSON file" };
+        var check = new Option<string?>("--check") { Description = "validate this scheme file and show its metrics" };
+        var list = new Option<bool>("--list") { Description = "list the built-in (published) schemes with their metrics" };
+        var json = new Option<bool>("--json") { Description = "print JSON instead of tables" };
+
+        var command = new Command("codes", "Generate a coding scheme and show its quality, check a scheme file, or list the built-in schemes.")
+        {
+            classes, subNNs, active, minDistance, seed, output, check, list, json,
+        };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
+            // Spectre assumes 80 columns when the output is a file or pipe; tables read better unwrapped there.
+            if (!console.Profile.Out.IsTerminal) console.Profile.Width = 200;
+            bool generate = parse.GetValue(classes) is not null || parse.GetValue(subNNs) is not null || parse.GetValue(active) is not null;
+            string? checkPath = parse.GetValue(check);
+            int modes = (generate ? 1 : 0) + (checkPath is not null ? 1 : 0) + (parse.GetValue(list) ? 1 : 0);
+            if (modes != 1)
+                throw new InvalidInputException("codes: give exactly one of --list, --check FILE, or --classes K --subnns N --active A");
+            if (!generate && (parse.GetValue(output) is not null || parse.GetValue(minDistance) is not null))
+                throw new InvalidInputException("codes: --out and --min-distance apply only when generating (--classes, --subnns, --active)");
+
+            if (parse.GetValue(list)) List(console, parse.InvocationConfiguration.Output, parse.GetValue(json));
+            else if (checkPath is not null) Check(console, parse.InvocationConfiguration.Output, checkPath, parse.GetValue(json));
+            else
+            {
+                var request = new CodingSchemeRequest(
+                    Required(parse.GetValue(classes), "--classes"),
+                    Required(parse.GetValue(subNNs), "--subnns"),
+                    Required(parse.GetValue(active), "--active"),
+                    parse.GetValue(minDistance),
+                    parse.GetValue(seed));
+                Generate(console, parse.InvocationConfiguration.Output, request, parse.GetValue(output), parse.GetValue(json));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static int Required(int? value, string flag) =>
+        value ?? throw new InvalidInputException($"codes: {flag} is required to generate a scheme (with --classes, --subnns and --active)");
+
+    private static void Generate(IAnsiConsole console, TextWriter output, CodingSchemeRequest request, string? outPath, bool json)
+    {
+        var result = CodingSchemeGenerator.Generate(request);
+        var scheme = result.Scheme;
+        // Large schemes are not printed, so they must land in a file the user can find.
+        string? written = outPath ?? (scheme.Classes > PrintedClasses && !json
+            ? $"scheme-{scheme.Classes}-{scheme.Active}of{scheme.SubNNs}.json"
+            : null);
+        if (written is not null) CodingSchemeFile.Save(scheme, written);
+
+        if (json)
+        {
+            output.WriteLine(new JsonObject
+            {
+                ["scheme"] = JsonNode.Parse(CodingSchemeFile.ToJson(scheme)),
+                ["metrics"] = MetricsJson(result.Metrics),
+                ["packing_distance"] = result.PackingDistance,
+                ["min_distance_requested"] = request.MinDistance,
+                ["packed_words"] = result.PackedWords,
+                ["selection"] = result.Selection.ToString(),
+                ["attempts"] = result.Attempts,
+                ["seed"] = request.Seed,
+                ["seconds"] = Math.Round(result.Elapsed.TotalSeconds, 3),
+                ["written_to"] = written,
+            }.ToJsonString(Indented));
+            return;
+        }
+
+        var table = MetricsTable($"Coding scheme {scheme.Name}", result.Metrics, request.MinDistance is null
+            ? $"{result.PackingDistance} (the largest at which the packing keeps K words)"
+            : $"{result.PackingDistance} (requested)");
+        table.AddRow("Packed words", $"{result.PackedWords} (greedy packing in increasing order)");
+        table.AddRow("Selection", result.Selection switch
+        {
+            SchemeSelection.Exhaustive => "the best of every K-subset of the packed words",
+            SchemeSelection.GreedyFromPacking => $"randomized greedy among the packed words ({result.Attempts} attempts, seed {request.Seed})",
+            _ => $"randomized greedy among all words, as no K packed words balance ({result.Attempts} attempts in all, seed {request.Seed})",
+        });
+        table.AddRow("Time", $"{result.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s");
+        console.Write(table);
+
+        if (scheme.Classes <= PrintedClasses)
+        {
+            var words = new Table().AddColumn("Class").AddColumn("Codeword");
+            for (int k = 0; k < scheme.Classes; k++) words.AddRow(k.ToString(CultureInfo.InvariantCulture), CodingScheme.Format(scheme.Codeword(k)));
+            console.Write(words);
+        }
+        if (written is not null) console.WriteLine($"Codewords written to {written}");
+    }
+
+    private static void Check(IAnsiConsole console, TextWriter output, string path, bool json)
+    {
+        var scheme = CodingSchemeFile.Load(path);
+        var metrics = CodingSchemeMetrics.Of(scheme);
+        if (json)
+        {
+            output.WriteLine(new JsonObject
+            {
+                ["file"] = path,
+                ["name"] = scheme.Name,
+                ["valid"] = true,
+                ["metrics"] = MetricsJson(metrics),
+            }.ToJsonString(Indented));
+            return;
+        }
+        console.WriteLine($"{path}: valid coding scheme '{scheme.Name}'");
+        console.Write(MetricsTable($"Coding scheme {scheme.Name}", metrics));
+    }
+
+    private static void List(IAnsiConsole console, TextWriter output, bool json)
+    {
+        var all = BuiltInSchemes.All.Select(s => (Scheme: s, Metrics: CodingSchemeMetrics.Of(s))).ToList();
+        if (json)
+        {
+            output.WriteLine(new JsonArray(all.Select(s => (JsonNode)new JsonObject
+            {
+                ["name"] = s.Scheme.Name,
+                ["used_in_paper_architecture"] = BuiltInSchemes.UsedInPaperArchitecture(s.Scheme.Name),
+                ["metrics"] = MetricsJson(s.Metrics),
+            }).ToArray()).ToJsonString(Indented));
+            return;
+        }
+        var table = new Table { Title = new TableTitle("Built-in coding schemes (published with the paper)") };
+        foreach (var column in new[] { "Name", "K", "N_act/N", "H_min", "Pairs at H_min", "Column sums", "Balanced", "In the paper's networks" })
+            table.AddColumn(column);
+        foreach (var (scheme, m) in all)
+        {
+            table.AddRow(
+                Markup.Escape(scheme.Name),
+                m.Classes.ToString(CultureInfo.InvariantCulture),
+                $"{m.Active}/{m.SubNNs}",
+                m.MinHamming?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                m.MinHamming is int h ? m.DistanceHistogram[h].ToString(CultureInfo.InvariantCulture) : "-",
+                $"{m.MinColumnSum}..{m.MaxColumnSum}",
+                m.PerfectlyBalanced ? "yes" : "no",
+                BuiltInSchemes.UsedInPaperArchitecture(scheme.Name) ? "yes" : "");
+        }
+        console.Write(table);
+    }
+
+    /// <summary>The quantities every mode shows: K, N, N_act, distances and column sums.</summary>
+    private static Table MetricsTable(string title, CodingSchemeMetrics m, string? enforcedDistance = null)
+    {
+        var table = new Table { Title = new TableTitle(Markup.Escape(title)) }.AddColumn("Quantity").AddColumn("Value");
+        table.AddRow("Classes K", m.Classes.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("SubNNs N", m.SubNNs.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("Active N_act", $"{m.Active} (r = {((double)m.Active / m.SubNNs).ToString("0.###", CultureInfo.InvariantCulture)})");
+        if (enforcedDistance is not null) table.AddRow("H_min enforced", enforcedDistance);
+        table.AddRow("H_min reached", m.MinHamming?.ToString(CultureInfo.InvariantCulture) ?? "- (one class)");
+        table.AddRow("Pairs per distance", string.Join("  ", m.DistanceHistogram.Select(kv => $"{kv.Key}: {kv.Value}")));
+        table.AddRow("Column sums", $"{m.MinColumnSum}..{m.MaxColumnSum}");
+        double perColumn = (double)m.Classes * m.Active / m.SubNNs;
+        table.AddRow("Perfectly balanced", (m.PerfectlyBalanced ? "yes" : "no")
+            + $" (r*K = {perColumn.ToString("0.##", CultureInfo.InvariantCulture)})");
+        return table;
+    }
+
+    private static JsonObject MetricsJson(CodingSchemeMetrics m) => new()
+    {
+        ["classes"] = m.Classes,
+        ["subnns"] = m.SubNNs,
+        ["active"] = m.Active,
+        ["min_hamming"] = m.MinHamming,
+        ["distance_histogram"] = new JsonObject(m.DistanceHistogram.Select(kv =>
+            KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value))),
+        ["column_sums"] = new JsonArray(m.ColumnSums.Select(s => (JsonNode)s).ToArray()),
+        ["min_column_sum"] = m.MinColumnSum,
+        ["max_column_sum"] = m.MaxColumnSum,
+        ["perfectly_balanced"] = m.PerfectlyBalanced,
+    };
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+}
