@@ -10,6 +10,7 @@ namespace CodedResNeXt.Model;
 /// A (Coded) ResNeXt built from an <see cref="ArchitectureSpec"/>: stem, blocks, global average pool, bias-free
 /// linear classifier. Forward takes images [B, C, H, W] and labels int64 [B] (or null: no coding loss).
 /// State_dict names are PyTorch-style: stem.conv, stem.bn, blocks.{i}.conv_reduce … blocks.{i}.shortcut.bn, classifier.
+/// Weights are drawn from <c>generator</c> (torch's global one when null).
 /// </summary>
 public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
 {
@@ -18,7 +19,7 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
     [ComponentName(Name = "classifier")] private readonly Linear _classifier;
 
     public CodedResNeXtNetwork(ArchitectureSpec architecture, Func<string, CodingScheme> schemes,
-        BlockImplementation implementation = BlockImplementation.Fused, CodingLoss? codingLoss = null)
+        BlockImplementation implementation = BlockImplementation.Fused, CodingLoss? codingLoss = null, Generator? generator = null)
         : base("CodedResNeXtNetwork")
     {
         architecture.Validate(architecture.Name, schemes);
@@ -43,6 +44,7 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
         CodedBlocks = coded;
 
         RegisterComponents();
+        Initialization.Apply(this, generator);
     }
 
     public ArchitectureSpec Architecture { get; }

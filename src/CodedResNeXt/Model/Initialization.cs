@@ -3,14 +3,22 @@ using static TorchSharp.torch;
 
 namespace CodedResNeXt.Model;
 
-/// <summary>The released code's initialization (SPEC section 2).</summary>
+/// <summary>
+/// The released code's initialization (SPEC section 2): Kaiming normal (fan_out, ReLU gain) for every conv,
+/// PyTorch's default for the bias-free classifier, and gamma 0 in every block's last BN. Random draws come from
+/// one generator, so a run seeded with its own generator is reproducible whatever else uses torch's global one.
+/// (Tensor.normal_/uniform_ rather than nn.init's: in TorchSharp 0.107 nn.init.normal_ ignores its generator.)
+/// </summary>
 internal static class Initialization
 {
-    /// <summary>Kaiming normal, fan_out mode, ReLU gain.</summary>
-    public static void KaimingFanOut(Conv2d conv)
+    public static void Apply(nn.Module network, Generator? generator)
     {
         using var _ = no_grad();
-        nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+        foreach (var (_, module) in network.named_modules())
+        {
+            if (module is Conv2d conv) KaimingFanOut(conv.weight!, generator);
+            else if (module is Linear linear) LinearDefault(linear.weight!, generator);
+        }
     }
 
     /// <summary>Gamma 0: the block starts as its shortcut.</summary>
@@ -18,5 +26,19 @@ internal static class Initialization
     {
         using var _ = no_grad();
         bn.weight!.zero_();
+    }
+
+    // PyTorch's fan_out of a conv weight [out, in/groups, kh, kw] is out * kh * kw; ReLU gain sqrt(2).
+    private static void KaimingFanOut(Tensor weight, Generator? generator)
+    {
+        long fanOut = weight.shape[0] * weight.shape[2] * weight.shape[3];
+        weight.normal_(0, Math.Sqrt(2.0 / fanOut), generator);
+    }
+
+    // PyTorch's Linear default, kaiming_uniform with a = sqrt(5): U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    private static void LinearDefault(Tensor weight, Generator? generator)
+    {
+        double bound = 1 / Math.Sqrt(weight.shape[1]);
+        weight.uniform_(-bound, bound, generator);
     }
 }

@@ -47,8 +47,6 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         _bnExpand = BatchNorm2d(spec.OutChannels, momentum: 0.1);
         if (spec.HasProjectionShortcut) _shortcut = new Shortcut(spec.InChannels, spec.OutChannels, spec.Stride);
         RegisterComponents();
-
-        foreach (var conv in new[] { _convReduce, _convConv, _convExpand }) Initialization.KaimingFanOut(conv);
         Initialization.ZeroGamma(_bnExpand);
 
         if (scheme is not null)

@@ -16,7 +16,6 @@ public sealed class Shortcut : Module<Tensor, Tensor>
         _conv = Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
         _bn = BatchNorm2d(outChannels, momentum: 0.1);
         RegisterComponents();
-        Initialization.KaimingFanOut(_conv);
     }
 
     public override Tensor forward(Tensor x) => _bn.call(_conv.call(x));

@@ -18,7 +18,6 @@ public sealed class Stem : Module<Tensor, Tensor>
         _bn = BatchNorm2d(spec.OutChannels, momentum: 0.1);
         _maxPool = spec.MaxPool;
         RegisterComponents();
-        Initialization.KaimingFanOut(_conv);
     }
 
     public override Tensor forward(Tensor x)

@@ -41,7 +41,7 @@ public sealed record CheckpointInfo(
 
 /// <summary>
 /// A checkpoint file: a zip holding meta.json (<see cref="CheckpointInfo"/>), model.safetensors (PyTorch-style
-/// names, BN statistics included), optimizer.bin (TorchSharp's optimizer state) and rng.bin (torch's generator).
+/// names, BN statistics included), optimizer.bin (TorchSharp's optimizer state) and rng.bin (the run's generator).
 /// Written to a temporary file and renamed, so a crash never leaves a half-written checkpoint.
 /// </summary>
 public static class Checkpoint
@@ -54,7 +54,7 @@ public static class Checkpoint
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
     };
 
-    public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, TrainingState state)
+    public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
     {
         var schemes = network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name)
             .ToDictionary(s => s.Name, s => s.ToStrings());
@@ -70,8 +70,8 @@ public static class Checkpoint
             using (var opt = new BinaryWriter(zip.CreateEntry("optimizer.bin", CompressionLevel.NoCompression).Open()))
                 ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(opt);
             using (var rng = zip.CreateEntry("rng.bin", CompressionLevel.NoCompression).Open())
-            using (var generator = torch.get_rng_state())
-                rng.Write(generator.bytes);
+            using (var generatorState = generator.get_state())
+                rng.Write(generatorState.bytes);
         }
         File.Move(temp, path, overwrite: true);
     }
@@ -96,8 +96,8 @@ public static class Checkpoint
         return (network, info);
     }
 
-    /// <summary>Puts a run back where the checkpoint left it: weights, optimizer, random generator.</summary>
-    public static TrainingState Restore(string path, CodedResNeXtNetwork network, optim.Optimizer optimizer)
+    /// <summary>Puts a run back where the checkpoint left it: weights, optimizer, the run's random generator.</summary>
+    public static TrainingState Restore(string path, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator)
     {
         using var zip = Open(path, "--resume");
         var info = ReadInfo(zip, path);
@@ -109,7 +109,7 @@ public static class Checkpoint
             var buffer = new MemoryStream();
             rng.CopyTo(buffer);
             using var state = torch.tensor(buffer.ToArray(), dtype: ScalarType.Byte);
-            torch.set_rng_state(state);
+            generator.set_state(state);
         }
         return info.State;
     }

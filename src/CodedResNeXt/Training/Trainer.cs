@@ -27,10 +27,10 @@ public sealed class Trainer
     {
         var options = _run.Options;
         torch.set_num_threads(options.Threads);
-        torch.manual_seed(options.Seed);
         Directory.CreateDirectory(_run.Directory);
 
-        using var network = _run.CreateNetwork();
+        using var generator = new Generator((ulong)options.Seed);
+        using var network = _run.CreateNetwork(generator);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed });
         if (loader.BatchCount == 0)
@@ -50,7 +50,7 @@ public sealed class Trainer
             // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
             // uninterrupted run stepped it, before the optimizer state comes back.
             for (int s = 0; s < done * loader.BatchCount; s++) schedule.step();
-            var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer);
+            var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
             firstEpoch = state.Epoch + 1;
             bestTop1 = state.BestTop1;
             log.TruncateAfter(state.Epoch);
@@ -69,7 +69,7 @@ public sealed class Trainer
             bool best = eval.Top1 > bestTop1;
             bestTop1 = Math.Max(bestTop1, eval.Top1);
             var state = new TrainingState(epoch, bestTop1, metrics);
-            Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, state);
+            Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, state);
             if (best) File.Copy(_run.LastCheckpointPath, _run.BestCheckpointPath, overwrite: true);
             history.Add(metrics);
             epochDone?.Invoke(metrics);

@@ -25,8 +25,15 @@ public sealed class TrainingRun
     public string LastCheckpointPath => Path.Combine(Directory, "last.ckpt");
     public string BestCheckpointPath => Path.Combine(Directory, "best.ckpt");
 
-    public CodedResNeXtNetwork CreateNetwork() =>
-        new(Architecture, Schemes, codingLoss: new CodingLoss(Options.LossExponent, Options.LossThreshold));
+    /// <summary>
+    /// The network to train. The run's own generator draws its initial weights and, later, its dropSubNNs masks,
+    /// so a run is reproducible even when other code in the process uses torch's global generator.
+    /// </summary>
+    public CodedResNeXtNetwork CreateNetwork(TorchSharp.torch.Generator generator) =>
+        new(Architecture, Schemes, codingLoss: new CodingLoss(Options.LossExponent, Options.LossThreshold), generator: generator)
+        {
+            DropGenerator = generator,
+        };
 
     private static ArchitectureSpec Configure(ArchitectureSpec architecture, TrainingOptions options, TrainingData data)
     {

@@ -111,4 +111,19 @@ public class TrainerTests
         Assert.Contains("--arch", wrong.Message);
         Assert.Contains("1x8x8", wrong.Message);
     }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_initial_weights_whatever_torch_global_generator_does()
+    {
+        using var tmp = new TempDirectory();
+        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1), tmp.Path);
+        using var g1 = new Generator(5);
+        using var a = run.CreateNetwork(g1);
+        manual_seed(123);
+        using var noise = rand(100); // moves the global generator
+        using var g2 = new Generator(5);
+        using var b = run.CreateNetwork(g2);
+        foreach (var (name, t) in a.state_dict())
+            Assert.True(t.equal(b.state_dict()[name]).all().item<bool>(), $"{name} differs");
+    }
 }

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 
-namespace CodedResNeXt.Tests.Model;
+namespace CodedResNeXt.Tests.TestSupport;
 
 /// <summary>
 /// The tests' tensors are tiny and xunit already runs test classes in parallel: libtorch's intra-op threads
