@@ -16,10 +16,10 @@ internal static class PlotRendering
     public static readonly Color Gray = Color.FromHex("#444444");
 
     /// <summary>
-    /// The sans-serif family charts are drawn in. ScottPlot on its own picks whatever it finds first (DejaVu Serif
-    /// on Debian), so we ask for a sans family that is actually installed: Debian's fontconfig pulls in
-    /// fonts-dejavu-core, which every Linux desktop and the chromium package bring along. With none of these
-    /// installed, ScottPlot's own choice stays.
+    /// The sans-serif family charts are drawn in. ScottPlot on its own picks the first family it knows (DejaVu Serif
+    /// on Debian), so we ask for a sans family that is actually installed. On Debian, DejaVu comes with
+    /// fonts-dejavu-core, which fontconfig-config depends on (chromium pulls it in through libfontconfig1); headless,
+    /// it renders without any display. With none of these families installed, ScottPlot's own choice stays.
     /// </summary>
     public static readonly string? FontFamily = PickFontFamily();
 

@@ -101,6 +101,9 @@ internal sealed class ReportPage
             EndSection();
             return;
         }
+        if (early.Accuracy.Count != early.CodedBlockIndices.Count || early.AgreementWithFinal.Count != early.CodedBlockIndices.Count)
+            throw new ArgumentException($"early decoding: {early.CodedBlockIndices.Count} coded blocks but {early.Accuracy.Count} accuracies " +
+                                        $"and {early.AgreementWithFinal.Count} agreements");
         _html.Append("<div class=\"pair\">\n");
         Figure(EarlyDecodingFigure.Draw(early),
             "Each coded block decodes the class from its subNN energies alone: the class whose codeword is nearest (SPEC section 8, Eq. 7).");
@@ -210,7 +213,10 @@ internal sealed class ReportPage
         foreach (var profile in _r.EnergyProfiles)
         {
             _html.Append("<h3>").Append(Escape($"Block {profile.BlockIndex} ({profile.Scheme})")).Append("</h3>\n<div class=\"pair\">\n");
-            Figure(EnergyHeatmapFigure.Draw(profile, _r.ClassNames), $"Mean energy per class and subNN in block {profile.BlockIndex}.");
+            if (profile.MeanEnergyByClass.Any(row => row.Count > 0))
+                Figure(EnergyHeatmapFigure.Draw(profile, _r.ClassNames), $"Mean energy per class and subNN in block {profile.BlockIndex}.");
+            else
+                Note("No energies were recorded in this block.");
             _html.Append("<div>").Append(CodewordTable(profile.Codewords)).Append("</div>\n</div>\n");
         }
         EndSection();
@@ -268,7 +274,7 @@ internal sealed class ReportPage
             _html.Append("</ul>");
         }
         _html.Append("</div>\n</div>\n");
-        if (p.Energies.Count > 0)
+        if (p.Energies.Any(row => row.Count > 0))
             _html.Append(Image(PathEnergyFigure.Draw(p, _r.EarlyDecoding.CodedBlockIndices, _r.EnergyProfiles, $"path-{number}-energies.png",
                 $"SubNN energies of validation image {p.Index} in every coded block")));
         _html.Append("</div>\n");

@@ -1,12 +1,31 @@
 using System.Buffers.Binary;
 using System.Text.RegularExpressions;
+using CodedResNeXt.Analysis;
 using CodedResNeXt.Report;
 using CodedResNeXt.Tests.TestSupport;
 using SkiaSharp;
 
 namespace CodedResNeXt.Tests.Report;
 
-public class ReportWriterTests
+/// <summary>The full sample report, written once for the tests that only read it.</summary>
+public sealed class WrittenSampleReport : IDisposable
+{
+    readonly TempDirectory _dir = new();
+
+    public WrittenSampleReport()
+    {
+        Written = ReportWriter.Write(SampleResults.Build(), _dir["report"]);
+        Html = File.ReadAllText(Written[0]);
+    }
+
+    public string Directory => _dir["report"];
+    public IReadOnlyList<string> Written { get; }
+    public string Html { get; }
+
+    public void Dispose() => _dir.Dispose();
+}
+
+public class ReportWriterTests(WrittenSampleReport sample) : IClassFixture<WrittenSampleReport>
 {
     static readonly string[] Sections = ["Summary", "Early decoding", "Specialization", "Binary classifiers", "Energy by class and codewords", "Example paths"];
 
@@ -22,11 +41,9 @@ public class ReportWriterTests
     [Fact]
     public void Writes_the_page_first_then_every_figure_as_a_png_in_the_figures_folder()
     {
-        using var dir = new TempDirectory();
-        var written = ReportWriter.Write(SampleResults.Build(), dir["report"]);
-
-        Assert.Equal(dir["report/index.html"], written[0]);
-        Assert.All(written.Skip(1), f => Assert.Equal(dir["report/figures"], Path.GetDirectoryName(f)));
+        var written = sample.Written;
+        Assert.Equal(Path.Combine(sample.Directory, "index.html"), written[0]);
+        Assert.All(written.Skip(1), f => Assert.Equal(Path.Combine(sample.Directory, "figures"), Path.GetDirectoryName(f)));
         Assert.Equal(FullFigures.Order(), written.Skip(1).Select(Path.GetFileName).Order());
         Assert.All(written, f => Assert.True(File.Exists(f), f));
         foreach (var png in written.Skip(1)) AssertRealPng(png);
@@ -35,10 +52,7 @@ public class ReportWriterTests
     [Fact]
     public void Every_figure_file_is_embedded_exactly_once_as_a_data_uri_and_nothing_else_is_loaded()
     {
-        using var dir = new TempDirectory();
-        var written = ReportWriter.Write(SampleResults.Build(), dir.Path);
-        string html = File.ReadAllText(written[0]);
-
+        var (written, html) = (sample.Written, sample.Html);
         var sources = Regex.Matches(html, "<img src=\"([^\"]*)\"").Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(written.Count - 1, Regex.Matches(html, "<img ").Count);
         Assert.Equal(sources.Count, Regex.Matches(html, "<img ").Count);
@@ -55,9 +69,7 @@ public class ReportWriterTests
     [Fact]
     public void The_page_has_the_sections_in_order_and_the_summary_numbers()
     {
-        using var dir = new TempDirectory();
-        string html = File.ReadAllText(ReportWriter.Write(SampleResults.Build(), dir.Path)[0]);
-
+        string html = sample.Html;
         Assert.Equal(Sections, Headings(html, "h2"));
         Assert.Equal(["Output histograms", "Per class", "Block 5 (cifar10/5/10)", "Block 8 (cifar10/3/10)"], Headings(html, "h3"));
         Assert.Contains("<td>Validation top-1</td><td>91.00 %</td>", html);
@@ -72,9 +84,7 @@ public class ReportWriterTests
     [Fact]
     public void Binary_classifier_means_match_the_sample_computed_by_hand()
     {
-        using var dir = new TempDirectory();
-        string html = File.ReadAllText(ReportWriter.Write(SampleResults.Build(), dir.Path)[0]);
-        string foot = Regex.Match(html, "<table class=\"classifiers\">.*?<tfoot>(.*?)</tfoot>", RegexOptions.Singleline).Groups[1].Value;
+        string foot = Regex.Match(sample.Html, "<table class=\"classifiers\">.*?<tfoot>(.*?)</tfoot>", RegexOptions.Singleline).Groups[1].Value;
         var cells = Regex.Matches(foot, "<td[^>]*>([^<]*)</td>").Select(m => m.Groups[1].Value).ToList();
 
         // Class k: 2,149,000 + 1,000 k parameters of 4,639,000 (mean 2,153,500, 46.42 %); in-distribution tp 90-k, fp k,
@@ -119,9 +129,8 @@ public class ReportWriterTests
     [Fact]
     public void Without_out_of_distribution_negatives_their_columns_and_series_are_left_out()
     {
-        using var withOod = new TempDirectory();
         using var without = new TempDirectory();
-        string htmlWith = File.ReadAllText(ReportWriter.Write(SampleResults.Build(), withOod.Path)[0]);
+        string htmlWith = sample.Html;
         var written = ReportWriter.Write(SampleResults.Build(ood: false), without.Path);
         string html = File.ReadAllText(written[0]);
 
@@ -131,20 +140,43 @@ public class ReportWriterTests
         Assert.DoesNotContain("triangles", html);
         Assert.Equal(FullFigures.Order(), written.Skip(1).Select(Path.GetFileName).Order());
         // The OOD series is drawn, so the figures differ: the precision-recall plot has one series less.
-        Assert.NotEqual(File.ReadAllBytes(Path.Combine(withOod.Path, "figures", "precision-recall.png")),
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(sample.Directory, "figures", "precision-recall.png")),
             File.ReadAllBytes(Path.Combine(without.Path, "figures", "precision-recall.png")));
     }
 
     [Fact]
     public void Thumbnails_show_the_image_pixels_enlarged()
     {
-        using var dir = new TempDirectory();
-        ReportWriter.Write(SampleResults.Build(), dir.Path);
-
+        string figures = Path.Combine(sample.Directory, "figures");
         // 28x28 grey is enlarged 4x (to 112 CSS pixels, 128 / 28 rounded down), drawn at 2 device pixels per CSS pixel.
-        AssertEnlarged(dir["figures/path-1-image.png"], SampleResults.Pixels(1, 28, seed: 0), channels: 1, side: 28, factor: 8);
+        AssertEnlarged(Path.Combine(figures, "path-1-image.png"), SampleResults.Pixels(1, 28, seed: 0), channels: 1, side: 28, factor: 8);
         // 32x32 RGB is enlarged 4x as well.
-        AssertEnlarged(dir["figures/path-2-image.png"], SampleResults.Pixels(3, 32, seed: 1), channels: 3, side: 32, factor: 8);
+        AssertEnlarged(Path.Combine(figures, "path-2-image.png"), SampleResults.Pixels(3, 32, seed: 1), channels: 3, side: 32, factor: 8);
+    }
+
+    [Fact]
+    public void A_long_codeword_table_shows_its_first_hundred_rows_and_the_heatmap_all_classes()
+    {
+        const int classes = 120;
+        var rng = new Random(5);
+        var codewords = Enumerable.Range(0, classes).Select(_ => new string(Enumerable.Range(0, 10).Select(_ => rng.Next(2) == 1 ? '1' : '0').ToArray())).ToList();
+        var energies = codewords.Select(w => (IReadOnlyList<double>)w.Select(b => b == '1' ? 0.9 : 0.05).ToList()).ToList();
+        var results = SampleResults.Build() with
+        {
+            ClassNames = Enumerable.Range(0, classes).Select(k => $"c{k}").ToList(),
+            EnergyProfiles = [new BlockEnergyProfile(5, "random", codewords, energies)],
+        };
+        using var dir = new TempDirectory();
+        var written = ReportWriter.Write(results, dir.Path);
+        string html = File.ReadAllText(written[0]);
+
+        string table = Regex.Match(html, "<table class=\"codewords\">.*?</table>", RegexOptions.Singleline).Value;
+        Assert.Equal(1 + 100, Regex.Matches(table, "<tr>").Count);
+        Assert.Contains("<td>99 c99</td>", table);
+        Assert.DoesNotContain("<td>100 c100</td>", table);
+        Assert.Contains("The first 100 of 120 codewords.", html);
+        Assert.Equal(codewords.Take(100).Sum(w => w.Count(b => b == '1')), Regex.Matches(table, "<td class=\"on\">1</td>").Count);
+        AssertRealPng(Path.Combine(dir.Path, "figures", "energy-block-5.png"));
     }
 
     [Fact]
