@@ -1,0 +1,44 @@
+using CodedResNeXt.Analysis;
+
+namespace CodedResNeXt.Report;
+
+/// <summary>
+/// Writes the visual report of an analysis: <c>index.html</c>, one self-contained page (figures embedded as PNG
+/// data URIs, inline CSS, no scripts, nothing fetched), and every figure again as a PNG under <c>figures/</c>
+/// for reuse in papers and READMEs.
+/// </summary>
+public static class ReportWriter
+{
+    public const string PageName = "index.html";
+    public const string FigureFolder = "figures";
+
+    /// <summary>Writes the report into <paramref name="directory"/> (created if missing) and returns the paths of the files written, the page first.</summary>
+    public static IReadOnlyList<string> Write(AnalysisResults results, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        if (string.IsNullOrWhiteSpace(directory)) throw new InvalidInputException("report directory: the path is empty");
+        if (File.Exists(directory)) throw new InvalidInputException($"{directory}: is a file; the report needs a directory");
+
+        var page = ReportPage.Compose(results);
+        string figures = Path.Combine(directory, FigureFolder);
+        try
+        {
+            Directory.CreateDirectory(figures);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException($"{directory}: cannot create the report directory ({e.Message})");
+        }
+
+        string index = Path.Combine(directory, PageName);
+        File.WriteAllText(index, page.Html);
+        var written = new List<string> { index };
+        foreach (var figure in page.Figures)
+        {
+            string file = Path.Combine(figures, figure.FileName);
+            File.WriteAllBytes(file, figure.Png);
+            written.Add(file);
+        }
+        return written;
+    }
+}
