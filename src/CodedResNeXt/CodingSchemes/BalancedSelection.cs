@@ -53,6 +53,9 @@ internal static class BalancedSelection
     public static Choice? RandomizedGreedy(ulong[] pool, int k, int length, int maxOverlap, bool enforceDistance, Random random)
     {
         var columnSums = new int[length];
+        // load[c]: the sum of the column sums over word c's ones. Choosing a word raises it by the
+        // overlap of c with that word, which the distance bookkeeping computes anyway.
+        var load = new int[pool.Length];
         var atMinDistance = new int[pool.Length];
         var available = new bool[pool.Length];
         Array.Fill(available, true);
@@ -60,20 +63,17 @@ internal static class BalancedSelection
         long pairs = 0;
         for (int step = 0; step < k; step++)
         {
-            int best = -1, ties = 0;
-            long bestLoad = long.MaxValue;
+            int best = -1, ties = 0, bestLoad = int.MaxValue;
             for (int c = 0; c < pool.Length; c++)
             {
                 if (!available[c]) continue;
-                long load = 0;
-                for (ulong bits = pool[c]; bits != 0; bits &= bits - 1) load += columnSums[Column(bits, length)];
-                if (load < bestLoad || (load == bestLoad && atMinDistance[c] < atMinDistance[best]))
+                if (load[c] < bestLoad || (load[c] == bestLoad && atMinDistance[c] < atMinDistance[best]))
                 {
                     best = c;
-                    bestLoad = load;
+                    bestLoad = load[c];
                     ties = 1;
                 }
-                else if (load == bestLoad && atMinDistance[c] == atMinDistance[best] && random.Next(++ties) == 0)
+                else if (load[c] == bestLoad && atMinDistance[c] == atMinDistance[best] && random.Next(++ties) == 0)
                 {
                     best = c; // reservoir sampling: each tied word is kept with probability 1/ties
                 }
@@ -89,6 +89,7 @@ internal static class BalancedSelection
             {
                 if (!available[c]) continue;
                 int overlap = BitOperations.PopCount(pool[c] & word);
+                load[c] += overlap;
                 if (overlap == maxOverlap) atMinDistance[c]++;
                 else if (overlap > maxOverlap && enforceDistance) available[c] = false;
             }

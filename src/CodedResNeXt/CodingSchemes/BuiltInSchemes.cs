@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -12,7 +13,7 @@ public static class BuiltInSchemes
 {
     private const string ResourceName = "CodedResNeXt.CodingSchemes.published.json";
 
-    private static readonly Lazy<(IReadOnlyList<CodingScheme> All, IReadOnlySet<string> InPaper)> Published = new(Load);
+    private static readonly Lazy<Registry> Published = new(Load);
 
     /// <summary>Every built-in scheme, in published.json's order.</summary>
     public static IReadOnlyList<CodingScheme> All => Published.Value.All;
@@ -22,11 +23,8 @@ public static class BuiltInSchemes
     /// <summary>Whether the paper's networks (Table 1) use this scheme, e.g. cifar10/5/10 and cifar10/3/10.</summary>
     public static bool UsedInPaperArchitecture(string name) => Published.Value.InPaper.Contains(name);
 
-    public static bool TryGet(string name, out CodingScheme scheme)
-    {
-        scheme = All.FirstOrDefault(s => s.Name == name)!;
-        return scheme is not null;
-    }
+    public static bool TryGet(string name, [MaybeNullWhen(false)] out CodingScheme scheme) =>
+        Published.Value.ByName.TryGetValue(name, out scheme);
 
     public static CodingScheme Get(string name) =>
         TryGet(name, out var scheme)
@@ -36,7 +34,9 @@ public static class BuiltInSchemes
     /// <summary>The schemes of the paper's networks, to name in error messages.</summary>
     internal static string Examples => string.Join(", ", Published.Value.InPaper);
 
-    private static (IReadOnlyList<CodingScheme>, IReadOnlySet<string>) Load()
+    private sealed record Registry(IReadOnlyList<CodingScheme> All, IReadOnlyDictionary<string, CodingScheme> ByName, IReadOnlySet<string> InPaper);
+
+    private static Registry Load()
     {
         using var stream = typeof(BuiltInSchemes).Assembly.GetManifestResourceStream(ResourceName)
             ?? throw new InvalidOperationException($"the library was built without its resource {ResourceName}");
@@ -51,7 +51,7 @@ public static class BuiltInSchemes
             all.Add(CodingSchemeFile.FromEntry(entry, $"published.json ({name})", name));
             if (entry.UsedInPaperArchitecture == true) inPaper.Add(name);
         }
-        return (all, inPaper);
+        return new Registry(all, all.ToDictionary(s => s.Name), inPaper);
     }
 
     private sealed class PublishedFile

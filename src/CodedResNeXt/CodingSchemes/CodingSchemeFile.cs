@@ -33,6 +33,10 @@ public static class CodingSchemeFile
         {
             throw new InvalidInputException($"{path}: not a coding scheme file: {OneLine(e.Message)}");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException($"{path}: cannot read the coding scheme: {OneLine(e.Message)}");
+        }
         if (entry is null) throw new InvalidInputException($"{path}: not a coding scheme file: it holds null");
         return FromEntry(entry, path, entry.Name ?? Path.GetFileNameWithoutExtension(path));
     }

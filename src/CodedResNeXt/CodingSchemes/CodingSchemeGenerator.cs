@@ -121,7 +121,7 @@ public static class CodingSchemeGenerator
         {
             var all = CodewordPacking.AllWords(n, weight).ToArray();
             var fromAll = PickRepeatedly(all, enforceDistance: true, best, ref attempts);
-            if (fromAll != best) selection = SchemeSelection.GreedyFromAllWords;
+            if (!ReferenceEquals(fromAll, best)) selection = SchemeSelection.GreedyFromAllWords;
             best = fromAll;
         }
 

@@ -19,16 +19,17 @@ internal static class CodesVerb
 
     public static Command Create()
     {
-        var classes = new Option<int?>("--classes") { Description = "K: the number of classes, one codeword each" };
-        var subNNs = new Option<int?>("--subnns") { Description = "N: the number of subNNs, the codeword length (at most 64)" };
-        var active = new Option<int?>("--active") { Description = "N_act: the number of ones in every codeword" };
+        var classes = new Option<int?>("--classes") { HelpName = "K", Description = "K: the number of classes, one codeword each" };
+        var subNNs = new Option<int?>("--subnns") { HelpName = "N", Description = "N: the number of subNNs, the codeword length (at most 64)" };
+        var active = new Option<int?>("--active") { HelpName = "N_act", Description = "N_act: the number of ones in every codeword" };
         var minDistance = new Option<int?>("--min-distance")
         {
+            HelpName = "H",
             Description = "H_min to enforce; by default the largest one for which the greedy packing keeps K words",
         };
-        var seed = new Option<int>("--seed") { Description = "seed of the randomized picks", DefaultValueFactory = _ => 0 };
-        var output = new Option<string?>("--out") { Description = "write the generated scheme to this JSON file" };
-        var check = new Option<string?>("--check") { Description = "validate this scheme file and show its metrics" };
+        var seed = new Option<int>("--seed") { HelpName = "S", Description = "seed of the randomized picks", DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--out") { HelpName = "FILE", Description = "write the generated scheme to this JSON file" };
+        var check = new Option<string?>("--check") { HelpName = "FILE", Description = "validate this scheme file and show its metrics" };
         var list = new Option<bool>("--list") { Description = "list the built-in (published) schemes with their metrics" };
         var json = new Option<bool>("--json") { Description = "print JSON instead of tables" };
 
