@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks for this project (run as root, or with sudo available):
 #  - dataset-fashion-mnist: the real Fashion-MNIST IDX files, the quickstart's data;
-#  - chromium: headless browser that the tests use to check the HTML report renders.
+#  - chromium: headless browser that the tests use to check the HTML report renders;
+#  - fonts-dejavu-core: the font of the report's figures.
 # NuGet packages (TorchSharp, libtorch, SkiaSharp, ...) are restored by `dotnet build` itself.
 set -euo pipefail
 need=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The report's figures ask fontconfig for DejaVu Sans.
+fc-list 2>/dev/null | grep -q DejaVuSans || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing ${need[*]}" >&2

@@ -36,7 +36,7 @@ public class BlockBenchmarks
     public void Setup()
     {
         set_num_threads(1);
-        var scheme = PublishedSchemes.Get("cifar10/5/10");
+        var scheme = BuiltInSchemes.Get("cifar10/5/10");
         var (channels, d, size, batch) = Shape == "fashion-c2" ? (64, 4, 14, 128) : (512, 22, 16, 32);
         var spec = new BlockSpec("c", channels, channels, d, 10, 1, scheme.Name, 0.1);
         _uncoded = new ResNeXtBlock(spec with { Scheme = null, PDrop = 0 }, null, new CodingLoss(), BlockImplementation.Fused);

@@ -1,3 +1,4 @@
+using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using System.Text.Json;
 using CodedResNeXt;
@@ -47,7 +48,7 @@ internal static class QuickstartVerb
             foreach (var options in new[] { coded, coded with { Control = true } })
             {
                 string label = options.Control ? "control" : "coded";
-                var run = new TrainingRun(options, data, Path.Combine(root, label), Schemes.Resolve);
+                var run = new TrainingRun(options, data, Path.Combine(root, label), CodingSchemeFile.Resolve);
                 int done = EpochsDone(run);
                 if (done < options.Epochs)
                 {

@@ -1,3 +1,4 @@
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Analysis;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Model;
@@ -26,7 +27,7 @@ public static class SampleResults
     public static AnalysisResults Build(bool coded = true, bool ood = true, IReadOnlyList<string>? classNames = null)
     {
         var names = classNames ?? FashionNames;
-        var schemes = coded ? Schemes.Select(PublishedSchemes.Get).ToList() : [];
+        var schemes = coded ? Schemes.Select(BuiltInSchemes.Get).ToList() : [];
         var early = coded
             ? new EarlyDecodingResult(0.91, CodedBlocks, [0.62, 0.88], [0.64, 0.93])
             : new EarlyDecodingResult(0.91, [], [], []);

@@ -1,3 +1,4 @@
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Model;
 using CodedResNeXt.Tests.TestSupport;
@@ -21,7 +22,7 @@ public class TrainerTests
     };
 
     private static TrainingRun Run(TrainingOptions options, string dir) =>
-        new(options, TrainingData.From(Synthetic.Splits(), []), dir, PublishedSchemes.Get);
+        new(options, TrainingData.From(Synthetic.Splits(), []), dir, BuiltInSchemes.Get);
 
     [Fact]
     public void Training_learns_the_synthetic_task_and_logs_every_epoch()
@@ -92,7 +93,7 @@ public class TrainerTests
         {
             Assert.Equal(run.Architecture.Blocks.Count, info.Architecture.Blocks.Count);
             Assert.Equal(["cifar10/3/10", "cifar10/5/10"], info.Schemes.Keys.Order());
-            Assert.Equal(PublishedSchemes.Get("cifar10/5/10").ToStrings(), info.Schemes["cifar10/5/10"]);
+            Assert.Equal(BuiltInSchemes.Get("cifar10/5/10").ToStrings(), info.Schemes["cifar10/5/10"]);
             Assert.Equal(10, info.ClassNames.Count);
             using var x = rand(3, 1, 8, 8);
             Assert.Equal(new long[] { 3, 10 }, network.call(x, null).Logits.shape);

@@ -1,3 +1,4 @@
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
 
 namespace CodedResNeXt.Tests.Model.Architecture;
@@ -20,8 +21,8 @@ public class KeepPathsOfTests
     [Fact]
     public void The_count_of_kept_paths_equals_the_parameters_of_the_smaller_network_built_from_them()
     {
-        var kept = Presets.Get("fashion-small").KeepPathsOf([3], PublishedSchemes.Get);
-        using var network = new CodedResNeXtNetwork(kept, PublishedSchemes.Get);
+        var kept = Presets.Get("fashion-small").KeepPathsOf([3], BuiltInSchemes.Get);
+        using var network = new CodedResNeXtNetwork(kept, BuiltInSchemes.Get);
         Assert.Equal(kept.CountParameters().Total, network.ParameterCount);
         Assert.True(kept.CountParameters().Total < Presets.Get("fashion-small").CountParameters().Total / 2);
     }

@@ -1,3 +1,4 @@
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
 
@@ -31,7 +32,7 @@ public class CodedResNeXtNetworkTests
     public void Initialization_zeroes_every_last_BN_gamma_and_uses_Kaiming_fan_out_for_convolutions()
     {
         var arch = Presets.Get("fashion-tiny");
-        using var network = new CodedResNeXtNetwork(arch, PublishedSchemes.Get);
+        using var network = new CodedResNeXtNetwork(arch, BuiltInSchemes.Get);
         var state = network.state_dict();
         for (int i = 0; i < arch.Blocks.Count; i++)
             Assert.Equal(0, state[$"blocks.{i}.bn_expand.weight"].abs().sum().item<float>());
