@@ -49,6 +49,10 @@ internal static class ExtractVerb
             if (flag == "--class" && kept.Count != 1)
                 throw new InvalidInputException($"--class: give exactly one class, not {kept.Count}; use --classes for several");
 
+            string outPath = p.GetValue(output)!;
+            if (Path.GetFullPath(outPath) == Path.GetFullPath(path))
+                throw new InvalidInputException($"--out: {outPath} is the checkpoint itself; choose another file");
+
             var watch = Stopwatch.StartNew();
             var splits = DatasetCatalog.Load(source.Dataset, new DatasetOptions
             {
@@ -58,7 +62,6 @@ internal static class ExtractVerb
             var training = TrainingData.From(splits, source.ExcludedClasses).Train;
             using var extracted = BinaryClassifierExtraction.Extract(full, source, path, kept, training,
                 new ExtractionOptions { ThresholdSamples = p.GetValue(samples), Seed = p.GetValue(seed), BatchSize = p.GetValue(batch) }, flag);
-            string outPath = p.GetValue(output)!;
             BinaryClassifierFile.Save(outPath, extracted);
             var info = extracted.Info;
             // The paper's way of estimating a binary classifier's size, next to the exact count, for one class.
@@ -90,7 +93,7 @@ internal static class ExtractVerb
                 table.AddRow(t.Class.ToString(), Markup.Escape(t.Name), t.Threshold.ToString("G5"), t.TrainingPrecision.ToString("P2"),
                     t.TrainingRecall.ToString("P2"), t.TrainingF1.ToString("F4"), t.Positives.ToString(), t.Negatives.ToString());
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"thresholds fitted on {info.ThresholdSamples} training images in {watch.Elapsed.TotalSeconds:F1} s");
+            AnsiConsole.MarkupLine($"thresholds fitted on {info.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");
             return 0;
         });
         return command;

@@ -62,11 +62,15 @@ internal static class PredictVerb
 
     private static Table Classes(IReadOnlyList<ImagePrediction> predictions)
     {
-        var table = new Table().AddColumns("image", "predicted class", "probability", "early decoders (block: class, confidence)");
+        // One column per coded block: its early decoder's class and confidence.
+        var table = new Table().AddColumns("image", "predicted class", "probability");
+        foreach (var e in predictions[0].EarlyDecoders!) table.AddColumn($"block {e.BlockIndex}");
         foreach (var r in predictions)
-            table.AddRow(Markup.Escape(Path.GetFileName(r.Image.File)),
-                Markup.Escape($"{r.Prediction!.Class} ({r.Prediction.Name})"), r.Prediction.Probability.ToString("P1"),
-                Markup.Escape(string.Join("; ", r.EarlyDecoders!.Select(e => $"{e.BlockIndex}: {e.Class} ({e.Name}) {e.Confidence:P0}"))));
+            table.AddRow([
+                Markup.Escape(Path.GetFileName(r.Image.File)), Markup.Escape($"{r.Prediction!.Class} ({r.Prediction.Name})"),
+                r.Prediction.Probability.ToString("P1"),
+                .. r.EarlyDecoders!.Select(e => Markup.Escape($"{e.Name} {100 * e.Confidence:F0}%")),
+            ]);
         return table;
     }
 }
