@@ -29,7 +29,7 @@ public sealed class TrainedTinyModel : IDisposable
         var options = TrainingOptions.For("fashion-mnist") with
         {
             Architecture = Synthetic.ArchitectureFile(_directory.Path),
-            Epochs = 3,
+            Epochs = 4,
             BatchSize = 20,
             LearningRate = 0.1,
             Threads = 1,
