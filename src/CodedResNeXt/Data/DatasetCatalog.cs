@@ -32,13 +32,14 @@ public static class DatasetCatalog
     /// <summary>
     /// The training augmentation of SPEC section 7 for CIFAR-10 (RandAugment n3-m4, pad-4 crop, flip),
     /// CIFAR-100 (n1-m2, pad-4 crop, flip) and folders (random-resized crop to the stored size, flip, n2-m10).
-    /// Fashion-MNIST gets pad-4 crop and flip; MNIST only the crop, since mirrored digits are other glyphs.
+    /// Fashion-MNIST gets flips only, the augmentation of the calibration run in our issue (90.9 % after 3
+    /// epochs); use --crop-padding 4 for longer runs. MNIST gets the crop, since mirrored digits are other glyphs.
     /// </summary>
     public static AugmentationOptions DefaultAugmentation(string name, int imageSize = 160) => Canonical(name) switch
     {
         "cifar10" => new() { RandAugment = new RandAugment(3, 4), CropPadding = 4, HorizontalFlip = true },
         "cifar100" => new() { RandAugment = new RandAugment(1, 2), CropPadding = 4, HorizontalFlip = true },
-        "fashion-mnist" => new() { CropPadding = 4, HorizontalFlip = true },
+        "fashion-mnist" => new() { HorizontalFlip = true },
         "mnist" => new() { CropPadding = 4 },
         _ => new() { ResizedCrop = imageSize, HorizontalFlip = true, RandAugment = new RandAugment(2, 10) },
     };

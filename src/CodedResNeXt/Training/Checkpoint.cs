@@ -30,13 +30,7 @@ public sealed record CheckpointInfo(
     TrainingState State)
 {
     /// <summary>Resolves scheme names from the codewords stored in the checkpoint.</summary>
-    public Func<string, CodingScheme> SchemeResolver()
-    {
-        var parsed = Schemes.ToDictionary(s => s.Key, s => CodingScheme.Parse(s.Key, s.Value));
-        return name => parsed.TryGetValue(name, out var scheme)
-            ? scheme
-            : throw new InvalidInputException($"the checkpoint has no coding scheme '{name}'");
-    }
+    public Func<string, CodingScheme> SchemeResolver() => Checkpoint.SchemeResolver(Schemes, "the checkpoint");
 }
 
 /// <summary>
@@ -56,24 +50,48 @@ public static class Checkpoint
 
     public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
     {
-        var schemes = network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name)
-            .ToDictionary(s => s.Name, s => s.ToStrings());
-        var info = new CheckpointInfo(FormatVersion, run.Architecture, schemes, run.Data.ClassNames, run.Data.Normalization,
+        var info = new CheckpointInfo(FormatVersion, run.Architecture, SchemesOf(network), run.Data.ClassNames, run.Data.Normalization,
             run.Options.Dataset, run.Data.ExcludedClasses, run.Options, state);
-        string temp = path + ".tmp";
-        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
+        WriteAtomically(path, info, network, zip =>
         {
-            using (var meta = zip.CreateEntry("meta.json", CompressionLevel.Fastest).Open())
-                JsonSerializer.Serialize(meta, info, Json);
-            using (var weights = zip.CreateEntry("model.safetensors", CompressionLevel.NoCompression).Open())
-                SafeTensors.Save(weights, network.state_dict());
             using (var opt = new BinaryWriter(zip.CreateEntry("optimizer.bin", CompressionLevel.NoCompression).Open()))
                 ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(opt);
             using (var rng = zip.CreateEntry("rng.bin", CompressionLevel.NoCompression).Open())
             using (var generatorState = generator.get_state())
                 rng.Write(generatorState.bytes);
+        });
+    }
+
+    /// <summary>
+    /// Writes a model zip: meta.json (<paramref name="meta"/>), model.safetensors (the network's state_dict), then
+    /// whatever <paramref name="more"/> adds; to a temporary file renamed at the end, so a crash never leaves a
+    /// half-written file. Shared by checkpoints and extracted binary classifiers.
+    /// </summary>
+    internal static void WriteAtomically<TMeta>(string path, TMeta meta, CodedResNeXtNetwork network, Action<ZipArchive>? more = null)
+    {
+        string temp = path + ".tmp";
+        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
+        {
+            using (var json = zip.CreateEntry("meta.json", CompressionLevel.Fastest).Open())
+                JsonSerializer.Serialize(json, meta, Json);
+            using (var weights = zip.CreateEntry("model.safetensors", CompressionLevel.NoCompression).Open())
+                SafeTensors.Save(weights, network.state_dict());
+            more?.Invoke(zip);
         }
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The codewords of every coding scheme the network's coded blocks use, by scheme name.</summary>
+    internal static Dictionary<string, IReadOnlyList<string>> SchemesOf(CodedResNeXtNetwork network) =>
+        network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name).ToDictionary(s => s.Name, s => s.ToStrings());
+
+    /// <summary>Resolves scheme names from stored codewords; <paramref name="owner"/> ("the checkpoint") names the file kind in errors.</summary>
+    internal static Func<string, CodingScheme> SchemeResolver(IReadOnlyDictionary<string, IReadOnlyList<string>> schemes, string owner)
+    {
+        var parsed = schemes.ToDictionary(s => s.Key, s => CodingScheme.Parse(s.Key, s.Value));
+        return name => parsed.TryGetValue(name, out var scheme)
+            ? scheme
+            : throw new InvalidInputException($"{owner} has no coding scheme '{name}'");
     }
 
     /// <summary>Reads the description of a checkpoint without building its network.</summary>
@@ -114,9 +132,9 @@ public static class Checkpoint
         return info.State;
     }
 
-    private static void LoadWeights(ZipArchive zip, string path, CodedResNeXtNetwork network)
+    internal static void LoadWeights(ZipArchive zip, string path, CodedResNeXtNetwork network, string kind = "checkpoint")
     {
-        using var weights = Entry(zip, path, "model.safetensors");
+        using var weights = Entry(zip, path, "model.safetensors", kind);
         var buffer = new MemoryStream();
         weights.CopyTo(buffer);
         buffer.Position = 0;
@@ -125,25 +143,30 @@ public static class Checkpoint
 
     private static CheckpointInfo ReadInfo(ZipArchive zip, string path)
     {
-        using var meta = Entry(zip, path, "meta.json");
+        var info = ReadMeta<CheckpointInfo>(zip, path);
+        if (info.Format != FormatVersion)
+            throw new InvalidInputException($"{path}: checkpoint format {info.Format}, this version reads format {FormatVersion}");
+        return info;
+    }
+
+    /// <summary>Deserializes meta.json; <paramref name="kind"/> ("checkpoint") names the file kind in errors.</summary>
+    internal static TMeta ReadMeta<TMeta>(ZipArchive zip, string path, string kind = "checkpoint")
+    {
+        using var meta = Entry(zip, path, "meta.json", kind);
         try
         {
-            var info = JsonSerializer.Deserialize<CheckpointInfo>(meta, Json)
-                ?? throw new InvalidInputException($"{path}: meta.json is empty");
-            if (info.Format != FormatVersion)
-                throw new InvalidInputException($"{path}: checkpoint format {info.Format}, this version reads format {FormatVersion}");
-            return info;
+            return JsonSerializer.Deserialize<TMeta>(meta, Json) ?? throw new InvalidInputException($"{path}: meta.json is empty");
         }
         catch (JsonException e) { throw new InvalidInputException($"{path}: meta.json is not valid: {e.Message.Split('\n')[0]}"); }
     }
 
-    private static ZipArchive Open(string path, string flag = "--checkpoint")
+    internal static ZipArchive Open(string path, string flag = "--checkpoint", string kind = "checkpoint")
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{flag}: {path} does not exist");
         try { return ZipFile.OpenRead(path); }
-        catch (InvalidDataException) { throw new InvalidInputException($"{path}: not a checkpoint (not a zip archive)"); }
+        catch (InvalidDataException) { throw new InvalidInputException($"{path}: not a {kind} (not a zip archive)"); }
     }
 
-    private static Stream Entry(ZipArchive zip, string path, string name) =>
-        (zip.GetEntry(name) ?? throw new InvalidInputException($"{path}: not a checkpoint (no {name} inside)")).Open();
+    internal static Stream Entry(ZipArchive zip, string path, string name, string kind = "checkpoint") =>
+        (zip.GetEntry(name) ?? throw new InvalidInputException($"{path}: not a {kind} (no {name} inside)")).Open();
 }

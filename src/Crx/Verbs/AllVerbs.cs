@@ -12,5 +12,7 @@ internal static class AllVerbs
         InfoVerb.Create(),
         TrainVerb.Create(),
         EvalVerb.Create(),
+        ExtractVerb.Create(),
+        PredictVerb.Create(),
     ];
 }

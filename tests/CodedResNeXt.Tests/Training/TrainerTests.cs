@@ -75,7 +75,7 @@ public class TrainerTests
     public void The_control_has_no_coded_block_and_no_coding_loss()
     {
         using var tmp = new TempDirectory();
-        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1) with { Control = true }, Path.Combine(tmp.Path, "control"));
+        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 2) with { Control = true }, Path.Combine(tmp.Path, "control"));
         var history = new Trainer(run).Run(resume: false);
         Assert.Empty(history[0].EarlyDecoderAccuracy);
         Assert.Equal(0, history[0].TrainCodingLoss);

@@ -1,0 +1,65 @@
+using CodedResNeXt.Data;
+using CodedResNeXt.Data.Formats;
+using SkiaSharp;
+
+namespace CodedResNeXt.BinaryClassifiers;
+
+/// <summary>An image file and how it was fitted to the model's input.</summary>
+/// <param name="Width">width of the file's image</param>
+/// <param name="Height">height of the file's image</param>
+/// <param name="Resized">whether the image was not already the model's input size: its centre square was rescaled</param>
+public sealed record InputImage(string File, int Width, int Height, bool Resized);
+
+/// <summary>
+/// Image files (PNG or JPEG) turned into a model's input: decoded with SkiaSharp, fitted to size x size the way
+/// folder datasets are (shorter side scaled, centre square; untouched when already that size), and reduced to
+/// gray by luminance (ITU-R BT.601, as PIL's "L" mode) for a one-channel model. Nothing else is done to them:
+/// a Fashion-MNIST model expects light garments on a dark background, like its training images.
+/// </summary>
+public static class InputImages
+{
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
+
+    /// <summary>The file itself, or every .png/.jpg/.jpeg file in the directory, sorted by name.</summary>
+    public static IReadOnlyList<string> Find(string fileOrDirectory)
+    {
+        if (File.Exists(fileOrDirectory)) return [fileOrDirectory];
+        if (!Directory.Exists(fileOrDirectory)) throw new InvalidInputException($"{fileOrDirectory}: no such file or directory");
+        var files = Directory.GetFiles(fileOrDirectory)
+            .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal).ToList();
+        return files.Count > 0 ? files : throw new InvalidInputException($"{fileOrDirectory}: the directory holds no .png, .jpg or .jpeg image");
+    }
+
+    /// <summary>
+    /// Decodes every file into one in-memory dataset of <paramref name="channels"/> x size x size images (labels 0,
+    /// unused), in file order. The first file that cannot be decoded is an <see cref="InvalidInputException"/> naming it.
+    /// </summary>
+    /// <param name="classNames">class names for the dataset (any non-empty list; the images are unlabelled)</param>
+    public static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(IReadOnlyList<string> files, int channels, int size, IReadOnlyList<string> classNames)
+    {
+        if (channels is not (1 or 3)) throw new InvalidInputException($"the model takes {channels}-channel images; only 1 (gray) and 3 (RGB) can be made from image files");
+        int plane = size * size;
+        var pixels = new byte[files.Count * channels * plane];
+        var rgb = new byte[3 * plane];
+        var sources = new List<InputImage>();
+        for (int i = 0; i < files.Count; i++)
+        {
+            FolderFormat.DecodeInto(files[i], size, rgb);
+            var info = ImageSize(files[i]);
+            sources.Add(new InputImage(files[i], info.Width, info.Height, info.Width != size || info.Height != size));
+            var target = pixels.AsSpan(i * channels * plane, channels * plane);
+            if (channels == 3) rgb.CopyTo(target);
+            else
+                for (int p = 0; p < plane; p++)
+                    target[p] = (byte)((299 * rgb[p] + 587 * rgb[plane + p] + 114 * rgb[2 * plane + p] + 500) / 1000);
+        }
+        return (new ImageDataset("images", pixels, new int[files.Count], classNames, channels, size, size), sources);
+    }
+
+    private static SKImageInfo ImageSize(string path)
+    {
+        using var codec = SKCodec.Create(path) ?? throw new InvalidInputException($"{path}: cannot decode image (not a readable JPEG or PNG)");
+        return codec.Info;
+    }
+}

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Text.Json;
+using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Training;
+using Spectre.Console;
+
+namespace Crx.Verbs;
+
+/// <summary>
+/// `crx predict`: classifies image files with an extracted classifier (yes/no per kept class against its stored
+/// threshold) or with a checkpoint (the predicted class, its softmax probability and each early decoder's class).
+/// </summary>
+internal static class PredictVerb
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "An extracted classifier (crx extract) or a checkpoint", Required = true };
+        var images = new Argument<string>("images") { Description = "A PNG/JPEG file, or a directory: all its .png/.jpg/.jpeg files, sorted" };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
+        var json = new Option<bool>("--json") { Description = "Print the predictions as JSON" };
+        var command = new Command("predict",
+            "Classify images with an extracted classifier or a checkpoint. Images are converted to the model's " +
+            "channels (gray by luminance) and resized to its input size when they differ; Fashion-MNIST models " +
+            "expect light-on-dark 28x28 images like their training set.")
+        {
+            images, model, batch, json,
+        };
+        command.SetAction(p =>
+        {
+            string path = p.GetValue(model)!;
+            var files = InputImages.Find(p.GetValue(images)!);
+            using var loaded = PredictionModel.Load(path);
+            var predictions = loaded.Predict(files, p.GetValue(batch));
+            string kind = loaded.Kind == ModelFileKind.BinaryClassifier ? BinaryClassifierFile.Kind : "checkpoint";
+            if (p.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, Checkpoint.Json));
+                return 0;
+            }
+            int size = loaded.ImageSize;
+            foreach (var r in predictions.Where(r => r.Image.Resized))
+                AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(r.Image.File)} is {r.Image.Width}x{r.Image.Height}; " +
+                                       $"its centre square was resized to the model's {size}x{size}");
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Network.Architecture.Name)}, " +
+                                   $"input {loaded.InputChannels}x{size}x{size}");
+            AnsiConsole.Write(loaded.Kind == ModelFileKind.BinaryClassifier ? Decisions(predictions) : Classes(predictions));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Table Decisions(IReadOnlyList<ImagePrediction> predictions)
+    {
+        var table = new Table().AddColumns("image", "decision", "score", "threshold");
+        foreach (var r in predictions)
+            foreach (var d in r.Decisions!)
+                table.AddRow(Markup.Escape(Path.GetFileName(r.Image.File)),
+                    Markup.Escape($"class {d.Class} ({d.Name}): ") + (d.Yes ? "[green]yes[/]" : "[red]no[/]"),
+                    d.Score.ToString("F4"), d.Threshold.ToString("F4"));
+        return table;
+    }
+
+    private static Table Classes(IReadOnlyList<ImagePrediction> predictions)
+    {
+        // One column per coded block: its early decoder's class and confidence.
+        var table = new Table().AddColumns("image", "predicted class", "probability");
+        foreach (var e in predictions[0].EarlyDecoders!) table.AddColumn($"block {e.BlockIndex}");
+        foreach (var r in predictions)
+            table.AddRow([
+                Markup.Escape(Path.GetFileName(r.Image.File)), Markup.Escape($"{r.Prediction!.Class} ({r.Prediction.Name})"),
+                r.Prediction.Probability.ToString("P1"),
+                .. r.EarlyDecoders!.Select(e => Markup.Escape($"{e.Name} {100 * e.Confidence:F0}%")),
+            ]);
+        return table;
+    }
+}
