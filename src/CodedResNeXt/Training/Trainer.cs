@@ -88,7 +88,7 @@ public sealed class Trainer
         long correct = 0, seen = 0;
         double lr = optimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
-        foreach (var batch in loader.Epoch(epoch, cancel))
+        foreach (var batch in loader.Epoch(epoch))
         {
             if (cancel.IsCancellationRequested) return null;
             using var scope = NewDisposeScope();

@@ -23,6 +23,9 @@ internal static class TrainingConsole
                 history = trainer.Run(resume, null, m => Console.WriteLine(Summary(label, run, m)), cancel.Token);
             else
                 history = AnsiConsole.Progress()
+                    // Rendered from the training thread between steps, never from a refresh thread of its own: see
+                    // BatchLoader.Epoch for why nothing may run beside TorchSharp's native calls.
+                    .AutoRefresh(false)
                     .AutoClear(true)
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
                              new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -37,10 +40,12 @@ internal static class TrainingConsole
                             task.Description = Markup.Escape(
                                 $"{label} epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F3}  coding {p.CodingLoss:F4}  " +
                                 $"acc {p.Accuracy:P1}  {p.ImagesPerSecond:F0} img/s  lr {p.LearningRate:G3}");
+                            ctx.Refresh();
                         });
                         return trainer.Run(resume, progress, m =>
                         {
                             task?.StopTask();
+                            ctx.Refresh();
                             AnsiConsole.WriteLine(Summary(label, run, m));
                         }, cancel.Token);
                     });

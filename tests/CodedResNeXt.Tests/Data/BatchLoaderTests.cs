@@ -48,8 +48,8 @@ public class BatchLoaderTests
     [Fact]
     public void Same_seed_and_epoch_give_the_same_order_and_augmentations_whatever_the_threads_or_batch_size()
     {
-        var a = new BatchLoader(Dataset, Augmented(), new LoaderOptions { BatchSize = 4, Seed = 9, Threads = 1, Prefetch = 1 });
-        var b = new BatchLoader(Dataset, Augmented(), new LoaderOptions { BatchSize = 7, Seed = 9, Threads = 2, Prefetch = 3 });
+        var a = new BatchLoader(Dataset, Augmented(), new LoaderOptions { BatchSize = 4, Seed = 9, Threads = 1 });
+        var b = new BatchLoader(Dataset, Augmented(), new LoaderOptions { BatchSize = 7, Seed = 9, Threads = 2 });
 
         Assert.Equal(a.Order(3), b.Order(3));
         var sa = SamplesOf(a, 3);
@@ -132,7 +132,7 @@ public class BatchLoaderTests
         var e = Assert.Throws<InvalidOperationException>(() => failing.Epoch(0).Count());
         Assert.Equal("boom", e.Message);
 
-        var loader = new BatchLoader(Dataset, Augmented(), new LoaderOptions { BatchSize = 2, Prefetch = 1 });
+        var loader = new BatchLoader(Dataset, Augmented(), new LoaderOptions { BatchSize = 2 });
         Assert.Equal(2, loader.Epoch(0).Take(1).Single().Count);
     }
 }

@@ -12,6 +12,4 @@ public sealed record LoaderOptions
     public bool DropLast { get; init; }
     /// <summary>Threads augmenting the samples of one batch; 0 means one per core.</summary>
     public int Threads { get; init; }
-    /// <summary>How many finished batches may wait ahead of the consumer.</summary>
-    public int Prefetch { get; init; } = 2;
 }
