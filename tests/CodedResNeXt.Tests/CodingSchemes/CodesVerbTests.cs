@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Tests.TestSupport;
 
 namespace CodedResNeXt.Tests.CodingSchemes;
 
@@ -87,20 +87,5 @@ public sealed class CodesVerbTests : IDisposable
         Assert.Single(error.Trim().Split('\n'));
     }
 
-    private (int Code, string Output, string Error) Crx(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = _dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crx.dll"));
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "crx did not finish within a minute");
-        return (process.ExitCode, output.Result, error.Result);
-    }
+    private (int Code, string Output, string Error) Crx(params string[] args) => CrxProcess.Run(_dir, args);
 }
