@@ -1,13 +1,12 @@
-using System.Reflection;
 using System.Text.Json;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Model;
 using CodedResNeXt.Training;
-using Spectre.Console;
+using CodedResNeXt.Tests.TestSupport;
 
 namespace CodedResNeXt.Tests.BinaryClassifiers;
 
-/// <summary>`crx extract` and `crx predict` run through the CLI's own entry point, with its console captured.</summary>
+/// <summary>`crx extract` and `crx predict` end to end, the built CLI run as a process.</summary>
 [Collection(TrainedTinyModelCollection.Name)]
 public class ExtractAndPredictVerbTests(TrainedTinyModel model)
 {
@@ -114,29 +113,5 @@ public class ExtractAndPredictVerbTests(TrainedTinyModel model)
         Assert.Equal((2, $"crx: error: {broken}: cannot decode image (not a readable JPEG or PNG)"), (code, stderr.TrimEnd()));
     }
 
-    /// <summary>Runs crx's entry point with the console (and Spectre's console) captured.</summary>
-    private static (int Code, string Out, string Err) Crx(params string[] args)
-    {
-        var entry = Assembly.Load("crx").EntryPoint!;
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldErr, oldAnsi) = (Console.Out, Console.Error, AnsiConsole.Console);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(stdout), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
-        });
-        AnsiConsole.Console.Profile.Width = 200;
-        try
-        {
-            int code = (int)entry.Invoke(null, [args])!;
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-            AnsiConsole.Console = oldAnsi;
-        }
-    }
+    private static (int Code, string Out, string Err) Crx(params string[] args) => CrxProcess.Run(Path.GetTempPath(), args);
 }
