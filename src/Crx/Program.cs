@@ -1,6 +1,10 @@
 using System.CommandLine;
 using CodedResNeXt;
 using Crx.Verbs;
+using Spectre.Console;
+
+// Piped output is read by programs and grep: do not wrap it at Spectre's default of 80 columns.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 240;
 
 var root = new RootCommand(
     "crx: Coded ResNeXt for .NET. Generate coding schemes, build and train coded networks, " +
