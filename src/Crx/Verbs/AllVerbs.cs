@@ -10,5 +10,7 @@ internal static class AllVerbs
         QuickstartVerb.Create(),
         TrainVerb.Create(),
         EvalVerb.Create(),
+        AnalyzeVerb.Create(),
+        SweepVerb.Create(),
     ];
 }
