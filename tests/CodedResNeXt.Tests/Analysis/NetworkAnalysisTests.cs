@@ -244,4 +244,24 @@ public class NetworkAnalysisTests(TinyRuns runs)
         Assert.Equal(results.ExamplePaths[0].Pixels, back.ExamplePaths[0].Pixels);
         Assert.Equal(results.Settings!.Notes, back.Settings!.Notes);
     }
+
+    [Fact]
+    public void The_control_network_has_no_coded_analyses_and_binary_classifiers_that_keep_everything_but_other_rows()
+    {
+        using var tmp = new TempDirectory();
+        var options = TinyRuns.Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1) with { Control = true };
+        var run = new TrainingRun(options, TinyRuns.Data([]), tmp["control"], PublishedSchemes.Get);
+        new Trainer(run).Run(resume: false);
+        var (results, network, _, _) = Analyze(run.LastCheckpointPath, new AnalysisOptions { Classes = [0, 5] });
+        using var _ = network;
+
+        Assert.Null(results.Specialization);
+        Assert.Empty(results.EnergyProfiles);
+        Assert.Empty(results.EarlyDecoding.Accuracy);
+        Assert.All(results.ExamplePaths, p => Assert.Empty(p.Energies));
+        // Without coded blocks a binary classifier is the whole network with one row of the classifier (16 features).
+        Assert.All(results.BinaryClassifiers, b => Assert.Equal(network.ParameterCount - 9 * 16, b.Parameters));
+        var error = Assert.Throws<InvalidInputException>(() => Analyze(run.LastCheckpointPath, new AnalysisOptions { Block = 1 }));
+        Assert.Equal("--block: block 1 (c3) is not coded; the network has no coded block", error.Message);
+    }
 }
