@@ -85,10 +85,7 @@ internal static class AnalyzeVerb
         try
         {
             if (Console.IsOutputRedirected)
-                return analysis(new Reporter(p =>
-                {
-                    if (p.Done == p.Total) Console.WriteLine($"  {p.Pass}: {p.Total} images");
-                }), cancel.Token);
+                return analysis(PassLines(), cancel.Token);
             return AnsiConsole.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -106,8 +103,19 @@ internal static class AnalyzeVerb
         finally { Console.CancelKeyPress -= stop; }
     }
 
+    /// <summary>A line per finished pass, with its duration.</summary>
+    internal static IProgress<AnalysisProgress> PassLines()
+    {
+        var clock = Stopwatch.StartNew();
+        return new Reporter(p =>
+        {
+            if (p.Done == 0) clock.Restart();
+            if (p.Done == p.Total) Console.WriteLine($"  {p.Pass}: {p.Total} images in {clock.Elapsed.TotalSeconds:F0} s");
+        });
+    }
+
     /// <summary>Reports on the analysis' own thread, synchronously (System.Progress would post to the thread pool).</summary>
-    internal sealed class Reporter(Action<AnalysisProgress> report) : IProgress<AnalysisProgress>
+    private sealed class Reporter(Action<AnalysisProgress> report) : IProgress<AnalysisProgress>
     {
         public void Report(AnalysisProgress value) => report(value);
     }

@@ -42,12 +42,8 @@ internal static class SweepVerb
             var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = p.GetValue(thresholdSamples) };
             analysis.Validate();
 
-            var passes = new AnalyzeVerb.Reporter(a =>
-            {
-                if (a.Done == a.Total) Console.WriteLine($"  {a.Pass}: {a.Total} images");
-            });
             var result = Sweep.Run(plan, data, Schemes.Resolve, (run, resume) => TrainingConsole.Train(run, resume, Path.GetFileName(run.Directory)),
-                analysis, passes, Console.WriteLine);
+                analysis, AnalyzeVerb.PassLines(), Console.WriteLine);
             Print(result);
             Console.WriteLine($"written: {Path.Combine(plan.Directory, Sweep.JsonFile)}, {Sweep.MarkdownFile}, {Sweep.PlotFile}");
             return 0;

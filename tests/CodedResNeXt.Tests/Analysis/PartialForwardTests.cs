@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace CodedResNeXt.Tests.Analysis;
 
+[Collection(TinyRunsCollection.Name)]
 public class PartialForwardTests
 {
     [Fact]
