@@ -224,6 +224,12 @@ public class NetworkAnalysisTests(TinyRuns runs)
         var shape = Assert.Throws<InvalidInputException>(() => OodNegatives.FromDataset(color, Synthetic.Images(10, 1), "cifar10"));
         Assert.Equal("--ood-dataset: cifar10 has 3x8x8 images but the network takes 1x8x8 (synthetic)", shape.Message);
         Assert.DoesNotContain('\n', shape.Message);
+
+        var data = TinyRuns.Data([]);
+        Assert.Equal("--ood-data-dir: required for mnist",
+            Assert.Throws<InvalidInputException>(() => OodNegatives.Resolve("mnist", new DatasetOptions(), data)).Message);
+        Assert.StartsWith("--ood-dataset: unknown dataset 'svhn'",
+            Assert.Throws<InvalidInputException>(() => OodNegatives.Resolve("svhn", new DatasetOptions(), data)).Message);
     }
 
     [Fact]
