@@ -18,7 +18,24 @@ public sealed record AnalysisResults(
     SpecializationResult? Specialization,
     IReadOnlyList<BinaryClassifierResult> BinaryClassifiers,
     IReadOnlyList<BlockEnergyProfile> EnergyProfiles,
-    IReadOnlyList<ImagePath> ExamplePaths);
+    IReadOnlyList<ImagePath> ExamplePaths,
+    /// <summary>What the numbers were measured on (sample sizes, seed) and where they depart from the paper's protocol.</summary>
+    AnalysisSettings? Settings = null);
+
+/// <summary>
+/// How an analysis was run: image counts behind each measurement, the seed of every random choice, and notes
+/// (plain sentences) wherever the protocol is a sample rather than the whole set.
+/// </summary>
+public sealed record AnalysisSettings(
+    int Seed,
+    int ValidationImages,
+    /// <summary>Training images whose outputs fitted the thresholds (a random subset when the set is larger).</summary>
+    int ThresholdImages,
+    int TrainingImages,
+    int OodImages,
+    /// <summary>Negatives per positive when they are sampled (networks of 100 or more classes), else null: all negatives.</summary>
+    int? NegativesPerPositive,
+    IReadOnlyList<string> Notes);
 
 /// <summary>Each coded block as an early decoder on the validation set.</summary>
 public sealed record EarlyDecodingResult(

@@ -12,7 +12,9 @@ internal static class AllVerbs
         InfoVerb.Create(),
         TrainVerb.Create(),
         EvalVerb.Create(),
+        AnalyzeVerb.Create(),
         ExtractVerb.Create(),
         PredictVerb.Create(),
+        SweepVerb.Create(),
     ];
 }

@@ -1,0 +1,59 @@
+namespace CodedResNeXt.Analysis;
+
+/// <summary>
+/// Which classes get a binary classifier and which images score it. With 100 or more classes (SPEC section 8)
+/// the paper samples: 20 classes, and for each a random set of negatives 9 times its positives, both
+/// in-distribution and out-of-distribution; with fewer classes every class and every negative is used.
+/// </summary>
+public static class BinaryClassifierSampling
+{
+    public const int ManyClasses = 100;
+    public const int SampledClasses = 20;
+    public const int NegativesPerPositive = 9;
+
+    /// <summary>Whether a network of <paramref name="classes"/> classes gets sampled classes and negatives.</summary>
+    public static bool Samples(int classes) => classes >= ManyClasses;
+
+    /// <summary>
+    /// The classes to analyze, ascending: the requested ones (each must have been trained), else every trained
+    /// class, or for 100+ classes a seeded random 20 of them.
+    /// </summary>
+    /// <param name="classes">K, the network's classes</param>
+    /// <param name="trained">the classes the network was trained on (all but the excluded ones)</param>
+    public static IReadOnlyList<int> Classes(int classes, IReadOnlyList<int> trained, IReadOnlyList<int>? requested, int seed)
+    {
+        if (requested is not null)
+        {
+            if (requested.Count == 0) throw new InvalidInputException("--classes: no class given");
+            foreach (int k in requested)
+            {
+                if (k < 0 || k >= classes) throw new InvalidInputException($"--classes: class {k} does not exist; classes are 0..{classes - 1}");
+                if (!trained.Contains(k)) throw new InvalidInputException($"--classes: class {k} was held out of training, so it has no binary classifier");
+            }
+            return requested.Distinct().Order().ToList();
+        }
+        if (!Samples(classes) || trained.Count <= SampledClasses) return trained.Order().ToList();
+        return Subset(trained.Order().ToList(), SampledClasses, new Random(seed));
+    }
+
+    /// <summary>
+    /// The negatives to score against <paramref name="positives"/> positives: all of <paramref name="candidates"/>,
+    /// or when <paramref name="sample"/> a random 9 per positive (all when there are fewer), ascending.
+    /// </summary>
+    public static IReadOnlyList<int> Negatives(IReadOnlyList<int> candidates, int positives, bool sample, Random rng) =>
+        sample ? Subset(candidates, NegativesPerPositive * positives, rng) : candidates;
+
+    /// <summary>A uniform random <paramref name="size"/>-element subset of <paramref name="items"/> (all of them when fewer), in their order.</summary>
+    public static IReadOnlyList<int> Subset(IReadOnlyList<int> items, int size, Random rng)
+    {
+        if (size >= items.Count) return items;
+        var positions = Enumerable.Range(0, items.Count).ToArray();
+        // Partial Fisher-Yates: the first `size` positions are a uniform random choice.
+        for (int t = 0; t < size; t++)
+        {
+            int r = rng.Next(t, positions.Length);
+            (positions[t], positions[r]) = (positions[r], positions[t]);
+        }
+        return positions.Take(size).Order().Select(p => items[p]).ToList();
+    }
+}

@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Training;
+using ScottPlot;
+
+namespace CodedResNeXt.Analysis;
+
+/// <summary>The hyperparameters a sweep varies (SPEC section 8, ablations).</summary>
+public enum SweepParameter { Mu, PDrop, LossExponent }
+
+/// <summary>
+/// One sweep: the same run (seed, budget, every other option) trained once per value of one parameter, each in
+/// <see cref="Directory"/>/&lt;param&gt;=&lt;value&gt;.
+/// </summary>
+public sealed record SweepPlan(SweepParameter Parameter, IReadOnlyList<double> Values, TrainingOptions Options, string Directory)
+{
+    /// <summary>The parameter as the CLI spells it: mu, p-drop, loss-exponent.</summary>
+    public string ParameterName => Sweep.Name(Parameter);
+
+    public TrainingOptions OptionsFor(double value) => Parameter switch
+    {
+        SweepParameter.Mu => Options with { Mu = value },
+        SweepParameter.PDrop => Options with { PDrop = value },
+        _ => Options with { LossExponent = value },
+    };
+
+    public string RunDirectory(double value) => Path.Combine(Directory, $"{ParameterName}={value.ToString(CultureInfo.InvariantCulture)}");
+}
+
+/// <summary>What one trained value of a sweep measures.</summary>
+/// <param name="EarlyDecoderAccuracy">validation accuracy of each coded block as an early decoder, in block order</param>
+/// <param name="MeanBinaryF1">mean F1 of the binary classifiers on the validation set with in-distribution negatives</param>
+public sealed record SweepPoint(
+    double Value,
+    string Run,
+    int Epochs,
+    double TrainSeconds,
+    double Top1,
+    IReadOnlyList<int> CodedBlockIndices,
+    IReadOnlyList<double> EarlyDecoderAccuracy,
+    double MeanBinaryF1)
+{
+    /// <summary>Accuracy of the last coded block's early decoder (NaN without coded blocks).</summary>
+    public double LastEarlyDecoderAccuracy => EarlyDecoderAccuracy.Count == 0 ? double.NaN : EarlyDecoderAccuracy[^1];
+}
+
+public sealed record SweepResult(string Parameter, IReadOnlyList<SweepPoint> Points);
+
+/// <summary>
+/// Ablations (SPEC section 8: mu, Fig. 5; p_drop, Fig. 6; the loss exponent, Section 3): trains one network per
+/// value — reusing a finished run and resuming an unfinished one — measures each with a cheap analysis, and writes
+/// sweep.json, a markdown table sweep.md and a plot sweep.png.
+/// </summary>
+public static class Sweep
+{
+    public const string JsonFile = "sweep.json", MarkdownFile = "sweep.md", PlotFile = "sweep.png";
+
+    /// <summary>
+    /// Enough to compare the values: no specialization test and no example paths, thresholds fitted on 2000
+    /// training images, no OOD negatives.
+    /// </summary>
+    public static AnalysisOptions CheapAnalysis(int seed) => new() { Specialization = false, ExamplePaths = 0, ThresholdSamples = 2000, Seed = seed };
+
+    public static string Name(SweepParameter parameter) => parameter switch
+    {
+        SweepParameter.Mu => "mu",
+        SweepParameter.PDrop => "p-drop",
+        _ => "loss-exponent",
+    };
+
+    public static SweepParameter ParseParameter(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "mu" => SweepParameter.Mu,
+        "p-drop" or "p_drop" or "pdrop" => SweepParameter.PDrop,
+        "loss-exponent" or "loss_exponent" => SweepParameter.LossExponent,
+        _ => throw new InvalidInputException($"--param: '{text}' is not a sweepable parameter; expected mu, p-drop or loss-exponent"),
+    };
+
+    /// <summary>Comma-separated numbers (invariant culture), at least one, none twice.</summary>
+    public static IReadOnlyList<double> ParseValues(string text)
+    {
+        var values = new List<double>();
+        foreach (string raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+                throw new InvalidInputException($"--values: '{raw}' is not a number");
+            if (values.Contains(value)) throw new InvalidInputException($"--values: {raw} is listed twice");
+            values.Add(value);
+        }
+        return values.Count > 0 ? values : throw new InvalidInputException("--values: give at least one value, e.g. --values 0,2,6");
+    }
+
+    /// <summary>
+    /// Trains (or reuses, or resumes) and measures every value of the plan in order, then writes the sweep's files.
+    /// </summary>
+    /// <param name="train">trains a run to its last epoch, resuming from its last checkpoint when told to; it may stop
+    /// early when interrupted, which ends the sweep with <see cref="OperationCanceledException"/></param>
+    /// <param name="status">one line per step ("mu=6: training", "mu=6: finished run reused")</param>
+    public static SweepResult Run(SweepPlan plan, TrainingData data, Func<string, CodingScheme> schemes, Action<TrainingRun, bool> train,
+        AnalysisOptions analysis, IProgress<AnalysisProgress>? progress = null, Action<string>? status = null, CancellationToken cancel = default)
+    {
+        if (plan.Options.Control)
+            throw new InvalidInputException($"--control: the control has no coded block, so {plan.ParameterName} changes nothing; sweep the coded network");
+        var points = new List<SweepPoint>();
+        foreach (double value in plan.Values)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var run = new TrainingRun(plan.OptionsFor(value), data, plan.RunDirectory(value), schemes);
+            string label = Path.GetFileName(run.Directory);
+            int done = EpochsDone(run);
+            if (done >= run.Options.Epochs)
+                status?.Invoke($"{label}: finished run reused ({run.Directory})");
+            else
+            {
+                status?.Invoke(done == 0 ? $"{label}: training {run.Options.Epochs} epochs into {run.Directory}" : $"{label}: resuming after epoch {done}");
+                train(run, done > 0);
+                if (EpochsDone(run) < run.Options.Epochs) throw new OperationCanceledException($"{label}: training stopped before its last epoch");
+            }
+            status?.Invoke($"{label}: analyzing");
+            points.Add(Measure(value, run, data, analysis, progress, cancel));
+        }
+        var result = new SweepResult(plan.ParameterName, points);
+        Write(result, plan.Directory);
+        return result;
+    }
+
+    /// <summary>Top-1, every early decoder and the mean binary-classifier F1 of a finished run's last checkpoint.</summary>
+    public static SweepPoint Measure(double value, TrainingRun run, TrainingData data, AnalysisOptions analysis,
+        IProgress<AnalysisProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var (network, info) = Checkpoint.Load(run.LastCheckpointPath);
+        using (network)
+        {
+            var results = NetworkAnalysis.Run(network, info, run.LastCheckpointPath, data, null, analysis, progress, cancel);
+            string metrics = Path.Combine(run.Directory, "metrics.jsonl");
+            double seconds = File.Exists(metrics) ? MetricsLog.Read(metrics).Sum(m => m.Seconds) : double.NaN;
+            return new SweepPoint(value, run.Directory, info.State.Epoch, seconds, results.EarlyDecoding.Top1,
+                results.EarlyDecoding.CodedBlockIndices, results.EarlyDecoding.Accuracy,
+                results.BinaryClassifiers.Count == 0 ? double.NaN : results.BinaryClassifiers.Average(b => b.InDistribution.F1));
+        }
+    }
+
+    /// <summary>
+    /// Epochs a run directory already holds. A run made with other options (the number of threads aside) is an
+    /// error rather than something to overwrite or resume.
+    /// </summary>
+    public static int EpochsDone(TrainingRun run)
+    {
+        if (!File.Exists(run.LastCheckpointPath)) return 0;
+        var info = Checkpoint.ReadInfo(run.LastCheckpointPath, "--out");
+        string Key(TrainingOptions o) => JsonSerializer.Serialize(o with { Threads = 1 }, Checkpoint.Json);
+        if (Key(info.Options) != Key(run.Options))
+            throw new InvalidInputException($"--out: {run.Directory} holds a run with other options; choose another --out or delete it");
+        return info.State.Epoch;
+    }
+
+    /// <summary>Writes sweep.json, sweep.md and sweep.png into <paramref name="directory"/>.</summary>
+    public static void Write(SweepResult result, string directory)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, JsonFile), JsonSerializer.Serialize(result, AnalysisResultsFile.Json));
+        File.WriteAllText(Path.Combine(directory, MarkdownFile), Markdown(result));
+        Plot(result, Path.Combine(directory, PlotFile));
+    }
+
+    /// <summary>A markdown table: one row per value; top-1, each early decoder, mean binary F1, epochs, training time.</summary>
+    public static string Markdown(SweepResult result)
+    {
+        var blocks = result.Points.SelectMany(p => p.CodedBlockIndices).Distinct().Order().ToList();
+        var text = new StringBuilder();
+        text.AppendLine($"| {result.Parameter} | top-1 | {string.Concat(blocks.Select(b => $"early decoder, block {b} | "))}mean binary F1 | epochs | training |");
+        text.AppendLine($"|---:|---:|{string.Concat(blocks.Select(_ => "---:|"))}---:|---:|---:|");
+        foreach (var p in result.Points.OrderBy(p => p.Value))
+        {
+            var early = blocks.Select(b =>
+            {
+                int at = p.CodedBlockIndices.ToList().IndexOf(b);
+                return at < 0 ? "—" : Percent(p.EarlyDecoderAccuracy[at]);
+            });
+            string minutes = double.IsNaN(p.TrainSeconds) ? "—" : $"{p.TrainSeconds / 60:F1} min";
+            text.AppendLine($"| {p.Value.ToString(CultureInfo.InvariantCulture)} | {Percent(p.Top1)} | {string.Concat(early.Select(e => e + " | "))}" +
+                            $"{(double.IsNaN(p.MeanBinaryF1) ? "—" : p.MeanBinaryF1.ToString("F3", CultureInfo.InvariantCulture))} | {p.Epochs} | {minutes} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>x = the value; lines: top-1, the last coded block's early-decoder accuracy, the mean binary F1.</summary>
+    public static void Plot(SweepResult result, string path)
+    {
+        var points = result.Points.OrderBy(p => p.Value).ToList();
+        double[] x = points.Select(p => p.Value).ToArray();
+        using var plot = new ScottPlot.Plot();
+        var lines = new (string Label, double[] Y, Color Color)[]
+        {
+            ("top-1", points.Select(p => p.Top1).ToArray(), Color.FromHex("#1f77b4")),
+            ("early decoder, last coded block", points.Select(p => p.LastEarlyDecoderAccuracy).ToArray(), Color.FromHex("#ff7f0e")),
+            ("mean binary-classifier F1", points.Select(p => p.MeanBinaryF1).ToArray(), Color.FromHex("#2ca02c")),
+        };
+        foreach (var (label, y, color) in lines)
+        {
+            if (y.All(double.IsNaN)) continue;
+            var line = plot.Add.Scatter(x, y, color);
+            line.LegendText = label;
+            line.LineWidth = 2;
+            line.MarkerSize = 8;
+        }
+        plot.Title($"Sweep over {result.Parameter}");
+        plot.XLabel(result.Parameter);
+        plot.YLabel("validation");
+        plot.ShowLegend(Alignment.LowerLeft);
+        plot.SavePng(path, 720, 440);
+    }
+
+    private static string Percent(double value) => double.IsNaN(value) ? "—" : (100 * value).ToString("F2", CultureInfo.InvariantCulture) + " %";
+}

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Diagnostics;
+using CodedResNeXt;
+using CodedResNeXt.Analysis;
+using CodedResNeXt.Data;
+using CodedResNeXt.Training;
+using Spectre.Console;
+
+namespace Crx.Verbs;
+
+/// <summary>
+/// `crx analyze`: everything SPEC section 8 asks of a trained network — early decoders, the specialization test,
+/// binary classifiers (in- and out-of-distribution), energy profiles, example paths — written to OUT/results.json
+/// and drawn in OUT/index.html.
+/// </summary>
+internal static class AnalyzeVerb
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file (runs/NAME/best.ckpt or last.ckpt)", Required = true };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder of the dataset the network was trained on [the dataset's default]" };
+        var oodDataset = new Option<string?>("--ood-dataset") { Description = "Dataset whose validation images are out-of-distribution negatives (same image shape) [held-out classes, if any]" };
+        var oodDataDir = new Option<string?>("--ood-data-dir") { Description = "Folder of --ood-dataset [its default]" };
+        var block = new Option<int?>("--block") { Description = "Coded block of the specialization test [CIFAR-style: last block of the first coded stage; imagenet: second block of c5]" };
+        var classes = new Option<string>("--classes") { Description = "Binary classifiers for these classes (indices or names, comma-separated), or all [all; 20 sampled for 100+ classes]", DefaultValueFactory = _ => "all" };
+        var thresholdSamples = new Option<int>("--threshold-samples") { Description = "Training images (a seeded random subset) whose outputs fit the thresholds", DefaultValueFactory = _ => 10000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of every random choice (subsets, removed subNNs, examples)", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string>("--out") { Description = "Report folder: results.json and index.html", DefaultValueFactory = _ => "report" };
+        var command = new Command("analyze", "Take a trained network apart: early decoders, specialization, binary classifiers, energy profiles, example paths.")
+        {
+            checkpoint, dataDir, oodDataset, oodDataDir, block, classes, thresholdSamples, seed, batch, threads, output,
+        };
+        command.SetAction(p =>
+        {
+            string path = p.GetValue(checkpoint)!;
+            string? oodName = p.GetValue(oodDataset);
+            if (oodName is null && p.GetValue(oodDataDir) is not null)
+                throw new InvalidInputException("--ood-data-dir: say which dataset it holds with --ood-dataset");
+            int threadCount = p.GetValue(threads) >= 1 ? p.GetValue(threads) : throw new InvalidInputException($"--threads: {p.GetValue(threads)} must be at least 1");
+            var (network, info) = Checkpoint.Load(path);
+            using var _ = network;
+            // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
+            bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
+            var data = TrainingData.From(
+                DatasetCatalog.Load(info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir), CoarseLabels = coarse }), info.ExcludedClasses);
+            string classText = p.GetValue(classes)!;
+            var options = new AnalysisOptions
+            {
+                Block = p.GetValue(block),
+                Classes = classText.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? null : ClassSplit.ParseClasses(classText, info.ClassNames, "--classes"),
+                ThresholdSamples = p.GetValue(thresholdSamples),
+                Seed = p.GetValue(seed),
+                BatchSize = p.GetValue(batch),
+            };
+            options.Validate();
+            var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = p.GetValue(oodDataDir) }, data);
+            TorchSharp.torch.set_num_threads(threadCount);
+
+            Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {info.Dataset}: {data.Validation.Count} validation images, " +
+                              $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
+                              (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
+            var clock = Stopwatch.StartNew();
+            var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info, path, data, ood, options, progress, cancel));
+            string outDir = p.GetValue(output)!;
+            string json = AnalysisResultsFile.Save(results, outDir);
+            CodedResNeXt.Report.ReportWriter.Write(results, outDir);
+            Print(results);
+            Console.WriteLine($"analyzed in {clock.Elapsed.TotalSeconds:F0} s; written: {json}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Runs an analysis with a progress bar per pass (a line per finished pass when stdout is not a terminal).
+    /// Ctrl+C cancels it.
+    /// </summary>
+    internal static T WithProgress<T>(Func<IProgress<AnalysisProgress>, CancellationToken, T> analysis)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += stop;
+        try
+        {
+            if (Console.IsOutputRedirected)
+                return analysis(PassLines(), cancel.Token);
+            return AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>();
+                    return analysis(new Reporter(p =>
+                    {
+                        if (!tasks.TryGetValue(p.Pass, out var task))
+                            tasks[p.Pass] = task = ctx.AddTask(Markup.Escape($"{p.Pass} ({p.Total} images)"), maxValue: Math.Max(p.Total, 1));
+                        task.Value = p.Total == 0 ? 1 : p.Done;
+                    }), cancel.Token);
+                });
+        }
+        finally { Console.CancelKeyPress -= stop; }
+    }
+
+    /// <summary>A line per finished pass, with its duration.</summary>
+    internal static IProgress<AnalysisProgress> PassLines()
+    {
+        var clock = Stopwatch.StartNew();
+        return new Reporter(p =>
+        {
+            if (p.Done == 0) clock.Restart();
+            if (p.Done == p.Total) Console.WriteLine($"  {p.Pass}: {p.Total} images in {clock.Elapsed.TotalSeconds:F0} s");
+        });
+    }
+
+    /// <summary>Reports on the analysis' own thread, synchronously (System.Progress would post to the thread pool).</summary>
+    private sealed class Reporter(Action<AnalysisProgress> report) : IProgress<AnalysisProgress>
+    {
+        public void Report(AnalysisProgress value) => report(value);
+    }
+
+    private static void Print(AnalysisResults r)
+    {
+        AnsiConsole.MarkupLine($"top-1 [bold]{r.EarlyDecoding.Top1:P2}[/]");
+        if (r.EarlyDecoding.CodedBlockIndices.Count > 0)
+        {
+            var early = new Table().Title("Early decoders").AddColumns("coded block", "accuracy", "agrees with final");
+            for (int b = 0; b < r.EarlyDecoding.CodedBlockIndices.Count; b++)
+                early.AddRow(r.EarlyDecoding.CodedBlockIndices[b].ToString(), r.EarlyDecoding.Accuracy[b].ToString("P2"), r.EarlyDecoding.AgreementWithFinal[b].ToString("P1"));
+            AnsiConsole.Write(early);
+        }
+        if (r.Specialization is { } s)
+        {
+            var table = new Table().Title($"Specialization: block {s.BlockIndex} ({Markup.Escape(s.Scheme)}), baseline {s.Baseline:P2}")
+                .AddColumns("subNNs removed", "active removed", "inactive removed");
+            for (int j = 1; j <= Math.Max(s.ActiveRemoved.Count, s.InactiveRemoved.Count); j++)
+                table.AddRow(j.ToString(),
+                    j <= s.ActiveRemoved.Count ? s.ActiveRemoved[j - 1].ToString("P2") : "",
+                    j <= s.InactiveRemoved.Count ? s.InactiveRemoved[j - 1].ToString("P2") : "");
+            AnsiConsole.Write(table);
+        }
+        if (r.BinaryClassifiers.Count > 0)
+        {
+            bool ood = r.OodSource is not null;
+            var table = new Table().Title("Binary classifiers (threshold maximizing F1 on training outputs)")
+                .AddColumns("class", "parameters", "threshold", "train F1", "precision", "recall");
+            if (ood) table.AddColumns("OOD precision", "OOD recall");
+            foreach (var b in r.BinaryClassifiers)
+            {
+                var cells = new List<string>
+                {
+                    $"{b.Class} {Markup.Escape(b.ClassName)}", $"{b.Parameters / 1e6:F3} M ({b.ParameterFraction:P1})", b.Threshold.ToString("G4"),
+                    b.TrainF1.ToString("F3"), b.InDistribution.Precision.ToString("P1"), b.InDistribution.Recall.ToString("P1"),
+                };
+                if (ood) cells.AddRange([b.OutOfDistribution!.Precision.ToString("P1"), b.OutOfDistribution.Recall.ToString("P1")]);
+                table.AddRow(cells.ToArray());
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"mean validation F1 {r.BinaryClassifiers.Average(b => b.InDistribution.F1):F3}" +
+                                   (ood ? $", with OOD negatives ({Markup.Escape(r.OodSource!)}) {r.BinaryClassifiers.Average(b => b.OutOfDistribution!.F1):F3}" : ""));
+        }
+        foreach (string note in r.Settings?.Notes ?? []) AnsiConsole.MarkupLine($"[grey]note: {Markup.Escape(note)}[/]");
+    }
+}
