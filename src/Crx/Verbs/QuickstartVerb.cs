@@ -16,8 +16,8 @@ namespace Crx.Verbs;
 /// </summary>
 internal static class QuickstartVerb
 {
-    public const string DefaultArchitecture = "fashion-small";
-    public const int DefaultEpochs = 3;
+    public const string DefaultArchitecture = "fashion-tiny";
+    public const int DefaultEpochs = 5;
 
     public static Command Create()
     {
