@@ -18,7 +18,8 @@ internal static class EnergyGrid
             for (int n = 0; n < columns; n++)
             {
                 cells[r, n] = n < rows[r].Count ? rows[r][n] : double.NaN;
-                if (n < rows[r].Count) max = Math.Max(max, rows[r][n]);
+                // A class without images (held out of training) has NaN energies: drawn blank, not in the range.
+                if (n < rows[r].Count && double.IsFinite(rows[r][n])) max = Math.Max(max, rows[r][n]);
             }
         var heatmap = plot.Add.Heatmap(cells);
         // ScottPlot's Blues runs from dark to light; reversed, an idle subNN is white and an active one dark blue.

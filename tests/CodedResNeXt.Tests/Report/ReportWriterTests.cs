@@ -223,4 +223,17 @@ public class ReportWriterTests(WrittenSampleReport sample) : IClassFixture<Writt
                     Assert.Equal(expected, bitmap.GetPixel(x * factor + dx, y * factor + dy));
             }
     }
+
+    [Fact]
+    public void A_class_held_out_of_training_has_NaN_energies_and_still_renders()
+    {
+        var results = SampleResults.Build();
+        var profile = results.EnergyProfiles[0];
+        var rows = profile.MeanEnergyByClass.ToList();
+        rows[9] = Enumerable.Repeat(double.NaN, rows[9].Count).ToList();
+        results = results with { EnergyProfiles = [profile with { MeanEnergyByClass = rows }, .. results.EnergyProfiles.Skip(1)] };
+        using var dir = new CodedResNeXt.Tests.TestSupport.TempDirectory();
+        var files = ReportWriter.Write(results, dir.Path);
+        Assert.Contains(files, f => f.EndsWith("energy-block-5.png"));
+    }
 }
