@@ -49,7 +49,7 @@ internal static class AnalyzeVerb
             var options = new AnalysisOptions
             {
                 Block = p.GetValue(block),
-                Classes = classText.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? null : ClassSplit.ParseClasses(classText, info.ClassNames, "--classes"),
+                Classes = classText.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? null : ClassList.Parse(classText, info.ClassNames, "--classes"),
                 ThresholdSamples = p.GetValue(thresholdSamples),
                 Seed = p.GetValue(seed),
                 BatchSize = p.GetValue(batch),

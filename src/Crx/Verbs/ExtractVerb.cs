@@ -43,8 +43,8 @@ internal static class ExtractVerb
             {
                 (null, null) => throw new InvalidInputException("--class: say which class to extract (or --classes A,B,...)"),
                 ({ }, { }) => throw new InvalidInputException("--class and --classes: give one of them, not both"),
-                ({ } one, null) => (ClassSplit.ParseClasses(one, source.ClassNames, "--class"), "--class"),
-                (null, { } several) => (ClassSplit.ParseClasses(several, source.ClassNames, "--classes"), "--classes"),
+                ({ } one, null) => (ClassList.Parse(one, source.ClassNames, "--class"), "--class"),
+                (null, { } several) => (ClassList.Parse(several, source.ClassNames, "--classes"), "--classes"),
             };
             if (flag == "--class" && kept.Count != 1)
                 throw new InvalidInputException($"--class: give exactly one class, not {kept.Count}; use --classes for several");

@@ -88,7 +88,7 @@ internal sealed class TrainingFlags
             Augmentation = aug,
             Seed = p.GetValue(Seed) ?? o.Seed,
             Threads = Positive(p.GetValue(Threads) ?? o.Threads, "--threads"),
-            ExcludeClasses = excluded is null ? [] : ClassSplit.ParseClasses(excluded, classNames),
+            ExcludeClasses = excluded is null ? [] : ClassList.Parse(excluded, classNames),
         };
     }
 
