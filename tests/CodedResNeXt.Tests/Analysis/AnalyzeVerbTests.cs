@@ -17,7 +17,7 @@ public class AnalyzeVerbTests(TinyRuns runs)
         using var tmp = new TempDirectory();
         // Other synthetic images stand in for a second dataset of the same shape.
         TinyRuns.WriteIdxFiles(tmp["mnist"], new DatasetSplits(Synthetic.Images(10, 11), Synthetic.Images(40, 12)));
-        var (code, errors) = CrxCli.Run(Args(tmp["report"], "--ood-dataset", "mnist", "--ood-data-dir", tmp["mnist"], "--classes", "class1,4"));
+        var (code, errors) = CrxProcess.Run(Args(tmp["report"], "--ood-dataset", "mnist", "--ood-data-dir", tmp["mnist"], "--classes", "class1,4"));
         Assert.True(code == 0, errors);
 
         var results = AnalysisResultsFile.Load(Path.Combine(tmp["report"], "results.json"));
@@ -39,15 +39,15 @@ public class AnalyzeVerbTests(TinyRuns runs)
         using var tmp = new TempDirectory();
         DataFixtures.WriteIdxDirectory(tmp["other"], gzip: false); // 5x4 images
 
-        var (shape, shapeErrors) = CrxCli.Run(Args(tmp["a"], "--ood-dataset", "mnist", "--ood-data-dir", tmp["other"]));
+        var (shape, shapeErrors) = CrxProcess.Run(Args(tmp["a"], "--ood-dataset", "mnist", "--ood-data-dir", tmp["other"]));
         Assert.Equal(2, shape);
         Assert.Equal("crx: error: --ood-dataset: mnist has 1x5x4 images but the network takes 1x8x8 (fashion-mnist-test)", shapeErrors.Trim());
 
-        var (block, blockErrors) = CrxCli.Run(Args(tmp["b"], "--block", "0"));
+        var (block, blockErrors) = CrxProcess.Run(Args(tmp["b"], "--block", "0"));
         Assert.Equal(2, block);
         Assert.Equal("crx: error: --block: block 0 (c2) is not coded; coded blocks: 1, 2, 3", blockErrors.Trim());
 
-        var (cls, classErrors) = CrxCli.Run(Args(tmp["c"], "--classes", "3,Sneaker"));
+        var (cls, classErrors) = CrxProcess.Run(Args(tmp["c"], "--classes", "3,Sneaker"));
         Assert.Equal(2, cls);
         Assert.StartsWith("crx: error: --classes: 'Sneaker' is neither a class index 0..9 nor a class name", classErrors.Trim());
         Assert.Single(classErrors.Trim().Split('\n'));

@@ -21,7 +21,7 @@ public class SweepTests(TinyRuns runs)
             "sweep", "--param", "mu", "--values", "0,6", "--dataset", "fashion-mnist", "--data-dir", runs.DataDir, "--arch", arch,
             "--epochs", "1", "--batch", "20", "--flip", "false", "--crop-padding", "0", "--threads", "1", "--seed", "7", "--out", outDir,
         ];
-        var (code, errors) = CrxCli.Run(args);
+        var (code, errors) = CrxProcess.Run(args);
         Assert.True(code == 0, errors);
 
         var result = JsonSerializer.Deserialize<SweepResult>(File.ReadAllText(Path.Combine(outDir, "sweep.json")), AnalysisResultsFile.Json)!;
@@ -47,7 +47,7 @@ public class SweepTests(TinyRuns runs)
 
         // Again: both runs are finished, so nothing is retrained.
         var written = File.GetLastWriteTimeUtc(Path.Combine(outDir, "mu=0", "last.ckpt"));
-        var (again, againErrors) = CrxCli.Run(args);
+        var (again, againErrors) = CrxProcess.Run(args);
         Assert.True(again == 0, againErrors);
         Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(outDir, "mu=0", "last.ckpt")));
     }

@@ -1,6 +1,5 @@
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
-using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Model;
 using CodedResNeXt.Tests.Data;
@@ -42,17 +41,7 @@ public sealed class TinyRuns : IDisposable
 
     public string Root => _dir.Path;
 
-    public static TrainingOptions Options(string architecture, int epochs) => TrainingOptions.For("fashion-mnist") with
-    {
-        Architecture = architecture,
-        Epochs = epochs,
-        BatchSize = 20,
-        LearningRate = 0.1,
-        Threads = 1,
-        Seed = 7,
-        // The synthetic classes are positions: flips and shifts would change the class.
-        Augmentation = AugmentationOptions.None,
-    };
+    public static TrainingOptions Options(string architecture, int epochs) => Synthetic.Training(architecture, epochs);
 
     public static TrainingData Data(IReadOnlyList<int> excluded) => TrainingData.From(Synthetic.Splits(), excluded);
 

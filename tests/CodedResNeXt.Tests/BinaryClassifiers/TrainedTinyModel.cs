@@ -1,6 +1,5 @@
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
-using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Model;
 using CodedResNeXt.Tests.Data;
 using CodedResNeXt.Tests.TestSupport;
@@ -27,17 +26,7 @@ public sealed class TrainedTinyModel : IDisposable
         WriteIdx(splits.Test, "t10k");
         Data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
 
-        var options = TrainingOptions.For("fashion-mnist") with
-        {
-            Architecture = Synthetic.ArchitectureFile(_directory.Path),
-            Epochs = 4,
-            BatchSize = 20,
-            LearningRate = 0.1,
-            Threads = 1,
-            Seed = 7,
-            // The synthetic classes are positions: flips and shifts would change the class.
-            Augmentation = AugmentationOptions.None,
-        };
+        var options = Synthetic.Training(Synthetic.ArchitectureFile(_directory.Path), epochs: 4);
         var run = new TrainingRun(options, Data, Path.Combine(_directory.Path, "run"), BuiltInSchemes.Get);
         new Trainer(run).Run(resume: false);
         CheckpointPath = run.LastCheckpointPath;

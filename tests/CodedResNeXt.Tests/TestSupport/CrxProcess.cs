@@ -25,4 +25,11 @@ public static class CrxProcess
         }
         return (process.ExitCode, output.Result, error.Result);
     }
+
+    /// <summary>Runs in a fresh temporary folder: exit code and standard error.</summary>
+    public static (int Code, string Error) Run(params string[] args)
+    {
+        var (code, _, error) = Run(Path.GetTempPath(), args);
+        return (code, error);
+    }
 }
