@@ -15,6 +15,7 @@ internal static class AllVerbs
         AnalyzeVerb.Create(),
         ExtractVerb.Create(),
         PredictVerb.Create(),
+        ExportVerb.Create(),
         SweepVerb.Create(),
     ];
 }

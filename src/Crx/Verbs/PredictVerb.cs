@@ -14,7 +14,7 @@ internal static class PredictVerb
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "An extracted classifier (crx extract) or a checkpoint", Required = true };
+        var model = new Option<string>("--model") { Description = "An extracted classifier (crx extract), a checkpoint, or a .onnx file exported from either (crx export)", Required = true };
         var images = new Argument<string>("images") { Description = "A PNG/JPEG file, or a directory: all its .png/.jpg/.jpeg files, sorted" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the predictions as JSON" };
@@ -41,7 +41,7 @@ internal static class PredictVerb
             foreach (var r in predictions.Where(r => r.Image.Resized))
                 AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(r.Image.File)} is {r.Image.Width}x{r.Image.Height}; " +
                                        $"its centre square was resized to the model's {size}x{size}");
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Network.Architecture.Name)}, " +
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Architecture.Name)}, " +
                                    $"input {loaded.InputChannels}x{size}x{size}");
             AnsiConsole.Write(loaded.Kind == ModelFileKind.BinaryClassifier ? Decisions(predictions) : Classes(predictions));
             return 0;
