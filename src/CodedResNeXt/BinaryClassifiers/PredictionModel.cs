@@ -1,77 +1,91 @@
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
-using CodedResNeXt.Training;
+using CodedResNeXt.ModelFiles;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
 /// A model file ready to classify images: an extracted classifier (decisions against its stored thresholds) or a
-/// training checkpoint (the predicted class and every early decoder's). Which one is read from the file's meta.json,
-/// or, for a .onnx file exported from either (run by ONNX Runtime), from its metadata_props.
-/// Owns the network.
+/// full network (the predicted class and every early decoder's). Which one is read from the file's metadata;
+/// nothing of training is needed. A .onnx file exported from either (<see cref="OnnxModelExport"/>) runs in ONNX
+/// Runtime instead, with the metadata it carries. Owns the network.
 /// </summary>
 public sealed class PredictionModel : IDisposable
 {
     private readonly CodedResNeXtNetwork? _network;
     private readonly OnnxModel? _onnx;
-    private readonly IReadOnlyList<ClassThreshold>? _thresholds;
-    private readonly IReadOnlyList<CodedBlock> _codedBlocks;
+    // For the ONNX path: each coded block's scheme and [K, N] codewords, as the network's CodedBlocks would give.
+    private readonly IReadOnlyList<(int BlockIndex, CodingScheme Scheme, Tensor Codewords)> _onnxDecoders = [];
 
-    private PredictionModel(ModelFileKind kind, CodedResNeXtNetwork network, Normalization normalization,
-        IReadOnlyList<string> classNames, BinaryClassifierInfo? classifier)
+    private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier)
     {
-        Kind = kind;
         _network = network;
-        Architecture = network.Architecture;
-        Normalization = normalization;
-        ClassNames = classNames;
+        Meta = meta;
         Classifier = classifier;
-        _thresholds = classifier?.Thresholds;
-        _codedBlocks = network.CodedBlocks;
     }
 
-    private PredictionModel(OnnxModel onnx)
+    private PredictionModel(OnnxModel onnx, BinaryClassifierInfo? classifier)
     {
-        var meta = onnx.Metadata;
-        Kind = meta.Kind;
         _onnx = onnx;
-        Architecture = meta.Architecture;
-        Normalization = meta.Normalization;
-        ClassNames = meta.ClassNames;
-        _thresholds = meta.Thresholds;
-        var schemes = meta.SchemeResolver();
-        _codedBlocks = onnx.CodedBlockIndices.Select(i => new CodedBlock(i, Architecture.Blocks[i], schemes(Architecture.Blocks[i].Scheme!))).ToList();
+        Meta = onnx.Meta;
+        Classifier = classifier;
+        _onnxDecoders = onnx.CodedBlockIndices.Select(i =>
+        {
+            var spec = Meta.Architecture.Blocks[i];
+            var scheme = Meta.SchemeSet[spec.Scheme!];
+            var digits = new float[scheme.Classes * spec.SubNNs];
+            for (int k = 0; k < scheme.Classes; k++)
+                for (int n = 0; n < spec.SubNNs; n++)
+                    digits[k * spec.SubNNs + n] = scheme.IsActive(k, spec.OriginalSubNNs[n]) ? 1f : 0f;
+            return (i, scheme, tensor(digits, [scheme.Classes, spec.SubNNs]));
+        }).ToList();
     }
 
-    public ModelFileKind Kind { get; }
     /// <summary>The network, in eval mode (an ONNX file has none: it runs in ONNX Runtime).</summary>
     public CodedResNeXtNetwork Network => _network ?? throw new InvalidOperationException("an ONNX model runs in ONNX Runtime and has no TorchSharp network");
-    public ArchitectureSpec Architecture { get; }
     /// <summary>Whether the model is an ONNX file run by ONNX Runtime.</summary>
     public bool IsOnnx => _onnx is not null;
-    public Normalization Normalization { get; }
+    public ArchitectureSpec Architecture => Meta.Architecture;
+    public ModelMetadata Meta { get; }
+    public Normalization Normalization => Meta.Normalization;
     /// <summary>All K class names.</summary>
-    public IReadOnlyList<string> ClassNames { get; }
-    /// <summary>The extracted classifier's description (null for a checkpoint, and for an ONNX file).</summary>
+    public IReadOnlyList<string> ClassNames => Meta.ClassNames;
+    /// <summary>The extracted classifier's description (null for a full network).</summary>
     public BinaryClassifierInfo? Classifier { get; }
     public int InputChannels => Architecture.InputChannels;
     public int ImageSize => Architecture.ImageSize;
 
-    public static PredictionModel Load(string path, string flag = "--model")
+    public static PredictionModel Load(string path)
     {
-        if (OnnxModel.IsOnnxPath(path)) return new PredictionModel(OnnxModel.Load(path, flag: flag));
-        if (BinaryClassifierFile.Identify(path, flag) == ModelFileKind.BinaryClassifier)
+        if (OnnxModel.IsOnnxPath(path))
         {
-            var extracted = BinaryClassifierFile.Load(path, flag);
-            return new PredictionModel(ModelFileKind.BinaryClassifier, extracted.Network, extracted.Info.Normalization,
-                extracted.Info.ClassNames, extracted.Info);
+            var onnx = OnnxModel.Load(path);
+            try
+            {
+                return new PredictionModel(onnx, onnx.Meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(onnx.Meta, path) : null);
+            }
+            catch
+            {
+                onnx.Dispose();
+                throw;
+            }
         }
-        var (network, info) = Checkpoint.Load(path);
-        return new PredictionModel(ModelFileKind.Checkpoint, network, info.Normalization, info.ClassNames, null);
+        var (network, meta) = ModelFile.Load(path);
+        try
+        {
+            var classifier = meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(meta, path) : null;
+            return new PredictionModel(network, meta, classifier);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Decodes the image files (see <see cref="InputImages"/>) and predicts each, in file order.</summary>
@@ -85,27 +99,17 @@ public sealed class PredictionModel : IDisposable
     public IReadOnlyList<ImagePrediction> Predict(ImageDataset images, IReadOnlyList<InputImage> sources, int batchSize = 256)
     {
         var results = new ImagePrediction[images.Count];
-        var decoders = _codedBlocks.Select(b => new EarlyDecoder(b.Scheme)).ToList();
-        try
+        using var noGrad = no_grad();
+        foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
         {
-            using var noGrad = no_grad();
-            foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
+            using var scope = NewDisposeScope();
+            var (x, _) = batch.ToTensors();
+            var (logits, energies) = Forward(x);
+            for (int i = 0; i < batch.Count; i++)
             {
-                using var scope = NewDisposeScope();
-                var (x, _) = batch.ToTensors();
-                var (logits, energies) = Forward(x);
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    int index = batch.Indices[i];
-                    results[index] = _thresholds is null
-                        ? Classify(sources[index], logits, energies, i, decoders)
-                        : Decide(sources[index], logits[i]);
-                }
+                int index = batch.Indices[i];
+                results[index] = Classifier is null ? Classify(sources[index], logits, energies, i) : Decide(sources[index], logits[i]);
             }
-        }
-        finally
-        {
-            foreach (var d in decoders) d.Dispose();
         }
         return results;
     }
@@ -115,33 +119,36 @@ public sealed class PredictionModel : IDisposable
     {
         if (_onnx is null)
         {
-            var output = Network.call(x, null);
+            var output = Network.call(x);
             return (output.Logits, output.BlockEnergies);
         }
         int batch = (int)x.shape[0];
         var result = _onnx.Run(x.contiguous().data<float>().ToArray(), batch);
         return (tensor(result.Logits, [batch, Architecture.Outputs]),
-            result.Energies.Select((e, b) => tensor(e, [batch, _codedBlocks[b].Spec.SubNNs])).ToList());
+            result.Energies.Select((e, b) => tensor(e, [batch, _onnxDecoders[b].Codewords.shape[1]])).ToList());
     }
 
     private ImagePrediction Decide(InputImage source, Tensor logits)
     {
         var scores = logits.data<float>().ToArray();
-        var decisions = _thresholds!.Select((t, j) =>
+        var decisions = Classifier!.Thresholds.Select((t, j) =>
             new ClassDecision(t.Class, t.Name, scores[j] >= t.Threshold, scores[j], t.Threshold)).ToList();
         return new ImagePrediction(source, decisions, null, null);
     }
 
-    private ImagePrediction Classify(InputImage source, Tensor logits, IReadOnlyList<Tensor> energies, int i, IReadOnlyList<EarlyDecoder> decoders)
+    private ImagePrediction Classify(InputImage source, Tensor logits, IReadOnlyList<Tensor> energies, int i)
     {
         var probabilities = nn.functional.softmax(logits[i], 0);
         int cls = (int)probabilities.argmax().item<long>();
         var prediction = new PredictedClass(cls, ClassNames[cls], probabilities[cls].item<float>());
-        var early = decoders.Select((decoder, b) =>
+        var blocks = _network is null
+            ? _onnxDecoders
+            : _network.CodedBlocks.Select(block => (block.BlockIndex, block.Scheme, block.Codewords)).ToList();
+        var early = blocks.Select((block, b) =>
         {
-            var confidence = decoder.Confidence(energies[b][i..(i + 1)])[0];
+            var confidence = EarlyDecoder.Confidence(energies[b][i..(i + 1)], block.Scheme, block.Codewords)[0];
             int k = (int)confidence.argmax().item<long>();
-            return new EarlyDecoderPrediction(_codedBlocks[b].BlockIndex, k, ClassNames[k], confidence[k].item<float>());
+            return new EarlyDecoderPrediction(block.BlockIndex, k, ClassNames[k], confidence[k].item<float>());
         }).ToList();
         return new ImagePrediction(source, null, prediction, early);
     }
@@ -150,5 +157,6 @@ public sealed class PredictionModel : IDisposable
     {
         _network?.Dispose();
         _onnx?.Dispose();
+        foreach (var d in _onnxDecoders) d.Codewords.Dispose();
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using CodedResNeXt;
-using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Interop.Onnx;
 using Spectre.Console;
 
@@ -26,14 +25,13 @@ internal static class ExportVerb
             switch (p.GetValue(format))
             {
                 case "onnx":
-                    var metadata = OnnxModelExport.ExportFile(source, target);
-                    string kind = metadata.Kind == ModelFileKind.BinaryClassifier ? BinaryClassifierFile.Kind : "checkpoint";
+                    var meta = OnnxModelExport.ExportFile(source, target);
+                    var arch = meta.Architecture;
                     AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(target)}[/] ({new FileInfo(target).Length / 1e6:F2} MB): " +
-                                           $"{kind} {Markup.Escape(metadata.Architecture.Name)}, input [[batch, {metadata.Architecture.InputChannels}, " +
-                                           $"{metadata.Architecture.ImageSize}, {metadata.Architecture.ImageSize}]]");
+                                           $"{meta.Kind} {Markup.Escape(arch.Name)}, input [[batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]]");
                     return 0;
                 default:
-                    throw new InvalidInputException($"--format: unknown format '{p.GetValue(format)}' (formats: onnx)");
+                    throw InvalidInputException.ForOption("Format", $"unknown format '{p.GetValue(format)}' (formats: onnx)");
             }
         });
         return command;

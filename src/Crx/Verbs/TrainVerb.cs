@@ -40,7 +40,7 @@ internal static class TrainVerb
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
             }
             var data = TrainingData.From(splits, options.ExcludeClasses);
-            var run = new TrainingRun(options, data, dir, CodingSchemeFile.Resolve);
+            var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");

@@ -3,6 +3,9 @@ using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
+using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using CodedResNeXt.Training;
 using CodedResNeXt.Tests.Model;
 using CodedResNeXt.Tests.TestSupport;
 using Microsoft.ML.OnnxRuntime;
@@ -13,7 +16,8 @@ namespace CodedResNeXt.Tests.Interop;
 /// <summary>
 /// The ONNX graph built from an architecture and a state_dict, run by ONNX Runtime, against TorchSharp's eval forward
 /// of the same network on the same images: logits and every coded block's normalized energies, batch 1 and batch 5
-/// from one file (the batch dimension is dynamic).
+/// from one file (the batch dimension is dynamic). Networks go through a model file and <see cref="OnnxModelExport.ExportFile"/>,
+/// as `crx export` takes them.
 /// </summary>
 public class OnnxExportTests : IDisposable
 {
@@ -32,7 +36,7 @@ public class OnnxExportTests : IDisposable
         Assert.Equal([1, 2, 3, 4], network.CodedBlocks.Select(b => b.BlockIndex));
         Assert.True(network.Architecture.Blocks[1].HasProjectionShortcut);
 
-        string path = Export(network, FullMetadata(network));
+        string path = ExportCheckpoint(network);
         using var onnx = OnnxModel.Load(path);
         Assert.Equal([1, 2, 3, 4], onnx.CodedBlockIndices);
         AssertSameOutputs(network, onnx, batch: 1, seed: 11);
@@ -52,11 +56,11 @@ public class OnnxExportTests : IDisposable
     [MemberData(nameof(CheapPresets))]
     public void A_preset_with_random_weights_and_batch_statistics_matches_TorchSharp(string preset)
     {
-        using var network = new CodedResNeXtNetwork(Presets.Get(preset), BuiltInSchemes.Get, generator: new Generator(3));
+        using var network = new CodedResNeXtNetwork(Presets.Get(preset), CodingSchemeSet.BuiltInsAndFiles, generator: new Generator(3));
         TinyNetworks.Perturb(network);
         network.eval();
 
-        string path = Export(network, FullMetadata(network));
+        string path = ExportCheckpoint(network);
         using var onnx = OnnxModel.Load(path);
         Assert.Equal(network.CodedBlocks.Select(b => b.BlockIndex), onnx.CodedBlockIndices);
         Assert.NotEmpty(onnx.CodedBlockIndices);
@@ -70,37 +74,44 @@ public class OnnxExportTests : IDisposable
         using var full = TinyNetworks.Network();
         TinyNetworks.Perturb(full);
         full.eval();
-        using var binary = full.ExtractPathsOf([2]);
-        binary.eval();
-        // Every coded block lost subNNs but still normalizes by the original 4.
-        Assert.All(binary.Architecture.Blocks.Where(b => b.IsCoded), b => Assert.True(b.SubNNs < 4 && b.NormalizationSubNNs == 4));
-
         var threshold = new ClassThreshold(2, "gamma", 0.375, 10, 30, 0.9, 0.8, 0.847);
-        var metadata = new OnnxMetadata(ModelFileKind.BinaryClassifier, binary.Architecture, SchemesOf(full),
-            ["alpha", "beta", "gamma", "delta"], new Normalization([0.25f, 0.5f, 0.75f], [0.5f, 0.25f, 2f]), [threshold]);
-        string path = Export(binary, metadata);
+        var normalization = new Normalization([0.25f, 0.5f, 0.75f], [0.5f, 0.25f, 2f]);
+        var binaryNetwork = full.ExtractPathsOf([2]);
+        binaryNetwork.eval();
+        var meta = ModelMetadata.Of(BinaryClassifierFile.Kind, binaryNetwork, ClassNames, normalization, "synthetic", []);
+        using var binary = new ExtractedClassifier(binaryNetwork,
+            new BinaryClassifierInfo(meta, new ClassifierSection(["gamma"], [threshold], 40, "source.ckpt", full.ParameterCount)));
+        // Every coded block lost subNNs but still normalizes by the original 4.
+        Assert.All(binaryNetwork.Architecture.Blocks.Where(b => b.IsCoded), b => Assert.True(b.SubNNs < 4 && b.NormalizationSubNNs == 4));
+
+        string source = NewPath(".crxb"), path = NewPath(".onnx");
+        BinaryClassifierFile.Save(source, binary);
+        OnnxModelExport.ExportFile(source, path);
 
         using (var session = new InferenceSession(path))
         {
             Assert.Equal([OnnxExport.Logits], session.OutputMetadata.Keys);
             Assert.Equal([-1, 1], session.OutputMetadata[OnnxExport.Logits].Dimensions);
+            // The plain keys a server reads without knowing crx's metadata layout.
             var props = session.ModelMetadata.CustomMetadataMap;
             Assert.Equal("binary-classifier", props[OnnxMetadata.KindKey]);
-            Assert.Contains("\"threshold\":0.375", props[OnnxMetadata.ThresholdsKey]);
+            Assert.StartsWith("[{\"class\":2,\"name\":\"gamma\",\"threshold\":0.375,", props[OnnxMetadata.ThresholdsKey]);
+            Assert.Equal("[\"alpha\",\"beta\",\"gamma\",\"delta\"]", props[OnnxMetadata.ClassNamesKey]);
+            Assert.Equal("{\"mean\":[0.25,0.5,0.75],\"std\":[0.5,0.25,2],\"channels\":3}", props[OnnxMetadata.NormalizationKey]);
         }
 
         using var onnx = OnnxModel.Load(path);
-        var read = onnx.Metadata;
-        Assert.Equal(ModelFileKind.BinaryClassifier, read.Kind);
-        Assert.Equal([threshold], read.Thresholds!);
-        Assert.Equal(metadata.ClassNames, read.ClassNames);
-        Assert.Equal(metadata.Normalization.Mean, read.Normalization.Mean);
-        Assert.Equal(metadata.Normalization.Std, read.Normalization.Std);
-        Assert.Equal([2], read.Architecture.KeptClasses!);
-        Assert.Equal(binary.Architecture.Blocks.Select(b => b.KeptSubNNs?.ToArray()), read.Architecture.Blocks.Select(b => b.KeptSubNNs?.ToArray()));
+        var info = BinaryClassifierFile.Info(onnx.Meta, path);
+        Assert.Equal([threshold], info.Thresholds);
+        Assert.Equal(["gamma"], info.KeptClassNames);
+        Assert.Equal(ClassNames, info.ClassNames);
+        Assert.Equal(normalization.Mean, info.Normalization.Mean);
+        Assert.Equal(normalization.Std, info.Normalization.Std);
+        Assert.Equal([2], info.KeptClasses);
+        Assert.Equal(binaryNetwork.Architecture.Blocks.Select(b => b.KeptSubNNs?.ToArray()), info.Architecture.Blocks.Select(b => b.KeptSubNNs?.ToArray()));
         Assert.Empty(onnx.CodedBlockIndices);
-        AssertSameOutputs(binary, onnx, batch: 1, seed: 31);
-        AssertSameOutputs(binary, onnx, batch: 5, seed: 32);
+        AssertSameOutputs(binaryNetwork, onnx, batch: 1, seed: 31);
+        AssertSameOutputs(binaryNetwork, onnx, batch: 5, seed: 32);
     }
 
     [Fact]
@@ -124,7 +135,7 @@ public class OnnxExportTests : IDisposable
         string existing = Path.Combine(_directory.Path, "taken.onnx");
         File.WriteAllText(existing, "keep me");
         var e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile("whatever.ckpt", existing));
-        Assert.StartsWith("--out:", e.Message);
+        Assert.Equal(new InputSubject(InputKind.Option, "Out"), e.Subject);
         Assert.Equal("keep me", File.ReadAllText(existing));
 
         // A valid ONNX graph with no metadata: ONNX Runtime loads it, crx refuses it by name.
@@ -132,17 +143,25 @@ public class OnnxExportTests : IDisposable
         string bare = Path.Combine(_directory.Path, "bare.onnx");
         File.WriteAllBytes(bare, OnnxExport.Build(network.Architecture, network.state_dict().ToDictionary(p => p.Key, p => p.Value), []));
         e = Assert.Throws<InvalidInputException>(() => OnnxModel.Load(bare));
-        Assert.Contains(bare, e.Message);
-        Assert.Contains(OnnxMetadata.KindKey, e.Message);
+        Assert.StartsWith($"{bare}: the ONNX file has no {OnnxMetadata.MetaKey} metadata", e.Message);
 
         e = Assert.Throws<InvalidInputException>(() => OnnxModel.Load(existing));
         Assert.StartsWith($"{existing}: not an ONNX model", e.Message);
     }
 
-    private string Export(CodedResNeXtNetwork network, OnnxMetadata metadata)
+    private static readonly string[] ClassNames = ["alpha", "beta", "gamma", "delta"];
+
+    private string NewPath(string extension) => Path.Combine(_directory.Path, Guid.NewGuid().ToString("N")[..8] + extension);
+
+    /// <summary>Saves the network as a model file of kind checkpoint, exports that, and returns the ONNX path.</summary>
+    private string ExportCheckpoint(CodedResNeXtNetwork network)
     {
-        string path = Path.Combine(_directory.Path, Guid.NewGuid().ToString("N")[..8] + ".onnx");
-        OnnxModelExport.Write(path, network, metadata);
+        var arch = network.Architecture;
+        var names = arch.Classes == ClassNames.Length ? ClassNames : Enumerable.Range(0, arch.Classes).Select(k => $"class {k}").ToArray();
+        var meta = ModelMetadata.Of(Checkpoint.Kind, network, names, Normalization.Unit(arch.InputChannels), "synthetic", []);
+        string source = NewPath(".ckpt"), path = NewPath(".onnx");
+        ModelFile.Write(source, meta, network);
+        OnnxModelExport.ExportFile(source, path);
         return path;
     }
 
@@ -152,7 +171,7 @@ public class OnnxExportTests : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var images = randn([batch, arch.InputChannels, arch.ImageSize, arch.ImageSize], generator: new Generator((ulong)seed));
-        var expected = network.call(images, null);
+        var expected = network.call(images);
         var actual = onnx.Run(images.data<float>().ToArray(), batch);
 
         var logits = tensor(actual.Logits, [batch, arch.Outputs]);
@@ -169,12 +188,4 @@ public class OnnxExportTests : IDisposable
             Assert.InRange((energies.sum(1) - arch.Blocks[onnx.CodedBlockIndices[b]].SubNNs).abs().max().item<float>(), 0, 1e-3);
         }
     }
-
-    private static OnnxMetadata FullMetadata(CodedResNeXtNetwork network) =>
-        new(ModelFileKind.Checkpoint, network.Architecture, SchemesOf(network),
-            Enumerable.Range(0, network.Architecture.Classes).Select(k => $"class {k}").ToList(),
-            Normalization.Unit(network.Architecture.InputChannels), null);
-
-    private static Dictionary<string, IReadOnlyList<string>> SchemesOf(CodedResNeXtNetwork network) =>
-        network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name).ToDictionary(s => s.Name, s => s.ToStrings());
 }

@@ -92,7 +92,7 @@ public class OnnxExportVerbTests(TrainedTinyModel model)
 
         string missing = model.NewPath(".ckpt");
         (code, _, stderr) = Crx("export", "--format", "onnx", missing, "--out", fresh);
-        Assert.Equal((2, $"crx: error: model: {missing} does not exist"), (code, stderr.TrimEnd()));
+        Assert.Equal((2, $"crx: error: {missing}: does not exist"), (code, stderr.TrimEnd()));
 
         string dir = PredictionTests.WriteValidationPngs(model, 1);
         (code, _, stderr) = Crx("predict", "--model", taken, dir);

@@ -1,72 +1,56 @@
 using System.Text.Json;
 using CodedResNeXt.BinaryClassifiers;
-using CodedResNeXt.CodingSchemes;
-using CodedResNeXt.Data;
-using CodedResNeXt.Model;
-using CodedResNeXt.Training;
+using CodedResNeXt.ModelFiles;
 
 namespace CodedResNeXt.Interop.Onnx;
 
 /// <summary>
-/// What an exported file says about itself in its metadata_props, so that it can be served with nothing else:
-/// which kind of crx model it came from, the architecture and codewords (for early decoding), the input
-/// normalization, the class names and, for an extracted classifier, its kept classes and decision thresholds.
-/// Values are JSON (snake_case, as in checkpoints' meta.json) except the kind.
+/// What an exported file says about itself in its metadata_props, so that it can be served with nothing else.
+/// "crx.meta" is the source model file's whole <see cref="ModelMetadata"/> (meta.json: architecture, codewords,
+/// class names, normalization and, for an extracted classifier, its classifier section), which crx reads back; the
+/// other keys repeat what a plain ONNX Runtime user needs, so that nobody has to know crx's metadata layout:
+/// "crx.kind", "crx.class_names", "crx.normalization" and, for a classifier, "crx.thresholds". Values are JSON
+/// (snake_case, as in meta.json) except the kind.
 /// </summary>
-public sealed record OnnxMetadata(
-    ModelFileKind Kind,
-    ArchitectureSpec Architecture,
-    IReadOnlyDictionary<string, IReadOnlyList<string>> Schemes,
-    IReadOnlyList<string> ClassNames,
-    Normalization Normalization,
-    IReadOnlyList<ClassThreshold>? Thresholds)
+public static class OnnxMetadata
 {
+    public const string MetaKey = "crx.meta";
     public const string KindKey = "crx.kind";
-    public const string ArchitectureKey = "crx.architecture";
-    public const string SchemesKey = "crx.schemes";
     public const string ClassNamesKey = "crx.class_names";
     public const string NormalizationKey = "crx.normalization";
     /// <summary>Per kept class, in the order of the logits: class index, name, threshold (and how it was fitted).</summary>
     public const string ThresholdsKey = "crx.thresholds";
 
-    public const string CheckpointKind = "checkpoint";
+    private static readonly JsonSerializerOptions CompactJson = new(ModelFile.Json) { WriteIndented = false };
 
-    public Func<string, CodingScheme> SchemeResolver() => Checkpoint.SchemeResolver(Schemes, "the ONNX file");
-
-    public IEnumerable<KeyValuePair<string, string>> ToProperties()
+    /// <param name="path">the source file, for errors in its classifier section</param>
+    public static IEnumerable<KeyValuePair<string, string>> ToProperties(ModelMetadata meta, string path)
     {
-        yield return new(KindKey, Kind == ModelFileKind.BinaryClassifier ? BinaryClassifierFile.Kind : CheckpointKind);
-        yield return new(ArchitectureKey, Serialize(Architecture));
-        yield return new(SchemesKey, Serialize(Schemes));
-        yield return new(ClassNamesKey, Serialize(ClassNames));
-        yield return new(NormalizationKey, Serialize(Normalization));
-        if (Thresholds is not null) yield return new(ThresholdsKey, Serialize(Thresholds));
+        var properties = new List<KeyValuePair<string, string>>
+        {
+            new(MetaKey, Serialize(meta)),
+            new(KindKey, meta.Kind),
+            new(ClassNamesKey, Serialize(meta.ClassNames)),
+            new(NormalizationKey, Serialize(meta.Normalization)),
+        };
+        if (meta.Kind == BinaryClassifierFile.Kind)
+            properties.Add(new(ThresholdsKey, Serialize(BinaryClassifierFile.Info(meta, path).Thresholds)));
+        return properties;
     }
 
-    /// <summary>Reads the properties back; <paramref name="path"/> names the file in errors.</summary>
-    public static OnnxMetadata Parse(IReadOnlyDictionary<string, string> properties, string path)
+    /// <summary>The model metadata stored in an exported file's properties; <paramref name="path"/> names the file in errors.</summary>
+    public static ModelMetadata Parse(IReadOnlyDictionary<string, string> properties, string path)
     {
-        string Get(string key) => properties.TryGetValue(key, out var value)
-            ? value
-            : throw new InvalidInputException($"{path}: the ONNX file has no {key} metadata (was it written by crx export?)");
-        T Read<T>(string key)
-        {
-            try { return JsonSerializer.Deserialize<T>(Get(key), Checkpoint.Json) ?? throw new JsonException("null"); }
-            catch (JsonException e) { throw new InvalidInputException($"{path}: the ONNX metadata {key} is not valid: {e.Message.Split('\n')[0]}"); }
-        }
-
-        var kind = Get(KindKey) switch
-        {
-            CheckpointKind => ModelFileKind.Checkpoint,
-            BinaryClassifierFile.Kind => ModelFileKind.BinaryClassifier,
-            var other => throw new InvalidInputException($"{path}: the ONNX metadata {KindKey} is '{other}', not {CheckpointKind} or {BinaryClassifierFile.Kind}"),
-        };
-        var thresholds = kind == ModelFileKind.BinaryClassifier ? Read<List<ClassThreshold>>(ThresholdsKey) : null;
-        return new OnnxMetadata(kind, Read<ArchitectureSpec>(ArchitectureKey), Read<Dictionary<string, IReadOnlyList<string>>>(SchemesKey),
-            Read<List<string>>(ClassNamesKey), Read<Normalization>(NormalizationKey), thresholds);
+        if (!properties.TryGetValue(MetaKey, out var json))
+            throw InvalidInputException.ForFile(path, $"the ONNX file has no {MetaKey} metadata (was it written by crx export?)");
+        ModelMetadata? meta;
+        try { meta = JsonSerializer.Deserialize<ModelMetadata>(json, ModelFile.Json); }
+        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"the ONNX metadata {MetaKey} is not valid: {e.Message.Split('\n')[0]}"); }
+        if (meta is null) throw InvalidInputException.ForFile(path, $"the ONNX metadata {MetaKey} is null");
+        if (meta.Format != ModelMetadata.CurrentFormat)
+            throw InvalidInputException.ForFile(path, $"model metadata format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
+        return meta;
     }
 
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CompactJson);
-
-    private static readonly JsonSerializerOptions CompactJson = new(Checkpoint.Json) { WriteIndented = false };
 }

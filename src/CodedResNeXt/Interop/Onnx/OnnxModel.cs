@@ -1,5 +1,6 @@
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Model;
+using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
 using Microsoft.ML.OnnxRuntime;
 
 namespace CodedResNeXt.Interop.Onnx;
@@ -16,19 +17,20 @@ public sealed class OnnxModel : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _outputs;
 
-    private OnnxModel(InferenceSession session, OnnxMetadata metadata)
+    private OnnxModel(InferenceSession session, ModelMetadata meta)
     {
         _session = session;
-        Metadata = metadata;
-        var arch = metadata.Architecture;
-        CodedBlockIndices = metadata.Kind == ModelFileKind.Checkpoint
+        Meta = meta;
+        var arch = meta.Architecture;
+        CodedBlockIndices = meta.Kind != BinaryClassifierFile.Kind
             ? Enumerable.Range(0, arch.Blocks.Count).Where(i => arch.Blocks[i].IsCoded).ToArray()
             : [];
         _outputs = [OnnxExport.Logits, .. CodedBlockIndices.Select(OnnxExport.EnergiesOutput)];
     }
 
-    public OnnxMetadata Metadata { get; }
-    public ArchitectureSpec Architecture => Metadata.Architecture;
+    /// <summary>The metadata of the model file it was exported from.</summary>
+    public ModelMetadata Meta { get; }
+    public ArchitectureSpec Architecture => Meta.Architecture;
 
     /// <summary>The blocks whose energies the file outputs (none for an extracted classifier).</summary>
     public IReadOnlyList<int> CodedBlockIndices { get; }
@@ -37,19 +39,19 @@ public sealed class OnnxModel : IDisposable
     public static bool IsOnnxPath(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="threads">intra-op threads (0: ONNX Runtime's default)</param>
-    public static OnnxModel Load(string path, int threads = 0, string flag = "--model")
+    public static OnnxModel Load(string path, int threads = 0)
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{flag}: {path} does not exist");
+        if (!File.Exists(path)) throw InvalidInputException.ForFile(path, "does not exist");
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
         InferenceSession session;
         try { session = new InferenceSession(path, options); }
-        catch (OnnxRuntimeException e) { throw new InvalidInputException($"{path}: not an ONNX model ONNX Runtime can load ({e.Message.Split('\n')[0]})"); }
+        catch (OnnxRuntimeException e) { throw InvalidInputException.ForFile(path, $"not an ONNX model ONNX Runtime can load ({e.Message.Split('\n')[0]})"); }
         try
         {
-            var metadata = OnnxMetadata.Parse(session.ModelMetadata.CustomMetadataMap, path);
-            var model = new OnnxModel(session, metadata);
+            var meta = OnnxMetadata.Parse(session.ModelMetadata.CustomMetadataMap, path);
+            var model = new OnnxModel(session, meta);
             foreach (var name in model._outputs)
-                if (!session.OutputMetadata.ContainsKey(name)) throw new InvalidInputException($"{path}: the ONNX graph has no output {name}");
+                if (!session.OutputMetadata.ContainsKey(name)) throw InvalidInputException.ForFile(path, $"the ONNX graph has no output {name}");
             return model;
         }
         catch

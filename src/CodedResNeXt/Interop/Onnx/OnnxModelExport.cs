@@ -1,56 +1,45 @@
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Model;
-using CodedResNeXt.Training;
+using CodedResNeXt.ModelFiles;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Interop.Onnx;
 
 /// <summary>
-/// `crx export --format onnx`: a training checkpoint (logits and every coded block's energies) or an extracted
-/// classifier (its logits, thresholds in the metadata) as an ONNX file.
+/// `crx export --format onnx`: a model file (a training checkpoint: logits and every coded block's energies; an
+/// extracted classifier: its logits, thresholds in the metadata) as an ONNX file.
 /// </summary>
 public static class OnnxModelExport
 {
     /// <summary>Exports the model file at <paramref name="modelPath"/>; refuses to overwrite <paramref name="outPath"/>.</summary>
-    public static OnnxMetadata ExportFile(string modelPath, string outPath, string outFlag = "--out")
+    /// <param name="outOption">the option that named the output, for errors</param>
+    public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out")
     {
-        if (File.Exists(outPath)) throw new InvalidInputException($"{outFlag}: {outPath} already exists; remove it or choose another name");
-        if (BinaryClassifierFile.Identify(modelPath, "model") == ModelFileKind.BinaryClassifier)
-        {
-            using var extracted = BinaryClassifierFile.Load(modelPath, "model");
-            var info = extracted.Info;
-            var metadata = new OnnxMetadata(ModelFileKind.BinaryClassifier, info.Architecture, info.Schemes, info.ClassNames,
-                info.Normalization, info.Thresholds);
-            Write(outPath, extracted.Network, metadata);
-            return metadata;
-        }
-        var (network, checkpoint) = Checkpoint.Load(modelPath);
+        if (File.Exists(outPath) || Directory.Exists(outPath))
+            throw InvalidInputException.ForOption(outOption, $"{outPath} already exists; remove it or choose another name");
+        var (network, meta) = ModelFile.Load(modelPath);
         using (network)
         {
-            var metadata = new OnnxMetadata(ModelFileKind.Checkpoint, checkpoint.Architecture, checkpoint.Schemes,
-                checkpoint.ClassNames, checkpoint.Normalization, null);
-            Write(outPath, network, metadata);
-            return metadata;
+            var properties = OnnxMetadata.ToProperties(meta, modelPath);
+            Write(outPath, ToBytes(network, properties, energies: meta.Kind != BinaryClassifierFile.Kind));
         }
+        return meta;
     }
 
-    /// <summary>The ONNX bytes of a network: an extracted classifier gives only its logits, a full network its energies too.</summary>
-    public static byte[] ToBytes(CodedResNeXtNetwork network, OnnxMetadata metadata)
+    /// <summary>The ONNX bytes of a network (eval mode: BN running statistics) with <paramref name="properties"/> as metadata_props.</summary>
+    /// <param name="energies">whether to output every coded block's energies (a full network) or only the logits (a classifier)</param>
+    public static byte[] ToBytes(CodedResNeXtNetwork network, IEnumerable<KeyValuePair<string, string>> properties, bool energies)
     {
         using var scope = NewDisposeScope();
         var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);
-        return OnnxExport.Build(network.Architecture, weights, metadata.ToProperties(),
-            energies: metadata.Kind == ModelFileKind.Checkpoint);
+        return OnnxExport.Build(network.Architecture, weights, properties, energies);
     }
 
     /// <summary>Writes to a temporary file renamed at the end, so a failure never leaves a half-written model.</summary>
-    public static void Write(string path, CodedResNeXtNetwork network, OnnxMetadata metadata)
+    public static void Write(string path, byte[] bytes)
     {
-        var bytes = ToBytes(network, metadata);
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        string temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: false);
+        ModelFile.WriteAtomically(path, stream => stream.Write(bytes));
     }
 }
