@@ -14,7 +14,7 @@ namespace CodedResNeXt.Benchmarks;
 /// ONNX export of a paper-sized network and inference speed of ONNX Runtime against TorchSharp's eval forward.
 /// The cifar10 preset (Coded ResNeXt-29 10x11d) with random weights is saved as a checkpoint-kind model file and as
 /// the binary classifier of class 0, both are exported, the file sizes printed; then each engine classifies random
-/// 3x32x32 batches of 1 and 32 images with 2 intra-op threads: a warm-up pass, then several timed repeats, reported
+/// 3x32x32 batches of 1 and 32 images with 2 intra-op threads: warm-up passes, then several timed repeats, reported
 /// as images/s (median, min, max over the repeats). A plain console run rather than BenchmarkDotNet, because the
 /// sizes and the two engines belong in one table.
 /// Run: dotnet run -c Release --project bench/CodedResNeXt.Benchmarks -- onnx [repeats]
@@ -90,7 +90,8 @@ public static class OnnxInferenceComparison
     {
         // At batch 1 one pass is a few milliseconds: time enough passes per repeat to be above the timer's noise.
         int passes = batch == 1 ? 20 : 2;
-        run();
+        // Warm-up: libtorch and ONNX Runtime both prepare kernels and buffers on their first passes.
+        for (int p = 0; p < passes; p++) run();
         var rates = new List<double>();
         for (int r = 0; r < repeats; r++)
         {

@@ -43,6 +43,9 @@ public sealed class OnnxModel : IDisposable
     {
         if (!File.Exists(path)) throw InvalidInputException.ForFile(path, "does not exist");
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
+        // Idle worker threads would otherwise spin after each run and take the cores from whatever runs next
+        // (TorchSharp in the same process, other work on a shared machine).
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         InferenceSession session;
         try { session = new InferenceSession(path, options); }
         catch (OnnxRuntimeException e) { throw InvalidInputException.ForFile(path, $"not an ONNX model ONNX Runtime can load ({e.Message.Split('\n')[0]})"); }
