@@ -150,7 +150,7 @@ public static class Sweep
     {
         if (!File.Exists(run.LastCheckpointPath)) return 0;
         var info = Checkpoint.ReadInfo(run.LastCheckpointPath, "--out");
-        string Key(TrainingOptions o) => JsonSerializer.Serialize(o with { Threads = 1 }, Checkpoint.Json);
+        string Key(TrainingOptions o) => JsonSerializer.Serialize(o with { Threads = 1, Workers = 0 }, Checkpoint.Json);
         if (Key(info.Options) != Key(run.Options))
             throw new InvalidInputException($"--out: {run.Directory} holds a run with other options; choose another --out or delete it");
         return info.State.Epoch;

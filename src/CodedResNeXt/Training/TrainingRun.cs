@@ -22,6 +22,9 @@ public sealed class TrainingRun
     /// <summary>The architecture as trained: the control when asked, p_drop of coded blocks from the options.</summary>
     public ArchitectureSpec Architecture { get; }
 
+    /// <summary>The global step at which --max-steps stopped the run, if it did.</summary>
+    public long? StoppedAtStep { get; internal set; }
+
     public string LastCheckpointPath => Path.Combine(Directory, "last.ckpt");
     public string BestCheckpointPath => Path.Combine(Directory, "best.ckpt");
 
