@@ -17,7 +17,10 @@ public static class ImageDecoder
     public static SKBitmap DecodeBitmap(string path, int minSide)
     {
         using var codec = SKCodec.Create(path, out var opened);
-        if (codec is null) throw new InvalidInputException($"{path}: cannot decode image ({Describe(opened)}; expected a readable JPEG or PNG)");
+        if (codec is null)
+            throw new InvalidInputException(opened == SKCodecResult.IncompleteInput
+                ? $"{path}: cannot decode image ({Describe(opened)})"
+                : $"{path}: cannot decode image (not a readable JPEG or PNG)");
         var size = codec.Info.Size;
         if (minSide > 0)
         {
