@@ -1,4 +1,5 @@
 using CodedResNeXt.Data;
+using CodedResNeXt.Data.Formats;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Model;
@@ -15,8 +16,9 @@ namespace CodedResNeXt.BinaryClassifiers;
 public sealed class PredictionModel : IDisposable
 {
     private PredictionModel(ModelFileKind kind, CodedResNeXtNetwork network, Normalization normalization,
-        IReadOnlyList<string> classNames, BinaryClassifierInfo? classifier)
+        IReadOnlyList<string> classNames, BinaryClassifierInfo? classifier, FolderGeometry? folder)
     {
+        Folder = folder;
         Kind = kind;
         Network = network;
         Normalization = normalization;
@@ -32,6 +34,8 @@ public sealed class PredictionModel : IDisposable
     public IReadOnlyList<string> ClassNames { get; }
     /// <summary>The extracted classifier's description (null for a checkpoint).</summary>
     public BinaryClassifierInfo? Classifier { get; }
+    /// <summary>For a model trained on a folder, the evaluation transform input files get; null: centre square only.</summary>
+    public FolderGeometry? Folder { get; }
     public int InputChannels => Network.Architecture.InputChannels;
     public int ImageSize => Network.Architecture.ImageSize;
 
@@ -40,17 +44,20 @@ public sealed class PredictionModel : IDisposable
         if (BinaryClassifierFile.Identify(path, flag) == ModelFileKind.BinaryClassifier)
         {
             var extracted = BinaryClassifierFile.Load(path, flag);
+            // Extracted classifiers do not record --resize-size; they get the standard ratio.
+            var folder = extracted.Info.Dataset == "folder" ? FolderGeometry.For(extracted.Network.Architecture.ImageSize) : null;
             return new PredictionModel(ModelFileKind.BinaryClassifier, extracted.Network, extracted.Info.Normalization,
-                extracted.Info.ClassNames, extracted.Info);
+                extracted.Info.ClassNames, extracted.Info, folder);
         }
         var (network, info) = Checkpoint.Load(path);
-        return new PredictionModel(ModelFileKind.Checkpoint, network, info.Normalization, info.ClassNames, null);
+        var geometry = info.Dataset == "folder" ? info.Options.Folder ?? FolderGeometry.For(network.Architecture.ImageSize) : null;
+        return new PredictionModel(ModelFileKind.Checkpoint, network, info.Normalization, info.ClassNames, null, geometry);
     }
 
     /// <summary>Decodes the image files (see <see cref="InputImages"/>) and predicts each, in file order.</summary>
     public IReadOnlyList<ImagePrediction> Predict(IReadOnlyList<string> files, int batchSize = 256)
     {
-        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames);
+        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
         return Predict(images, sources, batchSize);
     }
 

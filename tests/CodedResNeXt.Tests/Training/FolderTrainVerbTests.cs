@@ -34,6 +34,13 @@ public sealed class FolderTrainVerbTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("epoch 2/2", output);
         Assert.Equal(2, Checkpoint.ReadInfo(Path.Combine(run, "last.ckpt")).State.Epoch);
+
+        // predict fits files the way evaluation does for this model: shorter side to 37, centre 32x32.
+        using (var model = CodedResNeXt.BinaryClassifiers.PredictionModel.Load(Path.Combine(run, "last.ckpt")))
+            Assert.Equal(new CodedResNeXt.Data.Formats.FolderGeometry(32, 37), model.Folder);
+        (code, output, error) = CrxProcess.Run(_tmp.Path, "predict", "--model", Path.Combine(run, "last.ckpt"), Path.Combine(data, "val", "class4"));
+        Assert.True(code == 0, error);
+        Assert.Contains("img000.png", output);
     }
 
     [Fact]
