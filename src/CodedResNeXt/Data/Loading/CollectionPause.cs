@@ -25,8 +25,9 @@ internal sealed class CollectionPause : IDisposable
     public static CollectionPause Begin()
     {
         if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) return new CollectionPause(false);
+        // A runtime whose GC cannot reserve the budget (or is already in a region) leaves us without the pause.
         try { return new CollectionPause(GC.TryStartNoGCRegion(Budget)); }
-        catch (InvalidOperationException) { return new CollectionPause(false); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException) { return new CollectionPause(false); }
     }
 
     public void Dispose()
