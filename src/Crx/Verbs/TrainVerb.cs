@@ -47,7 +47,7 @@ internal static class TrainVerb
             if (p.GetValue(maxSteps) is { } steps)
                 options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
             var data = TrainingData.From(splits, options.ExcludeClasses);
-            var run = new TrainingRun(options, data, dir, CodingSchemeFile.Resolve);
+            var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");

@@ -25,7 +25,7 @@ public sealed class MaxStepsTests : IDisposable
             Epochs = 2, BatchSize = 10, LearningRate = 0.05, WarmupEpochs = 0.5, Threads = 1, Workers = 2, Seed = 3,
         };
         TrainingRun Run(string name, int? maxSteps = null) =>
-            new(options with { MaxSteps = maxSteps }, data, _tmp[name], BuiltInSchemes.Get);
+            new(options with { MaxSteps = maxSteps }, data, _tmp[name], CodingSchemeSet.BuiltInsAndFiles);
 
         var straight = Run("straight");
         new Trainer(straight).Run(resume: false);

@@ -15,9 +15,9 @@ public sealed record FolderGeometry(int Crop, int Resize)
 
     public static FolderGeometry For(int crop, int? resize = null)
     {
-        if (crop < 1) throw new InvalidInputException($"--image-size: must be at least 1, got {crop}");
+        if (crop < 1) throw InvalidInputException.ForOption("ImageSize", $"must be at least 1, got {crop}");
         int r = resize ?? DefaultResize(crop);
-        if (r < crop) throw new InvalidInputException($"--resize-size: {r} is smaller than the centre crop {crop} (--image-size)");
+        if (r < crop) throw InvalidInputException.ForOption("ResizeSize", $"{r} is smaller than the centre crop {crop} (the image size)");
         return new FolderGeometry(crop, r);
     }
 

@@ -17,8 +17,8 @@ public sealed class BatchLoader
 
     public BatchLoader(ImageDataset dataset, AugmentationPipeline pipeline, LoaderOptions options)
     {
-        if (options.BatchSize < 1) throw new InvalidInputException($"--batch: must be at least 1, got {options.BatchSize}");
-        if (options.Threads < 0) throw new InvalidInputException($"--workers: must be at least 1, got {options.Threads}");
+        if (options.BatchSize < 1) throw InvalidInputException.ForOption("BatchSize", $"must be at least 1, got {options.BatchSize}");
+        if (options.Threads < 0) throw InvalidInputException.ForOption("Workers", $"must be at least 1, got {options.Threads}");
         if (pipeline.Normalization.Channels != dataset.Channels)
             throw new ArgumentException($"the normalization has {pipeline.Normalization.Channels} channels, {dataset.Name} has {dataset.Channels}");
         // Files come in every size; only a resizing step gives the batch one shape.
