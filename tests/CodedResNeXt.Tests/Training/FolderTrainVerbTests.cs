@@ -35,6 +35,11 @@ public sealed class FolderTrainVerbTests : IDisposable
         Assert.Contains("epoch 2/2", output);
         Assert.Equal(2, Checkpoint.ReadInfo(Path.Combine(run, "last.ckpt")).State.Epoch);
 
+        // eval reads the folder of a folder-trained checkpoint (at the sizes in the checkpoint).
+        (code, output, error) = CrxProcess.Run(_tmp.Path, "eval", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data-dir", data, "--json");
+        Assert.True(code == 0, error);
+        Assert.Contains("\"count\": 10", output);
+
         // predict fits files the way evaluation does for this model: shorter side to 37, centre 32x32.
         using (var model = CodedResNeXt.BinaryClassifiers.PredictionModel.Load(Path.Combine(run, "last.ckpt")))
             Assert.Equal(new CodedResNeXt.Data.Formats.FolderGeometry(32, 37), model.Folder);
