@@ -142,6 +142,44 @@ public sealed class StreamedFolderTests : IDisposable
         Assert.StartsWith(jpeg, thrown.Message);
     }
 
+    [Fact]
+    public void A_large_jpeg_is_decoded_at_a_reduced_scale_that_still_covers_the_resize_side_and_a_png_at_full_size()
+    {
+        using var bitmap = new SKBitmap(640, 480);
+        bitmap.Erase(new SKColor(40, 120, 220));
+        string jpeg = _tmp["big.jpg"], png = _tmp["big.png"];
+        ImageFolders.Save(bitmap, jpeg);
+        ImageFolders.Save(bitmap, png);
+
+        var buffer = new ImageBuffer();
+        ImageDecoder.Decode(jpeg, 100, buffer);
+        Assert.Equal((3, 120, 160), (buffer.Channels, buffer.Height, buffer.Width)); // a quarter: the smallest with side >= 100
+        ImageDecoder.Decode(jpeg, 0, buffer);
+        Assert.Equal((480, 640), (buffer.Height, buffer.Width));
+        ImageDecoder.Decode(png, 100, buffer);
+        Assert.Equal((480, 640), (buffer.Height, buffer.Width)); // PNG has no reduced decoding
+    }
+
+    [Fact]
+    public void The_normalization_of_a_folder_comes_from_its_decoded_images()
+    {
+        string root = _tmp["solid"];
+        byte[] reds = [0, 60, 120, 200];
+        foreach (var (split, count) in new[] { ("train", 4), ("val", 1) })
+            for (int i = 0; i < count; i++)
+            {
+                using var bitmap = new SKBitmap(10, 14);
+                bitmap.Erase(new SKColor(reds[i], 255, 0));
+                Directory.CreateDirectory(Path.Combine(root, split, "a"));
+                ImageFolders.Save(bitmap, Path.Combine(root, split, "a", $"{i}.png"));
+            }
+        var train = FolderFormat.Load(root, new FolderGeometry(8, 9)).Train;
+        var stats = Normalization.Compute(train);
+        Assert.Equal(reds.Average(r => r / 255.0), stats.Mean[0], 4);
+        Assert.Equal(1.0, stats.Mean[1], 4);
+        Assert.Equal(1f, stats.Std[1]); // a constant channel keeps its scale
+    }
+
     private sealed class CountingStep : IAugmentation
     {
         private int _count;
