@@ -19,14 +19,14 @@ public sealed record OodNegatives(ImageDataset Images, string Source)
     public static OodNegatives? Resolve(string? dataset, DatasetOptions where, TrainingData data)
     {
         if (dataset is null) return HeldOut(data);
-        DatasetSplits splits;
-        try { splits = DatasetCatalog.Load(dataset, where); }
+        ImageDataset test;
+        try { test = DatasetCatalog.LoadValidation(dataset, where); }
         // The catalogue names the training flags; here the same problems are the OOD flags'.
         catch (InvalidInputException e) when (e.Message.StartsWith("--dataset:") || e.Message.StartsWith("--data-dir:"))
         {
             throw new InvalidInputException("--ood-" + e.Message[2..]);
         }
-        return FromDataset(splits.Test, data.Validation, DatasetCatalog.Canonical(dataset));
+        return FromDataset(test, data.Validation, DatasetCatalog.Canonical(dataset));
     }
 
     /// <summary>Another dataset's images as negatives; a shape unlike <paramref name="reference"/>'s is an error.</summary>

@@ -69,16 +69,15 @@ public static class Checkpoint
     /// </summary>
     internal static void WriteAtomically<TMeta>(string path, TMeta meta, CodedResNeXtNetwork network, Action<ZipArchive>? more = null)
     {
-        string temp = path + ".tmp";
-        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
+        AtomicFile.Write(path, temp =>
         {
+            using var zip = ZipFile.Open(temp, ZipArchiveMode.Create);
             using (var json = zip.CreateEntry("meta.json", CompressionLevel.Fastest).Open())
                 JsonSerializer.Serialize(json, meta, Json);
             using (var weights = zip.CreateEntry("model.safetensors", CompressionLevel.NoCompression).Open())
                 SafeTensors.Save(weights, network.state_dict());
             more?.Invoke(zip);
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 
     /// <summary>The codewords of every coding scheme the network's coded blocks use, by scheme name.</summary>
@@ -139,6 +138,7 @@ public static class Checkpoint
         weights.CopyTo(buffer);
         buffer.Position = 0;
         SafeTensors.LoadInto(network, buffer, $"{path} (model.safetensors)");
+        Divergence.RequireFiniteWeights(network, path);
     }
 
     private static CheckpointInfo ReadInfo(ZipArchive zip, string path)
@@ -146,6 +146,7 @@ public static class Checkpoint
         var info = ReadMeta<CheckpointInfo>(zip, path);
         if (info.Format != FormatVersion)
             throw new InvalidInputException($"{path}: checkpoint format {info.Format}, this version reads format {FormatVersion}");
+        ModelFileChecks.RequireConsistent(info, path);
         return info;
     }
 
@@ -162,6 +163,8 @@ public static class Checkpoint
 
     internal static ZipArchive Open(string path, string flag = "--checkpoint", string kind = "checkpoint")
     {
+        if (Directory.Exists(path))
+            throw new InvalidInputException($"{flag}: {path} is a folder; give a {kind} file{(kind == "checkpoint" ? $" such as {Path.Combine(path, "best.ckpt")}" : "")}");
         if (!File.Exists(path)) throw new InvalidInputException($"{flag}: {path} does not exist");
         try { return ZipFile.OpenRead(path); }
         catch (InvalidDataException) { throw new InvalidInputException($"{path}: not a {kind} (not a zip archive)"); }

@@ -48,9 +48,13 @@ public sealed class Trainer
         {
             int done = Checkpoint.ReadInfo(_run.LastCheckpointPath, "--resume").State.Epoch;
             // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
-            // uninterrupted run stepped it, before the optimizer state comes back.
+            // uninterrupted run stepped it, before the optimizer state comes back. The optimizer state holds the
+            // rate the run was saved with; the replayed one wins, so a run extended with more epochs continues on
+            // the cosine over its new total (README: what may change on --resume).
             for (int s = 0; s < done * loader.BatchCount; s++) schedule.step();
+            var replayed = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
             var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
+            foreach (var (group, rate) in optimizer.ParamGroups.Zip(replayed)) group.LearningRate = rate;
             firstEpoch = state.Epoch + 1;
             bestTop1 = state.BestTop1;
             log.TruncateAfter(state.Epoch);
@@ -69,8 +73,11 @@ public sealed class Trainer
             bool best = eval.Top1 > bestTop1;
             bestTop1 = Math.Max(bestTop1, eval.Top1);
             var state = new TrainingState(epoch, bestTop1, metrics);
+            // Finite losses can still end in non-finite weights (the last step of the epoch); never let those
+            // replace a good checkpoint.
+            Divergence.CheckWeights(network, epoch);
             Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, state);
-            if (best) File.Copy(_run.LastCheckpointPath, _run.BestCheckpointPath, overwrite: true);
+            if (best) AtomicFile.Copy(_run.LastCheckpointPath, _run.BestCheckpointPath);
             history.Add(metrics);
             epochDone?.Invoke(metrics);
         }
@@ -104,7 +111,9 @@ public sealed class Trainer
 
             step++;
             seen += batch.Count;
-            lossSum += loss.item<float>() * batch.Count;
+            float stepLoss = loss.item<float>();
+            if (!float.IsFinite(stepLoss)) Divergence.Fail(epoch, step, steps, stepLoss, lr);
+            lossSum += stepLoss * batch.Count;
             ceSum += crossEntropy.item<float>() * batch.Count;
             codingSum += output.CodingLoss.item<float>() * batch.Count;
             for (int b = 0; b < coded; b++) blockSums[b] += output.BlockCodingLosses[b].item<float>() * batch.Count;

@@ -8,6 +8,7 @@ public sealed class TrainingRun
 {
     public TrainingRun(TrainingOptions options, TrainingData data, string directory, Func<string, CodingScheme> schemes)
     {
+        options.Validate();
         Options = options;
         Data = data;
         Directory = directory;

@@ -26,10 +26,18 @@ internal static class EvalVerb
             string path = p.GetValue(checkpoint)!;
             var (network, info) = Checkpoint.Load(path);
             using var _ = network;
-            var splits = DatasetCatalog.Load(p.GetValue(dataset) ?? info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir) });
-            var data = TrainingData.From(splits, info.ExcludedClasses);
-            var loader = BatchLoader.ForEvaluation(data.Validation, info.Normalization, p.GetValue(batch));
-            var result = Evaluation.Run(network, loader, data.Validation.ClassCount);
+            if (p.GetValue(batch) < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {p.GetValue(batch)} must be at least 1");
+            string name = p.GetValue(dataset) ?? info.Dataset;
+            // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
+            bool coarse = DatasetCatalog.Canonical(name) == "cifar100" && info.Architecture.Classes == 20;
+            var test = DatasetCatalog.LoadValidation(name, new DatasetOptions
+            {
+                DataDir = p.GetValue(dataDir), CoarseLabels = coarse, ImageSize = info.Architecture.ImageSize,
+            });
+            ModelInput.Require(info.Architecture, test, p.GetValue(dataDir) is null ? "--dataset" : "--data-dir", p.GetValue(dataDir) ?? name, path);
+            var validation = ModelInput.WithoutClasses(test, info.ExcludedClasses);
+            var loader = BatchLoader.ForEvaluation(validation, info.Normalization, p.GetValue(batch));
+            var result = Evaluation.Run(network, loader, validation.ClassCount);
             if (p.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(result, Checkpoint.Json));

@@ -95,6 +95,16 @@ public static class IdxFormat
             ReadPair(Find(directory, "t10k", "images", 3), Find(directory, "t10k", "labels", 1), $"{name}-test", classNames));
     }
 
+    /// <summary>
+    /// Loads only the test split ({t10k}-…), for uses that never touch training images (evaluation, OOD
+    /// negatives): a folder holding just the t10k files is enough.
+    /// </summary>
+    public static ImageDataset LoadTestSplit(string directory, string name, IReadOnlyList<string> classNames)
+    {
+        if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: directory not found (expected the {name} IDX files)");
+        return ReadPair(Find(directory, "t10k", "images", 3), Find(directory, "t10k", "labels", 1), $"{name}-test", classNames);
+    }
+
     private static string Find(string directory, string split, string kind, int dims)
     {
         string[] candidates =
