@@ -170,6 +170,18 @@ public static class Checkpoint
         catch (InvalidDataException) { throw new InvalidInputException($"{path}: not a {kind} (not a zip archive)"); }
     }
 
-    internal static Stream Entry(ZipArchive zip, string path, string name, string kind = "checkpoint") =>
-        (zip.GetEntry(name) ?? throw new InvalidInputException($"{path}: not a {kind} (no {name} inside)")).Open();
+    /// <summary>An entry's bytes, read whole so that a damaged archive fails here, as bad input, not mid-parse.</summary>
+    internal static Stream Entry(ZipArchive zip, string path, string name, string kind = "checkpoint")
+    {
+        var entry = zip.GetEntry(name) ?? throw new InvalidInputException($"{path}: not a {kind} (no {name} inside)");
+        var buffer = new MemoryStream();
+        try
+        {
+            using var stream = entry.Open();
+            stream.CopyTo(buffer);
+        }
+        catch (InvalidDataException e) { throw new InvalidInputException($"{path}: damaged {kind}: {name} cannot be read ({e.Message})"); }
+        buffer.Position = 0;
+        return buffer;
+    }
 }
