@@ -26,7 +26,7 @@ try
 }
 catch (InvalidInputException e)
 {
-    Console.Error.WriteLine($"crx: error: {e.Message}");
+    Console.Error.WriteLine($"crx: error: {Crx.CliErrors.Describe(e)}");
     return ExitCodes.BadInput;
 }
 catch (OperationCanceledException e)

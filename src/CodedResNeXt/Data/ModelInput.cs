@@ -8,17 +8,17 @@ namespace CodedResNeXt.Data;
 /// </summary>
 public static class ModelInput
 {
-    /// <param name="flag">the flag that chose the data (--data-dir or --dataset)</param>
+    /// <param name="option">the option that chose the data (nameof DatasetOptions.DataDir, or "Dataset")</param>
     /// <param name="source">the data as the user named it (its folder or dataset name)</param>
     /// <param name="model">the model file, for the message</param>
-    public static void Require(ArchitectureSpec architecture, ImageDataset data, string flag, string source, string model)
+    public static void Require(ArchitectureSpec architecture, ImageDataset data, string option, string source, string model)
     {
         if (data.Channels != architecture.InputChannels || data.Height != architecture.ImageSize || data.Width != architecture.ImageSize)
-            throw new InvalidInputException(
-                $"{flag}: {source} holds {data.Channels}x{data.Height}x{data.Width} images but {model} takes " +
+            throw InvalidInputException.ForOption(option,
+                $"{source} holds {data.Channels}x{data.Height}x{data.Width} images but {model} takes " +
                 $"{architecture.InputChannels}x{architecture.ImageSize}x{architecture.ImageSize}");
         if (data.ClassCount != architecture.Classes)
-            throw new InvalidInputException($"{flag}: {source} holds {data.ClassCount} classes but {model} has {architecture.Classes}");
+            throw InvalidInputException.ForOption(option, $"{source} holds {data.ClassCount} classes but {model} has {architecture.Classes}");
     }
 
     /// <summary>The images whose class is not among <paramref name="excluded"/> (a run's held-out classes).</summary>

@@ -13,23 +13,23 @@ public static class Divergence
 {
     /// <summary>Stops the run at the first non-finite loss.</summary>
     public static void Fail(int epoch, int step, int steps, float loss, double learningRate) =>
-        throw new InvalidInputException(
-            $"--lr: the loss became {Show(loss)} at epoch {epoch}, step {step} of {steps} (learning rate {Show(learningRate)}): " +
-            "the run diverged and this epoch was not saved; try a lower --lr");
+        throw InvalidInputException.ForOption(nameof(TrainingOptions.LearningRate),
+            $"the loss became {Show(loss)} at epoch {epoch}, step {step} of {steps} (learning rate {Show(learningRate)}): " +
+            "the run diverged and this epoch was not saved; try a lower learning rate");
 
     /// <summary>Refuses to let non-finite weights reach a checkpoint.</summary>
     public static void CheckWeights(CodedResNeXtNetwork network, int epoch)
     {
         if (FirstNonFinite(network) is { } name)
-            throw new InvalidInputException(
-                $"--lr: after epoch {epoch} the tensor {name} holds non-finite values: the run diverged and this epoch was not saved; try a lower --lr");
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.LearningRate),
+                $"after epoch {epoch} the tensor {name} holds non-finite values: the run diverged and this epoch was not saved; try a lower learning rate");
     }
 
     /// <summary>Refuses a loaded model whose weights are not all finite.</summary>
-    public static void RequireFiniteWeights(CodedResNeXtNetwork network, string path)
+    public static void RequireFiniteWeights(torch.nn.Module network, string path)
     {
         if (FirstNonFinite(network) is { } name)
-            throw new InvalidInputException($"{path}: tensor {name} holds non-finite values (NaN or infinity); the model it saved had diverged");
+            throw InvalidInputException.ForFile(path, $"tensor {name} holds non-finite values (NaN or infinity); the model it saved had diverged");
     }
 
     /// <summary>The name of the first floating-point tensor of the state dict with a NaN or infinity, or null.</summary>

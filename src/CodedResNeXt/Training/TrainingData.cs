@@ -26,9 +26,9 @@ public sealed record TrainingData(
     {
         foreach (int k in excludedClasses)
             if (k < 0 || k >= splits.Train.ClassCount)
-                throw new InvalidInputException($"--exclude-classes: class {k} is not a class of {splits.Train.Name} (0..{splits.Train.ClassCount - 1})");
+                throw InvalidInputException.ForOption("ExcludeClasses", $"class {k} is not a class of {splits.Train.Name} (0..{splits.Train.ClassCount - 1})");
         if (excludedClasses.Distinct().Count() >= splits.Train.ClassCount)
-            throw new InvalidInputException("--exclude-classes: at least one class must remain for training");
+            throw InvalidInputException.ForOption("ExcludeClasses", "at least one class must remain for training");
         var excluded = excludedClasses.ToHashSet();
         ImageDataset Keep(ImageDataset d, bool held) =>
             d.Subset(Enumerable.Range(0, d.Count).Where(i => excluded.Contains(d.Label(i)) == held).ToList());

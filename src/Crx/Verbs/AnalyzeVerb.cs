@@ -47,7 +47,7 @@ internal static class AnalyzeVerb
             bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
             var data = TrainingData.From(
                 DatasetCatalog.Load(info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir), CoarseLabels = coarse }), info.ExcludedClasses);
-            ModelInput.Require(info.Architecture, data.Validation, "--data-dir", p.GetValue(dataDir) ?? info.Dataset, path);
+            ModelInput.Require(info.Architecture, data.Validation, nameof(DatasetOptions.DataDir), p.GetValue(dataDir) ?? info.Dataset, path);
             string classText = p.GetValue(classes)!;
             var options = new AnalysisOptions
             {
@@ -65,7 +65,7 @@ internal static class AnalyzeVerb
                               $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
                               (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
             var clock = Stopwatch.StartNew();
-            var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info, path, data, ood, options, progress, cancel));
+            var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info.Model, path, data, ood, options, progress, cancel));
             string json = AnalysisResultsFile.Save(results, outDir);
             CodedResNeXt.Report.ReportWriter.Write(results, outDir);
             Print(results);

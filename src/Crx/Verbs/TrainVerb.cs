@@ -36,7 +36,7 @@ internal static class TrainVerb
                         ? $"--resume: {dir} holds no run to continue (no last.ckpt); start one without --resume"
                         : $"--resume: {dir} does not exist; give the --out of the run to continue");
                 OutputPaths.RequireWritableFolder(dir, "--out");
-                var info = Checkpoint.ReadInfo(last, "--resume");
+                var info = Checkpoint.ReadInfo(last);
                 options = flags.ForResume(p, info.Options, info.ClassNames, info.State.Epoch, dir);
                 splits = DatasetCatalog.Load(info.Options.Dataset, flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir));
             }
@@ -52,7 +52,7 @@ internal static class TrainVerb
                 OutputPaths.RequireWritableFolder(dir, "--out");
             }
             var data = TrainingData.From(splits, options.ExcludeClasses);
-            var run = new TrainingRun(options, data, dir, CodingSchemeFile.Resolve);
+            var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");

@@ -16,12 +16,12 @@ public sealed class BadInputTests(ReliabilityRun fixture)
     [InlineData("--lr -1", "--lr: -1 must be a finite number above 0")]
     [InlineData("--lr NaN", "--lr: NaN must be a finite number above 0")]
     [InlineData("--lr Infinity", "--lr: Infinity must be a finite number above 0")]
-    [InlineData("--momentum 0", "--momentum: Nesterov momentum needs a momentum above 0, not 0 (or pass --nesterov false)")]
+    [InlineData("--momentum 0", "--momentum: Nesterov momentum needs a momentum above 0, not 0 (or turn Nesterov off)")]
     [InlineData("--momentum -1", "--momentum: -1 is not in [0, 1)")]
     [InlineData("--weight-decay -1", "--weight-decay: -1 must be a finite number, 0 or more")]
     [InlineData("--mu -1", "--mu: -1 must be a finite number, 0 or more")]
     [InlineData("--warmup -1", "--warmup: -1 must be a finite number of epochs, 0 or more")]
-    [InlineData("--lr 0.1 --min-lr 0.5", "--min-lr: 0.5 is above --lr 0.1; the cosine decays from --lr to --min-lr")]
+    [InlineData("--lr 0.1 --min-lr 0.5", "--min-lr: 0.5 is above the initial learning rate 0.1; the cosine decays from that rate to this one")]
     [InlineData("--loss-exponent 0", "--loss-exponent: 0 must be a finite number above 0")]
     [InlineData("--p-drop 1", "--p-drop: 1 is not in [0, 1)")]
     [InlineData("--p-drop -0.5", "--p-drop: -0.5 is not in [0, 1)")]
@@ -86,6 +86,6 @@ public sealed class BadInputTests(ReliabilityRun fixture)
         var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", damaged, "--data-dir", fixture.DataDir);
 
         Assert.Equal(2, code);
-        Assert.Equal($"crx: error: {damaged}: meta.json lists 9 class names but the model has 10 classes", OneLine(error));
+        Assert.Equal($"crx: error: {damaged}: meta.json names 9 classes but the network has 10", OneLine(error));
     }
 }

@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Tests.TestSupport;
 using CodedResNeXt.Training;
 
@@ -38,9 +39,9 @@ public sealed class CheckpointWriteTests(ReliabilityRun fixture)
         string target = tmp["model.crxb"];
         File.WriteAllText(target, "old");
 
-        Assert.Throws<IOException>(() => AtomicFile.Write(target, temp =>
+        Assert.Throws<IOException>(() => ModelFile.WriteAtomically(target, stream =>
         {
-            File.WriteAllText(temp, "half of the new content");
+            stream.Write("half of the new content"u8);
             throw new IOException("disk full");
         }));
 
@@ -59,7 +60,7 @@ public sealed class CheckpointWriteTests(ReliabilityRun fixture)
         // A reader (eval, analyze) that opened best.ckpt before the copy must keep reading one whole file: with an
         // in-place copy it would see the new bytes, or a truncated file, under its open handle.
         using var reader = File.OpenRead(best);
-        AtomicFile.Copy(last, best);
+        ModelFile.CopyAtomically(last, best);
         var seen = new MemoryStream();
         reader.CopyTo(seen);
 

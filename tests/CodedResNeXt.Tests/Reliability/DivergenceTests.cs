@@ -22,7 +22,7 @@ public sealed class DivergenceTests(ReliabilityRun fixture)
 
         Assert.Equal(2, code);
         string line = Assert.Single(error.Trim().Split('\n'));
-        Assert.Matches(@"^crx: error: --lr: the loss became (NaN|-?Infinity|∞|-∞) at epoch 1, step \d+ of 10 .*try a lower --lr$", line);
+        Assert.Matches(@"^crx: error: --lr: the loss became (NaN|-?Infinity|∞|-∞) at epoch 1, step \d+ of 10 .*try a lower learning rate$", line);
         Assert.DoesNotContain("done", output);
         Assert.False(File.Exists(Path.Combine(run, "last.ckpt")));
         Assert.False(File.Exists(Path.Combine(run, "best.ckpt")));
@@ -35,7 +35,7 @@ public sealed class DivergenceTests(ReliabilityRun fixture)
         byte[] last = File.ReadAllBytes(Path.Combine(run, "last.ckpt")), best = File.ReadAllBytes(Path.Combine(run, "best.ckpt"));
         var data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = fixture.DataDir }), []);
         // The library takes any options on resume; the CLI refuses a changed --lr, so this is the only way to get here.
-        var diverging = new TrainingRun(fixture.Options with { Epochs = 4, LearningRate = 1e6 }, data, run, BuiltInSchemes.Get);
+        var diverging = new TrainingRun(fixture.Options with { Epochs = 4, LearningRate = 1e6 }, data, run, CodingSchemeSet.BuiltInsAndFiles);
 
         var e = Assert.Throws<InvalidInputException>(() => new Trainer(diverging).Run(resume: true));
 

@@ -40,7 +40,7 @@ public sealed class FuzzTests(ReliabilityRun fixture)
         string cifar = tmp["cifar"];
         DataFixtures.WriteCifar10(cifar);
         string safetensors = tmp["model.safetensors"];
-        using (var network = new CodedResNeXtNetwork(Synthetic.Architecture(), BuiltInSchemes.Get)) SafeTensors.Save(network, safetensors);
+        using (var network = new CodedResNeXtNetwork(Synthetic.Architecture(), CodingSchemeSet.BuiltInsAndFiles)) SafeTensors.Save(network, safetensors);
         string scheme = tmp["scheme.json"];
         CodingSchemeFile.Save(BuiltInSchemes.Get("cifar10/5/10"), scheme);
         string architecture = Synthetic.ArchitectureFile(tmp.Path);
@@ -53,9 +53,9 @@ public sealed class FuzzTests(ReliabilityRun fixture)
             ("idx images gzip", idxGz, false, f => IdxFormat.ReadImages(f)),
             ("cifar10 batch", Path.Combine(cifar, "data_batch_1.bin"), false, f => CifarFormat.LoadCifar10(Swap(cifar, "data_batch_1.bin", f, tmp))),
             ("cifar10 names", Path.Combine(cifar, "batches.meta.txt"), true, f => CifarFormat.LoadCifar10(Swap(cifar, "batches.meta.txt", f, tmp))),
-            ("safetensors", safetensors, false, f => { using var n = new CodedResNeXtNetwork(Synthetic.Architecture(), BuiltInSchemes.Get); SafeTensors.LoadInto(n, f); }),
+            ("safetensors", safetensors, false, f => { using var n = new CodedResNeXtNetwork(Synthetic.Architecture(), CodingSchemeSet.BuiltInsAndFiles); SafeTensors.LoadInto(n, f); }),
             ("coding scheme", scheme, true, f => CodingSchemeFile.Load(f)),
-            ("architecture", architecture, true, f => ArchitectureFile.Load(f, CodingSchemeFile.Resolve)),
+            ("architecture", architecture, true, f => ArchitectureFile.Load(f, CodingSchemeSet.BuiltInsAndFiles)),
             ("checkpoint zip", checkpoint, false, f => Checkpoint.Load(f).Network.Dispose()),
             ("checkpoint meta.json", checkpoint, true, f => Checkpoint.Load(f).Network.Dispose()),
             ("checkpoint model.safetensors", checkpoint, false, f => Checkpoint.Load(f).Network.Dispose()),

@@ -20,7 +20,7 @@ public sealed class InfoRoundTripTests
         string file = tmp["arch.json"];
         File.WriteAllText(file, output);
 
-        var loaded = ArchitectureFile.Load(file, CodingSchemeFile.Resolve);
+        var loaded = ArchitectureFile.Load(file, CodingSchemeSet.BuiltInsAndFiles);
 
         Assert.Equal(JsonSerializer.Serialize(Presets.Get(preset), ArchitectureFile.JsonOptions),
             JsonSerializer.Serialize(loaded, ArchitectureFile.JsonOptions));

@@ -44,10 +44,11 @@ public sealed class TrainAndEvalVerbTests : IDisposable
         Assert.True(code == 0, error);
         using var json = JsonDocument.Parse(output);
         var root = json.RootElement;
-        Assert.Equal(40, root.GetProperty("count").GetInt32());
-        Assert.Equal(10, root.GetProperty("confusion").GetArrayLength());
-        Assert.Equal(40, root.GetProperty("confusion").EnumerateArray().Sum(row => row.EnumerateArray().Sum(c => c.GetInt32())));
-        Assert.Equal(3, root.GetProperty("early_decoder_accuracy").GetArrayLength());
+        var classification = root.GetProperty("classification");
+        Assert.Equal(40, classification.GetProperty("count").GetInt32());
+        Assert.Equal(10, classification.GetProperty("confusion").GetArrayLength());
+        Assert.Equal(40, classification.GetProperty("confusion").EnumerateArray().Sum(row => row.EnumerateArray().Sum(c => c.GetInt32())));
+        Assert.Equal(3, root.GetProperty("early_decoding").GetProperty("accuracy").GetArrayLength());
     }
 
     [Theory]
