@@ -30,6 +30,23 @@ public static class DatasetCatalog
     }
 
     /// <summary>
+    /// Loads only the test split of the named dataset, the one evaluation and OOD negatives use: its training
+    /// files need not be present. Folder datasets are read whole (their format has no cheaper path).
+    /// </summary>
+    public static ImageDataset LoadValidation(string name, DatasetOptions options)
+    {
+        string key = Canonical(name);
+        return key switch
+        {
+            "fashion-mnist" => IdxFormat.LoadTestSplit(options.DataDir ?? FashionMnistDefaultDir, key, IdxFormat.FashionMnistClasses),
+            "mnist" => IdxFormat.LoadTestSplit(RequireDir(options, key), key, IdxFormat.MnistClasses),
+            "cifar10" => CifarFormat.LoadCifar10Test(RequireDir(options, key)),
+            "cifar100" => CifarFormat.LoadCifar100Test(RequireDir(options, key), options.CoarseLabels),
+            _ => Load(key, options).Test,
+        };
+    }
+
+    /// <summary>
     /// The training augmentation of SPEC section 7 for CIFAR-10 (RandAugment n3-m4, pad-4 crop, flip),
     /// CIFAR-100 (n1-m2, pad-4 crop, flip) and folders (random-resized crop to <paramref name="imageSize"/>, the
     /// network's input side, flip, n2-m10).

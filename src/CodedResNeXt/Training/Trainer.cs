@@ -50,9 +50,13 @@ public sealed class Trainer
         {
             var saved = Checkpoint.ReadInfo(_run.LastCheckpointPath).State;
             // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
-            // uninterrupted run stepped it, before the optimizer state comes back.
+            // uninterrupted run stepped it, before the optimizer state comes back. The optimizer state holds the
+            // rate the run was saved with; the replayed one wins, so a run extended with more epochs continues on
+            // the cosine over its new total (README: what may change on --resume).
             for (long s = 0; s < (long)saved.Epoch * loader.BatchCount + saved.StepInEpoch; s++) schedule.step();
+            var replayed = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
             var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
+            foreach (var (group, rate) in optimizer.ParamGroups.Zip(replayed)) group.LearningRate = rate;
             firstEpoch = state.Epoch + 1;
             firstStep = state.StepInEpoch;
             bestTop1 = state.BestTop1;
@@ -90,6 +94,9 @@ public sealed class Trainer
             bool best = metrics.ValidationTop1 > bestTop1;
             bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);
             var state = new TrainingState(epoch, bestTop1, metrics);
+            // Finite losses can still end in non-finite weights (the last step of the epoch); never let those
+            // replace a good checkpoint.
+            Divergence.CheckWeights(network, epoch);
             Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, state);
             if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
             history.Add(metrics);
@@ -127,7 +134,9 @@ public sealed class Trainer
 
             step++;
             seen += batch.Count;
-            lossSum += loss.item<float>() * batch.Count;
+            float stepLoss = loss.item<float>();
+            if (!float.IsFinite(stepLoss)) Divergence.Fail(epoch, step, steps, stepLoss, lr);
+            lossSum += stepLoss * batch.Count;
             ceSum += crossEntropy.item<float>() * batch.Count;
             codingSum += coding.Total.item<float>() * batch.Count;
             for (int b = 0; b < coded; b++) blockSums[b] += coding.PerBlock[b].item<float>() * batch.Count;

@@ -8,6 +8,7 @@ public sealed class TrainingRun
 {
     public TrainingRun(TrainingOptions options, TrainingData data, string directory, CodingSchemeSet schemes)
     {
+        options.Validate();
         Options = options;
         Data = data;
         Directory = directory;

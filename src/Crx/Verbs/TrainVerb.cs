@@ -2,6 +2,7 @@ using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using CodedResNeXt.Data;
 using CodedResNeXt.Training;
+using Crx.Cli;
 using Crx.Display;
 
 namespace Crx.Verbs;
@@ -28,21 +29,32 @@ internal static class TrainVerb
             DatasetSplits splits;
             if (isResume)
             {
-                // A resumed run continues exactly as it started: its options come from its checkpoint, not the flags.
+                // A resumed run continues as it started: its options come from its checkpoint; a flag that would
+                // change them is refused (TrainingFlags.ForResume), except --epochs and --threads.
                 if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
-                options = Checkpoint.ReadInfo(Path.Combine(dir, "last.ckpt")).Options;
+                string last = Path.Combine(dir, "last.ckpt");
+                if (!File.Exists(last))
+                    throw new CodedResNeXt.InvalidInputException(Directory.Exists(dir)
+                        ? $"--resume: {dir} holds no run to continue (no last.ckpt); start one without --resume"
+                        : $"--resume: {dir} does not exist; give the --out of the run to continue");
+                OutputPaths.RequireWritableFolder(dir, "--out");
+                var info = Checkpoint.ReadInfo(last);
+                options = flags.ForResume(p, info.Options, info.ClassNames, info.State.Epoch, dir);
                 options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
-                var where = flags.DatasetOptions(p);
+                var where = flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir);
                 if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };
-                splits = DatasetCatalog.Load(options.Dataset, where);
+                splits = DatasetCatalog.Load(info.Options.Dataset, where);
             }
             else
             {
+                flags.Options(p, classNames: null); // every flag but the class list is checked before the data loads
+                if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
                 splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
                 options = flags.Options(p, splits.Train.ClassNames);
                 dir ??= Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
+                OutputPaths.RequireWritableFolder(dir, "--out");
             }
             if (p.GetValue(maxSteps) is { } steps)
                 options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
@@ -53,7 +65,9 @@ internal static class TrainVerb
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
             if (run.StoppedAtStep is { } stopped)
                 Console.WriteLine($"stopped after step {stopped} (--max-steps); {run.LastCheckpointPath} holds it (continue with --resume)");
-            else if (history.Count > 0)
+            else if (history.Count == 0)
+                Console.WriteLine($"nothing to do: the run has finished its {options.Epochs} epochs; give a larger --epochs to extend it");
+            else
                 Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
             return 0;
         });

@@ -62,15 +62,19 @@ internal sealed class TrainingFlags
         ResizeSize = p.GetValue(ResizeSize),
     };
 
-    /// <summary>The dataset's recipe with every given flag applied; class names resolve --exclude-classes.</summary>
-    public TrainingOptions Options(ParseResult p, IReadOnlyList<string> classNames)
+    /// <summary>
+    /// The dataset's recipe (or <paramref name="basis"/>) with every given flag applied, validated; class names
+    /// resolve --exclude-classes (null: leave them unresolved, to validate the other flags before loading data).
+    /// </summary>
+    public TrainingOptions Options(ParseResult p, IReadOnlyList<string>? classNames, TrainingOptions? basis = null)
     {
         int imageSize = p.GetValue(ImageSize) ?? 160;
-        var o = TrainingOptions.For(p.GetValue(Dataset)!, imageSize);
+        var o = basis ?? TrainingOptions.For(p.GetValue(Dataset)!, imageSize);
         var aug = o.Augmentation;
         if (o.Folder is not null)
         {
-            o = o with { Folder = FolderGeometry.For(imageSize, p.GetValue(ResizeSize)) };
+            // A resumed run keeps the geometry it was trained with (its checkpoint's options are the basis).
+            if (basis is null) o = o with { Folder = FolderGeometry.For(imageSize, p.GetValue(ResizeSize)) };
             if (p.GetValue(CropSize) is { } crop) aug = aug with { ResizedCrop = Positive(crop, "--crop-size") };
         }
         else
@@ -86,10 +90,10 @@ internal sealed class TrainingFlags
             aug = aug with { CropPadding = padding >= 0 ? padding : throw new InvalidInputException($"--crop-padding: {padding} is negative") };
         if (p.GetValue(Flip) is { } flip) aug = aug with { HorizontalFlip = flip };
         string? excluded = p.GetValue(ExcludeClasses);
-        return o with
+        var options = o with
         {
             Architecture = p.GetValue(Arch) ?? o.Architecture,
-            Control = p.GetValue(Control),
+            Control = Given(p, Control) ? p.GetValue(Control) : o.Control,
             Epochs = Positive(p.GetValue(Epochs) ?? o.Epochs, "--epochs"),
             BatchSize = Positive(p.GetValue(Batch) ?? o.BatchSize, "--batch"),
             LearningRate = p.GetValue(Lr) ?? o.LearningRate,
@@ -106,9 +110,75 @@ internal sealed class TrainingFlags
             Seed = p.GetValue(Seed) ?? o.Seed,
             Threads = Positive(p.GetValue(Threads) ?? o.Threads, "--threads"),
             Workers = p.GetValue(Workers) is { } workers ? Positive(workers, "--workers") : o.Workers,
-            ExcludeClasses = excluded is null ? [] : ClassList.Parse(excluded, classNames),
+            ExcludeClasses = excluded is null || classNames is null ? o.ExcludeClasses : ClassList.Parse(excluded, classNames),
         };
+        options.Validate();
+        return options;
     }
+
+    /// <summary>
+    /// The options a resumed run continues with: the checkpoint's, except --epochs (which may extend the run) and
+    /// --threads. Any other training flag given with a value other than the run's is refused, since it would be
+    /// silently ignored or make the resumed run a different run.
+    /// </summary>
+    /// <param name="done">epochs the run has finished</param>
+    public TrainingOptions ForResume(ParseResult p, TrainingOptions trained, IReadOnlyList<string> classNames, int done, string directory)
+    {
+        if (Given(p, Dataset) && DatasetCatalog.Canonical(p.GetValue(Dataset)!) != trained.Dataset)
+            throw Changed("--dataset", trained.Dataset, p.GetValue(Dataset)!, directory);
+        var asked = Options(p, classNames, trained);
+        foreach (var (option, value) in Compared())
+        {
+            if (!Given(p, option)) continue;
+            string before = value(trained), after = value(asked);
+            if (before != after) throw Changed(option.Name, before, after, directory);
+        }
+        if (asked.Epochs < done)
+            throw new InvalidInputException($"--epochs: the run in {directory} has already finished {done} epochs; give at least {done} to resume it");
+        return trained with { Epochs = asked.Epochs, Threads = asked.Threads };
+    }
+
+    /// <summary>The dataset options a resumed run reloads its data with: image size and coarse labels follow the trained network.</summary>
+    public DatasetOptions DatasetOptionsForResume(ParseResult p, CodedResNeXt.Model.ArchitectureSpec trained, string dataset, string directory)
+    {
+        bool coarse = dataset == "cifar100" && trained.Classes == 20;
+        if (Given(p, CoarseLabels) && p.GetValue(CoarseLabels) != coarse)
+            throw Changed("--coarse-labels", coarse ? "true" : "false", p.GetValue(CoarseLabels) ? "true" : "false", directory);
+        if (p.GetValue(ImageSize) is { } size && dataset == "folder" && size != trained.ImageSize)
+            throw Changed("--image-size", trained.ImageSize.ToString(), size.ToString(), directory);
+        return DatasetOptions(p) with { CoarseLabels = coarse, ImageSize = trained.ImageSize };
+    }
+
+    private static InvalidInputException Changed(string flag, string before, string after, string directory) =>
+        new($"{flag}: the run in {directory} was trained with {before}, not {after}; on --resume only --epochs (to extend the run) and --threads may change");
+
+    /// <summary>Every flag --resume compares with the run's value, as the value is shown in the error.</summary>
+    private IEnumerable<(Option Option, Func<TrainingOptions, string> Value)> Compared()
+    {
+        static string N(double x) => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        static string B(bool x) => x ? "true" : "false";
+        yield return (Arch, o => o.Architecture);
+        yield return (Control, o => B(o.Control));
+        yield return (Batch, o => o.BatchSize.ToString());
+        yield return (Lr, o => N(o.LearningRate));
+        yield return (MinLr, o => N(o.MinLearningRate));
+        yield return (Warmup, o => N(o.WarmupEpochs));
+        yield return (WeightDecay, o => N(o.WeightDecay));
+        yield return (Momentum, o => N(o.Momentum));
+        yield return (Nesterov, o => B(o.Nesterov));
+        yield return (Mu, o => N(o.Mu));
+        yield return (PDrop, o => N(o.PDrop));
+        yield return (LossExponent, o => N(o.LossExponent));
+        yield return (LossThreshold, o => N(o.LossThreshold));
+        yield return (RandAugment, o => o.Augmentation.RandAugment is { } r ? $"n{r.Ops}-m{r.Magnitude}" : "none");
+        yield return (CropPadding, o => o.Augmentation.CropPadding.ToString());
+        yield return (Flip, o => B(o.Augmentation.HorizontalFlip));
+        yield return (ExcludeClasses, o => o.ExcludeClasses.Count == 0 ? "none" : string.Join(",", o.ExcludeClasses.Order()));
+        yield return (Seed, o => o.Seed.ToString());
+    }
+
+    /// <summary>True when the flag was on the command line (not merely defaulted).</summary>
+    public static bool Given(ParseResult p, Option option) => p.GetResult(option) is { Implicit: false };
 
     private static int Positive(int value, string flag) =>
         value >= 1 ? value : throw new InvalidInputException($"{flag}: {value} must be at least 1");
