@@ -31,11 +31,24 @@ public sealed record TrainingOptions
     public required AugmentationOptions Augmentation { get; init; }
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>
+    public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;
     /// <summary>Classes left out of training, kept as out-of-distribution data for the analyses.</summary>
     public IReadOnlyList<int> ExcludeClasses { get; init; } = [];
 
     /// <summary>mu as used: zero for the control, which has no coded block.</summary>
     public double EffectiveMu => Control ? 0 : Mu;
+
+    /// <summary>
+    /// The fixed constants this run normalizes with, or null when they come from its training set; an
+    /// <see cref="InvalidInputException"/> when published constants are asked of a dataset that has none.
+    /// </summary>
+    public Normalization? FixedNormalization() => Normalization switch
+    {
+        NormalizationSource.Published => Data.Normalization.Published(Dataset)
+            ?? throw new InvalidInputException($"--normalization: published constants exist for cifar10 and cifar100 only, not {Dataset}; use dataset"),
+        _ => null,
+    };
 
     /// <summary>The paper's recipe for a dataset (Fashion-MNIST: ours, see README).</summary>
     public static TrainingOptions For(string datasetName)
@@ -47,12 +60,12 @@ public sealed record TrainingOptions
             "cifar10" => new()
             {
                 Dataset = dataset, Augmentation = augmentation, Architecture = "cifar10", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
             },
             "cifar100" => new()
             {
                 Dataset = dataset, Augmentation = augmentation, Architecture = "cifar100", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
             },
             "folder" => new()
             {

@@ -39,7 +39,7 @@ internal static class TrainVerb
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
             }
-            var data = TrainingData.From(splits, options.ExcludeClasses);
+            var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var run = new TrainingRun(options, data, dir, CodingSchemeFile.Resolve);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");

@@ -35,6 +35,7 @@ internal sealed class TrainingFlags
     public readonly Option<int?> CropPadding = new("--crop-padding") { Description = "Padding of the random crop, 0 for none [4]" };
     public readonly Option<bool?> Flip = new("--flip") { Description = "Random horizontal flips [true, mnist false]" };
     public readonly Option<string?> ExcludeClasses = new("--exclude-classes") { Description = "Classes (indices or names, comma-separated) left out of training, kept as out-of-distribution data" };
+    public readonly Option<string?> Normalization = new("--normalization") { Description = "Per-channel mean/std: published (the released code's constants, CIFAR only) or dataset (the training set's own) [cifar published, else dataset]" };
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs [1]" };
     public readonly Option<int?> Threads = new("--threads") { Description = "CPU threads [all cores]" };
 
@@ -44,7 +45,7 @@ internal sealed class TrainingFlags
                  {
                      Dataset, DataDir, Download, CoarseLabels, ImageSize, Arch, Control, Epochs, Batch, Lr, MinLr, Warmup,
                      WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
-                     ExcludeClasses, Seed, Threads,
+                     ExcludeClasses, Normalization, Seed, Threads,
                  })
             command.Options.Add(option);
     }
@@ -89,6 +90,13 @@ internal sealed class TrainingFlags
             Seed = p.GetValue(Seed) ?? o.Seed,
             Threads = Positive(p.GetValue(Threads) ?? o.Threads, "--threads"),
             ExcludeClasses = excluded is null ? [] : ClassList.Parse(excluded, classNames),
+            Normalization = p.GetValue(Normalization) switch
+            {
+                null => o.Normalization,
+                "published" => NormalizationSource.Published,
+                "dataset" => NormalizationSource.Dataset,
+                var other => throw new InvalidInputException($"--normalization: '{other}' is neither published nor dataset"),
+            },
         };
     }
 
