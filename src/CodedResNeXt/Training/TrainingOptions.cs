@@ -33,6 +33,8 @@ public sealed record TrainingOptions
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>
     public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;
+    /// <summary>Checkpoint whose weights the run starts from (null: fresh initialization); see <see cref="InitialWeights"/>.</summary>
+    public string? InitFrom { get; init; }
     /// <summary>Classes left out of training, kept as out-of-distribution data for the analyses.</summary>
     public IReadOnlyList<int> ExcludeClasses { get; init; } = [];
 

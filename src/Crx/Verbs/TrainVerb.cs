@@ -1,6 +1,7 @@
 using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using CodedResNeXt.Data;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Training;
 using Crx.Display;
 
@@ -14,10 +15,12 @@ internal static class TrainVerb
         var flags = new TrainingFlags();
         var output = new Option<string?>("--out") { Description = "Run folder: checkpoints, metrics.jsonl, TensorBoard events [runs/<dataset>-<arch>[-control]]" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (same architecture); optimizer, schedule and epochs start afresh" };
         var command = new Command("train", "Train a Coded ResNeXt (or with --control the plain ResNeXt) on a dataset.");
         flags.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(resume);
+        command.Options.Add(initFrom);
         command.SetAction(p =>
         {
             bool isResume = p.GetValue(resume);
@@ -28,19 +31,24 @@ internal static class TrainVerb
             {
                 // A resumed run continues exactly as it started: its options come from its checkpoint, not the flags.
                 if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
-                options = Checkpoint.ReadInfo(Path.Combine(dir, "last.ckpt")).Options;
+                if (p.GetValue(initFrom) is not null) throw new CodedResNeXt.InvalidInputException("--init-from: a resumed run continues from its own checkpoint; leave --init-from out");
+                string last = Path.Combine(dir, "last.ckpt");
+                options = Checkpoint.ReadInfo(last, "--resume").Options;
+                if (!OfficialModelFile.HasTrainingState(last))
+                    throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
                 splits = DatasetCatalog.Load(options.Dataset, flags.DatasetOptions(p));
             }
             else
             {
                 splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
-                options = flags.Options(p, splits.Train.ClassNames);
+                options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = p.GetValue(initFrom) };
                 dir ??= Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
             }
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var run = new TrainingRun(options, data, dir, CodingSchemeFile.Resolve);
+            if (!isResume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
