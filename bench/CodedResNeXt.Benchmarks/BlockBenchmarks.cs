@@ -1,3 +1,4 @@
+using CodedResNeXt.Training;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
@@ -29,6 +30,7 @@ public class BlockBenchmarks
     [Params("fashion-c2", "cifar10-c3")]
     public string Shape { get; set; } = "fashion-c2";
 
+    private static readonly CodingObjective Objective = new(Mu: 1);
     private ResNeXtBlock _uncoded = null!, _fused = null!, _materializing = null!;
     private Tensor _x = null!, _labels = null!, _mask = null!;
 
@@ -39,9 +41,9 @@ public class BlockBenchmarks
         var scheme = BuiltInSchemes.Get("cifar10/5/10");
         var (channels, d, size, batch) = Shape == "fashion-c2" ? (64, 4, 14, 128) : (512, 22, 16, 32);
         var spec = new BlockSpec("c", channels, channels, d, 10, 1, scheme.Name, 0.1);
-        _uncoded = new ResNeXtBlock(spec with { Scheme = null, PDrop = 0 }, null, new CodingLoss(), BlockImplementation.Fused);
-        _fused = new ResNeXtBlock(spec, scheme, new CodingLoss(), BlockImplementation.Fused);
-        _materializing = new ResNeXtBlock(spec, scheme, new CodingLoss(), BlockImplementation.Materializing);
+        _uncoded = new ResNeXtBlock(spec with { Scheme = null, PDrop = 0 }, null, BlockImplementation.Fused);
+        _fused = new ResNeXtBlock(spec, scheme, BlockImplementation.Fused);
+        _materializing = new ResNeXtBlock(spec, scheme, BlockImplementation.Materializing);
         _x = randn(batch, channels, size, size);
         _labels = randint(0, 10, [batch], dtype: ScalarType.Int64);
         _mask = DropSubNNs.DrawMask(batch, 10, 0.1, CPU);
@@ -51,9 +53,11 @@ public class BlockBenchmarks
     {
         using var scope = NewDisposeScope();
         block.zero_grad();
-        var output = block.call(new BlockInput(_x, labels, mask));
+        var output = block.call(new BlockInput(_x, mask));
         var loss = output.Output.square().mean();
-        if (output.CodingLoss is not null) loss = loss + output.CodingLoss;
+        // The coding loss as training computes it (Training/CodingObjective), from the energies and the labels' codewords.
+        if (output.Energies is not null && labels is not null)
+            loss = loss + Objective.BlockLoss(output.Energies, block.Codewords!.index_select(0, labels), block.Scheme!.Ratio);
         loss.backward();
     }
 

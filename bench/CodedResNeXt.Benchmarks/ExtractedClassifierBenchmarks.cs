@@ -36,7 +36,7 @@ public class ExtractedClassifierBenchmarks
         set_num_threads(1);
         var architecture = Presets.Get(Preset);
         int batch = Preset == "cifar10" ? 32 : 256;
-        _full = new CodedResNeXtNetwork(architecture, BuiltInSchemes.Get);
+        _full = new CodedResNeXtNetwork(architecture, CodingSchemeSet.BuiltInsAndFiles);
         _full.eval();
         _extracted = _full.ExtractPathsOf([0]);
         _extracted.eval();
@@ -55,7 +55,7 @@ public class ExtractedClassifierBenchmarks
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        network.call(_images, null);
+        network.call(_images);
     }
 
     [Benchmark(Baseline = true)]

@@ -1,8 +1,46 @@
 namespace CodedResNeXt;
 
+/// <summary>What a piece of bad input is: a file, an option of the library's options records, or a value.</summary>
+public enum InputKind { File, Option, Value }
+
 /// <summary>
-/// Bad input from a user: a malformed file, an inconsistent option, an unknown name.
-/// The message is one line that names the file or flag and says what is wrong; the CLI prints it as is
-/// and exits non-zero. Anything else that escapes the library is a bug.
+/// The subject of an <see cref="InvalidInputException"/>. Options are named as the library's options records name
+/// them (<c>nameof(TrainingOptions.BatchSize)</c>); a front end maps them to its own words (the CLI to its flags).
 /// </summary>
-public sealed class InvalidInputException(string message) : Exception(message);
+public sealed record InputSubject(InputKind Kind, string Name)
+{
+    public static InputSubject File(string path) => new(InputKind.File, path);
+    public static InputSubject Option(string name) => new(InputKind.Option, name);
+    public static InputSubject Value(string text) => new(InputKind.Value, text);
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// Bad input from a user: a malformed file, an inconsistent option, an unknown name. It carries its
+/// <see cref="Subject"/> (when it has one) apart from the <see cref="Problem"/>, so that a front end can name the
+/// subject in its own words; <see cref="Exception.Message"/> is the one line "subject: problem". Anything else that
+/// escapes the library is a bug.
+/// </summary>
+public sealed class InvalidInputException : Exception
+{
+    /// <summary>An error whose message already says everything (its subject, if any, inside the text).</summary>
+    public InvalidInputException(string message) : base(message) => Problem = message;
+
+    public InvalidInputException(InputSubject subject, string problem) : base($"{subject}: {problem}")
+    {
+        Subject = subject;
+        Problem = problem;
+    }
+
+    public InputSubject? Subject { get; }
+
+    /// <summary>What is wrong, without the subject.</summary>
+    public string Problem { get; }
+
+    /// <summary>The same problem said of another subject (an OOD dataset's errors are the OOD options').</summary>
+    public InvalidInputException About(InputSubject subject) => new(subject, Problem);
+
+    public static InvalidInputException ForFile(string path, string problem) => new(InputSubject.File(path), problem);
+    public static InvalidInputException ForOption(string option, string problem) => new(InputSubject.Option(option), problem);
+}

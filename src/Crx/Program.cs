@@ -17,7 +17,7 @@ try
 }
 catch (InvalidInputException e)
 {
-    Console.Error.WriteLine($"crx: error: {e.Message}");
+    Console.Error.WriteLine($"crx: error: {Crx.CliErrors.Describe(e)}");
     return 2;
 }
 catch (OperationCanceledException)

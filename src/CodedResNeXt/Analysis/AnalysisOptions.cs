@@ -32,8 +32,8 @@ public sealed record AnalysisOptions
     /// <summary>Throws <see cref="InvalidInputException"/> naming the CLI flag of a bad user value.</summary>
     public void Validate()
     {
-        if (ThresholdSamples < 1) throw new InvalidInputException($"--threshold-samples: {ThresholdSamples} must be at least 1");
-        if (BatchSize < 1) throw new InvalidInputException($"--batch: {BatchSize} must be at least 1");
+        if (ThresholdSamples < 1) throw InvalidInputException.ForOption("ThresholdSamples", $"{ThresholdSamples} must be at least 1");
+        if (BatchSize < 1) throw InvalidInputException.ForOption("BatchSize", $"{BatchSize} must be at least 1");
         ArgumentOutOfRangeException.ThrowIfNegative(ExamplePaths);
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramBins, 1);
     }

@@ -1,4 +1,5 @@
 using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Evaluation;
 
 namespace CodedResNeXt.Analysis;
 
@@ -37,14 +38,6 @@ public sealed record AnalysisSettings(
     int? NegativesPerPositive,
     IReadOnlyList<string> Notes);
 
-/// <summary>Each coded block as an early decoder on the validation set.</summary>
-public sealed record EarlyDecodingResult(
-    double Top1,
-    IReadOnlyList<int> CodedBlockIndices,
-    IReadOnlyList<double> Accuracy,
-    /// <summary>How often each early decoder agrees with the network's final prediction.</summary>
-    IReadOnlyList<double> AgreementWithFinal);
-
 /// <summary>
 /// Fig. 2a: in one coded block, for every validation image of class k, remove j random subNNs active for k
 /// (ActiveRemoved[j-1], j = 1..N_act) or j random inactive ones (InactiveRemoved[j-1], j = 1..N-N_act).
@@ -78,25 +71,3 @@ public sealed record BinaryClassifierResult(
 /// <summary>Counts of values in bins [Min + i*Width, Min + (i+1)*Width).</summary>
 public sealed record Histogram(double Min, double Width, IReadOnlyList<int> Counts);
 
-/// <summary>Mean subNN energy per class in one coded block (scaled to sum to N_act, like a codeword), beside the codewords.</summary>
-public sealed record BlockEnergyProfile(
-    int BlockIndex,
-    string Scheme,
-    IReadOnlyList<string> Codewords,
-    /// <summary>[class][subNN]</summary>
-    IReadOnlyList<IReadOnlyList<double>> MeanEnergyByClass);
-
-/// <summary>The path one validation image took: its subNN energies (scaled to sum to N_act) in every coded block.</summary>
-public sealed record ImagePath(
-    int Index,
-    int Label,
-    int Predicted,
-    /// <summary>The image itself, uint8 [Channels, Height, Width], for a thumbnail.</summary>
-    int Channels,
-    int Height,
-    int Width,
-    IReadOnlyList<byte> Pixels,
-    /// <summary>Per coded block: the N scaled energies.</summary>
-    IReadOnlyList<IReadOnlyList<double>> Energies,
-    /// <summary>Per coded block: the early decoder's prediction.</summary>
-    IReadOnlyList<int> EarlyPredictions);

@@ -21,10 +21,10 @@ public sealed record OodNegatives(ImageDataset Images, string Source)
         if (dataset is null) return HeldOut(data);
         DatasetSplits splits;
         try { splits = DatasetCatalog.Load(dataset, where); }
-        // The catalogue names the training flags; here the same problems are the OOD flags'.
-        catch (InvalidInputException e) when (e.Message.StartsWith("--dataset:") || e.Message.StartsWith("--data-dir:"))
+        // The catalogue speaks of the dataset options; here the same problems are the OOD dataset's.
+        catch (InvalidInputException e) when (e.Subject is { Kind: InputKind.Option, Name: "Dataset" or "DataDir" } subject)
         {
-            throw new InvalidInputException("--ood-" + e.Message[2..]);
+            throw e.About(InputSubject.Option("Ood" + subject.Name));
         }
         return FromDataset(splits.Test, data.Validation, DatasetCatalog.Canonical(dataset));
     }
@@ -33,10 +33,10 @@ public sealed record OodNegatives(ImageDataset Images, string Source)
     public static OodNegatives FromDataset(ImageDataset images, ImageDataset reference, string source)
     {
         if (images.Channels != reference.Channels || images.Height != reference.Height || images.Width != reference.Width)
-            throw new InvalidInputException(
-                $"--ood-dataset: {source} has {images.Channels}x{images.Height}x{images.Width} images but the network takes " +
+            throw InvalidInputException.ForOption("OodDataset",
+                $"{source} has {images.Channels}x{images.Height}x{images.Width} images but the network takes " +
                 $"{reference.Channels}x{reference.Height}x{reference.Width} ({reference.Name})");
-        if (images.Count == 0) throw new InvalidInputException($"--ood-dataset: {source} has no validation images");
+        if (images.Count == 0) throw InvalidInputException.ForOption("OodDataset", $"{source} has no validation images");
         return new OodNegatives(images, source);
     }
 

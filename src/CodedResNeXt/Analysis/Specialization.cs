@@ -1,5 +1,6 @@
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
 
@@ -36,9 +37,9 @@ public static class Specialization
         var coded = Enumerable.Range(0, architecture.Blocks.Count).Where(i => architecture.Blocks[i].IsCoded).ToList();
         string codedList = coded.Count == 0 ? "the network has no coded block" : "coded blocks: " + string.Join(", ", coded);
         if (block < 0 || block >= architecture.Blocks.Count)
-            throw new InvalidInputException($"--block: block {block} does not exist; {architecture.Name} has blocks 0..{architecture.Blocks.Count - 1} ({codedList})");
+            throw InvalidInputException.ForOption("Block", $"block {block} does not exist; {architecture.Name} has blocks 0..{architecture.Blocks.Count - 1} ({codedList})");
         if (!architecture.Blocks[block].IsCoded)
-            throw new InvalidInputException($"--block: block {block} ({architecture.Blocks[block].Stage}) is not coded; {codedList}");
+            throw InvalidInputException.ForOption("Block", $"block {block} ({architecture.Blocks[block].Stage}) is not coded; {codedList}");
         return block;
     }
 
@@ -75,25 +76,44 @@ public static class Specialization
         return mask;
     }
 
-    /// <summary>
-    /// Adds one batch's correct predictions for every j: <paramref name="activeCorrect"/>[j-1] with j active subNNs
-    /// removed, <paramref name="inactiveCorrect"/>[j-1] with j inactive ones removed.
-    /// </summary>
-    /// <param name="blockInput">the batch's input to <paramref name="block"/>, computed once for every j</param>
-    internal static void Tally(PartialForward forward, Tensor blockInput, int block, CodingScheme scheme, Tensor labels,
-        IReadOnlyList<int> labelList, IReadOnlyList<int> imageIndices, int seed, long[] activeCorrect, long[] inactiveCorrect)
+}
+
+/// <summary>
+/// The specialization test over an evaluation pass: for every batch, the network from the tested block's input on,
+/// once per (j, active or inactive), with j subNNs removed per image (<see cref="Specialization.RemovalMask"/>).
+/// </summary>
+public sealed class SpecializationAccumulator(CodedResNeXtNetwork network, int block, int seed) : IEvaluationAccumulator
+{
+    private readonly CodingScheme _scheme = network.Blocks[block].Scheme
+        ?? throw new ArgumentException($"block {block} is not coded", nameof(block));
+    private readonly long[] _active = new long[network.Blocks[block].Scheme?.Active ?? 0];
+    private readonly long[] _inactive = new long[(network.Blocks[block].Scheme?.SubNNs ?? 0) - (network.Blocks[block].Scheme?.Active ?? 0)];
+    private int _count;
+
+    public IEnumerable<int> BlockInputs => [block];
+
+    public bool NeedsOutput => false;
+
+    public void Add(EvaluatedBatch batch)
     {
         foreach (bool active in new[] { true, false })
         {
-            var correct = active ? activeCorrect : inactiveCorrect;
+            var correct = active ? _active : _inactive;
             for (int j = 1; j <= correct.Length; j++)
             {
                 using var scope = NewDisposeScope();
-                var mask = tensor(RemovalMask(labelList, imageIndices, scheme, j, active, seed), [labelList.Count, scheme.SubNNs]);
-                var removed = new Dictionary<int, Tensor> { [block] = mask };
-                var logits = forward.Logits(forward.Blocks(blockInput, block, forward.BlockCount, removed));
-                correct[j - 1] += logits.argmax(1).eq(labels).sum().item<long>();
+                var mask = tensor(Specialization.RemovalMask(batch.LabelList, batch.Indices, _scheme, j, active, seed), [batch.LabelList.Length, _scheme.SubNNs]);
+                var x = network.ForwardBlocks(batch.BlockInputs[block], block, network.Blocks.Count, SubNNRemoval.InBlock(block, mask));
+                correct[j - 1] += network.ForwardHead(x).argmax(1).eq(batch.Labels).sum().item<long>();
             }
         }
+        _count += batch.LabelList.Length;
+    }
+
+    /// <param name="baseline">top-1 with nothing removed, on the same images</param>
+    public SpecializationResult Result(double baseline)
+    {
+        double Fraction(long k) => _count == 0 ? double.NaN : (double)k / _count;
+        return new SpecializationResult(block, _scheme.Name, baseline, _active.Select(Fraction).ToList(), _inactive.Select(Fraction).ToList());
     }
 }

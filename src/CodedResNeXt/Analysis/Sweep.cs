@@ -75,7 +75,7 @@ public static class Sweep
         "mu" => SweepParameter.Mu,
         "p-drop" or "p_drop" or "pdrop" => SweepParameter.PDrop,
         "loss-exponent" or "loss_exponent" => SweepParameter.LossExponent,
-        _ => throw new InvalidInputException($"--param: '{text}' is not a sweepable parameter; expected mu, p-drop or loss-exponent"),
+        _ => throw InvalidInputException.ForOption("Parameter", $"'{text}' is not a sweepable parameter; expected mu, p-drop or loss-exponent"),
     };
 
     /// <summary>Comma-separated numbers (invariant culture), at least one, none twice.</summary>
@@ -85,11 +85,11 @@ public static class Sweep
         foreach (string raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
-                throw new InvalidInputException($"--values: '{raw}' is not a number");
-            if (values.Contains(value)) throw new InvalidInputException($"--values: {raw} is listed twice");
+                throw InvalidInputException.ForOption("Values", $"'{raw}' is not a number");
+            if (values.Contains(value)) throw InvalidInputException.ForOption("Values", $"{raw} is listed twice");
             values.Add(value);
         }
-        return values.Count > 0 ? values : throw new InvalidInputException("--values: give at least one value, e.g. --values 0,2,6");
+        return values.Count > 0 ? values : throw InvalidInputException.ForOption("Values", "give at least one value, e.g. 0,2,6");
     }
 
     /// <summary>
@@ -98,25 +98,25 @@ public static class Sweep
     /// <param name="train">trains a run to its last epoch, resuming from its last checkpoint when told to; it may stop
     /// early when interrupted, which ends the sweep with <see cref="OperationCanceledException"/></param>
     /// <param name="status">one line per step ("mu=6: training", "mu=6: finished run reused")</param>
-    public static SweepResult Run(SweepPlan plan, TrainingData data, Func<string, CodingScheme> schemes, Action<TrainingRun, bool> train,
+    public static SweepResult Run(SweepPlan plan, TrainingData data, CodingSchemeSet schemes, Action<TrainingRun, bool> train,
         AnalysisOptions analysis, IProgress<AnalysisProgress>? progress = null, Action<string>? status = null, CancellationToken cancel = default)
     {
         if (plan.Options.Control)
-            throw new InvalidInputException($"--control: the control has no coded block, so {plan.ParameterName} changes nothing; sweep the coded network");
+            throw InvalidInputException.ForOption("Control", $"the control has no coded block, so {plan.ParameterName} changes nothing; sweep the coded network");
         var points = new List<SweepPoint>();
         foreach (double value in plan.Values)
         {
             cancel.ThrowIfCancellationRequested();
             var run = new TrainingRun(plan.OptionsFor(value), data, plan.RunDirectory(value), schemes);
             string label = Path.GetFileName(run.Directory);
-            int done = EpochsDone(run);
+            int done = run.EpochsDone();
             if (done >= run.Options.Epochs)
                 status?.Invoke($"{label}: finished run reused ({run.Directory})");
             else
             {
                 status?.Invoke(done == 0 ? $"{label}: training {run.Options.Epochs} epochs into {run.Directory}" : $"{label}: resuming after epoch {done}");
                 train(run, done > 0);
-                if (EpochsDone(run) < run.Options.Epochs) throw new OperationCanceledException($"{label}: training stopped before its last epoch");
+                if (run.EpochsDone() < run.Options.Epochs) throw new OperationCanceledException($"{label}: training stopped before its last epoch");
             }
             status?.Invoke($"{label}: analyzing");
             points.Add(Measure(value, run, data, analysis, progress, cancel));
@@ -133,27 +133,13 @@ public static class Sweep
         var (network, info) = Checkpoint.Load(run.LastCheckpointPath);
         using (network)
         {
-            var results = NetworkAnalysis.Run(network, info, run.LastCheckpointPath, data, null, analysis, progress, cancel);
+            var results = NetworkAnalysis.Run(network, info.Model, run.LastCheckpointPath, data, null, analysis, progress, cancel);
             string metrics = Path.Combine(run.Directory, "metrics.jsonl");
             double seconds = File.Exists(metrics) ? MetricsLog.Read(metrics).Sum(m => m.Seconds) : double.NaN;
             return new SweepPoint(value, run.Directory, info.State.Epoch, seconds, results.EarlyDecoding.Top1,
                 results.EarlyDecoding.CodedBlockIndices, results.EarlyDecoding.Accuracy,
                 results.BinaryClassifiers.Count == 0 ? double.NaN : results.BinaryClassifiers.Average(b => b.InDistribution.F1));
         }
-    }
-
-    /// <summary>
-    /// Epochs a run directory already holds. A run made with other options (the number of threads aside) is an
-    /// error rather than something to overwrite or resume.
-    /// </summary>
-    public static int EpochsDone(TrainingRun run)
-    {
-        if (!File.Exists(run.LastCheckpointPath)) return 0;
-        var info = Checkpoint.ReadInfo(run.LastCheckpointPath, "--out");
-        string Key(TrainingOptions o) => JsonSerializer.Serialize(o with { Threads = 1 }, Checkpoint.Json);
-        if (Key(info.Options) != Key(run.Options))
-            throw new InvalidInputException($"--out: {run.Directory} holds a run with other options; choose another --out or delete it");
-        return info.State.Epoch;
     }
 
     /// <summary>Writes sweep.json, sweep.md and sweep.png into <paramref name="directory"/>.</summary>

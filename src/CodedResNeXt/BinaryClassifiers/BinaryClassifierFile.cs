@@ -1,98 +1,94 @@
-using System.IO.Compression;
-using System.Text.Json;
+using System.Text.Json.Serialization;
+using CodedResNeXt.Data;
 using CodedResNeXt.Model;
-using CodedResNeXt.Training;
+using CodedResNeXt.ModelFiles;
 
 namespace CodedResNeXt.BinaryClassifiers;
 
-/// <summary>What a model file holds, as its meta.json says.</summary>
-public enum ModelFileKind
+/// <summary>
+/// The decision rule of one kept class: "yes" when the class's logit is at least <see cref="Threshold"/>, the value
+/// that maximized F1 on the training set (SPEC section 8). The other fields say how that fit went.
+/// </summary>
+/// <param name="Positives">training images of the class that were scored</param>
+/// <param name="Negatives">training images of other classes that were scored</param>
+public sealed record ClassThreshold(
+    int Class,
+    string Name,
+    double Threshold,
+    int Positives,
+    int Negatives,
+    double TrainingPrecision,
+    double TrainingRecall,
+    double TrainingF1);
+
+/// <summary>The "classifier" section of an extracted classifier's metadata.</summary>
+/// <param name="KeptClassNames">the names of the kept classes, in the order of the classifier's outputs</param>
+/// <param name="Thresholds">one per kept class, in the order of the classifier's outputs</param>
+/// <param name="ThresholdSamples">how many training images the thresholds were fitted on (all of them, or a seeded subset)</param>
+/// <param name="FullParameterCount">learnable parameters of the network it was extracted from</param>
+public sealed record ClassifierSection(
+    IReadOnlyList<string> KeptClassNames,
+    IReadOnlyList<ClassThreshold> Thresholds,
+    int ThresholdSamples,
+    string SourceCheckpoint,
+    long FullParameterCount)
 {
-    /// <summary>A training checkpoint: the full network (<see cref="Checkpoint"/>).</summary>
-    Checkpoint,
-    /// <summary>An extracted binary (or class-subset) classifier (<see cref="BinaryClassifierFile"/>).</summary>
-    BinaryClassifier,
+    /// <summary>Share of the full network's parameters the extracted one keeps (written for readers of meta.json).</summary>
+    public double ParameterFraction { get; init; }
+}
+
+/// <summary>An extracted classifier's description: the model's metadata and its classifier section.</summary>
+public sealed record BinaryClassifierInfo(ModelMetadata Model, ClassifierSection Classifier)
+{
+    public ArchitectureSpec Architecture => Model.Architecture;
+    /// <summary>The names of all K classes of the source network.</summary>
+    public IReadOnlyList<string> ClassNames => Model.ClassNames;
+    public Normalization Normalization => Model.Normalization;
+    /// <summary>The kept classes (indices among all K), in the order of the classifier's outputs.</summary>
+    public IReadOnlyList<int> KeptClasses => Model.KeptClasses;
+    public IReadOnlyList<string> KeptClassNames => Classifier.KeptClassNames;
+    public IReadOnlyList<ClassThreshold> Thresholds => Classifier.Thresholds;
+    public long ParameterCount => Model.ParameterCount;
+    public long FullParameterCount => Classifier.FullParameterCount;
+    public double ParameterFraction => (double)ParameterCount / FullParameterCount;
 }
 
 /// <summary>
-/// An extracted classifier file, laid out like a checkpoint (and written by the same code): a zip holding
-/// meta.json (<see cref="BinaryClassifierInfo"/>, with "kind": "binary-classifier") and model.safetensors (the
-/// extracted network's state_dict), written to a temporary file and renamed.
+/// An extracted classifier file: a model file (<see cref="ModelFile"/>) of kind "binary-classifier" whose
+/// metadata has a "classifier" section (thresholds, kept classes, where it came from).
 /// </summary>
 public static class BinaryClassifierFile
 {
     public const string Kind = "binary-classifier";
-    public const int FormatVersion = 1;
-    private const string What = "checkpoint or extracted classifier";
+    private const string Section = "classifier";
 
     public static void Save(string path, ExtractedClassifier classifier)
     {
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        Checkpoint.WriteAtomically(path, classifier.Info, classifier.Network);
+        var info = classifier.Info;
+        var meta = info.Model.WithSection(Section, info.Classifier with { ParameterFraction = info.ParameterFraction });
+        ModelFile.Write(path, meta, classifier.Network);
     }
 
     /// <summary>Rebuilds the extracted network of a file, in eval mode.</summary>
-    public static ExtractedClassifier Load(string path, string flag = "--model")
+    public static ExtractedClassifier Load(string path)
     {
-        using var zip = Checkpoint.Open(path, flag, What);
-        var info = ReadInfo(zip, path);
-        var network = new CodedResNeXtNetwork(info.Architecture, info.SchemeResolver());
-        try
-        {
-            Checkpoint.LoadWeights(zip, path, network, What);
-        }
+        var (network, meta) = ModelFile.Load(path);
+        try { return new ExtractedClassifier(network, Info(meta, path)); }
         catch
         {
             network.Dispose();
             throw;
         }
-        network.eval();
-        return new ExtractedClassifier(network, info);
     }
 
     /// <summary>Reads the description of an extracted classifier without building its network.</summary>
-    public static BinaryClassifierInfo ReadInfo(string path, string flag = "--model")
-    {
-        using var zip = Checkpoint.Open(path, flag, What);
-        return ReadInfo(zip, path);
-    }
+    public static BinaryClassifierInfo ReadInfo(string path) => Info(ModelFile.ReadMetadata(path), path);
 
-    /// <summary>Whether the file is a checkpoint or an extracted classifier, decided by its meta.json.</summary>
-    public static ModelFileKind Identify(string path, string flag = "--model")
+    /// <summary>The description of a file whose metadata is <paramref name="meta"/>; a checkpoint is an error.</summary>
+    public static BinaryClassifierInfo Info(ModelMetadata meta, string path)
     {
-        using var zip = Checkpoint.Open(path, flag, What);
-        return Identify(zip, path);
-    }
-
-    private static ModelFileKind Identify(ZipArchive zip, string path)
-    {
-        using var meta = Checkpoint.Entry(zip, path, "meta.json", What);
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(meta); }
-        catch (JsonException) { throw new InvalidInputException($"{path}: not a {What} (meta.json is not JSON)"); }
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new InvalidInputException($"{path}: not a {What} (meta.json is not an object)");
-            if (root.TryGetProperty("kind", out var kind))
-                return kind.ValueKind == JsonValueKind.String && kind.GetString() == Kind
-                    ? ModelFileKind.BinaryClassifier
-                    : throw new InvalidInputException($"{path}: not a {What} (meta.json has kind {kind})");
-            // Checkpoints carry no kind; they are the files that say how they were trained.
-            return root.TryGetProperty("options", out _) && root.TryGetProperty("state", out _)
-                ? ModelFileKind.Checkpoint
-                : throw new InvalidInputException($"{path}: not a {What} (meta.json describes neither)");
-        }
-    }
-
-    private static BinaryClassifierInfo ReadInfo(ZipArchive zip, string path)
-    {
-        if (Identify(zip, path) == ModelFileKind.Checkpoint)
-            throw new InvalidInputException($"{path}: a training checkpoint, not an extracted classifier (make one with crx extract)");
-        var info = Checkpoint.ReadMeta<BinaryClassifierInfo>(zip, path, What);
-        if (info.Format != FormatVersion)
-            throw new InvalidInputException($"{path}: extracted classifier format {info.Format}, this version reads format {FormatVersion}");
-        return info;
+        if (meta.Kind != Kind)
+            throw InvalidInputException.ForFile(path, $"a training {meta.Kind}, not an extracted classifier (make one with crx extract)");
+        return new BinaryClassifierInfo(meta, meta.Section<ClassifierSection>(Section, path));
     }
 }

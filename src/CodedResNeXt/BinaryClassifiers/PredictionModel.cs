@@ -2,49 +2,49 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Model;
-using CodedResNeXt.Training;
+using CodedResNeXt.ModelFiles;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
 /// A model file ready to classify images: an extracted classifier (decisions against its stored thresholds) or a
-/// training checkpoint (the predicted class and every early decoder's). Which one is read from the file's meta.json.
-/// Owns the network.
+/// full network (the predicted class and every early decoder's). Which one is read from the file's metadata;
+/// nothing of training is needed. Owns the network.
 /// </summary>
 public sealed class PredictionModel : IDisposable
 {
-    private PredictionModel(ModelFileKind kind, CodedResNeXtNetwork network, Normalization normalization,
-        IReadOnlyList<string> classNames, BinaryClassifierInfo? classifier)
+    private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier)
     {
-        Kind = kind;
         Network = network;
-        Normalization = normalization;
-        ClassNames = classNames;
+        Meta = meta;
         Classifier = classifier;
     }
 
-    public ModelFileKind Kind { get; }
     /// <summary>The network, in eval mode.</summary>
     public CodedResNeXtNetwork Network { get; }
-    public Normalization Normalization { get; }
+    public ModelMetadata Meta { get; }
+    public Normalization Normalization => Meta.Normalization;
     /// <summary>All K class names.</summary>
-    public IReadOnlyList<string> ClassNames { get; }
-    /// <summary>The extracted classifier's description (null for a checkpoint).</summary>
+    public IReadOnlyList<string> ClassNames => Meta.ClassNames;
+    /// <summary>The extracted classifier's description (null for a full network).</summary>
     public BinaryClassifierInfo? Classifier { get; }
     public int InputChannels => Network.Architecture.InputChannels;
     public int ImageSize => Network.Architecture.ImageSize;
 
-    public static PredictionModel Load(string path, string flag = "--model")
+    public static PredictionModel Load(string path)
     {
-        if (BinaryClassifierFile.Identify(path, flag) == ModelFileKind.BinaryClassifier)
+        var (network, meta) = ModelFile.Load(path);
+        try
         {
-            var extracted = BinaryClassifierFile.Load(path, flag);
-            return new PredictionModel(ModelFileKind.BinaryClassifier, extracted.Network, extracted.Info.Normalization,
-                extracted.Info.ClassNames, extracted.Info);
+            var classifier = meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(meta, path) : null;
+            return new PredictionModel(network, meta, classifier);
         }
-        var (network, info) = Checkpoint.Load(path);
-        return new PredictionModel(ModelFileKind.Checkpoint, network, info.Normalization, info.ClassNames, null);
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Decodes the image files (see <see cref="InputImages"/>) and predicts each, in file order.</summary>
@@ -58,27 +58,17 @@ public sealed class PredictionModel : IDisposable
     public IReadOnlyList<ImagePrediction> Predict(ImageDataset images, IReadOnlyList<InputImage> sources, int batchSize = 256)
     {
         var results = new ImagePrediction[images.Count];
-        var decoders = Network.CodedBlocks.Select(b => new EarlyDecoder(b.Scheme)).ToList();
-        try
+        using var noGrad = no_grad();
+        foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
         {
-            using var noGrad = no_grad();
-            foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
+            using var scope = NewDisposeScope();
+            var (x, _) = batch.ToTensors();
+            var output = Network.call(x);
+            for (int i = 0; i < batch.Count; i++)
             {
-                using var scope = NewDisposeScope();
-                var (x, _) = batch.ToTensors();
-                var output = Network.call(x, null);
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    int index = batch.Indices[i];
-                    results[index] = Classifier is null
-                        ? Classify(sources[index], output, i, decoders)
-                        : Decide(sources[index], output.Logits[i]);
-                }
+                int index = batch.Indices[i];
+                results[index] = Classifier is null ? Classify(sources[index], output, i) : Decide(sources[index], output.Logits[i]);
             }
-        }
-        finally
-        {
-            foreach (var d in decoders) d.Dispose();
         }
         return results;
     }
@@ -91,16 +81,16 @@ public sealed class PredictionModel : IDisposable
         return new ImagePrediction(source, decisions, null, null);
     }
 
-    private ImagePrediction Classify(InputImage source, NetworkOutput output, int i, IReadOnlyList<EarlyDecoder> decoders)
+    private ImagePrediction Classify(InputImage source, NetworkOutput output, int i)
     {
         var probabilities = nn.functional.softmax(output.Logits[i], 0);
         int cls = (int)probabilities.argmax().item<long>();
         var prediction = new PredictedClass(cls, ClassNames[cls], probabilities[cls].item<float>());
-        var early = decoders.Select((decoder, b) =>
+        var early = Network.CodedBlocks.Select((block, b) =>
         {
-            var confidence = decoder.Confidence(output.BlockEnergies[b][i..(i + 1)])[0];
+            var confidence = EarlyDecoder.Confidence(output.BlockEnergies[b][i..(i + 1)], block)[0];
             int k = (int)confidence.argmax().item<long>();
-            return new EarlyDecoderPrediction(output.CodedBlockIndices[b], k, ClassNames[k], confidence[k].item<float>());
+            return new EarlyDecoderPrediction(block.BlockIndex, k, ClassNames[k], confidence[k].item<float>());
         }).ToList();
         return new ImagePrediction(source, null, prediction, early);
     }

@@ -29,7 +29,7 @@ public static class BuiltInSchemes
     public static CodingScheme Get(string name) =>
         TryGet(name, out var scheme)
             ? scheme
-            : throw new InvalidInputException($"unknown built-in coding scheme '{name}'; built-in schemes include {Examples} (`crx codes --list` shows all {All.Count})");
+            : throw new InvalidInputException($"unknown built-in coding scheme '{name}'; built-in schemes include {Examples} ({All.Count} in all)");
 
     /// <summary>The schemes of the paper's networks, to name in error messages.</summary>
     internal static string Examples => string.Join(", ", Published.Value.InPaper);

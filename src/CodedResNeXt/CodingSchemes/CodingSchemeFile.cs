@@ -83,7 +83,7 @@ public static class CodingSchemeFile
         if (BuiltInSchemes.TryGet(builtInNameOrPath, out var scheme)) return scheme;
         if (File.Exists(builtInNameOrPath)) return Load(builtInNameOrPath);
         throw new InvalidInputException(
-            $"coding scheme '{builtInNameOrPath}' is neither a built-in scheme ({BuiltInSchemes.Examples}; `crx codes --list` shows all) nor an existing file");
+            $"coding scheme '{builtInNameOrPath}' is neither a built-in scheme ({BuiltInSchemes.Examples}, or any of the 30 published schemes) nor an existing file");
     }
 
     /// <summary>Validates one entry; <paramref name="where"/> starts every error message.</summary>

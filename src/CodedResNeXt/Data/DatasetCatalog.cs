@@ -18,7 +18,7 @@ public static class DatasetCatalog
     {
         string key = Canonical(name);
         if (options.Download && key is not ("cifar10" or "cifar100"))
-            throw new InvalidInputException($"--download: only cifar10 and cifar100 can be downloaded, not {key}");
+            throw InvalidInputException.ForOption("Download", $"only cifar10 and cifar100 can be downloaded, not {key}");
         return key switch
         {
             "fashion-mnist" => IdxFormat.LoadDirectory(options.DataDir ?? FashionMnistDefaultDir, key, IdxFormat.FashionMnistClasses),
@@ -56,11 +56,11 @@ public static class DatasetCatalog
         };
         return Names.Contains(key)
             ? key
-            : throw new InvalidInputException($"--dataset: unknown dataset '{name}'; expected one of {string.Join(", ", Names)}");
+            : throw InvalidInputException.ForOption("Dataset", $"unknown dataset '{name}'; expected one of {string.Join(", ", Names)}");
     }
 
     private static string RequireDir(DatasetOptions options, string key) =>
-        options.DataDir ?? throw new InvalidInputException($"--data-dir: required for {key}");
+        options.DataDir ?? throw InvalidInputException.ForOption("DataDir", $"required for {key}");
 
     /// <summary>The CIFAR directory, downloading the archive first when asked and the files are missing.</summary>
     private static string Fetched(DatasetOptions options, string key, string marker, CifarArchive archive)

@@ -128,17 +128,17 @@ public static class OfficialLayout
             if (!theirs.TryGetValue(slot.Theirs, out var t))
             {
                 string first = theirs.Keys.Order(StringComparer.Ordinal).FirstOrDefault() is { } k ? $"; the file's first tensor is '{k}'" : "; the file holds no tensor";
-                throw new InvalidInputException($"{file}: tensor '{slot.Theirs}' {Shape(slot.Shape)} of the {arch.Name} architecture is missing{first}");
+                throw InvalidInputException.ForFile(file, $"tensor '{slot.Theirs}' {Shape(slot.Shape)} of the {arch.Name} architecture is missing{first}");
             }
             if (!t.shape.SequenceEqual(slot.Shape))
-                throw new InvalidInputException($"{file}: tensor '{slot.Theirs}' has shape {Shape(t.shape)} in the file but the {arch.Name} architecture needs {Shape(slot.Shape)}");
+                throw InvalidInputException.ForFile(file, $"tensor '{slot.Theirs}' has shape {Shape(t.shape)} in the file but the {arch.Name} architecture needs {Shape(slot.Shape)}");
             if (t.dtype != slot.DType)
-                throw new InvalidInputException($"{file}: tensor '{slot.Theirs}' is {t.dtype} in the file but {slot.DType} in the {arch.Name} architecture");
+                throw InvalidInputException.ForFile(file, $"tensor '{slot.Theirs}' is {t.dtype} in the file but {slot.DType} in the {arch.Name} architecture");
         }
         var expected = slots.Select(s => s.Theirs).ToHashSet();
         foreach (var name in theirs.Keys.Order(StringComparer.Ordinal))
             if (!expected.Contains(name))
-                throw new InvalidInputException($"{file}: tensor '{name}' is not part of the {arch.Name} architecture in the released code's layout");
+                throw InvalidInputException.ForFile(file, $"tensor '{name}' is not part of the {arch.Name} architecture in the released code's layout");
         foreach (var slot in slots.Where(s => s.Conversion == Conversion.Mask))
             CheckMask(network, slot, theirs[slot.Theirs], file);
 
@@ -164,8 +164,8 @@ public static class OfficialLayout
         var differs = ours.ne(mask).nonzero();
         long k = differs[0, 0].item<long>(), n = differs[0, 1].item<long>();
         string what = scheme is null ? "all true (an uncoded block)" : $"the codewords of scheme '{scheme.Name}'";
-        throw new InvalidInputException(
-            $"{file}: '{slot.Theirs}' (block {slot.Block}) is not {what}: {differs.shape[0]} digit(s) differ, the first at class {k}, subNN {n}");
+        throw InvalidInputException.ForFile(file,
+            $"'{slot.Theirs}' (block {slot.Block}) is not {what}: {differs.shape[0]} digit(s) differ, the first at class {k}, subNN {n}");
     }
 
     // Ours [C_out, N*d] holds subNN n's weight in columns n*d..(n+1)*d; theirs stacks the N [C_out, d] weights as rows.

@@ -2,6 +2,7 @@ using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
 using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Training;
 
 namespace CodedResNeXt.Interop;
@@ -21,26 +22,23 @@ public static class OfficialModelFile
     public static void Import(string from, string architecture, string outPath)
     {
         if (!Architectures.Contains(architecture))
-            throw new InvalidInputException($"--arch: '{architecture}' has no counterpart in the released code; use {string.Join(" or ", Architectures)}");
+            throw InvalidInputException.ForOption("Architecture", $"'{architecture}' has no counterpart in the released code; use {string.Join(" or ", Architectures)}");
         RefuseOverwrite(outPath);
-        if (!File.Exists(from)) throw new InvalidInputException($"{from}: the file does not exist");
+        if (!File.Exists(from)) throw InvalidInputException.ForFile(from, "does not exist");
         if (IsZip(from))
-            throw new InvalidInputException($"{from}: a zip archive (a PyTorch/Lightning .ckpt pickle or a checkpoint of ours), not safetensors; " +
-                                            "pickles are not read here, as unpickling can run code: convert it first (README, Interop)");
+            throw InvalidInputException.ForFile(from, "a zip archive (a PyTorch/Lightning .ckpt pickle or a checkpoint of ours), not safetensors; " +
+                                                      "pickles are not read here, as unpickling can run code: convert it first (README, Interop)");
 
         var tensors = SafeTensors.Load(from);
         try
         {
-            using var network = new CodedResNeXtNetwork(Presets.Get(architecture), BuiltInSchemes.Get);
+            using var network = new CodedResNeXtNetwork(Presets.Get(architecture), CodingSchemeSet.BuiltInsAndFiles);
             OfficialLayout.Import(network, tensors, from);
             network.eval();
-            var options = TrainingOptions.For(architecture) with { Epochs = 0 };
-            var info = new CheckpointInfo(Checkpoint.FormatVersion, network.Architecture, Checkpoint.SchemesOf(network),
-                ClassNames(architecture), Normalization.Published(architecture)!, architecture, [], options, NothingTrained(network));
+            var model = ModelMetadata.Of(Checkpoint.Kind, network, ClassNames(architecture), Normalization.Published(architecture)!, architecture, []);
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null) Directory.CreateDirectory(dir);
-            // Weights and meta.json only: the one place an imported checkpoint is written.
-            Checkpoint.WriteAtomically(outPath, info, network);
+            Checkpoint.SaveWeightsOnly(outPath, model, network, TrainingOptions.For(architecture) with { Epochs = 0 }, NothingTrained(network));
         }
         finally
         {
@@ -51,31 +49,22 @@ public static class OfficialModelFile
     /// <summary>Writes the network of the checkpoint <paramref name="checkpoint"/> as a safetensors file in the released code's layout.</summary>
     public static void Export(string checkpoint, string outPath)
     {
-        if (BinaryClassifierFile.Identify(checkpoint, "checkpoint") == ModelFileKind.BinaryClassifier)
-            throw new InvalidInputException($"{checkpoint}: an extracted classifier has no counterpart in the released code; export the checkpoint it came from");
+        if (ModelFile.ReadMetadata(checkpoint).Kind == BinaryClassifierFile.Kind)
+            throw InvalidInputException.ForFile(checkpoint, "an extracted classifier has no counterpart in the released code; export the checkpoint it came from");
         RefuseOverwrite(outPath);
-        var (network, _) = Checkpoint.Load(checkpoint);
+        var (network, _) = ModelFile.Load(checkpoint);
         using (network)
         {
             var tensors = OfficialLayout.Export(network);
             try
             {
-                string temp = outPath + ".tmp";
-                SafeTensors.Save(temp, tensors);
-                File.Move(temp, outPath);
+                ModelFile.WriteAtomically(outPath, stream => SafeTensors.Save(stream, tensors));
             }
             finally
             {
                 foreach (var t in tensors.Values) t.Dispose();
             }
         }
-    }
-
-    /// <summary>False for a checkpoint that holds weights only (an imported model): there is no training state to resume.</summary>
-    public static bool HasTrainingState(string checkpoint)
-    {
-        using var zip = Checkpoint.Open(checkpoint, "--resume");
-        return zip.GetEntry("optimizer.bin") is not null && zip.GetEntry("rng.bin") is not null;
     }
 
     private static bool IsZip(string path)
@@ -87,7 +76,7 @@ public static class OfficialModelFile
     private static void RefuseOverwrite(string outPath)
     {
         if (File.Exists(outPath) || Directory.Exists(outPath))
-            throw new InvalidInputException($"--out: {outPath} already exists; choose another path or delete it");
+            throw InvalidInputException.ForOption("Out", $"{outPath} already exists; choose another path or delete it");
     }
 
     private static TrainingState NothingTrained(CodedResNeXtNetwork network)

@@ -24,7 +24,7 @@ public static class ArchitectureFile
     public static void Save(ArchitectureSpec architecture, string path) =>
         File.WriteAllText(path, JsonSerializer.Serialize(architecture, JsonOptions) + "\n");
 
-    public static ArchitectureSpec Load(string path, Func<string, CodingScheme> schemes)
+    public static ArchitectureSpec Load(string path, CodingSchemeSet schemes)
     {
         string name = Path.GetFileName(path);
         string json;
@@ -41,7 +41,7 @@ public static class ArchitectureFile
     }
 
     /// <summary>A preset name, or else the path of an architecture file.</summary>
-    public static ArchitectureSpec LoadPresetOrFile(string presetOrPath, Func<string, CodingScheme> schemes)
+    public static ArchitectureSpec LoadPresetOrFile(string presetOrPath, CodingSchemeSet schemes)
     {
         if (Presets.Names.Contains(presetOrPath))
         {

@@ -31,7 +31,7 @@ public sealed record ArchitectureSpec(
     /// Throws <see cref="InvalidInputException"/> whose message starts with <paramref name="source"/>
     /// (a file name, or a preset name) and names the first problem found.
     /// </summary>
-    public void Validate(string source, Func<string, CodingScheme> schemes)
+    public void Validate(string source, CodingSchemeSet schemes)
     {
         void Fail(string problem) => throw new InvalidInputException($"{source}: {problem}");
 
@@ -95,10 +95,10 @@ public sealed record ArchitectureSpec(
         }
     }
 
-    private void ValidateScheme(BlockSpec b, string at, Func<string, CodingScheme> schemes, Action<string> fail)
+    private void ValidateScheme(BlockSpec b, string at, CodingSchemeSet schemes, Action<string> fail)
     {
         CodingScheme scheme;
-        try { scheme = schemes(b.Scheme!); }
+        try { scheme = schemes[b.Scheme!]; }
         catch (InvalidInputException e) { fail($"{at}: {e.Message}"); return; }
         if (scheme.Classes != Classes)
             fail($"{at} uses coding scheme '{b.Scheme}' for {scheme.Classes} classes but the architecture has {Classes} classes");
@@ -122,7 +122,7 @@ public sealed record ArchitectureSpec(
     /// coded block only the union of the classes' active subNNs stays, energies are still normalized by the
     /// original N, and the classifier keeps only the classes' rows. Uncoded blocks stay whole.
     /// </summary>
-    public ArchitectureSpec KeepPathsOf(IReadOnlyList<int> classes, Func<string, CodingScheme> schemes)
+    public ArchitectureSpec KeepPathsOf(IReadOnlyList<int> classes, CodingSchemeSet schemes)
     {
         if (classes.Count == 0) throw new InvalidInputException($"{Name}: keep the paths of which classes? none given");
         foreach (int k in classes)
@@ -134,7 +134,7 @@ public sealed record ArchitectureSpec(
         var blocks = Blocks.Select(b =>
         {
             if (!b.IsCoded) return b;
-            var scheme = schemes(b.Scheme!);
+            var scheme = schemes[b.Scheme!];
             int[] kept = b.OriginalSubNNs.Where(n => classes.Any(k => scheme.IsActive(k, n))).ToArray();
             return b with { SubNNs = kept.Length, EnergyNormalizationSubNNs = b.NormalizationSubNNs, KeptSubNNs = kept };
         }).ToArray();

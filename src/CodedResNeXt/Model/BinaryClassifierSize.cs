@@ -13,12 +13,12 @@ public sealed record BinaryClassifierSize(int Class, long Exact, long StageScale
     public double ExactFraction => (double)Exact / Total;
     public double EstimateFraction => (double)StageScaledEstimate / Total;
 
-    public static BinaryClassifierSize Of(ArchitectureSpec architecture, int cls, Func<string, CodingScheme> schemes)
+    public static BinaryClassifierSize Of(ArchitectureSpec architecture, int cls, CodingSchemeSet schemes)
     {
         long exact = architecture.KeepPathsOf([cls], schemes).CountParameters().Total;
         double estimate = architecture.Stem.ParameterCount + architecture.Features;
         foreach (var b in architecture.Blocks)
-            estimate += b.IsCoded ? b.ParameterCount * schemes(b.Scheme!).Ratio : b.ParameterCount;
+            estimate += b.IsCoded ? b.ParameterCount * schemes[b.Scheme!].Ratio : b.ParameterCount;
         return new BinaryClassifierSize(cls, exact, (long)Math.Round(estimate), architecture.CountParameters().Total);
     }
 }

@@ -6,7 +6,6 @@ namespace CodedResNeXt.Model;
 /// What a block needs for one forward pass.
 /// </summary>
 /// <param name="Input">x, [B, C_in, H, W]</param>
-/// <param name="Labels">class of each sample, int64 [B], or null (no coding loss)</param>
 /// <param name="DropMask">dropSubNNs factors [B, N] (0 or 1/(1-p)), or null for no dropping</param>
 /// <param name="Removed">subNNs to remove, bool [B, N] or [N] (true = removed), or null</param>
-public sealed record BlockInput(Tensor Input, Tensor? Labels = null, Tensor? DropMask = null, Tensor? Removed = null);
+public sealed record BlockInput(Tensor Input, Tensor? DropMask = null, Tensor? Removed = null);

@@ -7,5 +7,4 @@ namespace CodedResNeXt.Model;
 /// </summary>
 /// <param name="Output">y, [B, C_out, H', W']</param>
 /// <param name="Energies">coded blocks: normalized energies E(t̄_n) before dropping, [B, N]; null when uncoded</param>
-/// <param name="CodingLoss">coded blocks given labels: the coding loss, a scalar; else null</param>
-public sealed record BlockOutput(Tensor Output, Tensor? Energies, Tensor? CodingLoss);
+public sealed record BlockOutput(Tensor Output, Tensor? Energies);

@@ -8,59 +8,55 @@ namespace CodedResNeXt.Model;
 
 /// <summary>
 /// A (Coded) ResNeXt built from an <see cref="ArchitectureSpec"/>: stem, blocks, global average pool, bias-free
-/// linear classifier. Forward takes images [B, C, H, W] and labels int64 [B] (or null: no coding loss).
+/// linear classifier. Like timm's models it exposes its forward pass in segments (<see cref="ForwardStem"/>,
+/// <see cref="ForwardBlocks"/>, <see cref="ForwardHead"/>) that <see cref="forward"/> composes, so training,
+/// analysis and extraction all run the same code, analyses computing a shared prefix once.
 /// State_dict names are PyTorch-style: stem.conv, stem.bn, blocks.{i}.conv_reduce … blocks.{i}.shortcut.bn, classifier.
 /// Weights are drawn from <c>generator</c> (torch's global one when null).
 /// </summary>
-public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
+public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
 {
     [ComponentName(Name = "stem")] private readonly Stem _stem;
     [ComponentName(Name = "blocks")] private readonly ModuleList<ResNeXtBlock> _blocks;
     [ComponentName(Name = "classifier")] private readonly Linear _classifier;
 
-    public CodedResNeXtNetwork(ArchitectureSpec architecture, Func<string, CodingScheme> schemes,
-        BlockImplementation implementation = BlockImplementation.Fused, CodingLoss? codingLoss = null, Generator? generator = null)
+    public CodedResNeXtNetwork(ArchitectureSpec architecture, CodingSchemeSet schemes,
+        BlockImplementation implementation = BlockImplementation.Fused, Generator? generator = null)
         : base("CodedResNeXtNetwork")
     {
         architecture.Validate(architecture.Name, schemes);
         Architecture = architecture;
         Schemes = schemes;
-        CodingLoss = codingLoss ?? new CodingLoss();
 
         _stem = new Stem(architecture.Stem);
-        var blocks = new List<ResNeXtBlock>();
-        var coded = new List<CodedBlock>();
-        for (int i = 0; i < architecture.Blocks.Count; i++)
-        {
-            var spec = architecture.Blocks[i];
-            var scheme = spec.IsCoded ? schemes(spec.Scheme!) : null;
-            blocks.Add(new ResNeXtBlock(spec, scheme, CodingLoss, implementation));
-            if (scheme is not null) coded.Add(new CodedBlock(i, spec, scheme));
-        }
-        _blocks = new ModuleList<ResNeXtBlock>(blocks.ToArray());
+        var blocks = architecture.Blocks
+            .Select(spec => new ResNeXtBlock(spec, spec.IsCoded ? schemes[spec.Scheme!] : null, implementation)).ToArray();
+        _blocks = new ModuleList<ResNeXtBlock>(blocks);
         Blocks = blocks;
         // PyTorch's default Linear initialization; no bias, as in the released code.
         _classifier = Linear(architecture.Features, architecture.Outputs, hasBias: false);
-        CodedBlocks = coded;
+        CodedBlocks = Enumerable.Range(0, blocks.Length).Where(i => blocks[i].Scheme is not null)
+            .Select(i => new CodedBlock(i, blocks[i])).ToList();
 
         RegisterComponents();
         Initialization.Apply(this, generator);
     }
 
     public ArchitectureSpec Architecture { get; }
-    public Func<string, CodingScheme> Schemes { get; }
-    public CodingLoss CodingLoss { get; }
 
-    /// <summary>The coded blocks in order, with their schemes (for early decoding: v = energies * N_act / N, nearest codeword).</summary>
+    /// <summary>The coding schemes the blocks name.</summary>
+    public CodingSchemeSet Schemes { get; }
+
+    /// <summary>The coded blocks in order, with their schemes and codewords.</summary>
     public IReadOnlyList<CodedBlock> CodedBlocks { get; }
 
     public IReadOnlyList<ResNeXtBlock> Blocks { get; }
 
+    /// <summary>Blocks before the first coded block: every binary classifier of the network keeps them whole.</summary>
+    public int UncodedPrefix => CodedBlocks.Count == 0 ? Blocks.Count : CodedBlocks[0].BlockIndex;
+
     /// <summary>Random source of the dropSubNNs masks (null: torch's global generator), for reproducible runs.</summary>
     public Generator? DropGenerator { get; set; }
-
-    /// <summary>SubNNs removed in the following forward passes (null: none).</summary>
-    public SubNNRemoval? Removal { get; set; }
 
     /// <summary>Fused (default) or materializing coded blocks; both compute the same function with the same weights.</summary>
     public BlockImplementation Implementation
@@ -72,35 +68,44 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, Tensor?, NetworkOutput>
     /// <summary>Learnable parameters (BN running statistics excluded).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
-    public override NetworkOutput forward(Tensor images, Tensor? labels)
+    public override NetworkOutput forward(Tensor images) => Forward(images, null);
+
+    /// <summary>The whole network, with the subNNs of <paramref name="removal"/> removed (null: none).</summary>
+    public NetworkOutput Forward(Tensor images, SubNNRemoval? removal)
     {
-        if (Removal is not null)
-            foreach (int index in Removal.RemovedByBlock.Keys)
-                if (index < 0 || index >= _blocks.Count)
-                    throw new ArgumentException($"removal names block {index}; the network has blocks 0..{_blocks.Count - 1}");
-
-        var x = _stem.call(images);
-        var losses = new List<Tensor>();
         var energies = new List<Tensor>();
-        var indices = new List<int>();
-        // dropSubNNs is for training only; the masks are the only random draws of a forward pass.
-        var masks = training ? DropSubNNs.DrawMasks(Architecture.Blocks, images.shape[0], images.device, DropGenerator) : null;
-        for (int i = 0; i < _blocks.Count; i++)
-        {
-            Tensor? removed = null;
-            Removal?.RemovedByBlock.TryGetValue(i, out removed);
-            var output = _blocks[i].call(new BlockInput(x, labels, masks?[i], removed));
-            x = output.Output;
-            if (output.Energies is not null)
-            {
-                indices.Add(i);
-                energies.Add(output.Energies);
-                losses.Add(output.CodingLoss ?? zeros([], device: x.device));
-            }
-        }
-
-        var features = functional.adaptive_avg_pool2d(x, 1).flatten(1);
-        var total = losses.Count == 0 ? zeros([], device: x.device) : stack(losses).sum();
-        return new NetworkOutput(_classifier.call(features), total, losses, energies, indices);
+        var x = ForwardBlocks(ForwardStem(images), 0, Blocks.Count, removal, energies);
+        return new NetworkOutput(ForwardHead(x), energies, CodedBlocks.Select(b => b.BlockIndex).ToList());
     }
+
+    /// <summary>The stem: images [B, C, H, W] to the input of block 0.</summary>
+    public Tensor ForwardStem(Tensor images) => _stem.call(images);
+
+    /// <summary>
+    /// Blocks <paramref name="from"/>..<paramref name="to"/>-1 on <paramref name="x"/>, the input of block
+    /// <paramref name="from"/>. In training mode the coded blocks draw their dropSubNNs masks (same code, same mask).
+    /// </summary>
+    /// <param name="removal">subNNs to remove, by block index (indices outside the range are ignored)</param>
+    /// <param name="energies">when given, each coded block's normalized energies [B, N] are appended, in block order</param>
+    public Tensor ForwardBlocks(Tensor x, int from, int to, SubNNRemoval? removal = null, List<Tensor>? energies = null)
+    {
+        if (from < 0 || to > Blocks.Count || from > to)
+            throw new ArgumentOutOfRangeException(nameof(from), $"blocks {from}..{to - 1} are not within the network's blocks 0..{Blocks.Count - 1}");
+        if (removal is not null)
+            foreach (int index in removal.RemovedByBlock.Keys)
+                if (index < 0 || index >= Blocks.Count)
+                    throw new ArgumentException($"removal names block {index}; the network has blocks 0..{Blocks.Count - 1}");
+        // dropSubNNs is for training only; the masks are the only random draws of a forward pass.
+        var masks = training ? DropSubNNs.DrawMasks(Architecture.Blocks.Skip(from).Take(to - from).ToList(), x.shape[0], x.device, DropGenerator) : null;
+        for (int i = from; i < to; i++)
+        {
+            var output = _blocks[i].call(new BlockInput(x, masks?[i - from], removal?.Of(i)));
+            x = output.Output;
+            if (output.Energies is not null) energies?.Add(output.Energies);
+        }
+        return x;
+    }
+
+    /// <summary>Global average pool and the linear classifier: the last block's output to the logits [B, outputs].</summary>
+    public Tensor ForwardHead(Tensor x) => _classifier.call(functional.adaptive_avg_pool2d(x, 1).flatten(1));
 }

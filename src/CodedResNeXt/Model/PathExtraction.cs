@@ -21,7 +21,7 @@ public static class PathExtraction
     {
         var source = network.Architecture;
         var target = source.KeepPathsOf(classes, network.Schemes);
-        var extracted = new CodedResNeXtNetwork(target, network.Schemes, network.Implementation, network.CodingLoss);
+        var extracted = new CodedResNeXtNetwork(target, network.Schemes, network.Implementation);
 
         using var scope = NewDisposeScope();
         var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);

@@ -23,12 +23,8 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     [ComponentName(Name = "conv_expand")] private readonly Conv2d _convExpand;
     [ComponentName(Name = "bn_expand")] private readonly BatchNorm2d _bnExpand;
     [ComponentName(Name = "shortcut")] private readonly Shortcut? _shortcut;
-    private readonly CodingLoss _codingLoss;
-    // Codeword of every class restricted to this block's subNNs, K x N digits 0/1, for the coding-loss
-    // targets. Kept as an array, not a tensor field, so that it never becomes a buffer of the state_dict.
-    private readonly float[]? _codewords;
 
-    public ResNeXtBlock(BlockSpec spec, CodingScheme? scheme, CodingLoss codingLoss, BlockImplementation implementation)
+    public ResNeXtBlock(BlockSpec spec, CodingScheme? scheme, BlockImplementation implementation = BlockImplementation.Fused)
         : base("ResNeXtBlock")
     {
         if (spec.IsCoded != scheme is not null)
@@ -36,7 +32,6 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         Spec = spec;
         Scheme = scheme;
         Implementation = implementation;
-        _codingLoss = codingLoss;
 
         int width = spec.Width;
         _convReduce = Conv2d(spec.InChannels, width, 1, bias: false);
@@ -56,13 +51,23 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
             for (int k = 0; k < scheme.Classes; k++)
                 for (int n = 0; n < spec.SubNNs; n++)
                     digits[k * spec.SubNNs + n] = scheme.IsActive(k, original[n]) ? 1f : 0f;
-            _codewords = digits;
+            // Non-persistent: it follows the module to its device but stays out of the state_dict, whose names
+            // and tensors are exactly PyTorch's.
+            register_buffer(CodewordsBuffer, tensor(digits, [scheme.Classes, spec.SubNNs]), persistent: false);
         }
     }
+
+    private const string CodewordsBuffer = "codewords";
 
     public BlockSpec Spec { get; }
     public CodingScheme? Scheme { get; }
     public BlockImplementation Implementation { get; set; }
+
+    /// <summary>
+    /// Coded blocks: every class's codeword restricted to this block's subNNs, [K, N] of 0/1 floats, on the block's
+    /// device. The targets of the coding loss and the codebook of the early decoder. Null for an uncoded block.
+    /// </summary>
+    public Tensor? Codewords => Scheme is null ? null : get_buffer(CodewordsBuffer);
 
     public override BlockOutput forward(BlockInput input)
     {
@@ -72,24 +77,15 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         var keep = KeepFactors(input.Removed, h.shape[0]);
 
         Tensor branch;
-        Tensor? energies = null, loss = null;
+        Tensor? energies = null;
         if (!Spec.IsCoded)
             branch = _convExpand.call(keep is null ? h : PerSubNN(h, keep));
         else
-        {
             (branch, energies) = Implementation == BlockImplementation.Fused
                 ? ExpandFused(h, keep, input.DropMask)
                 : ExpandMaterializing(h, keep, input.DropMask);
-            // A partial (extracted) block lacks subNNs the codewords speak of: it is for inference only.
-            if (input.Labels is not null && !Spec.IsPartial)
-            {
-                var codewords = tensor(_codewords!, [Scheme!.Classes, Spec.SubNNs], device: energies.device);
-                var targets = codewords.index_select(0, input.Labels);
-                loss = _codingLoss.Compute(energies, targets, Scheme!.Ratio);
-            }
-        }
         var shortcut = _shortcut is null ? x : _shortcut.call(x);
-        return new BlockOutput(functional.relu(_bnExpand.call(branch) + shortcut), energies, loss);
+        return new BlockOutput(functional.relu(_bnExpand.call(branch) + shortcut), energies);
     }
 
     /// <summary>The fused form: energies from Gram matrices, one dense 1x1 conv of the rescaled bottleneck.</summary>

@@ -3,9 +3,9 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// SubNNs to remove for analysis (SPEC section 2: t_n zeroed before the energy step, the 1/N stays N).
-/// Maps a block index to a bool mask, [B, N] (per sample) or [N] (every sample); true = removed.
-/// The caller owns the tensors.
+/// SubNNs removed from a forward pass (SPEC section 2: t_n zeroed before the energy step, the 1/N stays N), the
+/// one form every analysis uses. Maps a block index to a bool mask, [B, N] (per sample) or [N] (every sample);
+/// true = removed. The caller owns the tensors.
 /// </summary>
 public sealed record SubNNRemoval(IReadOnlyDictionary<int, Tensor> RemovedByBlock)
 {
@@ -26,4 +26,7 @@ public sealed record SubNNRemoval(IReadOnlyDictionary<int, Tensor> RemovedByBloc
         }
         return new SubNNRemoval(removed);
     }
+
+    /// <summary>The mask of block <paramref name="index"/>, or null when none of its subNNs is removed.</summary>
+    public Tensor? Of(int index) => RemovedByBlock.TryGetValue(index, out var mask) ? mask : null;
 }

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using System.Text;
 using CodedResNeXt.Analysis;
 using static CodedResNeXt.Report.HtmlTable;

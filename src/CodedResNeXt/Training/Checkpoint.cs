@@ -1,10 +1,7 @@
 using System.IO.Compression;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
-using CodedResNeXt.Interop;
 using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,116 +10,76 @@ namespace CodedResNeXt.Training;
 /// <summary>Where a run stands after an epoch.</summary>
 public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics);
 
-/// <summary>
-/// Everything needed to rebuild and use a trained network without the options that made it: architecture,
-/// coding schemes (the codewords themselves), class names, input normalization, how it was trained, and where
-/// training stood.
-/// </summary>
-public sealed record CheckpointInfo(
-    int Format,
-    ArchitectureSpec Architecture,
-    IReadOnlyDictionary<string, IReadOnlyList<string>> Schemes,
-    IReadOnlyList<string> ClassNames,
-    Normalization Normalization,
-    string Dataset,
-    IReadOnlyList<int> ExcludedClasses,
-    TrainingOptions Options,
-    TrainingState State)
+/// <summary>The "training" section of a checkpoint's metadata: how the network was trained and where training stood.</summary>
+public sealed record TrainingRecord(TrainingOptions Options, TrainingState State);
+
+/// <summary>A checkpoint's description: the model's metadata (shared with every model file) and its training record.</summary>
+public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options, TrainingState State)
 {
-    /// <summary>Resolves scheme names from the codewords stored in the checkpoint.</summary>
-    public Func<string, CodingScheme> SchemeResolver() => Checkpoint.SchemeResolver(Schemes, "the checkpoint");
+    public ArchitectureSpec Architecture => Model.Architecture;
+    public IReadOnlyList<string> ClassNames => Model.ClassNames;
+    public Normalization Normalization => Model.Normalization;
+    public string Dataset => Model.Dataset;
+    public IReadOnlyList<int> ExcludedClasses => Model.ExcludedClasses;
 }
 
 /// <summary>
-/// A checkpoint file: a zip holding meta.json (<see cref="CheckpointInfo"/>), model.safetensors (PyTorch-style
-/// names, BN statistics included), optimizer.bin (TorchSharp's optimizer state) and rng.bin (the run's generator).
-/// Written to a temporary file and renamed, so a crash never leaves a half-written checkpoint.
+/// A training checkpoint: a model file (<see cref="ModelFile"/>) whose metadata has a "training" section, plus
+/// optimizer.bin (TorchSharp's optimizer state) and rng.bin (the run's generator), so a run resumes exactly.
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 1;
-
-    public static readonly JsonSerializerOptions Json = new(ArchitectureFile.JsonOptions)
-    {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
-    };
+    public const string Kind = "checkpoint";
+    private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin";
 
     public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
     {
-        var info = new CheckpointInfo(FormatVersion, run.Architecture, SchemesOf(network), run.Data.ClassNames, run.Data.Normalization,
-            run.Options.Dataset, run.Data.ExcludedClasses, run.Options, state);
-        WriteAtomically(path, info, network, zip =>
+        var meta = ModelMetadata.Of(Kind, network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses)
+            .WithSection(Section, new TrainingRecord(run.Options, state));
+        ModelFile.Write(path, meta, network, zip =>
         {
-            using (var opt = new BinaryWriter(zip.CreateEntry("optimizer.bin", CompressionLevel.NoCompression).Open()))
+            using (var opt = new BinaryWriter(zip.CreateEntry(OptimizerEntry, CompressionLevel.NoCompression).Open()))
                 ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(opt);
-            using (var rng = zip.CreateEntry("rng.bin", CompressionLevel.NoCompression).Open())
+            using (var rng = zip.CreateEntry(GeneratorEntry, CompressionLevel.NoCompression).Open())
             using (var generatorState = generator.get_state())
                 rng.Write(generatorState.bytes);
         });
     }
 
     /// <summary>
-    /// Writes a model zip: meta.json (<paramref name="meta"/>), model.safetensors (the network's state_dict), then
-    /// whatever <paramref name="more"/> adds; to a temporary file renamed at the end, so a crash never leaves a
-    /// half-written file. Shared by checkpoints and extracted binary classifiers.
+    /// A checkpoint of weights only (an imported model): its training section describes it, but without optimizer or
+    /// generator state it can start a run (<see cref="InitialWeights"/>) and not resume one.
     /// </summary>
-    internal static void WriteAtomically<TMeta>(string path, TMeta meta, CodedResNeXtNetwork network, Action<ZipArchive>? more = null)
-    {
-        string temp = path + ".tmp";
-        using (var zip = ZipFile.Open(temp, ZipArchiveMode.Create))
-        {
-            using (var json = zip.CreateEntry("meta.json", CompressionLevel.Fastest).Open())
-                JsonSerializer.Serialize(json, meta, Json);
-            using (var weights = zip.CreateEntry("model.safetensors", CompressionLevel.NoCompression).Open())
-                SafeTensors.Save(weights, network.state_dict());
-            more?.Invoke(zip);
-        }
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void SaveWeightsOnly(string path, ModelMetadata model, CodedResNeXtNetwork network, TrainingOptions options, TrainingState state) =>
+        ModelFile.Write(path, model.WithSection(Section, new TrainingRecord(options, state)), network);
 
-    /// <summary>The codewords of every coding scheme the network's coded blocks use, by scheme name.</summary>
-    internal static Dictionary<string, IReadOnlyList<string>> SchemesOf(CodedResNeXtNetwork network) =>
-        network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name).ToDictionary(s => s.Name, s => s.ToStrings());
-
-    /// <summary>Resolves scheme names from stored codewords; <paramref name="owner"/> ("the checkpoint") names the file kind in errors.</summary>
-    internal static Func<string, CodingScheme> SchemeResolver(IReadOnlyDictionary<string, IReadOnlyList<string>> schemes, string owner)
+    /// <summary>Whether the checkpoint holds what resuming needs (a weights-only one does not).</summary>
+    public static bool CanResume(string path)
     {
-        var parsed = schemes.ToDictionary(s => s.Key, s => CodingScheme.Parse(s.Key, s.Value));
-        return name => parsed.TryGetValue(name, out var scheme)
-            ? scheme
-            : throw new InvalidInputException($"{owner} has no coding scheme '{name}'");
+        using var zip = ModelFile.Open(path);
+        return zip.GetEntry(OptimizerEntry) is not null && zip.GetEntry(GeneratorEntry) is not null;
     }
 
     /// <summary>Reads the description of a checkpoint without building its network.</summary>
-    /// <param name="flag">the flag that named the file, for the error when it is missing</param>
-    public static CheckpointInfo ReadInfo(string path, string flag = "--checkpoint")
-    {
-        using var zip = Open(path, flag);
-        return ReadInfo(zip, path);
-    }
+    public static CheckpointInfo ReadInfo(string path) => Info(ModelFile.ReadMetadata(path), path);
 
     /// <summary>Builds the trained network of a checkpoint, in eval mode.</summary>
     public static (CodedResNeXtNetwork Network, CheckpointInfo Info) Load(string path)
     {
-        using var zip = Open(path);
-        var info = ReadInfo(zip, path);
-        var network = new CodedResNeXtNetwork(info.Architecture, info.SchemeResolver(),
-            codingLoss: new CodingLoss(info.Options.LossExponent, info.Options.LossThreshold));
-        LoadWeights(zip, path, network);
-        network.eval();
-        return (network, info);
+        using var zip = ModelFile.Open(path);
+        var info = Info(ModelFile.ReadMetadata(zip, path), path);
+        return (ModelFile.LoadNetwork(zip, path, info.Model), info);
     }
 
     /// <summary>Puts a run back where the checkpoint left it: weights, optimizer, the run's random generator.</summary>
     public static TrainingState Restore(string path, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator)
     {
-        using var zip = Open(path, "--resume");
-        var info = ReadInfo(zip, path);
-        LoadWeights(zip, path, network);
-        using (var opt = new BinaryReader(Entry(zip, path, "optimizer.bin")))
+        using var zip = ModelFile.Open(path);
+        var info = Info(ModelFile.ReadMetadata(zip, path), path);
+        ModelFile.LoadWeights(zip, path, network);
+        using (var opt = new BinaryReader(ModelFile.Entry(zip, path, OptimizerEntry)))
             ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(opt);
-        using (var rng = Entry(zip, path, "rng.bin"))
+        using (var rng = ModelFile.Entry(zip, path, GeneratorEntry))
         {
             var buffer = new MemoryStream();
             rng.CopyTo(buffer);
@@ -132,41 +89,10 @@ public static class Checkpoint
         return info.State;
     }
 
-    internal static void LoadWeights(ZipArchive zip, string path, CodedResNeXtNetwork network, string kind = "checkpoint")
+    private static CheckpointInfo Info(ModelMetadata meta, string path)
     {
-        using var weights = Entry(zip, path, "model.safetensors", kind);
-        var buffer = new MemoryStream();
-        weights.CopyTo(buffer);
-        buffer.Position = 0;
-        SafeTensors.LoadInto(network, buffer, $"{path} (model.safetensors)");
+        if (meta.Kind != Kind) throw InvalidInputException.ForFile(path, $"a {meta.Kind} file, not a training checkpoint");
+        var record = meta.Section<TrainingRecord>(Section, path);
+        return new CheckpointInfo(meta, record.Options, record.State);
     }
-
-    private static CheckpointInfo ReadInfo(ZipArchive zip, string path)
-    {
-        var info = ReadMeta<CheckpointInfo>(zip, path);
-        if (info.Format != FormatVersion)
-            throw new InvalidInputException($"{path}: checkpoint format {info.Format}, this version reads format {FormatVersion}");
-        return info;
-    }
-
-    /// <summary>Deserializes meta.json; <paramref name="kind"/> ("checkpoint") names the file kind in errors.</summary>
-    internal static TMeta ReadMeta<TMeta>(ZipArchive zip, string path, string kind = "checkpoint")
-    {
-        using var meta = Entry(zip, path, "meta.json", kind);
-        try
-        {
-            return JsonSerializer.Deserialize<TMeta>(meta, Json) ?? throw new InvalidInputException($"{path}: meta.json is empty");
-        }
-        catch (JsonException e) { throw new InvalidInputException($"{path}: meta.json is not valid: {e.Message.Split('\n')[0]}"); }
-    }
-
-    internal static ZipArchive Open(string path, string flag = "--checkpoint", string kind = "checkpoint")
-    {
-        if (!File.Exists(path)) throw new InvalidInputException($"{flag}: {path} does not exist");
-        try { return ZipFile.OpenRead(path); }
-        catch (InvalidDataException) { throw new InvalidInputException($"{path}: not a {kind} (not a zip archive)"); }
-    }
-
-    internal static Stream Entry(ZipArchive zip, string path, string name, string kind = "checkpoint") =>
-        (zip.GetEntry(name) ?? throw new InvalidInputException($"{path}: not a {kind} (no {name} inside)")).Open();
 }

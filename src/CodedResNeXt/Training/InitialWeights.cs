@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
 
 namespace CodedResNeXt.Training;
 
@@ -26,33 +27,33 @@ public static class InitialWeights
     /// <summary>Whether <paramref name="path"/> can start <paramref name="run"/>: an <see cref="InvalidInputException"/> otherwise, before any work.</summary>
     public static void Check(string path, TrainingRun run) => Check(path, run.Architecture, run.Schemes);
 
-    private static void Check(string path, ArchitectureSpec architecture, Func<string, CodingScheme> schemes)
+    private static void Check(string path, ArchitectureSpec architecture, CodingSchemeSet schemes)
     {
-        var info = Checkpoint.ReadInfo(path, "--init-from");
+        var info = Checkpoint.ReadInfo(path);
         string? difference = Difference(info, architecture, schemes);
         if (difference is not null)
-            throw new InvalidInputException(
-                $"--init-from: {path} holds architecture '{info.Architecture.Name}', the run trains '{architecture.Name}'; {difference}");
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.InitFrom),
+                $"{path} holds architecture '{info.Architecture.Name}', the run trains '{architecture.Name}'; {difference}");
     }
 
     // p_drop and the name do not change a single weight; everything else about the blocks, and the codewords, must match.
-    private static string? Difference(CheckpointInfo info, ArchitectureSpec ours, Func<string, CodingScheme> ourSchemes)
+    private static string? Difference(CheckpointInfo info, ArchitectureSpec ours, CodingSchemeSet ourSchemes)
     {
         var theirs = info.Architecture;
-        string Json<T>(T value) => JsonSerializer.Serialize(value, Checkpoint.Json);
+        string Json<T>(T value) => JsonSerializer.Serialize(value, ModelFile.Json);
         if (Json(theirs.Stem) != Json(ours.Stem) || theirs.Classes != ours.Classes || theirs.InputChannels != ours.InputChannels
             || Json(theirs.KeptClasses) != Json(ours.KeptClasses))
             return "their stems, inputs or classes differ";
         if (theirs.Blocks.Count != ours.Blocks.Count)
             return $"{theirs.Blocks.Count} blocks against {ours.Blocks.Count}";
-        var schemes = info.SchemeResolver();
+        var schemes = info.Model.SchemeSet;
         for (int i = 0; i < ours.Blocks.Count; i++)
         {
             var a = theirs.Blocks[i] with { PDrop = 0 };
             var b = ours.Blocks[i] with { PDrop = 0 };
             if (a.IsCoded != b.IsCoded || Json(a with { Scheme = null }) != Json(b with { Scheme = null }))
                 return $"block {i} differs";
-            if (a.IsCoded && !schemes(a.Scheme!).ToStrings().SequenceEqual(ourSchemes(b.Scheme!).ToStrings()))
+            if (a.IsCoded && !schemes[a.Scheme!].ToStrings().SequenceEqual(ourSchemes[b.Scheme!].ToStrings()))
                 return $"block {i} has other codewords";
         }
         return null;

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +12,7 @@ namespace CodedResNeXt.Training;
 
 /// <summary>
 /// Trains a (Coded) ResNeXt (SPEC section 7): SGD with Nesterov momentum and weight decay, cosine schedule
-/// with optional warm-up, loss = cross-entropy + mu * sum of coding losses. After every epoch it evaluates
+/// with optional warm-up, loss = cross-entropy + mu * sum of coding losses (<see cref="CodingObjective"/>). After every epoch it evaluates
 /// (top-1 and every early decoder), logs, and writes last.ckpt (and best.ckpt when top-1 improved)
 /// atomically, so a stopped run loses at most the epoch under way and resumes exactly.
 /// </summary>
@@ -35,7 +37,7 @@ public sealed class Trainer
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed });
         if (loader.BatchCount == 0)
-            throw new InvalidInputException($"--batch: {options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
+            throw InvalidInputException.ForOption("BatchSize", $"{options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
         var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256));
 
         using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
@@ -47,7 +49,7 @@ public sealed class Trainer
         var log = new MetricsLog(_run.Directory);
         if (resume)
         {
-            int done = Checkpoint.ReadInfo(_run.LastCheckpointPath, "--resume").State.Epoch;
+            int done = Checkpoint.ReadInfo(_run.LastCheckpointPath).State.Epoch;
             // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
             // uninterrupted run stepped it, before the optimizer state comes back.
             for (int s = 0; s < done * loader.BatchCount; s++) schedule.step();
@@ -63,15 +65,15 @@ public sealed class Trainer
         {
             var train = TrainEpoch(network, optimizer, schedule, loader, epoch, progress, cancel);
             if (train is null) break; // cancelled mid-epoch: the last checkpoint stays as it was
-            var eval = Evaluation.Run(network, validation, _run.Data.Validation.ClassCount);
-            var metrics = train with { ValidationTop1 = eval.Top1, EarlyDecoderAccuracy = eval.EarlyDecoderAccuracy };
+            var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
+            var metrics = train with { ValidationTop1 = eval.Classification.Top1, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy };
             log.Append(metrics, codedIndices);
 
-            bool best = eval.Top1 > bestTop1;
-            bestTop1 = Math.Max(bestTop1, eval.Top1);
+            bool best = metrics.ValidationTop1 > bestTop1;
+            bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);
             var state = new TrainingState(epoch, bestTop1, metrics);
             Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, state);
-            if (best) File.Copy(_run.LastCheckpointPath, _run.BestCheckpointPath, overwrite: true);
+            if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
             history.Add(metrics);
             epochDone?.Invoke(metrics);
         }
@@ -84,6 +86,7 @@ public sealed class Trainer
         var options = _run.Options;
         network.train();
         int steps = loader.BatchCount, step = 0, coded = network.CodedBlocks.Count;
+        var objective = CodingObjective.From(options);
         double lossSum = 0, ceSum = 0, codingSum = 0;
         var blockSums = new double[coded];
         long correct = 0, seen = 0;
@@ -94,9 +97,10 @@ public sealed class Trainer
             if (cancel.IsCancellationRequested) return null;
             using var scope = NewDisposeScope();
             var (images, labels) = batch.ToTensors();
-            var output = network.call(images, labels);
+            var output = network.call(images);
             var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
-            var loss = crossEntropy + options.EffectiveMu * output.CodingLoss;
+            var coding = objective.Compute(network, output, labels);
+            var loss = crossEntropy + objective.Mu * coding.Total;
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -107,8 +111,8 @@ public sealed class Trainer
             seen += batch.Count;
             lossSum += loss.item<float>() * batch.Count;
             ceSum += crossEntropy.item<float>() * batch.Count;
-            codingSum += output.CodingLoss.item<float>() * batch.Count;
-            for (int b = 0; b < coded; b++) blockSums[b] += output.BlockCodingLosses[b].item<float>() * batch.Count;
+            codingSum += coding.Total.item<float>() * batch.Count;
+            for (int b = 0; b < coded; b++) blockSums[b] += coding.PerBlock[b].item<float>() * batch.Count;
             correct += output.Logits.argmax(1).eq(labels).sum().item<long>();
             if (progress is not null && (step % 5 == 0 || step == steps))
                 progress.Report(new TrainingProgress(epoch, options.Epochs, step, steps, lossSum / seen, codingSum / seen,

@@ -26,12 +26,12 @@ public sealed record TrainingData(
     public static TrainingData From(DatasetSplits splits, IReadOnlyList<int> excludedClasses, Normalization? normalization = null)
     {
         if (normalization is not null && normalization.Channels != splits.Train.Channels)
-            throw new InvalidInputException($"--normalization: {normalization.Channels} channels of constants for the {splits.Train.Channels} channels of {splits.Train.Name}");
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.Normalization), $"{normalization.Channels} channels of constants for the {splits.Train.Channels} channels of {splits.Train.Name}");
         foreach (int k in excludedClasses)
             if (k < 0 || k >= splits.Train.ClassCount)
-                throw new InvalidInputException($"--exclude-classes: class {k} is not a class of {splits.Train.Name} (0..{splits.Train.ClassCount - 1})");
+                throw InvalidInputException.ForOption("ExcludeClasses", $"class {k} is not a class of {splits.Train.Name} (0..{splits.Train.ClassCount - 1})");
         if (excludedClasses.Distinct().Count() >= splits.Train.ClassCount)
-            throw new InvalidInputException("--exclude-classes: at least one class must remain for training");
+            throw InvalidInputException.ForOption("ExcludeClasses", "at least one class must remain for training");
         var excluded = excludedClasses.ToHashSet();
         ImageDataset Keep(ImageDataset d, bool held) =>
             d.Subset(Enumerable.Range(0, d.Count).Where(i => excluded.Contains(d.Label(i)) == held).ToList());

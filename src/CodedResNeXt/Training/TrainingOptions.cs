@@ -48,7 +48,7 @@ public sealed record TrainingOptions
     public Normalization? FixedNormalization() => Normalization switch
     {
         NormalizationSource.Published => Data.Normalization.Published(Dataset)
-            ?? throw new InvalidInputException($"--normalization: published constants exist for cifar10 and cifar100 only, not {Dataset}; use dataset"),
+            ?? throw InvalidInputException.ForOption(nameof(Normalization), $"published constants exist for cifar10 and cifar100 only, not {Dataset}; use dataset"),
         _ => null,
     };
 

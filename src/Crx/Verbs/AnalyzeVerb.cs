@@ -62,7 +62,7 @@ internal static class AnalyzeVerb
                               $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
                               (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
             var clock = Stopwatch.StartNew();
-            var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info, path, data, ood, options, progress, cancel));
+            var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info.Model, path, data, ood, options, progress, cancel));
             string outDir = p.GetValue(output)!;
             string json = AnalysisResultsFile.Save(results, outDir);
             CodedResNeXt.Report.ReportWriter.Write(results, outDir);

@@ -1,3 +1,5 @@
+using CodedResNeXt.Evaluation;
+using CodedResNeXt.ModelFiles;
 using System.CommandLine;
 using System.Text.Json;
 using CodedResNeXt.Data;
@@ -29,25 +31,26 @@ internal static class EvalVerb
             var splits = DatasetCatalog.Load(p.GetValue(dataset) ?? info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir) });
             var data = TrainingData.From(splits, info.ExcludedClasses);
             var loader = BatchLoader.ForEvaluation(data.Validation, info.Normalization, p.GetValue(batch));
-            var result = Evaluation.Run(network, loader, data.Validation.ClassCount);
+            var result = EvaluationResult.Measure(network, loader, data.Validation.ClassCount);
+            var (classification, early) = (result.Classification, result.EarlyDecoding);
             if (p.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(result, Checkpoint.Json));
+                Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
                 return 0;
             }
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {result.Count} validation images");
-            AnsiConsole.MarkupLine($"top-1 [bold]{result.Top1:P2}[/]");
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images");
+            AnsiConsole.MarkupLine($"top-1 [bold]{classification.Top1:P2}[/]" + (classification.Top5 is { } top5 ? $"  top-5 [bold]{top5:P2}[/]" : ""));
             var perClass = new Table().AddColumns("class", "name", "accuracy");
-            for (int k = 0; k < result.PerClassAccuracy.Count; k++)
-                if (!double.IsNaN(result.PerClassAccuracy[k]))
-                    perClass.AddRow(k.ToString(), Markup.Escape(info.ClassNames[k]), result.PerClassAccuracy[k].ToString("P1"));
+            for (int k = 0; k < classification.PerClassAccuracy.Count; k++)
+                if (!double.IsNaN(classification.PerClassAccuracy[k]))
+                    perClass.AddRow(k.ToString(), Markup.Escape(info.ClassNames[k]), classification.PerClassAccuracy[k].ToString("P1"));
             AnsiConsole.Write(perClass);
-            if (result.CodedBlockIndices.Count > 0)
+            if (early.CodedBlockIndices.Count > 0)
             {
-                var early = new Table().AddColumns("coded block", "early-decoder accuracy", "agrees with final");
-                for (int b = 0; b < result.CodedBlockIndices.Count; b++)
-                    early.AddRow(result.CodedBlockIndices[b].ToString(), result.EarlyDecoderAccuracy[b].ToString("P2"), result.EarlyDecoderAgreement[b].ToString("P1"));
-                AnsiConsole.Write(early);
+                var decoders = new Table().AddColumns("coded block", "early-decoder accuracy", "agrees with final");
+                for (int b = 0; b < early.CodedBlockIndices.Count; b++)
+                    decoders.AddRow(early.CodedBlockIndices[b].ToString(), early.Accuracy[b].ToString("P2"), early.AgreementWithFinal[b].ToString("P1"));
+                AnsiConsole.Write(decoders);
             }
             return 0;
         });

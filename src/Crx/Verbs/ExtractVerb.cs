@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -37,7 +38,7 @@ internal static class ExtractVerb
         command.SetAction(p =>
         {
             string path = p.GetValue(checkpoint)!;
-            var (network, source) = Checkpoint.Load(path);
+            var (network, source) = ModelFile.Load(path);
             using var full = network;
             var (kept, flag) = (p.GetValue(cls), p.GetValue(classes)) switch
             {
@@ -46,6 +47,7 @@ internal static class ExtractVerb
                 ({ } one, null) => (ClassList.Parse(one, source.ClassNames, "--class"), "--class"),
                 (null, { } several) => (ClassList.Parse(several, source.ClassNames, "--classes"), "--classes"),
             };
+            CliErrors.Alias("Classes", flag);
             if (flag == "--class" && kept.Count != 1)
                 throw new InvalidInputException($"--class: give exactly one class, not {kept.Count}; use --classes for several");
 
@@ -61,27 +63,27 @@ internal static class ExtractVerb
             });
             var training = TrainingData.From(splits, source.ExcludedClasses).Train;
             using var extracted = BinaryClassifierExtraction.Extract(full, source, path, kept, training,
-                new ExtractionOptions { ThresholdSamples = p.GetValue(samples), Seed = p.GetValue(seed), BatchSize = p.GetValue(batch) }, flag);
+                new ThresholdOptions { ThresholdSamples = p.GetValue(samples), Seed = p.GetValue(seed), BatchSize = p.GetValue(batch) });
             BinaryClassifierFile.Save(outPath, extracted);
             var info = extracted.Info;
             // The paper's way of estimating a binary classifier's size, next to the exact count, for one class.
-            var size = kept.Count == 1 ? BinaryClassifierSize.Of(source.Architecture, kept[0], source.SchemeResolver()) : null;
+            var size = kept.Count == 1 ? BinaryClassifierSize.Of(source.Architecture, kept[0], source.SchemeSet) : null;
 
             if (p.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     Out = outPath,
-                    info.SourceCheckpoint,
+                    info.Classifier.SourceCheckpoint,
                     KeptClasses = info.KeptClasses,
                     info.KeptClassNames,
                     info.ParameterCount,
                     info.FullParameterCount,
                     info.ParameterFraction,
                     PaperEstimateFraction = size?.EstimateFraction,
-                    info.ThresholdSamples,
+                    info.Classifier.ThresholdSamples,
                     info.Thresholds,
-                }, Checkpoint.Json));
+                }, ModelFile.Json));
                 return 0;
             }
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(outPath)}[/]: classifier of {Markup.Escape(string.Join(", ", info.KeptClasses.Select((k, j) => $"{k} ({info.KeptClassNames[j]})")))} " +
@@ -93,7 +95,7 @@ internal static class ExtractVerb
                 table.AddRow(t.Class.ToString(), Markup.Escape(t.Name), t.Threshold.ToString("G5"), t.TrainingPrecision.ToString("P2"),
                     t.TrainingRecall.ToString("P2"), t.TrainingF1.ToString("F4"), t.Positives.ToString(), t.Negatives.ToString());
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"thresholds fitted on {info.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");
+            AnsiConsole.MarkupLine($"thresholds fitted on {info.Classifier.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");
             return 0;
         });
         return command;

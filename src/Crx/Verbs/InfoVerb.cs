@@ -27,7 +27,7 @@ internal static class InfoVerb
         command.SetAction(parse =>
         {
             ArchitectureSpec spec;
-            try { spec = ArchitectureFile.LoadPresetOrFile(parse.GetValue(arch)!, CodingSchemeFile.Resolve); }
+            try { spec = ArchitectureFile.LoadPresetOrFile(parse.GetValue(arch)!, CodingSchemeSet.BuiltInsAndFiles); }
             catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
             if (parse.GetValue(control)) spec = spec.ToControl();
             var report = Report(spec);
@@ -51,13 +51,13 @@ internal static class InfoVerb
     private static InfoReport Report(ArchitectureSpec spec)
     {
         var rows = spec.Blocks.Select((b, i) => new BlockRow(i, b.Stage, b.InChannels, b.OutChannels, b.BottleneckWidth,
-            b.SubNNs, b.NormalizationSubNNs, b.Stride, b.Scheme, b.IsCoded ? CodingSchemeFile.Resolve(b.Scheme!).Active : b.SubNNs, b.PDrop,
+            b.SubNNs, b.NormalizationSubNNs, b.Stride, b.Scheme, b.IsCoded ? CodingSchemeSet.BuiltInsAndFiles[b.Scheme!].Active : b.SubNNs, b.PDrop,
             b.ParameterCount, b.HasProjectionShortcut)).ToList();
         var parameters = spec.CountParameters();
         return new InfoReport(spec.Name, spec.Classes, spec.InputChannels, spec.ImageSize, rows, parameters, parameters.Total,
             rows.Where(r => r.Scheme is not null).Select(r => r.Index).ToList(),
             // An extracted architecture may no longer have class 0.
-            BinaryClassifierSize.Of(spec, spec.KeptClasses?[0] ?? 0, CodingSchemeFile.Resolve), spec);
+            BinaryClassifierSize.Of(spec, spec.KeptClasses?[0] ?? 0, CodingSchemeSet.BuiltInsAndFiles), spec);
     }
 
     private static string Millions(long count) => $"{count / 1e6:F3} M";

@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using System.CommandLine;
 using System.Text.Json;
 using CodedResNeXt.BinaryClassifiers;
@@ -31,10 +32,10 @@ internal static class PredictVerb
             var files = InputImages.Find(p.GetValue(images)!);
             using var loaded = PredictionModel.Load(path);
             var predictions = loaded.Predict(files, p.GetValue(batch));
-            string kind = loaded.Kind == ModelFileKind.BinaryClassifier ? BinaryClassifierFile.Kind : "checkpoint";
+            string kind = loaded.Meta.Kind;
             if (p.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, Checkpoint.Json));
+                Console.WriteLine(JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, ModelFile.Json));
                 return 0;
             }
             int size = loaded.ImageSize;
@@ -43,7 +44,7 @@ internal static class PredictVerb
                                        $"its centre square was resized to the model's {size}x{size}");
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Network.Architecture.Name)}, " +
                                    $"input {loaded.InputChannels}x{size}x{size}");
-            AnsiConsole.Write(loaded.Kind == ModelFileKind.BinaryClassifier ? Decisions(predictions) : Classes(predictions));
+            AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : Classes(predictions));
             return 0;
         });
         return command;

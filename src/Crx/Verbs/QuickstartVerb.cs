@@ -1,3 +1,5 @@
+using CodedResNeXt.Evaluation;
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using System.Text.Json;
@@ -48,25 +50,25 @@ internal static class QuickstartVerb
             foreach (var options in new[] { coded, coded with { Control = true } })
             {
                 string label = options.Control ? "control" : "coded";
-                var run = new TrainingRun(options, data, Path.Combine(root, label), CodingSchemeFile.Resolve);
-                int done = EpochsDone(run);
+                var run = new TrainingRun(options, data, Path.Combine(root, label), CodingSchemeSet.BuiltInsAndFiles);
+                int done = run.EpochsDone();
                 if (done < options.Epochs)
                 {
                     Console.WriteLine(done == 0
                         ? $"{label}: training {run.Architecture.Name} for {options.Epochs} epochs into {run.Directory}"
                         : $"{label}: resuming {run.Directory} after epoch {done}");
                     TrainingConsole.Train(run, resume: done > 0, label);
-                    if (EpochsDone(run) < options.Epochs) return 130; // interrupted; the message was printed
+                    if (run.EpochsDone() < options.Epochs) return 130; // interrupted; the message was printed
                 }
                 var (network, info) = Checkpoint.Load(run.LastCheckpointPath);
                 using (network)
                 {
-                    var result = Evaluation.Run(network, BatchLoader.ForEvaluation(data.Validation, data.Normalization, 256), data.Validation.ClassCount);
+                    var result = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(data.Validation, data.Normalization, 256), data.Validation.ClassCount);
                     double trainSeconds = MetricsLog.Read(Path.Combine(run.Directory, "metrics.jsonl")).Sum(m => m.Seconds);
                     rows.Add(new Row(label, run.Architecture.Name, network.ParameterCount, options.Epochs, trainSeconds, result));
                 }
             }
-            File.WriteAllText(Path.Combine(root, "comparison.json"), JsonSerializer.Serialize(rows, Checkpoint.Json));
+            File.WriteAllText(Path.Combine(root, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
             Print(rows);
             Console.WriteLine($"written: {Path.Combine(root, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(root, "coded", "best.ckpt")}");
             return 0;
@@ -76,29 +78,19 @@ internal static class QuickstartVerb
 
     private sealed record Row(string Network, string Architecture, long Parameters, int Epochs, double TrainSeconds, EvaluationResult Result);
 
-    /// <summary>Finished epochs of a run with the same options; a run made with other options is an error.</summary>
-    private static int EpochsDone(TrainingRun run)
-    {
-        if (!File.Exists(run.LastCheckpointPath)) return 0;
-        var info = Checkpoint.ReadInfo(run.LastCheckpointPath);
-        if (JsonSerializer.Serialize(info.Options, Checkpoint.Json) != JsonSerializer.Serialize(run.Options, Checkpoint.Json))
-            throw new InvalidInputException($"--out: {run.Directory} holds a run with other options; choose another --out or delete it");
-        return info.State.Epoch;
-    }
-
     private static void Print(IReadOnlyList<Row> rows)
     {
-        int coded = rows.Max(r => r.Result.CodedBlockIndices.Count);
+        int coded = rows.Max(r => r.Result.EarlyDecoding.CodedBlockIndices.Count);
         var table = new Table().Title("Fashion-MNIST, same budget").AddColumns("network", "parameters", "epochs", "train time", "top-1");
-        var codedRow = rows.First(r => r.Result.CodedBlockIndices.Count == coded);
-        foreach (int block in codedRow.Result.CodedBlockIndices) table.AddColumn($"early decoder, block {block}");
+        var codedRow = rows.First(r => r.Result.EarlyDecoding.CodedBlockIndices.Count == coded);
+        foreach (int block in codedRow.Result.EarlyDecoding.CodedBlockIndices) table.AddColumn($"early decoder, block {block}");
         foreach (var r in rows)
         {
             var cells = new List<string>
             {
-                r.Network, $"{r.Parameters / 1e6:F3} M", r.Epochs.ToString(), $"{r.TrainSeconds / 60:F1} min", $"[bold]{r.Result.Top1:P2}[/]",
+                r.Network, $"{r.Parameters / 1e6:F3} M", r.Epochs.ToString(), $"{r.TrainSeconds / 60:F1} min", $"[bold]{r.Result.Classification.Top1:P2}[/]",
             };
-            cells.AddRange(Enumerable.Range(0, coded).Select(b => b < r.Result.EarlyDecoderAccuracy.Count ? r.Result.EarlyDecoderAccuracy[b].ToString("P2") : "—"));
+            cells.AddRange(Enumerable.Range(0, coded).Select(b => b < r.Result.EarlyDecoding.Accuracy.Count ? r.Result.EarlyDecoding.Accuracy[b].ToString("P2") : "—"));
             table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);

@@ -1,7 +1,6 @@
 using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using CodedResNeXt.Data;
-using CodedResNeXt.Interop;
 using CodedResNeXt.Training;
 using Crx.Display;
 
@@ -33,8 +32,8 @@ internal static class TrainVerb
                 if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
                 if (p.GetValue(initFrom) is not null) throw new CodedResNeXt.InvalidInputException("--init-from: a resumed run continues from its own checkpoint; leave --init-from out");
                 string last = Path.Combine(dir, "last.ckpt");
-                options = Checkpoint.ReadInfo(last, "--resume").Options;
-                if (!OfficialModelFile.HasTrainingState(last))
+                options = Checkpoint.ReadInfo(last).Options;
+                if (!Checkpoint.CanResume(last))
                     throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
                 splits = DatasetCatalog.Load(options.Dataset, flags.DatasetOptions(p));
             }
@@ -47,7 +46,7 @@ internal static class TrainVerb
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
             }
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
-            var run = new TrainingRun(options, data, dir, CodingSchemeFile.Resolve);
+            var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles);
             if (!isResume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");

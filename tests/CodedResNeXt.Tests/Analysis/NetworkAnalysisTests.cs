@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Analysis;
 using CodedResNeXt.BinaryClassifiers;
@@ -19,7 +20,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
         var (network, info) = Checkpoint.Load(checkpoint);
         var data = TinyRuns.Data(info.ExcludedClasses);
         if (heldOutAsOod) ood = OodNegatives.HeldOut(data);
-        var results = NetworkAnalysis.Run(network, info, checkpoint, data, ood, options ?? new AnalysisOptions { BatchSize = 32 });
+        var results = NetworkAnalysis.Run(network, info.Model, checkpoint, data, ood, options ?? new AnalysisOptions { BatchSize = 32 });
         return (results, network, info, data);
     }
 
@@ -28,14 +29,14 @@ public class NetworkAnalysisTests(TinyRuns runs)
     {
         var (results, network, info, data) = Analyze(runs.Coded);
         using var _ = network;
-        var evaluation = Evaluation.Run(network, BatchLoader.ForEvaluation(data.Validation, info.Normalization, 64), 10);
+        var evaluation = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(data.Validation, info.Normalization, 64), 10);
 
-        Assert.Equal(evaluation.Top1, results.EarlyDecoding.Top1, 12);
-        Assert.Equal(evaluation.CodedBlockIndices, results.EarlyDecoding.CodedBlockIndices);
-        Assert.Equal(evaluation.EarlyDecoderAccuracy, results.EarlyDecoding.Accuracy);
-        Assert.Equal(evaluation.EarlyDecoderAgreement, results.EarlyDecoding.AgreementWithFinal);
+        Assert.Equal(evaluation.Classification.Top1, results.EarlyDecoding.Top1, 12);
+        Assert.Equal(evaluation.EarlyDecoding.CodedBlockIndices, results.EarlyDecoding.CodedBlockIndices);
+        Assert.Equal(evaluation.EarlyDecoding.Accuracy, results.EarlyDecoding.Accuracy);
+        Assert.Equal(evaluation.EarlyDecoding.AgreementWithFinal, results.EarlyDecoding.AgreementWithFinal);
         Assert.True(results.EarlyDecoding.Top1 > 0.5, $"the tiny network should have learned something: top-1 {results.EarlyDecoding.Top1}");
-        Assert.Equal(evaluation.Top1, results.Specialization!.Baseline, 12);
+        Assert.Equal(evaluation.Classification.Top1, results.Specialization!.Baseline, 12);
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
         Assert.Equal(5, s.InactiveRemoved.Count);
         Assert.All(s.ActiveRemoved.Concat(s.InactiveRemoved), a => Assert.InRange(a, 0, 1));
 
-        // Oracle: the full network with the same masks through network.Removal, not the analysis' shared prefix.
+        // Oracle: the whole forward pass with the same masks, not the analysis' pass from the block's input.
         var (images, labels) = TinyRuns.Tensors(data.Validation, info.Normalization);
         var labelList = data.Validation.Labels;
         var indices = Enumerable.Range(0, data.Validation.Count).ToList();
@@ -59,13 +60,11 @@ public class NetworkAnalysisTests(TinyRuns runs)
         foreach (var (active, j, measured) in new[] { (true, 2, s.ActiveRemoved[1]), (false, 3, s.InactiveRemoved[2]), (true, 5, s.ActiveRemoved[4]) })
         {
             using var mask = tensor(Specialization.RemovalMask(labelList, indices, scheme, j, active, seed: 1), [indices.Count, 10]);
-            network.Removal = SubNNRemoval.InBlock(2, mask);
             using (no_grad())
             {
-                double accuracy = network.call(images, null).Logits.argmax(1).eq(labels).to(float64).mean().item<double>();
+                double accuracy = network.Forward(images, SubNNRemoval.InBlock(2, mask)).Logits.argmax(1).eq(labels).to(float64).mean().item<double>();
                 Assert.Equal(accuracy, measured, 12);
             }
-            network.Removal = null;
         }
     }
 
@@ -131,7 +130,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
             float[] Scores(Tensor images)
             {
                 using var noGrad = no_grad();
-                return extracted.call(images, null).Logits[.., 0].contiguous().data<float>().ToArray();
+                return extracted.call(images).Logits[.., 0].contiguous().data<float>().ToArray();
             }
             // Every training image is in the threshold subset: the synthetic training set has 200 < 10000.
             var fit = DecisionThreshold.MaximizingF1(Scores(trainImages), data.Train.Labels.Select(l => l == k).ToArray());
@@ -152,7 +151,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
             Assert.Equal((double)size.Exact / network.ParameterCount, result.ParameterFraction, 9);
         }
         Assert.Null(results.OodSource);
-        Assert.Contains(results.Settings!.Notes, n => n.Contains("--ood-dataset"));
+        Assert.Contains(results.Settings!.Notes, n => n.Contains("out-of-distribution dataset"));
     }
 
     [Fact]
@@ -163,7 +162,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
         using var _ = network;
         var data = TinyRuns.Data([]);
         var ood = OodNegatives.FromDataset(other, data.Validation, "other");
-        var results = NetworkAnalysis.Run(network, info, runs.Coded, data, ood, new AnalysisOptions { Classes = [3, 7], Specialization = false });
+        var results = NetworkAnalysis.Run(network, info.Model, runs.Coded, data, ood, new AnalysisOptions { Classes = [3, 7], Specialization = false });
 
         Assert.Equal("other", results.OodSource);
         Assert.Null(results.Specialization);
@@ -176,7 +175,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
             using var extracted = network.ExtractPathsOf([b.Class]);
             extracted.eval();
             using var noGrad = no_grad();
-            float[] scores = extracted.call(oodImages, null).Logits[.., 0].contiguous().data<float>().ToArray();
+            float[] scores = extracted.call(oodImages).Logits[.., 0].contiguous().data<float>().ToArray();
             var ood2 = b.OutOfDistribution!;
             Assert.Equal(b.InDistribution.TruePositives, ood2.TruePositives);
             Assert.Equal(b.InDistribution.FalseNegatives, ood2.FalseNegatives);
@@ -198,7 +197,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
         Assert.All(results.EnergyProfiles, p => Assert.True(double.IsNaN(p.MeanEnergyByClass[8][0])));
 
         var error = Assert.Throws<InvalidInputException>(() => Analyze(runs.HeldOut, new AnalysisOptions { Classes = [2, 9] }));
-        Assert.StartsWith("--classes: class 9 was held out", error.Message);
+        Assert.StartsWith("Classes: class 9 was held out", error.Message);
     }
 
     [Fact]
@@ -217,19 +216,19 @@ public class NetworkAnalysisTests(TinyRuns runs)
     public void Bad_block_and_OOD_shape_are_one_line_errors()
     {
         var outOfRange = Assert.Throws<InvalidInputException>(() => Analyze(runs.Coded, new AnalysisOptions { Block = 4 }));
-        Assert.StartsWith("--block: block 4 does not exist", outOfRange.Message);
+        Assert.StartsWith("Block: block 4 does not exist", outOfRange.Message);
         var uncoded = Assert.Throws<InvalidInputException>(() => Analyze(runs.Coded, new AnalysisOptions { Block = 0 }));
-        Assert.Equal("--block: block 0 (c2) is not coded; coded blocks: 1, 2, 3", uncoded.Message);
+        Assert.Equal("Block: block 0 (c2) is not coded; coded blocks: 1, 2, 3", uncoded.Message);
 
         var color = new ImageDataset("colour", new byte[2 * 3 * 8 * 8], [0, 1], ["a", "b"], 3, 8, 8);
         var shape = Assert.Throws<InvalidInputException>(() => OodNegatives.FromDataset(color, Synthetic.Images(10, 1), "cifar10"));
-        Assert.Equal("--ood-dataset: cifar10 has 3x8x8 images but the network takes 1x8x8 (synthetic)", shape.Message);
+        Assert.Equal("OodDataset: cifar10 has 3x8x8 images but the network takes 1x8x8 (synthetic)", shape.Message);
         Assert.DoesNotContain('\n', shape.Message);
 
         var data = TinyRuns.Data([]);
-        Assert.Equal("--ood-data-dir: required for mnist",
+        Assert.Equal("OodDataDir: required for mnist",
             Assert.Throws<InvalidInputException>(() => OodNegatives.Resolve("mnist", new DatasetOptions(), data)).Message);
-        Assert.StartsWith("--ood-dataset: unknown dataset 'svhn'",
+        Assert.StartsWith("OodDataset: unknown dataset 'svhn'",
             Assert.Throws<InvalidInputException>(() => OodNegatives.Resolve("svhn", new DatasetOptions(), data)).Message);
     }
 
@@ -257,7 +256,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
     {
         using var tmp = new TempDirectory();
         var options = TinyRuns.Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1) with { Control = true };
-        var run = new TrainingRun(options, TinyRuns.Data([]), tmp["control"], BuiltInSchemes.Get);
+        var run = new TrainingRun(options, TinyRuns.Data([]), tmp["control"], CodingSchemeSet.BuiltInsAndFiles);
         new Trainer(run).Run(resume: false);
         var (results, network, _, _) = Analyze(run.LastCheckpointPath, new AnalysisOptions { Classes = [0, 5] });
         using var _ = network;
@@ -269,6 +268,6 @@ public class NetworkAnalysisTests(TinyRuns runs)
         // Without coded blocks a binary classifier is the whole network with one row of the classifier (16 features).
         Assert.All(results.BinaryClassifiers, b => Assert.Equal(network.ParameterCount - 9 * 16, b.Parameters));
         var error = Assert.Throws<InvalidInputException>(() => Analyze(run.LastCheckpointPath, new AnalysisOptions { Block = 1 }));
-        Assert.Equal("--block: block 1 (c3) is not coded; the network has no coded block", error.Message);
+        Assert.Equal("Block: block 1 (c3) is not coded; the network has no coded block", error.Message);
     }
 }

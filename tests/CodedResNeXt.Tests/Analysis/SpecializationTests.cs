@@ -66,9 +66,9 @@ public class SpecializationTests
     {
         var arch = Presets.Get("fashion-tiny");
         var high = Assert.Throws<InvalidInputException>(() => Specialization.ResolveBlock(arch, 5));
-        Assert.Equal("--block: block 5 does not exist; fashion-tiny has blocks 0..4 (coded blocks: 1, 2, 3, 4)", high.Message);
+        Assert.Equal("Block: block 5 does not exist; fashion-tiny has blocks 0..4 (coded blocks: 1, 2, 3, 4)", high.Message);
         Assert.Throws<InvalidInputException>(() => Specialization.ResolveBlock(arch, -1));
         var control = Assert.Throws<InvalidInputException>(() => Specialization.ResolveBlock(arch.ToControl(), 1));
-        Assert.Equal("--block: block 1 (c3) is not coded; the network has no coded block", control.Message);
+        Assert.Equal("Block: block 1 (c3) is not coded; the network has no coded block", control.Message);
     }
 }

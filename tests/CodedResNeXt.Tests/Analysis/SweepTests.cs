@@ -62,21 +62,21 @@ public class SweepTests(TinyRuns runs)
         Assert.Equal(tmp["sweep/p-drop=0.2"], plan.RunDirectory(0.2));
 
         // Stop the run after its first epoch, as an interrupted sweep would leave it.
-        var first = new TrainingRun(plan.OptionsFor(0.2), data, plan.RunDirectory(0.2), BuiltInSchemes.Get);
+        var first = new TrainingRun(plan.OptionsFor(0.2), data, plan.RunDirectory(0.2), CodingSchemeSet.BuiltInsAndFiles);
         using (var stop = new CancellationTokenSource())
             new Trainer(first).Run(resume: false, epochDone: _ => stop.Cancel(), cancel: stop.Token);
-        Assert.Equal(1, Sweep.EpochsDone(first));
+        Assert.Equal(1, first.EpochsDone());
 
         var calls = new List<bool>();
-        var result = Sweep.Run(plan, data, BuiltInSchemes.Get, (run, resume) => { calls.Add(resume); new Trainer(run).Run(resume); },
+        var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => { calls.Add(resume); new Trainer(run).Run(resume); },
             Sweep.CheapAnalysis(1));
         Assert.Equal([true], calls);
         Assert.Equal(2, result.Points.Single().Epochs);
         Assert.Equal(0.2, Checkpoint.ReadInfo(first.LastCheckpointPath).Options.PDrop);
 
         var other = plan with { Options = options with { LearningRate = 0.05 } };
-        var refused = Assert.Throws<InvalidInputException>(() => Sweep.Run(other, data, BuiltInSchemes.Get, (_, _) => { }, Sweep.CheapAnalysis(1)));
-        Assert.StartsWith($"--out: {plan.RunDirectory(0.2)} holds a run with other options", refused.Message);
+        var refused = Assert.Throws<InvalidInputException>(() => Sweep.Run(other, data, CodingSchemeSet.BuiltInsAndFiles, (_, _) => { }, Sweep.CheapAnalysis(1)));
+        Assert.Contains($"{plan.RunDirectory(0.2)} holds a run with other options", refused.Message);
     }
 
     [Fact]
@@ -84,10 +84,10 @@ public class SweepTests(TinyRuns runs)
     {
         Assert.Equal(SweepParameter.LossExponent, Sweep.ParseParameter("loss-exponent"));
         Assert.Equal(SweepParameter.PDrop, Sweep.ParseParameter("p-drop"));
-        Assert.StartsWith("--param: 'lr' is not a sweepable parameter", Assert.Throws<InvalidInputException>(() => Sweep.ParseParameter("lr")).Message);
+        Assert.StartsWith("Parameter: 'lr' is not a sweepable parameter", Assert.Throws<InvalidInputException>(() => Sweep.ParseParameter("lr")).Message);
         Assert.Equal([0, 0.1, 2], Sweep.ParseValues("0, 0.1,2"));
-        Assert.Equal("--values: 'x' is not a number", Assert.Throws<InvalidInputException>(() => Sweep.ParseValues("1,x")).Message);
-        Assert.Equal("--values: 2 is listed twice", Assert.Throws<InvalidInputException>(() => Sweep.ParseValues("2,1,2")).Message);
+        Assert.Equal("Values: 'x' is not a number", Assert.Throws<InvalidInputException>(() => Sweep.ParseValues("1,x")).Message);
+        Assert.Equal("Values: 2 is listed twice", Assert.Throws<InvalidInputException>(() => Sweep.ParseValues("2,1,2")).Message);
         Assert.Throws<InvalidInputException>(() => Sweep.ParseValues(" , "));
     }
 

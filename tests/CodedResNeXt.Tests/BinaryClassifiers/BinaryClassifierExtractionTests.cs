@@ -15,23 +15,21 @@ public class BinaryClassifierExtractionTests(TrainedTinyModel model)
     {
         var (network, info) = Checkpoint.Load(model.CheckpointPath);
         using var _ = network;
-        using var binary = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [cls], model.Data.Train);
+        using var binary = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [cls], model.Data.Train);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = TrainedTinyModel.Normalized(model.Data.Validation, info.Normalization);
 
-        var extracted = binary.Network.call(x, null).Logits;
-        var whole = network.call(x, null).Logits[.., cls..(cls + 1)];
-        network.Removal = SubNNRemoval.KeepOnlyPathsOf(network.CodedBlocks, cls);
-        var expected = network.call(x, null).Logits[.., cls..(cls + 1)];
-        network.Removal = null;
+        var extracted = binary.Network.call(x).Logits;
+        var whole = network.call(x).Logits[.., cls..(cls + 1)];
+        var expected = network.Forward(x, SubNNRemoval.KeepOnlyPathsOf(network.CodedBlocks, cls)).Logits[.., cls..(cls + 1)];
 
         Assert.Equal([100L, 1L], extracted.shape);
         Assert.True(MaxDifference(expected, extracted) < 1e-4, $"max difference {MaxDifference(expected, extracted)}");
         // The removed subNNs do contribute in the full network: the comparison above is not vacuous.
         Assert.True(MaxDifference(whole, extracted) > 1e-3);
 
-        var size = BinaryClassifierSize.Of(info.Architecture, cls, info.SchemeResolver());
+        var size = BinaryClassifierSize.Of(info.Architecture, cls, info.Model.SchemeSet);
         Assert.Equal(size.Exact, binary.Network.ParameterCount);
         Assert.Equal(size.Exact, binary.Info.ParameterCount);
         Assert.Equal(network.ParameterCount, binary.Info.FullParameterCount);
@@ -47,26 +45,24 @@ public class BinaryClassifierExtractionTests(TrainedTinyModel model)
         int[] classes = [7, 2];
         var (network, info) = Checkpoint.Load(model.CheckpointPath);
         using var _ = network;
-        using var subset = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, classes, model.Data.Train, flag: "--classes");
+        using var subset = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, classes, model.Data.Train);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = TrainedTinyModel.Normalized(model.Data.Validation, info.Normalization);
 
         // Removed: every subNN of a coded block that is active for none of the classes, read off the codewords.
-        network.Removal = new SubNNRemoval(network.CodedBlocks.ToDictionary(b => b.BlockIndex,
-            b => tensor(Enumerable.Range(0, b.Scheme.SubNNs).Select(n => !classes.Any(k => b.Scheme.IsActive(k, n))).ToArray())));
-        var expected = network.call(x, null).Logits.index_select(1, tensor(new long[] { 7, 2 }));
-        network.Removal = null;
-        var extracted = subset.Network.call(x, null).Logits;
+        var expected = network.Forward(x, new SubNNRemoval(network.CodedBlocks.ToDictionary(b => b.BlockIndex,
+            b => tensor(Enumerable.Range(0, b.Scheme.SubNNs).Select(n => !classes.Any(k => b.Scheme.IsActive(k, n))).ToArray())))).Logits.index_select(1, tensor(new long[] { 7, 2 }));
+        var extracted = subset.Network.call(x).Logits;
 
         Assert.Equal([100L, 2L], extracted.shape);
         Assert.True(MaxDifference(expected, extracted) < 1e-4, $"max difference {MaxDifference(expected, extracted)}");
-        var schemes = info.SchemeResolver();
+        var schemes = info.Model.SchemeSet;
         long largestSingle = classes.Max(k => BinaryClassifierSize.Of(info.Architecture, k, schemes).Exact);
         Assert.InRange(subset.Network.ParameterCount, largestSingle + 1, network.ParameterCount - 1);
 
         // One threshold per kept class, in output order, each fitted on its own logit.
-        var training = subset.Network.call(TrainedTinyModel.Normalized(model.Data.Train, info.Normalization), null).Logits;
+        var training = subset.Network.call(TrainedTinyModel.Normalized(model.Data.Train, info.Normalization)).Logits;
         Assert.Equal(classes, subset.Info.Thresholds.Select(t => t.Class));
         for (int j = 0; j < classes.Length; j++)
         {
@@ -83,14 +79,12 @@ public class BinaryClassifierExtractionTests(TrainedTinyModel model)
         const int cls = 3;
         var (network, info) = Checkpoint.Load(model.CheckpointPath);
         using var _ = network;
-        using var binary = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [cls], model.Data.Train);
+        using var binary = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [cls], model.Data.Train);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
 
         // Scores from the full network with the other paths removed, on images normalized by hand.
-        network.Removal = SubNNRemoval.KeepOnlyPathsOf(network.CodedBlocks, cls);
-        var logits = network.call(TrainedTinyModel.Normalized(model.Data.Train, info.Normalization), null).Logits;
-        network.Removal = null;
+        var logits = network.Forward(TrainedTinyModel.Normalized(model.Data.Train, info.Normalization), SubNNRemoval.KeepOnlyPathsOf(network.CodedBlocks, cls)).Logits;
         var scores = logits[.., cls].data<float>().ToArray();
         var positive = model.Data.Train.Labels.Select(l => l == cls).ToArray();
         var fit = DecisionThreshold.MaximizingF1(scores, positive);
@@ -103,7 +97,7 @@ public class BinaryClassifierExtractionTests(TrainedTinyModel model)
         Assert.Equal(fit.F1, stored.TrainingF1, 9);
         Assert.True(stored.TrainingF1 > 0.5, $"training F1 {stored.TrainingF1}");
         Assert.Equal((20, 180), (stored.Positives, stored.Negatives));
-        Assert.Equal(200, binary.Info.ThresholdSamples);
+        Assert.Equal(200, binary.Info.Classifier.ThresholdSamples);
     }
 
     [Fact]
@@ -111,12 +105,12 @@ public class BinaryClassifierExtractionTests(TrainedTinyModel model)
     {
         var (network, info) = Checkpoint.Load(model.CheckpointPath);
         using var _ = network;
-        var options = new ExtractionOptions { ThresholdSamples = 60, Seed = 5 };
-        using var a = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [4], model.Data.Train, options);
-        using var b = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [4], model.Data.Train, options);
-        using var all = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [4], model.Data.Train);
+        var options = new ThresholdOptions { ThresholdSamples = 60, Seed = 5 };
+        using var a = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [4], model.Data.Train, options);
+        using var b = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [4], model.Data.Train, options);
+        using var all = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [4], model.Data.Train);
 
-        Assert.Equal(60, a.Info.ThresholdSamples);
+        Assert.Equal(60, a.Info.Classifier.ThresholdSamples);
         var t = a.Info.Thresholds[0];
         Assert.Equal(60, t.Positives + t.Negatives);
         Assert.InRange(t.Positives, 1, 59);
@@ -131,17 +125,17 @@ public class BinaryClassifierExtractionTests(TrainedTinyModel model)
         using var _ = network;
 
         var excluded = Assert.Throws<InvalidInputException>(() =>
-            BinaryClassifierExtraction.Extract(network, info with { ExcludedClasses = [4] }, model.CheckpointPath, [4], model.Data.Train));
-        Assert.Equal("--class: class 4 (Coat) was left out of training, so no training image can fit its threshold", excluded.Message);
+            BinaryClassifierExtraction.Extract(network, info.Model with { ExcludedClasses = [4] }, model.CheckpointPath, [4], model.Data.Train));
+        Assert.Equal("Classes: class 4 (Coat) was left out of training, so no training image can fit its threshold", excluded.Message);
 
         var twice = Assert.Throws<InvalidInputException>(() =>
-            BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [2, 6, 2], model.Data.Train, flag: "--classes"));
-        Assert.Equal("--classes: class 2 (Pullover) is listed twice", twice.Message);
+            BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [2, 6, 2], model.Data.Train));
+        Assert.Equal("Classes: class 2 (Pullover) is listed twice", twice.Message);
 
         // One sampled image holds one class: the other one has no positive to fit on.
-        var unsampled = Assert.Throws<InvalidInputException>(() => BinaryClassifierExtraction.Extract(network, info,
-            model.CheckpointPath, [0, 1], model.Data.Train, new ExtractionOptions { ThresholdSamples = 1 }, "--classes"));
-        Assert.StartsWith("--threshold-samples: the 1 sampled training images hold no image of class", unsampled.Message);
+        var unsampled = Assert.Throws<InvalidInputException>(() => BinaryClassifierExtraction.Extract(network, info.Model,
+            model.CheckpointPath, [0, 1], model.Data.Train, new ThresholdOptions { ThresholdSamples = 1 }));
+        Assert.StartsWith("ThresholdSamples: the 1 sampled training images hold no image of class", unsampled.Message);
     }
 
     internal static double MaxDifference(Tensor expected, Tensor actual) => (expected - actual).abs().max().item<float>();

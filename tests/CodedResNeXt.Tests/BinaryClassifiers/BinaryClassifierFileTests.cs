@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.CodingSchemes;
 using System.IO.Compression;
 using System.Text.Json;
@@ -17,7 +18,7 @@ public class BinaryClassifierFileTests(TrainedTinyModel model)
         string path = model.NewPath(".crxb");
         var (network, info) = Checkpoint.Load(model.CheckpointPath);
         using var _ = network;
-        using var saved = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [5, 0], model.Data.Train, flag: "--classes");
+        using var saved = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [5, 0], model.Data.Train);
         BinaryClassifierFile.Save(path, saved);
         using var loaded = BinaryClassifierFile.Load(path);
 
@@ -27,7 +28,7 @@ public class BinaryClassifierFileTests(TrainedTinyModel model)
         using (no_grad())
         {
             var x = TrainedTinyModel.Normalized(model.Data.Validation, info.Normalization);
-            Assert.True(saved.Network.call(x, null).Logits.equal(loaded.Network.call(x, null).Logits).all().item<bool>());
+            Assert.True(saved.Network.call(x).Logits.equal(loaded.Network.call(x).Logits).all().item<bool>());
         }
         var a = saved.Info;
         var b = loaded.Info;
@@ -40,46 +41,46 @@ public class BinaryClassifierFileTests(TrainedTinyModel model)
         Assert.Equal(a.ParameterCount, b.ParameterCount);
         Assert.Equal(loaded.Network.ParameterCount, b.ParameterCount);
         Assert.Equal(network.ParameterCount, b.FullParameterCount);
-        Assert.Equal(Path.GetFullPath(model.CheckpointPath), b.SourceCheckpoint);
-        Assert.Equal("fashion-mnist", b.Dataset);
+        Assert.Equal(Path.GetFullPath(model.CheckpointPath), b.Classifier.SourceCheckpoint);
+        Assert.Equal("fashion-mnist", b.Model.Dataset);
         Assert.Equal(a.Architecture.Blocks.Select(k => k.KeptSubNNs), b.Architecture.Blocks.Select(k => k.KeptSubNNs));
-        Assert.Equal(BuiltInSchemes.Get("cifar10/3/10").ToStrings(), b.Schemes["cifar10/3/10"]);
+        Assert.Equal(BuiltInSchemes.Get("cifar10/3/10").ToStrings(), b.Model.Schemes["cifar10/3/10"]);
 
         using var zip = ZipFile.OpenRead(path);
         Assert.Equal(["meta.json", "model.safetensors"], zip.Entries.Select(e => e.FullName).Order());
         using var meta = JsonDocument.Parse(zip.GetEntry("meta.json")!.Open());
         Assert.Equal("binary-classifier", meta.RootElement.GetProperty("kind").GetString());
-        Assert.Equal(b.ParameterFraction, meta.RootElement.GetProperty("parameter_fraction").GetDouble(), 12);
+        Assert.Equal(b.ParameterFraction, meta.RootElement.GetProperty("classifier").GetProperty("parameter_fraction").GetDouble(), 12);
         Assert.Equal(2, meta.RootElement.GetProperty("architecture").GetProperty("kept_classes").GetArrayLength());
     }
 
     [Fact]
-    public void Identify_tells_checkpoints_from_extracted_classifiers_and_names_any_other_file()
+    public void Model_files_tell_their_kind_and_anything_else_is_named_as_not_a_model_file()
     {
         string extracted = model.NewPath(".crxb");
         var (network, info) = Checkpoint.Load(model.CheckpointPath);
         using (network)
-        using (var binary = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [9], model.Data.Train))
+        using (var binary = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [9], model.Data.Train))
             BinaryClassifierFile.Save(extracted, binary);
 
-        Assert.Equal(ModelFileKind.Checkpoint, BinaryClassifierFile.Identify(model.CheckpointPath));
-        Assert.Equal(ModelFileKind.BinaryClassifier, BinaryClassifierFile.Identify(extracted));
+        Assert.Equal(Checkpoint.Kind, ModelFile.ReadMetadata(model.CheckpointPath).Kind);
+        Assert.Equal(BinaryClassifierFile.Kind, ModelFile.ReadMetadata(extracted).Kind);
 
         string text = model.NewPath(".txt");
         File.WriteAllText(text, "hello");
-        Assert.Equal($"{text}: not a checkpoint or extracted classifier (not a zip archive)",
-            Assert.Throws<InvalidInputException>(() => BinaryClassifierFile.Identify(text)).Message);
+        Assert.Equal($"{text}: not a model file (not a zip archive)",
+            Assert.Throws<InvalidInputException>(() => ModelFile.ReadMetadata(text)).Message);
 
         string empty = Zip(("weights.bin", "x"));
-        Assert.Equal($"{empty}: not a checkpoint or extracted classifier (no meta.json inside)",
-            Assert.Throws<InvalidInputException>(() => BinaryClassifierFile.Identify(empty)).Message);
+        Assert.Equal($"{empty}: not a model file (no meta.json inside)",
+            Assert.Throws<InvalidInputException>(() => ModelFile.ReadMetadata(empty)).Message);
 
         string other = Zip(("meta.json", "{\"name\": \"something else\"}"));
-        Assert.Equal($"{other}: not a checkpoint or extracted classifier (meta.json describes neither)",
-            Assert.Throws<InvalidInputException>(() => BinaryClassifierFile.Identify(other)).Message);
+        Assert.StartsWith($"{other}: meta.json is not valid:", Assert.Throws<InvalidInputException>(() => ModelFile.ReadMetadata(other)).Message);
 
         string missing = model.NewPath(".crxb");
-        Assert.Equal($"--model: {missing} does not exist", Assert.Throws<InvalidInputException>(() => BinaryClassifierFile.Identify(missing)).Message);
+        var absent = Assert.Throws<InvalidInputException>(() => ModelFile.ReadMetadata(missing));
+        Assert.Equal((InputKind.File, missing, "does not exist"), (absent.Subject!.Kind, absent.Subject.Name, absent.Problem));
 
         var checkpoint = Assert.Throws<InvalidInputException>(() => BinaryClassifierFile.Load(model.CheckpointPath));
         Assert.Equal($"{model.CheckpointPath}: a training checkpoint, not an extracted classifier (make one with crx extract)", checkpoint.Message);

@@ -21,7 +21,7 @@ public class ExtractAndPredictVerbTests(TrainedTinyModel model)
         using var json = JsonDocument.Parse(stdout);
         var root = json.RootElement;
         var info = Checkpoint.ReadInfo(model.CheckpointPath);
-        var size = BinaryClassifierSize.Of(info.Architecture, 1, info.SchemeResolver());
+        var size = BinaryClassifierSize.Of(info.Architecture, 1, info.Model.SchemeSet);
         Assert.Equal([1], root.GetProperty("kept_classes").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(size.Exact, root.GetProperty("parameter_count").GetInt64());
         Assert.Equal(size.ExactFraction, root.GetProperty("parameter_fraction").GetDouble(), 12);
@@ -30,7 +30,7 @@ public class ExtractAndPredictVerbTests(TrainedTinyModel model)
         // The file holds what the library computes from the same checkpoint and training set.
         var (network, _) = Checkpoint.Load(model.CheckpointPath);
         using (network)
-        using (var expected = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [1], model.Data.Train))
+        using (var expected = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [1], model.Data.Train))
             Assert.Equal(expected.Info.Thresholds, BinaryClassifierFile.ReadInfo(output).Thresholds);
         Assert.Equal(root.GetProperty("thresholds")[0].GetProperty("threshold").GetDouble(), BinaryClassifierFile.ReadInfo(output).Thresholds[0].Threshold);
     }
@@ -46,7 +46,7 @@ public class ExtractAndPredictVerbTests(TrainedTinyModel model)
         Assert.Contains("thresholds fitted on 100 training images", stdout);
         var info = BinaryClassifierFile.ReadInfo(output);
         Assert.Equal([1, 5], info.KeptClasses);
-        Assert.Equal(100, info.ThresholdSamples);
+        Assert.Equal(100, info.Classifier.ThresholdSamples);
 
         string dir = PredictionTests.WriteValidationPngs(model, 6);
         (code, stdout, stderr) = Crx("predict", "--model", output, dir, "--json");
@@ -105,7 +105,7 @@ public class ExtractAndPredictVerbTests(TrainedTinyModel model)
         string notAModel = model.NewPath(".txt");
         File.WriteAllText(notAModel, "weights?");
         (code, _, stderr) = Crx("predict", "--model", notAModel, dir);
-        Assert.Equal((2, $"crx: error: {notAModel}: not a checkpoint or extracted classifier (not a zip archive)"), (code, stderr.TrimEnd()));
+        Assert.Equal((2, $"crx: error: {notAModel}: not a model file (not a zip archive)"), (code, stderr.TrimEnd()));
 
         string broken = Path.Combine(dir, "zz.png");
         File.WriteAllText(broken, "not an image");

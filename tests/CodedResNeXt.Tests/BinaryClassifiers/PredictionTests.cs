@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Data;
 using CodedResNeXt.Decoding;
@@ -18,14 +19,14 @@ public class PredictionTests(TrainedTinyModel model)
         string path = model.NewPath(".crxb");
         var (network, info) = Checkpoint.Load(model.CheckpointPath);
         using (network)
-        using (var binary = BinaryClassifierExtraction.Extract(network, info, model.CheckpointPath, [1], model.Data.Train))
+        using (var binary = BinaryClassifierExtraction.Extract(network, info.Model, model.CheckpointPath, [1], model.Data.Train))
             BinaryClassifierFile.Save(path, binary);
         string dir = WriteValidationPngs(model, Images);
 
         using var loaded = PredictionModel.Load(path);
         var predictions = loaded.Predict(InputImages.Find(dir));
 
-        Assert.Equal(ModelFileKind.BinaryClassifier, loaded.Kind);
+        Assert.Equal(BinaryClassifierFile.Kind, loaded.Meta.Kind);
         double threshold = loaded.Classifier!.Thresholds[0].Threshold;
         var expected = Scores(loaded, FirstImages(model, Images));
         Assert.Equal(Images, predictions.Count);
@@ -51,14 +52,14 @@ public class PredictionTests(TrainedTinyModel model)
         using var loaded = PredictionModel.Load(model.CheckpointPath);
         var predictions = loaded.Predict(InputImages.Find(dir));
 
-        Assert.Equal(ModelFileKind.Checkpoint, loaded.Kind);
+        Assert.Equal(Checkpoint.Kind, loaded.Meta.Kind);
         Assert.Null(loaded.Classifier);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var output = loaded.Network.call(TrainedTinyModel.Normalized(FirstImages(model, Images), loaded.Normalization), null);
+        var output = loaded.Network.call(TrainedTinyModel.Normalized(FirstImages(model, Images), loaded.Normalization));
         var classes = output.Logits.argmax(1).data<long>().ToArray();
         var probabilities = nn.functional.softmax(output.Logits, 1);
-        var early = loaded.Network.CodedBlocks.Select((b, j) => new EarlyDecoder(b.Scheme).Predict(output.BlockEnergies[j]).data<long>().ToArray()).ToList();
+        var early = loaded.Network.CodedBlocks.Select((b, j) => EarlyDecoder.Predict(output.BlockEnergies[j], b).data<long>().ToArray()).ToList();
         int correct = 0;
         for (int i = 0; i < Images; i++)
         {
@@ -148,7 +149,7 @@ public class PredictionTests(TrainedTinyModel model)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var logits = loaded.Network.call(TrainedTinyModel.Normalized(images, loaded.Normalization), null).Logits;
+        var logits = loaded.Network.call(TrainedTinyModel.Normalized(images, loaded.Normalization)).Logits;
         var result = new float[images.Count, logits.shape[1]];
         for (int i = 0; i < images.Count; i++)
             for (int j = 0; j < logits.shape[1]; j++)

@@ -27,7 +27,7 @@ public sealed class TrainedTinyModel : IDisposable
         Data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
 
         var options = Synthetic.Training(Synthetic.ArchitectureFile(_directory.Path), epochs: 4);
-        var run = new TrainingRun(options, Data, Path.Combine(_directory.Path, "run"), BuiltInSchemes.Get);
+        var run = new TrainingRun(options, Data, Path.Combine(_directory.Path, "run"), CodingSchemeSet.BuiltInsAndFiles);
         new Trainer(run).Run(resume: false);
         CheckpointPath = run.LastCheckpointPath;
     }

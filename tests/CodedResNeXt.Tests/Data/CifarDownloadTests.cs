@@ -57,7 +57,7 @@ public class CifarDownloadTests
             CifarDownload.Fetch(CifarArchive.Cifar10, data.Path, server.BaseUrl));
 
         Assert.Contains($"has MD5 {Convert.ToHexStringLower(MD5.HashData(archive))}, expected c32a1d4ab5d03f1284b67883e8d87530", e.Message);
-        Assert.StartsWith("--download: ", e.Message);
+        Assert.StartsWith("Download: ", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(data.Path));
     }
 
@@ -69,7 +69,7 @@ public class CifarDownloadTests
         var options = new DatasetOptions { DataDir = data.Path, DownloadBaseUrl = server.BaseUrl };
 
         var missing = Assert.Throws<InvalidInputException>(() => DatasetCatalog.Load("cifar10", options));
-        Assert.Contains("--download", missing.Message);
+        Assert.Contains("download option", missing.Message);
         Assert.Equal(0, server.Requests);
 
         var corrupt = Assert.Throws<InvalidInputException>(() => DatasetCatalog.Load("cifar10", options with { Download = true }));
@@ -98,7 +98,7 @@ public class CifarDownloadTests
         // Port 1 on the loopback has no listener: the connection is refused at once.
         var e = Assert.Throws<InvalidInputException>(() =>
             CifarDownload.Fetch(CifarArchive.Cifar100, data.Path, new Uri("http://127.0.0.1:1/")));
-        Assert.StartsWith("--download: cannot fetch http://127.0.0.1:1/cifar-100-binary.tar.gz", e.Message);
+        Assert.StartsWith("Download: cannot fetch http://127.0.0.1:1/cifar-100-binary.tar.gz", e.Message);
         Assert.DoesNotContain('\n', e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(data.Path));
     }

@@ -55,7 +55,7 @@ public class CifarFormatTests
         using var dir = new TempDirectory();
         var e = Assert.Throws<InvalidInputException>(() => CifarFormat.LoadCifar10(dir.Path));
         Assert.Contains("no CIFAR-10 binary files", e.Message);
-        Assert.Contains("--download", e.Message);
+        Assert.Contains("download option", e.Message);
     }
 
     [Fact]

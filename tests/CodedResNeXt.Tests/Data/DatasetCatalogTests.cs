@@ -29,11 +29,11 @@ public class DatasetCatalogTests
     public void Bad_names_and_options_are_errors_naming_the_flag()
     {
         var unknown = Assert.Throws<InvalidInputException>(() => DatasetCatalog.Load("svhn", new DatasetOptions()));
-        Assert.Equal("--dataset: unknown dataset 'svhn'; expected one of fashion-mnist, mnist, cifar10, cifar100, folder", unknown.Message);
+        Assert.Equal("Dataset: unknown dataset 'svhn'; expected one of fashion-mnist, mnist, cifar10, cifar100, folder", unknown.Message);
         var noDir = Assert.Throws<InvalidInputException>(() => DatasetCatalog.Load("cifar100", new DatasetOptions()));
-        Assert.Equal("--data-dir: required for cifar100", noDir.Message);
+        Assert.Equal("DataDir: required for cifar100", noDir.Message);
         var download = Assert.Throws<InvalidInputException>(() => DatasetCatalog.Load("mnist", new DatasetOptions { DataDir = "/tmp", Download = true }));
-        Assert.StartsWith("--download: only cifar10 and cifar100", download.Message);
+        Assert.StartsWith("Download: only cifar10 and cifar100", download.Message);
     }
 
     [Fact]

@@ -63,6 +63,7 @@ public class NormalizationTests
         Assert.Equal(NormalizationSource.Dataset, TrainingOptions.For("folder").Normalization);
         var asked = TrainingOptions.For("fashion-mnist") with { Normalization = NormalizationSource.Published };
         var error = Assert.Throws<InvalidInputException>(() => asked.FixedNormalization());
-        Assert.StartsWith("--normalization: published constants exist for cifar10 and cifar100 only, not fashion-mnist", error.Message);
+        Assert.Equal(InputSubject.Option(nameof(TrainingOptions.Normalization)), error.Subject);
+        Assert.StartsWith("published constants exist for cifar10 and cifar100 only, not fashion-mnist", error.Problem);
     }
 }

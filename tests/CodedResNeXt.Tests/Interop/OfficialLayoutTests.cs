@@ -35,16 +35,16 @@ public sealed class OfficialLayoutTests : IDisposable
         var batch = BatchLoader.ForEvaluation(images, info.Normalization, files.Count).Epoch(0).Single();
         var (x, _) = batch.ToTensors();
         using var noGrad = no_grad();
-        var output = network.call(x, null);
-        var decoders = network.CodedBlocks.Select(b => new EarlyDecoder(b.Scheme)).ToList();
-        var confidences = decoders.Select((d, c) => d.Confidence(output.BlockEnergies[c])).ToList();
+        var output = network.call(x);
+        var coded = network.CodedBlocks;
+        var confidences = coded.Select((b, c) => EarlyDecoder.Confidence(output.BlockEnergies[c], b)).ToList();
 
         double worstLogit = 0, worstEnergy = 0, worstConfidence = 0;
         for (int row = 0; row < batch.Count; row++)
         {
             var want = expected.Images[batch.Indices[row]];
             worstLogit = Math.Max(worstLogit, MaxAbsDifference(output.Logits[row], want.Logits));
-            for (int c = 0; c < decoders.Count; c++)
+            for (int c = 0; c < coded.Count; c++)
             {
                 worstEnergy = Math.Max(worstEnergy, MaxAbsDifference(output.BlockEnergies[c][row], want.Energies[c]));
                 worstConfidence = Math.Max(worstConfidence, MaxAbsDifference(confidences[c][row], want.Confidences[c]));
@@ -53,7 +53,6 @@ public sealed class OfficialLayoutTests : IDisposable
         Assert.True(worstLogit < 1e-4, $"logits differ by up to {worstLogit:G3}");
         Assert.True(worstEnergy < 1e-5, $"energies differ by up to {worstEnergy:G3}");
         Assert.True(worstConfidence < 1e-5, $"early-decoder confidences differ by up to {worstConfidence:G3}");
-        foreach (var d in decoders) d.Dispose();
     }
 
     [Fact]
@@ -128,8 +127,8 @@ public sealed class OfficialLayoutTests : IDisposable
         var arch = Synthetic.Architecture() with { Stem = Synthetic.Architecture().Stem with { MaxPool = true } };
         using var g1 = new Generator(1);
         using var g2 = new Generator(2);
-        using var source = new CodedResNeXtNetwork(arch, BuiltInSchemes.Get, generator: g1);
-        using var target = new CodedResNeXtNetwork(arch, BuiltInSchemes.Get, generator: g2);
+        using var source = new CodedResNeXtNetwork(arch, CodingSchemeSet.BuiltInsAndFiles, generator: g1);
+        using var target = new CodedResNeXtNetwork(arch, CodingSchemeSet.BuiltInsAndFiles, generator: g2);
         var theirs = OfficialLayout.Export(source);
         var ours = source.state_dict();
 
@@ -142,7 +141,7 @@ public sealed class OfficialLayoutTests : IDisposable
         // The uncoded block 0 is dense on both sides; its mask is all true.
         Assert.Equal([8L, 10, 1, 1], theirs["net_list.4.conv_expand.weight"].shape);
         Assert.True(theirs["net_list.4.Mask_perClass"].all().item<bool>());
-        Assert.Equal(BuiltInSchemes.Get("cifar10/3/10").ToStrings(),
+        Assert.Equal(CodingSchemeSet.BuiltInsAndFiles["cifar10/3/10"].ToStrings(),
             Enumerable.Range(0, 10).Select(k => string.Concat(Enumerable.Range(0, 10).Select(s => theirs["net_list.7.Mask_perClass"][k, s].item<bool>() ? '1' : '0'))));
 
         OfficialLayout.Import(target, theirs, "exported");

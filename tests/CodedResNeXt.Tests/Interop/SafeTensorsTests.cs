@@ -20,7 +20,7 @@ public sealed class SafeTensorsTests : IDisposable
         using var network = TinyNetworks.Network();
         TinyNetworks.Perturb(network);
         network.train();
-        network.call(TinyNetworks.Images(8), null); // moves running statistics and num_batches_tracked
+        network.call(TinyNetworks.Images(8)); // moves running statistics and num_batches_tracked
         network.eval();
         string path = Path.Combine(_dir, "model.safetensors");
         SafeTensors.Save(network, path, new Dictionary<string, string> { ["preset"] = "tiny" });
@@ -28,9 +28,9 @@ public sealed class SafeTensorsTests : IDisposable
         using var fresh = TinyNetworks.Network();
         fresh.eval();
         var x = TinyNetworks.Images(4, seed: 9);
-        Assert.False(network.call(x, null).Logits.eq(fresh.call(x, null).Logits).all().item<bool>());
+        Assert.False(network.call(x).Logits.eq(fresh.call(x).Logits).all().item<bool>());
         SafeTensors.LoadInto(fresh, path);
-        Assert.True(network.call(x, null).Logits.eq(fresh.call(x, null).Logits).all().item<bool>());
+        Assert.True(network.call(x).Logits.eq(fresh.call(x).Logits).all().item<bool>());
         Assert.Equal(1L, fresh.state_dict()["blocks.3.bn.num_batches_tracked"].item<long>());
         Assert.Equal("tiny", SafeTensors.ReadMetadata(path)["preset"]);
     }

@@ -9,16 +9,11 @@ internal static class TinyNetworks
 {
     public const int Classes = 4, SubNNs = 4, D = 2, ImageSize = 8;
 
-    private static readonly Dictionary<string, CodingScheme> Known = new()
-    {
-        ["t/2/4"] = CodingScheme.Parse("t/2/4", ["1100", "0110", "0011", "1001"]),
-        ["t/1/4"] = CodingScheme.Parse("t/1/4", ["1000", "0100", "0010", "0001"]),
-        ["k3/2/4"] = CodingScheme.Parse("k3/2/4", ["1100", "0110", "0011"]),
-        ["t/2/5"] = CodingScheme.Parse("t/2/5", ["11000", "01100", "00110", "00011"]),
-    };
-
-    public static CodingScheme Schemes(string name) =>
-        Known.TryGetValue(name, out var s) ? s : throw new InvalidInputException($"unknown coding scheme '{name}'");
+    public static CodingSchemeSet Schemes { get; } = CodingSchemeSet.Of(
+        CodingScheme.Parse("t/2/4", ["1100", "0110", "0011", "1001"]),
+        CodingScheme.Parse("t/1/4", ["1000", "0100", "0010", "0001"]),
+        CodingScheme.Parse("k3/2/4", ["1100", "0110", "0011"]),
+        CodingScheme.Parse("t/2/5", ["11000", "01100", "00110", "00011"]));
 
     /// <summary>
     /// stem 3->8; block 0 uncoded [8, 2, 4/4]; blocks 1-2 coded t/2/4 (block 1: stride 2, projection 8->16);

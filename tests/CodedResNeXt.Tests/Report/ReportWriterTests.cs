@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using System.Buffers.Binary;
 using System.Text.RegularExpressions;
 using CodedResNeXt.Analysis;

@@ -8,7 +8,7 @@ namespace CodedResNeXt.Tests.Training;
 public class InitFromTests
 {
     private static TrainingRun Run(TrainingOptions options, string dir) =>
-        new(options, TrainingData.From(Synthetic.Splits(), []), dir, BuiltInSchemes.Get);
+        new(options, TrainingData.From(Synthetic.Splits(), []), dir, CodingSchemeSet.BuiltInsAndFiles);
 
     private static Dictionary<string, Tensor> Parameters(string checkpoint)
     {
@@ -51,7 +51,8 @@ public class InitFromTests
 
         var control = Run(Synthetic.Training(arch, epochs: 1) with { Control = true, InitFrom = first.LastCheckpointPath }, tmp["control"]);
         var error = Assert.Throws<InvalidInputException>(() => InitialWeights.Check(first.LastCheckpointPath, control));
-        Assert.Equal($"--init-from: {first.LastCheckpointPath} holds architecture 'tiny', the run trains 'tiny-control'; block 1 differs", error.Message);
+        Assert.Equal(InputSubject.Option(nameof(TrainingOptions.InitFrom)), error.Subject);
+        Assert.Equal($"{first.LastCheckpointPath} holds architecture 'tiny', the run trains 'tiny-control'; block 1 differs", error.Problem);
         Assert.Throws<InvalidInputException>(() => new Trainer(control).Run(resume: false));
         Assert.False(File.Exists(control.LastCheckpointPath));
     }

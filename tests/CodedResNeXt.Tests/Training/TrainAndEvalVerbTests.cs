@@ -44,10 +44,11 @@ public sealed class TrainAndEvalVerbTests : IDisposable
         Assert.True(code == 0, error);
         using var json = JsonDocument.Parse(output);
         var root = json.RootElement;
-        Assert.Equal(40, root.GetProperty("count").GetInt32());
-        Assert.Equal(10, root.GetProperty("confusion").GetArrayLength());
-        Assert.Equal(40, root.GetProperty("confusion").EnumerateArray().Sum(row => row.EnumerateArray().Sum(c => c.GetInt32())));
-        Assert.Equal(3, root.GetProperty("early_decoder_accuracy").GetArrayLength());
+        var classification = root.GetProperty("classification");
+        Assert.Equal(40, classification.GetProperty("count").GetInt32());
+        Assert.Equal(10, classification.GetProperty("confusion").GetArrayLength());
+        Assert.Equal(40, classification.GetProperty("confusion").EnumerateArray().Sum(row => row.EnumerateArray().Sum(c => c.GetInt32())));
+        Assert.Equal(3, root.GetProperty("early_decoding").GetProperty("accuracy").GetArrayLength());
     }
 
     [Theory]
@@ -55,7 +56,7 @@ public sealed class TrainAndEvalVerbTests : IDisposable
     [InlineData("--dataset", "imagenet21k", "crx: error: --dataset: unknown dataset 'imagenet21k'")]
     [InlineData("--arch", "cifar10", "crx: error: --arch: 'cifar10' takes 3x32x32 images")]
     [InlineData("--normalization", "published", "crx: error: --normalization: published constants exist for cifar10 and cifar100 only, not mnist")]
-    [InlineData("--init-from", "nowhere.ckpt", "crx: error: --init-from: nowhere.ckpt does not exist")]
+    [InlineData("--init-from", "nowhere.ckpt", "crx: error: nowhere.ckpt: does not exist")]
     [InlineData("--normalization", "mean", "crx: error: --normalization: 'mean' is neither published nor dataset")]
     public void Bad_flags_get_one_line_naming_the_flag(string flag, string value, string expected)
     {

@@ -12,7 +12,7 @@ public class TrainerTests
     private static TrainingOptions Options(string arch, int epochs) => Synthetic.Training(arch, epochs) with { LearningRate = 0.05 };
 
     private static TrainingRun Run(TrainingOptions options, string dir) =>
-        new(options, TrainingData.From(Synthetic.Splits(), []), dir, BuiltInSchemes.Get);
+        new(options, TrainingData.From(Synthetic.Splits(), []), dir, CodingSchemeSet.BuiltInsAndFiles);
 
     [Fact]
     public void Training_learns_the_synthetic_task_and_logs_every_epoch()
@@ -82,11 +82,11 @@ public class TrainerTests
         using (network)
         {
             Assert.Equal(run.Architecture.Blocks.Count, info.Architecture.Blocks.Count);
-            Assert.Equal(["cifar10/3/10", "cifar10/5/10"], info.Schemes.Keys.Order());
-            Assert.Equal(BuiltInSchemes.Get("cifar10/5/10").ToStrings(), info.Schemes["cifar10/5/10"]);
+            Assert.Equal(["cifar10/3/10", "cifar10/5/10"], info.Model.Schemes.Keys.Order());
+            Assert.Equal(BuiltInSchemes.Get("cifar10/5/10").ToStrings(), info.Model.Schemes["cifar10/5/10"]);
             Assert.Equal(10, info.ClassNames.Count);
             using var x = rand(3, 1, 8, 8);
-            Assert.Equal(new long[] { 3, 10 }, network.call(x, null).Logits.shape);
+            Assert.Equal(new long[] { 3, 10 }, network.call(x).Logits.shape);
         }
     }
 
@@ -96,10 +96,10 @@ public class TrainerTests
         using var tmp = new TempDirectory();
         var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1), Path.Combine(tmp.Path, "none"));
         var e = Assert.Throws<InvalidInputException>(() => new Trainer(run).Run(resume: true));
-        Assert.Contains("--resume", e.Message);
+        Assert.Equal((InputKind.File, run.LastCheckpointPath, "does not exist"), (e.Subject!.Kind, e.Subject.Name, e.Problem));
 
         var wrong = Assert.Throws<InvalidInputException>(() => Run(Options("cifar10", epochs: 1), tmp.Path));
-        Assert.Contains("--arch", wrong.Message);
+        Assert.Equal("Architecture", wrong.Subject!.Name);
         Assert.Contains("1x8x8", wrong.Message);
     }
 

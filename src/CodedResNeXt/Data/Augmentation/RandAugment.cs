@@ -49,17 +49,17 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
         or RandAugmentOp.Brightness or RandAugmentOp.Color or RandAugmentOp.Contrast or RandAugmentOp.Sharpness;
 
     /// <summary>Parses "n&lt;ops&gt;-m&lt;magnitude&gt;" such as "n3-m4"; "none" gives zero operations.</summary>
-    public static RandAugment Parse(string text, string flag = "--randaugment")
+    public static RandAugment Parse(string text)
     {
         string trimmed = text.Trim();
         if (trimmed.Equals("none", StringComparison.OrdinalIgnoreCase)) return new RandAugment(0, 0);
         var match = Pattern().Match(trimmed);
         if (!match.Success)
-            throw new InvalidInputException($"{flag}: expected n<ops>-m<magnitude> such as n3-m4 (or none), got '{text}'");
+            throw InvalidInputException.ForOption(nameof(AugmentationOptions.RandAugment), $"expected n<ops>-m<magnitude> such as n3-m4 (or none), got '{text}'");
         if (!int.TryParse(match.Groups[1].Value, out int ops) || ops > 100)
-            throw new InvalidInputException($"{flag}: the number of operations in '{text}' must be 0..100");
+            throw InvalidInputException.ForOption(nameof(AugmentationOptions.RandAugment), $"the number of operations in '{text}' must be 0..100");
         if (!int.TryParse(match.Groups[2].Value, out int magnitude) || magnitude >= Levels)
-            throw new InvalidInputException($"{flag}: the magnitude in '{text}' must be 0..{Levels - 1}");
+            throw InvalidInputException.ForOption(nameof(AugmentationOptions.RandAugment), $"the magnitude in '{text}' must be 0..{Levels - 1}");
         return new RandAugment(ops, magnitude);
     }
 

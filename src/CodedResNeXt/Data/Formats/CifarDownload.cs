@@ -38,11 +38,11 @@ public static class CifarDownload
         var url = new Uri(baseUrl ?? DefaultBaseUrl, archive.FileName);
         string destination = Path.Combine(dataDir, archive.TopFolder);
         if (Directory.Exists(destination))
-            throw new InvalidInputException($"--download: {destination} already exists but does not hold the complete dataset; remove it first");
+            throw InvalidInputException.ForOption("Download", $"{destination} already exists but does not hold the complete dataset; remove it first");
         try { Directory.CreateDirectory(dataDir); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidInputException($"--download: cannot create the data directory {dataDir} ({e.Message})");
+            throw InvalidInputException.ForOption("Download", $"cannot create the data directory {dataDir} ({e.Message})");
         }
 
         string tag = Guid.NewGuid().ToString("N")[..8];
@@ -53,13 +53,13 @@ public static class CifarDownload
             string md5 = Download(url, partial, archive.FileName, progress, cancel);
             progress?.Report(new DownloadProgress(archive.FileName, DownloadStage.Verifying, new FileInfo(partial).Length, null));
             if (!string.Equals(md5, archive.Md5, StringComparison.OrdinalIgnoreCase))
-                throw new InvalidInputException($"--download: {url} has MD5 {md5}, expected {archive.Md5}; not the official archive or corrupted in transit (nothing was extracted)");
+                throw InvalidInputException.ForOption("Download", $"{url} has MD5 {md5}, expected {archive.Md5}; not the official archive or corrupted in transit (nothing was extracted)");
 
             progress?.Report(new DownloadProgress(archive.FileName, DownloadStage.Extracting, 0, null));
             Extract(partial, staging, url);
             string unpacked = Path.Combine(staging, archive.TopFolder);
             if (!Directory.Exists(unpacked))
-                throw new InvalidInputException($"--download: {url} does not contain the folder {archive.TopFolder}/");
+                throw InvalidInputException.ForOption("Download", $"{url} does not contain the folder {archive.TopFolder}/");
             Directory.Move(unpacked, destination);
             progress?.Report(new DownloadProgress(archive.FileName, DownloadStage.Done, 0, null));
             return destination;
@@ -81,7 +81,7 @@ public static class CifarDownload
         {
             using var response = http.Send(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead, cancel);
             if (!response.IsSuccessStatusCode)
-                throw new InvalidInputException($"--download: {url} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                throw InvalidInputException.ForOption("Download", $"{url} answered {(int)response.StatusCode} {response.ReasonPhrase}");
             long? total = response.Content.Headers.ContentLength;
             using var body = response.Content.ReadAsStream(cancel);
             using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
@@ -102,16 +102,16 @@ public static class CifarDownload
                 }
             }
             if (total is long expected && received != expected)
-                throw new InvalidInputException($"--download: {url} ended after {received} of {expected} bytes");
+                throw InvalidInputException.ForOption("Download", $"{url} ended after {received} of {expected} bytes");
             progress?.Report(new DownloadProgress(file, DownloadStage.Downloading, received, total));
         }
         catch (HttpRequestException e)
         {
-            throw new InvalidInputException($"--download: cannot fetch {url} ({e.Message})");
+            throw InvalidInputException.ForOption("Download", $"cannot fetch {url} ({e.Message})");
         }
         catch (IOException e)
         {
-            throw new InvalidInputException($"--download: fetching {url} into {path} failed ({e.Message})");
+            throw InvalidInputException.ForOption("Download", $"fetching {url} into {path} failed ({e.Message})");
         }
         return Convert.ToHexStringLower(md5.GetHashAndReset());
     }
@@ -128,7 +128,7 @@ public static class CifarDownload
         }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException)
         {
-            throw new InvalidInputException($"--download: {url} is not a readable tar.gz archive ({e.Message})");
+            throw InvalidInputException.ForOption("Download", $"{url} is not a readable tar.gz archive ({e.Message})");
         }
     }
 }

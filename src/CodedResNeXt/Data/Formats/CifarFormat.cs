@@ -22,7 +22,7 @@ public static class CifarFormat
     public static DatasetSplits LoadCifar10(string directory)
     {
         string dir = Locate(directory, "data_batch_1.bin", Cifar10Folder)
-            ?? throw new InvalidInputException($"{directory}: no CIFAR-10 binary files here nor in {Cifar10Folder}/ (expected data_batch_1.bin; --download fetches them)");
+            ?? throw new InvalidInputException($"{directory}: no CIFAR-10 binary files here nor in {Cifar10Folder}/ (expected data_batch_1.bin; the download option fetches them)");
         var names = DataFile.ReadNames(Path.Combine(dir, "batches.meta.txt"));
         var train = ReadBatches(Enumerable.Range(1, 5).Select(i => Path.Combine(dir, $"data_batch_{i}.bin")).ToArray(),
             labelOffset: 0, labelBytes: 1, names, "batches.meta.txt", "cifar10-train");
@@ -34,7 +34,7 @@ public static class CifarFormat
     public static DatasetSplits LoadCifar100(string directory, bool coarse = false)
     {
         string dir = Locate(directory, "train.bin", Cifar100Folder)
-            ?? throw new InvalidInputException($"{directory}: no CIFAR-100 binary files here nor in {Cifar100Folder}/ (expected train.bin; --download fetches them)");
+            ?? throw new InvalidInputException($"{directory}: no CIFAR-100 binary files here nor in {Cifar100Folder}/ (expected train.bin; the download option fetches them)");
         string namesFile = coarse ? "coarse_label_names.txt" : "fine_label_names.txt";
         var names = DataFile.ReadNames(Path.Combine(dir, namesFile));
         int offset = coarse ? 0 : 1;

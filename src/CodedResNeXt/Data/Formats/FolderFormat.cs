@@ -14,7 +14,7 @@ public static class FolderFormat
 
     public static DatasetSplits Load(string root, int size, int threads = 0)
     {
-        if (size < 1) throw new InvalidInputException($"--image-size: must be at least 1, got {size}");
+        if (size < 1) throw InvalidInputException.ForOption("ImageSize", $"must be at least 1, got {size}");
         if (!Directory.Exists(root)) throw new InvalidInputException($"{root}: directory not found (expected train/ and val/ class folders)");
         string trainDir = Path.Combine(root, "train"), valDir = Path.Combine(root, "val");
         foreach (string dir in new[] { trainDir, valDir })
@@ -54,7 +54,7 @@ public static class FolderFormat
         }
         int imageBytes = 3 * size * size;
         if ((long)files.Count * imageBytes > Array.MaxLength)
-            throw new InvalidInputException($"{dir}: {files.Count} images of 3x{size}x{size} do not fit in one in-memory array; use a smaller --image-size or fewer images");
+            throw new InvalidInputException($"{dir}: {files.Count} images of 3x{size}x{size} do not fit in one in-memory array; use a smaller image size or fewer images");
 
         var pixels = new byte[files.Count * imageBytes];
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };

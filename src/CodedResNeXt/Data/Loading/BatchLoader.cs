@@ -15,7 +15,7 @@ public sealed class BatchLoader
 
     public BatchLoader(ImageDataset dataset, AugmentationPipeline pipeline, LoaderOptions options)
     {
-        if (options.BatchSize < 1) throw new InvalidInputException($"--batch: must be at least 1, got {options.BatchSize}");
+        if (options.BatchSize < 1) throw InvalidInputException.ForOption("BatchSize", $"must be at least 1, got {options.BatchSize}");
         if (pipeline.Normalization.Channels != dataset.Channels)
             throw new ArgumentException($"the normalization has {pipeline.Normalization.Channels} channels, {dataset.Name} has {dataset.Channels}");
         Dataset = dataset;

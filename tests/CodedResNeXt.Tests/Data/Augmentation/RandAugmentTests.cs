@@ -185,9 +185,9 @@ public class RandAugmentTests
         foreach (string bad in new[] { "3-4", "n3m4", "n3-m", "n-1-m4", "m4-n3", "" })
         {
             var e = Assert.Throws<InvalidInputException>(() => RandAugment.Parse(bad));
-            Assert.Equal($"--randaugment: expected n<ops>-m<magnitude> such as n3-m4 (or none), got '{bad}'", e.Message);
+            Assert.Equal($"RandAugment: expected n<ops>-m<magnitude> such as n3-m4 (or none), got '{bad}'", e.Message);
         }
         var tooStrong = Assert.Throws<InvalidInputException>(() => RandAugment.Parse("n2-m31"));
-        Assert.Equal("--randaugment: the magnitude in 'n2-m31' must be 0..30", tooStrong.Message);
+        Assert.Equal("RandAugment: the magnitude in 'n2-m31' must be 0..30", tooStrong.Message);
     }
 }

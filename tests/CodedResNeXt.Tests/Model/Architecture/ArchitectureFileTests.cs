@@ -96,7 +96,7 @@ public sealed class ArchitectureFileTests : IDisposable
     [Fact]
     public void An_unknown_preset_name_lists_the_presets()
     {
-        var e = Assert.Throws<InvalidInputException>(() => ArchitectureFile.LoadPresetOrFile("cifar11", BuiltInSchemes.Get));
+        var e = Assert.Throws<InvalidInputException>(() => ArchitectureFile.LoadPresetOrFile("cifar11", CodingSchemeSet.BuiltInsAndFiles));
         Assert.Equal("'cifar11' is neither a preset (cifar10, cifar100, imagenet, fashion-small, fashion-tiny, cifar10-small) nor an existing architecture file", e.Message);
     }
 
@@ -105,7 +105,7 @@ public sealed class ArchitectureFileTests : IDisposable
     {
         foreach (var name in Presets.Names)
         {
-            var arch = ArchitectureFile.LoadPresetOrFile(name, BuiltInSchemes.Get);
+            var arch = ArchitectureFile.LoadPresetOrFile(name, CodingSchemeSet.BuiltInsAndFiles);
             Assert.Equal(name, arch.Name);
         }
         Assert.Equal("cifar10/3/10", Presets.Get("cifar10").Blocks[^1].Scheme);

@@ -21,8 +21,8 @@ public class KeepPathsOfTests
     [Fact]
     public void The_count_of_kept_paths_equals_the_parameters_of_the_smaller_network_built_from_them()
     {
-        var kept = Presets.Get("fashion-small").KeepPathsOf([3], BuiltInSchemes.Get);
-        using var network = new CodedResNeXtNetwork(kept, BuiltInSchemes.Get);
+        var kept = Presets.Get("fashion-small").KeepPathsOf([3], CodingSchemeSet.BuiltInsAndFiles);
+        using var network = new CodedResNeXtNetwork(kept, CodingSchemeSet.BuiltInsAndFiles);
         Assert.Equal(kept.CountParameters().Total, network.ParameterCount);
         Assert.True(kept.CountParameters().Total < Presets.Get("fashion-small").CountParameters().Total / 2);
     }

@@ -25,7 +25,7 @@ public class PresetParameterCountTests
     public void Binary_classifier_of_class_0_keeps_the_exact_count_and_the_paper_estimate_is_close_to_its_figure(
         string preset, double exactMillions, double exactPercent, double paperEstimate)
     {
-        var size = BinaryClassifierSize.Of(Presets.Get(preset), 0, BuiltInSchemes.Get);
+        var size = BinaryClassifierSize.Of(Presets.Get(preset), 0, CodingSchemeSet.BuiltInsAndFiles);
         Assert.Equal(exactMillions, Math.Round(size.Exact / 1e6, preset == "imagenet" ? 2 : 3));
         Assert.Equal(exactPercent, Math.Round(100 * size.ExactFraction, 1));
         // The paper rounds its stage-scaled estimates to whole percents and quotes 38 / 27 / 35 %.
@@ -49,7 +49,7 @@ public class PresetParameterCountTests
     public void A_built_network_has_as_many_parameters_as_its_architecture_counts(string preset)
     {
         var arch = Presets.Get(preset);
-        using var network = new CodedResNeXtNetwork(arch, BuiltInSchemes.Get);
+        using var network = new CodedResNeXtNetwork(arch, CodingSchemeSet.BuiltInsAndFiles);
         Assert.Equal(arch.CountParameters().Total, network.ParameterCount);
     }
 

@@ -49,7 +49,7 @@ public class DropSubNNsTests
         // Training: the network's output equals a hand-run chain of its modules fed the planned masks.
         network.train();
         network.DropGenerator = new Generator(5);
-        var logits = network.call(x, null).Logits;
+        var logits = network.call(x).Logits;
         var masks = DropSubNNs.DrawMasks(network.Architecture.Blocks, 16, CPU, new Generator(5));
         var modules = network.named_children().ToDictionary(c => c.Item1, c => c.Item2);
         var h = ((nn.Module<Tensor, Tensor>)modules["stem"]).call(x);
@@ -57,13 +57,13 @@ public class DropSubNNsTests
         var expected = ((nn.Module<Tensor, Tensor>)modules["classifier"]).call(nn.functional.adaptive_avg_pool2d(h, 1).flatten(1));
         Assert.True(TinyNetworks.MaxRelativeDifference(expected, logits) < 1e-5);
         network.DropGenerator = new Generator(6);
-        Assert.True(TinyNetworks.MaxRelativeDifference(logits, network.call(x, null).Logits) > 1e-3); // other masks, other output
+        Assert.True(TinyNetworks.MaxRelativeDifference(logits, network.call(x).Logits) > 1e-3); // other masks, other output
 
         // Evaluation: no randomness at all.
         network.eval();
         network.DropGenerator = new Generator(5);
-        var first = network.call(x, null).Logits;
+        var first = network.call(x).Logits;
         network.DropGenerator = new Generator(6);
-        Assert.True(first.eq(network.call(x, null).Logits).all().item<bool>());
+        Assert.True(first.eq(network.call(x).Logits).all().item<bool>());
     }
 }

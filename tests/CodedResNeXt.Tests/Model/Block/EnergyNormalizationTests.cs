@@ -11,7 +11,7 @@ public class EnergyNormalizationTests
     public void Normalized_energies_of_every_sample_sum_to_N(BlockImplementation implementation)
     {
         var spec = new BlockSpec("c3", 8, 8, 2, 4, 2, "t/2/4", 0);
-        using var block = new ResNeXtBlock(spec, TinyNetworks.Schemes("t/2/4"), new CodingLoss(), implementation);
+        using var block = new ResNeXtBlock(spec, TinyNetworks.Schemes["t/2/4"], implementation);
         var energies = block.call(new BlockInput(randn(5, 8, 8, 8))).Energies!;
         Assert.Equal([5L, 4L], energies.shape);
         foreach (float sum in energies.sum(1).data<float>()) Assert.Equal(4.0, sum, 4);
@@ -52,7 +52,7 @@ public class EnergyNormalizationTests
     public void Removing_every_subNN_leaves_a_finite_output_made_of_the_last_BN_bias_and_the_shortcut()
     {
         var spec = new BlockSpec("c3", 8, 8, 2, 4, 1, "t/2/4", 0);
-        using var block = new ResNeXtBlock(spec, TinyNetworks.Schemes("t/2/4"), new CodingLoss(), BlockImplementation.Fused);
+        using var block = new ResNeXtBlock(spec, TinyNetworks.Schemes["t/2/4"], BlockImplementation.Fused);
         TinyNetworks.Perturb(block);
         block.eval();
         var x = randn(2, 8, 4, 4);

@@ -1,3 +1,4 @@
+using CodedResNeXt.Training;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
@@ -33,7 +34,7 @@ public class CodedResNeXtNetworkTests
     {
         var arch = Presets.Get("fashion-tiny");
         using var generator = new TorchSharp.torch.Generator(1);
-        using var network = new CodedResNeXtNetwork(arch, BuiltInSchemes.Get, generator: generator);
+        using var network = new CodedResNeXtNetwork(arch, CodingSchemeSet.BuiltInsAndFiles, generator: generator);
         var state = network.state_dict();
         for (int i = 0; i < arch.Blocks.Count; i++)
             Assert.Equal(0, state[$"blocks.{i}.bn_expand.weight"].abs().sum().item<float>());
@@ -46,34 +47,56 @@ public class CodedResNeXtNetworkTests
     }
 
     [Fact]
-    public void Output_holds_logits_per_coded_block_energies_and_losses_and_no_loss_without_labels()
+    public void Output_holds_logits_and_per_coded_block_energies()
     {
         using var network = TinyNetworks.Network();
         TinyNetworks.Perturb(network);
-        var x = TinyNetworks.Images(5);
-        var withLabels = network.call(x, TinyNetworks.Labels(5));
-        Assert.Equal([5L, 4L], withLabels.Logits.shape);
-        Assert.Equal([1, 2, 3, 4], withLabels.CodedBlockIndices);
-        Assert.Equal(4, withLabels.BlockEnergies.Count);
-        Assert.All(withLabels.BlockEnergies, e => Assert.Equal([5L, 4L], e.shape));
-        double sum = withLabels.BlockCodingLosses.Sum(l => l.item<float>());
-        Assert.True(sum > 0);
-        Assert.Equal(sum, withLabels.CodingLoss.item<float>(), 5);
-
-        var withoutLabels = network.call(x, null);
-        Assert.Equal(0, withoutLabels.CodingLoss.item<float>());
-        Assert.Equal(4, withoutLabels.BlockEnergies.Count);
+        var output = network.call(TinyNetworks.Images(5));
+        Assert.Equal([5L, 4L], output.Logits.shape);
+        Assert.Equal([1, 2, 3, 4], output.CodedBlockIndices);
+        Assert.Equal(4, output.BlockEnergies.Count);
+        Assert.All(output.BlockEnergies, e => Assert.Equal([5L, 4L], e.shape));
         Assert.Equal(["t/2/4", "t/2/4", "t/1/4", "t/1/4"], network.CodedBlocks.Select(b => b.Scheme.Name));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(5)]
+    public void Segments_composed_at_any_split_are_the_forward_pass(int split)
+    {
+        using var network = TinyNetworks.Network();
+        TinyNetworks.Perturb(network);
+        network.eval();
+        var x = TinyNetworks.Images(3);
+        var whole = network.call(x);
+        var energies = new List<Tensor>();
+        var middle = network.ForwardBlocks(network.ForwardStem(x), 0, split, null, energies);
+        var logits = network.ForwardHead(network.ForwardBlocks(middle, split, network.Blocks.Count, null, energies));
+        Assert.True(logits.eq(whole.Logits).all().item<bool>());
+        Assert.Equal(whole.BlockEnergies.Count, energies.Count);
+        for (int i = 0; i < energies.Count; i++) Assert.True(energies[i].eq(whole.BlockEnergies[i]).all().item<bool>());
+    }
+
     [Fact]
-    public void The_control_network_has_no_coded_block_and_no_coding_loss()
+    public void Codeword_matrices_are_buffers_outside_the_state_dict()
+    {
+        using var network = TinyNetworks.Network();
+        Assert.DoesNotContain(network.state_dict().Keys, k => k.Contains("codewords"));
+        var block = network.CodedBlocks[2];
+        Assert.Equal([4L, 4L], block.Codewords.shape);
+        for (int k = 0; k < 4; k++)
+            for (int n = 0; n < 4; n++)
+                Assert.Equal(block.Scheme.IsActive(k, n) ? 1f : 0f, block.Codewords[k, n].item<float>());
+    }
+
+    [Fact]
+    public void The_control_network_has_no_coded_block()
     {
         using var control = new CodedResNeXtNetwork(TinyNetworks.Architecture().ToControl(), TinyNetworks.Schemes);
-        var output = control.call(TinyNetworks.Images(2), TinyNetworks.Labels(2));
+        var output = control.call(TinyNetworks.Images(2));
         Assert.Empty(control.CodedBlocks);
         Assert.Empty(output.BlockEnergies);
-        Assert.Equal(0, output.CodingLoss.item<float>());
     }
 
     [Fact]
@@ -105,12 +128,13 @@ public class CodedResNeXtNetworkTests
             using var scope = NewDisposeScope();
             var x = Batch(out var labels);
             optimizer.zero_grad();
-            var output = network.call(x, labels);
+            var output = network.call(x);
             var task = nn.functional.cross_entropy(output.Logits, labels);
-            (task + 1.0 * output.CodingLoss).backward();
+            var coding = new CodingObjective(Mu: 1).Compute(network, output, labels).Total;
+            (task + 1.0 * coding).backward();
             optimizer.step();
             ce.Add(task.item<float>());
-            code.Add(output.CodingLoss.item<float>());
+            code.Add(coding.item<float>());
         }
         double First(List<double> v) => v.Take(5).Average();
         double Last(List<double> v) => v.TakeLast(5).Average();

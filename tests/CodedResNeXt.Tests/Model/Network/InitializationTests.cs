@@ -23,7 +23,7 @@ public class InitializationTests
     private static void AssertExpandStds(ArchitectureSpec arch, ulong seed)
     {
         using var generator = new Generator(seed);
-        using var network = new CodedResNeXtNetwork(arch, BuiltInSchemes.Get, generator: generator);
+        using var network = new CodedResNeXtNetwork(arch, CodingSchemeSet.BuiltInsAndFiles, generator: generator);
         var state = network.state_dict();
         for (int i = 0; i < arch.Blocks.Count; i++)
         {

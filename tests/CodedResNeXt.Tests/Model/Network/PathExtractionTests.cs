@@ -17,10 +17,9 @@ public class PathExtractionTests
         using var binary = network.ExtractPathsOf([cls]);
         Assert.Equal(binary.Architecture.CountParameters().Total, binary.ParameterCount);
         Assert.True(binary.ParameterCount < network.ParameterCount);
-        var extracted = binary.call(x, null);
+        var extracted = binary.call(x);
 
-        network.Removal = SubNNRemoval.KeepOnlyPathsOf(network.CodedBlocks, cls);
-        var full = network.call(x, null);
+        var full = network.Forward(x, SubNNRemoval.KeepOnlyPathsOf(network.CodedBlocks, cls));
 
         Assert.Equal([6L, 1L], extracted.Logits.shape);
         Assert.True(TinyNetworks.MaxRelativeDifference(full.Logits[.., cls..(cls + 1)], extracted.Logits) < 1e-5);
@@ -37,9 +36,9 @@ public class PathExtractionTests
         TinyNetworks.Perturb(network);
         network.eval();
         var x = TinyNetworks.Images(3);
-        var before = network.call(x, null).Logits;
+        var before = network.call(x).Logits;
         using var binary = network.ExtractPathsOf([0, 2]);
-        Assert.True(before.eq(network.call(x, null).Logits).all().item<bool>());
+        Assert.True(before.eq(network.call(x).Logits).all().item<bool>());
         Assert.Equal(2, binary.Architecture.Outputs);
     }
 }

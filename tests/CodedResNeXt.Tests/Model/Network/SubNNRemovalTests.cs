@@ -13,10 +13,8 @@ public class SubNNRemovalTests
         network.eval();
         var x = TinyNetworks.Images(8);
 
-        network.Removal = SubNNRemoval.InBlock(2, tensor(new[] { false, true, false, true }));
-        var removed = network.call(x, null);
-        network.Removal = null;
-        var intact = network.call(x, null);
+        var removed = network.Forward(x, SubNNRemoval.InBlock(2, tensor(new[] { false, true, false, true })));
+        var intact = network.call(x);
 
         // Oracle: t_1 = t_3 = 0 in block 2 because their 1x1 expand weights are zero (d = 2 columns each).
         using (no_grad())
@@ -25,7 +23,7 @@ public class SubNNRemovalTests
             w[.., 2..4].zero_();
             w[.., 6..8].zero_();
         }
-        var zeroed = network.call(x, null);
+        var zeroed = network.call(x);
 
         Assert.True(TinyNetworks.MaxRelativeDifference(zeroed.Logits, removed.Logits) < 1e-5);
         Assert.True(TinyNetworks.MaxRelativeDifference(zeroed.BlockEnergies[1], removed.BlockEnergies[1]) < 1e-5);
@@ -42,11 +40,10 @@ public class SubNNRemovalTests
         TinyNetworks.Perturb(network);
         network.eval();
         var x = TinyNetworks.Images(4);
-        var intact = network.call(x, null).Logits;
+        var intact = network.call(x).Logits;
         var mask = zeros(4, 4, dtype: ScalarType.Bool);
         mask[2, 0] = true;
-        network.Removal = SubNNRemoval.InBlock(1, mask);
-        var removed = network.call(x, null).Logits;
+        var removed = network.Forward(x, SubNNRemoval.InBlock(1, mask)).Logits;
         Assert.True((intact[0..2] - removed[0..2]).abs().max().item<float>() < 1e-6);
         Assert.True((intact[2] - removed[2]).abs().max().item<float>() > 1e-4);
     }

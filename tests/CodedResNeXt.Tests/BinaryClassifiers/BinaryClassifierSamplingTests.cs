@@ -1,7 +1,7 @@
-using CodedResNeXt.Analysis;
+using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Data;
 
-namespace CodedResNeXt.Tests.Analysis;
+namespace CodedResNeXt.Tests.BinaryClassifiers;
 
 public class BinaryClassifierSamplingTests
 {
@@ -36,9 +36,9 @@ public class BinaryClassifierSamplingTests
     {
         var trained = new[] { 0, 1, 2, 4 };
         Assert.Equal([1, 4], BinaryClassifierSampling.Classes(5, trained, [4, 1, 4], seed: 1));
-        Assert.Equal("--classes: class 5 does not exist; classes are 0..4",
+        Assert.Equal("Classes: class 5 does not exist; classes are 0..4",
             Assert.Throws<InvalidInputException>(() => BinaryClassifierSampling.Classes(5, trained, [5], 1)).Message);
-        Assert.Equal("--classes: class 3 was held out of training, so it has no binary classifier",
+        Assert.Equal("Classes: class 3 was held out of training, so it has no binary classifier",
             Assert.Throws<InvalidInputException>(() => BinaryClassifierSampling.Classes(5, trained, [3], 1)).Message);
     }
 
@@ -57,35 +57,26 @@ public class BinaryClassifierSamplingTests
     }
 
     [Fact]
-    public void Class_samples_for_100_classes_take_nine_negatives_per_positive_of_other_classes()
+    public void Samples_for_100_classes_take_nine_negatives_per_positive_of_other_classes_seeded_per_class()
     {
-        // 100 classes, 3 training and 2 validation images each; 50 OOD images.
-        ImageDataset Set(int perClass) => new("many", new byte[100 * perClass], Enumerable.Range(0, 100 * perClass).Select(i => i % 100).ToArray(),
-            Enumerable.Range(0, 100).Select(k => $"c{k}").ToArray(), 1, 1, 1);
-        var train = Set(3);
-        var validation = Set(2);
-        var ood = new ImageDataset("ood", new byte[50], new int[50], ["x"], 1, 1, 1);
-        var samples = ClassSamples.Draw([7, 42], train, validation, ood, sample: true, new Random(1));
-
-        foreach (var s in samples)
+        // 100 classes, 3 images each.
+        int[] labels = Enumerable.Range(0, 300).Select(i => i % 100).ToArray();
+        var all = Enumerable.Range(0, 300).ToList();
+        foreach (int k in new[] { 7, 42 })
         {
-            Assert.Equal(3, s.TrainPositives.Count);
-            Assert.All(s.TrainPositives, i => Assert.Equal(s.Class, train.Label(i)));
-            Assert.Equal(27, s.TrainNegatives.Count);
-            Assert.All(s.TrainNegatives, i => Assert.NotEqual(s.Class, train.Label(i)));
-            Assert.Equal(2, s.ValidationPositives.Count);
-            Assert.Equal(18, s.ValidationNegatives.Count);
-            Assert.All(s.ValidationNegatives, i => Assert.NotEqual(s.Class, validation.Label(i)));
-            Assert.Equal(18, s.OodNegatives.Count);
-            Assert.Equal(30, s.TrainNeeded.Count(n => n));
-            Assert.Equal(20, s.ValidationNeeded.Count(n => n));
-            Assert.Equal(18, s.OodNeeded.Count(n => n));
+            var (positives, negatives) = ThresholdFitting.Samples(k, all, labels, 100, seed: 1);
+            Assert.Equal(3, positives.Count);
+            Assert.All(positives, i => Assert.Equal(k, labels[i]));
+            Assert.Equal(27, negatives.Count);
+            Assert.All(negatives, i => Assert.NotEqual(k, labels[i]));
+            // A class's draw depends on the class and the seed only, not on which classes are drawn beside it.
+            Assert.Equal(negatives, ThresholdFitting.Samples(k, all, labels, 100, seed: 1).Negatives);
         }
-        Assert.NotEqual(samples[0].TrainNegatives, samples[1].TrainNegatives);
+        Assert.NotEqual(ThresholdFitting.Samples(7, all, labels, 100, 1).Negatives, ThresholdFitting.Samples(42, all, labels, 100, 1).Negatives);
+        Assert.NotEqual(ThresholdFitting.Samples(7, all, labels, 100, 1).Negatives, ThresholdFitting.Samples(7, all, labels, 100, 2).Negatives);
 
-        var unsampled = ClassSamples.Draw([7], train, validation, null, sample: false, new Random(1))[0];
-        Assert.Equal(297, unsampled.TrainNegatives.Count);
-        Assert.Equal(198, unsampled.ValidationNegatives.Count);
-        Assert.Empty(unsampled.OodNegatives);
+        // Fewer than 100 classes: every other image is a negative.
+        int[] ten = Enumerable.Range(0, 30).Select(i => i % 10).ToArray();
+        Assert.Equal(27, ThresholdFitting.Samples(3, Enumerable.Range(0, 30).ToList(), ten, 10, 1).Negatives.Count);
     }
 }

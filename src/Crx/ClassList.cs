@@ -1,4 +1,6 @@
-namespace CodedResNeXt.Data;
+using CodedResNeXt;
+
+namespace Crx;
 
 /// <summary>Classes named on the command line (--exclude-classes, --class, --classes), by index or by name.</summary>
 public static class ClassList

@@ -1,4 +1,4 @@
-namespace CodedResNeXt.Analysis;
+namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
 /// Which classes get a binary classifier and which images score it. With 100 or more classes (SPEC section 8)
@@ -24,11 +24,11 @@ public static class BinaryClassifierSampling
     {
         if (requested is not null)
         {
-            if (requested.Count == 0) throw new InvalidInputException("--classes: no class given");
+            if (requested.Count == 0) throw InvalidInputException.ForOption("Classes", "no class given");
             foreach (int k in requested)
             {
-                if (k < 0 || k >= classes) throw new InvalidInputException($"--classes: class {k} does not exist; classes are 0..{classes - 1}");
-                if (!trained.Contains(k)) throw new InvalidInputException($"--classes: class {k} was held out of training, so it has no binary classifier");
+                if (k < 0 || k >= classes) throw InvalidInputException.ForOption("Classes", $"class {k} does not exist; classes are 0..{classes - 1}");
+                if (!trained.Contains(k)) throw InvalidInputException.ForOption("Classes", $"class {k} was held out of training, so it has no binary classifier");
             }
             return requested.Distinct().Order().ToList();
         }

@@ -1,7 +1,8 @@
+using Crx;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Formats;
 
-namespace CodedResNeXt.Tests.Data;
+namespace CodedResNeXt.Tests.Cli;
 
 public class ClassListTests
 {

@@ -1,0 +1,37 @@
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Evaluation;
+
+/// <summary>What a network's final predictions score on a labelled set.</summary>
+/// <param name="Top5">share of images whose class is among the five highest logits; null below 20 classes</param>
+/// <param name="Confusion">[true class][predicted class] counts</param>
+public sealed record ClassificationResult(int Count, double Top1, double? Top5, IReadOnlyList<double> PerClassAccuracy, int[][] Confusion);
+
+/// <summary>Top-1, per-class accuracy, the confusion matrix, and for 20 or more classes top-5 (how CIFAR-100 and ImageNet are judged).</summary>
+public sealed class ClassificationAccumulator(int classes) : IEvaluationAccumulator
+{
+    public const int Top5MinimumClasses = 20;
+
+    private readonly int[][] _confusion = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray();
+    private long _top5;
+    private int _count;
+
+    public void Add(EvaluatedBatch batch)
+    {
+        var truth = batch.LabelList;
+        for (int i = 0; i < truth.Length; i++) _confusion[truth[i]][batch.Predicted![i]]++;
+        _count += truth.Length;
+        var logits = batch.Output!.Logits;
+        if (classes >= Top5MinimumClasses && logits.shape[1] >= 5)
+            _top5 += logits.topk(5, 1).indexes.eq(batch.Labels.unsqueeze(1)).any(1).sum().item<long>();
+    }
+
+    public ClassificationResult Result()
+    {
+        long correct = Enumerable.Range(0, classes).Sum(k => (long)_confusion[k][k]);
+        var perClass = _confusion.Select((row, k) => row.Sum() == 0 ? double.NaN : (double)row[k] / row.Sum()).ToList();
+        double top1 = _count == 0 ? double.NaN : (double)correct / _count;
+        double? top5 = classes >= Top5MinimumClasses ? (_count == 0 ? double.NaN : (double)_top5 / _count) : null;
+        return new ClassificationResult(_count, top1, top5, perClass, _confusion);
+    }
+}

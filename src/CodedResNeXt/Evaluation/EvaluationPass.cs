@@ -1,0 +1,99 @@
+using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Model;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Evaluation;
+
+/// <summary>
+/// One batch of an evaluation pass, as every accumulator sees it.
+/// </summary>
+/// <param name="Indices">dataset index of each image</param>
+/// <param name="LabelList">class of each image (host copy of <paramref name="Labels"/>)</param>
+/// <param name="Output">the network's output (eval mode), or null when no accumulator asked for it</param>
+/// <param name="Predicted">the final prediction of each image (argmax of the logits), or null with <paramref name="Output"/></param>
+/// <param name="BlockInputs">the input of each block some accumulator asked for (<see cref="IEvaluationAccumulator.BlockInputs"/>)</param>
+public sealed record EvaluatedBatch(
+    IReadOnlyList<int> Indices,
+    Tensor Labels,
+    int[] LabelList,
+    NetworkOutput? Output,
+    long[]? Predicted,
+    IReadOnlyDictionary<int, Tensor> BlockInputs);
+
+/// <summary>A measurement made over an evaluation pass, a batch at a time.</summary>
+public interface IEvaluationAccumulator
+{
+    /// <summary>Blocks whose input the measurement needs (to run the rest of the network differently from there).</summary>
+    IEnumerable<int> BlockInputs => [];
+
+    /// <summary>Whether the measurement needs the network's whole output; if no accumulator does, the pass stops early.</summary>
+    bool NeedsOutput => true;
+
+    void Add(EvaluatedBatch batch);
+}
+
+/// <summary>
+/// The one evaluation loop (train's validation, eval, analyze, threshold fitting): the network in eval mode without
+/// gradients over one ordered pass of a loader, a dispose scope per batch, running the network's segments once and
+/// handing each accumulator what it asked for.
+/// </summary>
+public static class EvaluationPass
+{
+    /// <param name="progress">images done so far, after each batch</param>
+    public static void Run(CodedResNeXtNetwork network, BatchLoader loader, IReadOnlyList<IEvaluationAccumulator> accumulators,
+        IProgress<int>? progress = null, CancellationToken cancel = default)
+    {
+        var splits = accumulators.SelectMany(a => a.BlockInputs).Distinct().Order().ToList();
+        bool needsOutput = accumulators.Any(a => a.NeedsOutput);
+        int last = needsOutput ? network.Blocks.Count : splits.DefaultIfEmpty(0).Max();
+        bool wasTraining = network.training;
+        network.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            int done = 0;
+            foreach (var batch in loader.Epoch(0, cancel))
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var (images, labels) = batch.ToTensors();
+                var inputs = new Dictionary<int, Tensor>();
+                var energies = new List<Tensor>();
+                var x = network.ForwardStem(images);
+                int from = 0;
+                foreach (int split in splits)
+                {
+                    x = network.ForwardBlocks(x, from, split, null, energies);
+                    inputs[split] = x;
+                    from = split;
+                }
+                NetworkOutput? output = null;
+                long[]? predicted = null;
+                if (needsOutput)
+                {
+                    var logits = network.ForwardHead(network.ForwardBlocks(x, from, last, null, energies));
+                    output = new NetworkOutput(logits, energies, network.CodedBlocks.Select(b => b.BlockIndex).ToList());
+                    predicted = logits.argmax(1).data<long>().ToArray();
+                }
+                var evaluated = new EvaluatedBatch(batch.Indices, labels, batch.Labels.ToArray().Select(l => (int)l).ToArray(),
+                    output, predicted, inputs);
+                foreach (var accumulator in accumulators) accumulator.Add(evaluated);
+                done += batch.Count;
+                progress?.Report(done);
+            }
+        }
+        finally { network.train(wasTraining); }
+    }
+}
+
+/// <summary>What `crx train` (after every epoch) and `crx eval` report: the final predictions and every early decoder.</summary>
+public sealed record EvaluationResult(ClassificationResult Classification, EarlyDecodingResult EarlyDecoding)
+{
+    public static EvaluationResult Measure(CodedResNeXtNetwork network, BatchLoader loader, int classes, CancellationToken cancel = default)
+    {
+        var classification = new ClassificationAccumulator(classes);
+        var early = new EarlyDecodingAccumulator(network.CodedBlocks);
+        EvaluationPass.Run(network, loader, [classification, early], cancel: cancel);
+        return new EvaluationResult(classification.Result(), early.Result());
+    }
+}

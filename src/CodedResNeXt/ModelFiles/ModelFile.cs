@@ -1,0 +1,134 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CodedResNeXt.Interop;
+using CodedResNeXt.Model;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.ModelFiles;
+
+/// <summary>
+/// Model files, checkpoints and extracted classifiers alike: a zip holding meta.json (<see cref="ModelMetadata"/>),
+/// model.safetensors (the state_dict with PyTorch names, BN statistics included) and whatever entries the kind adds.
+/// Written to a uniquely named temporary file beside the target and renamed over it, so a crash never leaves a
+/// half-written model and a stale temporary file never blocks the next write.
+/// </summary>
+public static class ModelFile
+{
+    public const string MetaEntry = "meta.json", WeightsEntry = "model.safetensors";
+
+    public static readonly JsonSerializerOptions Json = new(ArchitectureFile.JsonOptions)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+
+    /// <summary>Writes meta.json, the network's state_dict, then the entries <paramref name="more"/> adds; atomically.</summary>
+    public static void Write(string path, ModelMetadata meta, nn.Module network, Action<ZipArchive>? more = null) =>
+        WriteAtomically(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            using (var json = zip.CreateEntry(MetaEntry, CompressionLevel.Fastest).Open())
+                JsonSerializer.Serialize(json, meta, Json);
+            using (var weights = zip.CreateEntry(WeightsEntry, CompressionLevel.NoCompression).Open())
+                SafeTensors.Save(weights, network.state_dict());
+            more?.Invoke(zip);
+        });
+
+    /// <summary>
+    /// Writes a file through <paramref name="write"/> into a temporary file in the same folder, then renames it over
+    /// <paramref name="path"/>; on failure the temporary file is removed and <paramref name="path"/> is untouched.
+    /// </summary>
+    public static void WriteAtomically(string path, Action<Stream> write)
+    {
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Copies a file atomically (best.ckpt from last.ckpt): a reader sees the old copy or the new one, never a part.</summary>
+    public static void CopyAtomically(string source, string destination) =>
+        WriteAtomically(destination, stream =>
+        {
+            using var input = File.OpenRead(source);
+            input.CopyTo(stream);
+        });
+
+    /// <summary>Reads the metadata of a model file without building its network.</summary>
+    public static ModelMetadata ReadMetadata(string path)
+    {
+        using var zip = Open(path);
+        return ReadMetadata(zip, path);
+    }
+
+    /// <summary>Builds the network of a model file, any kind, in eval mode, with its metadata.</summary>
+    public static (CodedResNeXtNetwork Network, ModelMetadata Meta) Load(string path)
+    {
+        using var zip = Open(path);
+        var meta = ReadMetadata(zip, path);
+        return (LoadNetwork(zip, path, meta), meta);
+    }
+
+    internal static CodedResNeXtNetwork LoadNetwork(ZipArchive zip, string path, ModelMetadata meta)
+    {
+        var network = new CodedResNeXtNetwork(meta.Architecture, meta.SchemeSet);
+        try { LoadWeights(zip, path, network); }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        network.eval();
+        return network;
+    }
+
+    /// <summary>Loads model.safetensors into <paramref name="network"/>: every name and shape must match.</summary>
+    public static void LoadWeights(ZipArchive zip, string path, nn.Module network)
+    {
+        using var weights = Entry(zip, path, WeightsEntry);
+        var buffer = new MemoryStream();
+        weights.CopyTo(buffer);
+        buffer.Position = 0;
+        SafeTensors.LoadInto(network, buffer, $"{path} ({WeightsEntry})");
+    }
+
+    public static ModelMetadata ReadMetadata(ZipArchive zip, string path)
+    {
+        ModelMetadata? meta;
+        using (var stream = Entry(zip, path, MetaEntry))
+        {
+            try { meta = JsonSerializer.Deserialize<ModelMetadata>(stream, Json); }
+            catch (JsonException e) { throw InvalidInputException.ForFile(path, $"meta.json is not valid: {e.Message.Split('\n')[0]}"); }
+        }
+        if (meta is null) throw InvalidInputException.ForFile(path, $"meta.json is empty");
+        if (meta.Format != ModelMetadata.CurrentFormat)
+            throw InvalidInputException.ForFile(path, $"model file format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
+        if (meta.ClassNames.Count != meta.Architecture.Classes)
+            throw InvalidInputException.ForFile(path, $"meta.json names {meta.ClassNames.Count} classes but the network has {meta.Architecture.Classes}");
+        return meta;
+    }
+
+    public static ZipArchive Open(string path)
+    {
+        if (Directory.Exists(path)) throw InvalidInputException.ForFile(path, $"is a folder, not a model file");
+        if (!File.Exists(path)) throw InvalidInputException.ForFile(path, $"does not exist");
+        try { return ZipFile.OpenRead(path); }
+        catch (InvalidDataException) { throw InvalidInputException.ForFile(path, $"not a model file (not a zip archive)"); }
+    }
+
+    public static Stream Entry(ZipArchive zip, string path, string name) =>
+        (zip.GetEntry(name) ?? throw InvalidInputException.ForFile(path, $"not a model file (no {name} inside)")).Open();
+}

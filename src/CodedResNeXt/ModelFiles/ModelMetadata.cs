@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Data;
+using CodedResNeXt.Model;
+
+namespace CodedResNeXt.ModelFiles;
+
+/// <summary>
+/// The record that travels with every model file (meta.json), as torchvision's weights metadata does: what the
+/// network is (architecture and the codewords of its coding schemes), what its outputs mean (class names), what
+/// input it expects (normalization, the dataset it was trained on) and how big it is. Checkpoints and extracted
+/// classifiers share it; each adds one section of its own (<see cref="Sections"/>: "training", "classifier"), which
+/// this layer carries without reading, so that loading a model for inference needs nothing of training.
+/// </summary>
+/// <param name="Kind">"checkpoint" or "binary-classifier"</param>
+/// <param name="Schemes">the codewords ("0110…") of every coding scheme the architecture names, by name</param>
+/// <param name="ClassNames">all K class names of the network's coding schemes</param>
+/// <param name="ExcludedClasses">classes held out of training (kept as out-of-distribution data)</param>
+/// <param name="ParameterCount">learnable parameters of the network in the file</param>
+public sealed record ModelMetadata(
+    string Kind,
+    int Format,
+    ArchitectureSpec Architecture,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Schemes,
+    IReadOnlyList<string> ClassNames,
+    Normalization Normalization,
+    string Dataset,
+    IReadOnlyList<int> ExcludedClasses,
+    long ParameterCount)
+{
+    public const int CurrentFormat = 2;
+
+    private CodingSchemeSet? _schemeSet;
+
+    /// <summary>The kind-specific sections, kept as JSON for their owners to read.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Sections { get; init; }
+
+    /// <summary>The coding schemes, parsed once from the stored codewords.</summary>
+    [JsonIgnore] public CodingSchemeSet SchemeSet => _schemeSet ??= CodingSchemeSet.FromCodewords(Schemes, $"the {Kind} file");
+
+    /// <summary>The classes the network's outputs stand for (indices among all K), in output order.</summary>
+    [JsonIgnore] public IReadOnlyList<int> KeptClasses => Architecture.KeptClasses ?? Enumerable.Range(0, Architecture.Classes).ToArray();
+
+    /// <summary>The metadata of <paramref name="network"/>: its architecture, the codewords of its schemes, its size.</summary>
+    public static ModelMetadata Of(string kind, CodedResNeXtNetwork network, IReadOnlyList<string> classNames, Normalization normalization,
+        string dataset, IReadOnlyList<int> excludedClasses) =>
+        new(kind, CurrentFormat, network.Architecture,
+            network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name).ToDictionary(s => s.Name, s => s.ToStrings()),
+            classNames, normalization, dataset, excludedClasses, network.ParameterCount);
+
+    /// <summary>This record with one kind-specific section set.</summary>
+    public ModelMetadata WithSection<T>(string name, T section) => this with
+    {
+        Sections = new Dictionary<string, JsonElement>(Sections ?? []) { [name] = JsonSerializer.SerializeToElement(section, ModelFile.Json) },
+    };
+
+    /// <summary>Reads a kind-specific section; a missing or malformed one is an error naming <paramref name="path"/>.</summary>
+    public T Section<T>(string name, string path)
+    {
+        if (Sections is null || !Sections.TryGetValue(name, out var element))
+            throw InvalidInputException.ForFile(path, $"meta.json has no \"{name}\" section");
+        try
+        {
+            return element.Deserialize<T>(ModelFile.Json) ?? throw InvalidInputException.ForFile(path, $"the \"{name}\" section of meta.json is null");
+        }
+        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"the \"{name}\" section of meta.json is not valid: {e.Message.Split('\n')[0]}"); }
+    }
+}

@@ -1,0 +1,44 @@
+using CodedResNeXt.Model;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>The coding losses of one labelled batch: their sum (a scalar) and each coded block's (scalars, in block order).</summary>
+public sealed record CodingLosses(Tensor Total, IReadOnlyList<Tensor> PerBlock);
+
+/// <summary>
+/// The coding objective (SPEC section 3), a training concern kept outside the modules: from a forward pass's
+/// energies and the labels, each coded block's loss mean over subNNs of max(|r E(t̄_n) - w_n| - threshold, 0)^p,
+/// averaged over the batch, with w the codeword of the sample's class and r = N_act / N. The total loss is
+/// cross-entropy + <see cref="Mu"/> * the sum over coded blocks. The paper's loss is p = 4, threshold = 0.
+/// </summary>
+public sealed record CodingObjective(double Mu, double Exponent = 4, double Threshold = 0)
+{
+    /// <summary>The objective a run's options ask for (mu 0 for the control).</summary>
+    public static CodingObjective From(TrainingOptions options) => new(options.EffectiveMu, options.LossExponent, options.LossThreshold);
+
+    /// <param name="energies">normalized energies E(t̄_n), [B, N]</param>
+    /// <param name="codewords">codeword of each sample's class, 0/1 as floats, [B, N]</param>
+    /// <param name="ratio">r = N_act / N</param>
+    /// <returns>a scalar</returns>
+    public Tensor BlockLoss(Tensor energies, Tensor codewords, double ratio)
+    {
+        var excess = (energies * ratio - codewords).abs() - Threshold;
+        return excess.clamp_min(0).pow(Exponent).mean();
+    }
+
+    /// <summary>Every coded block's loss on one batch, and their sum; zero when the network has no coded block.</summary>
+    /// <param name="labels">int64 [B], classes of the samples</param>
+    public CodingLosses Compute(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
+    {
+        var perBlock = network.CodedBlocks.Select((block, b) =>
+        {
+            // A partial (extracted) block lacks subNNs its codewords speak of: such a network is for inference only.
+            if (block.Spec.IsPartial) throw new InvalidOperationException($"block {block.BlockIndex} is partial; an extracted network is not trained");
+            var targets = block.Codewords.index_select(0, labels);
+            return BlockLoss(output.BlockEnergies[b], targets, block.Scheme.Ratio);
+        }).ToList();
+        var total = perBlock.Count == 0 ? zeros([], device: output.Logits.device) : stack(perBlock).sum();
+        return new CodingLosses(total, perBlock);
+    }
+}
