@@ -10,18 +10,50 @@ public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<floa
 {
     public int Channels => Mean.Count;
 
-    /// <summary>The mean and population standard deviation of each channel over every pixel of every image.</summary>
+    /// <summary>Images of a streamed dataset that <see cref="Compute"/> decodes: enough for statistics to three decimals.</summary>
+    public const int StreamedSample = 1000;
+
+    /// <summary>
+    /// The mean and population standard deviation of each channel over every pixel of every image; for a streamed
+    /// dataset, over <see cref="StreamedSample"/> images evenly spaced through it (after the evaluation transform),
+    /// since decoding a whole ImageNet-sized folder once more would take longer than an epoch.
+    /// </summary>
     public static Normalization Compute(ImageDataset dataset)
     {
         int c = dataset.Channels, plane = dataset.Height * dataset.Width;
         // Histograms make the pass one increment per byte and the sums exact.
         var histograms = new long[c, 256];
-        var pixels = dataset.Pixels.Span;
-        for (int i = 0; i < dataset.Count; i++)
+        void Count(ReadOnlySpan<byte> image, long[,] into)
         {
-            var image = pixels.Slice(i * dataset.ImageBytes, dataset.ImageBytes);
             for (int ch = 0; ch < c; ch++)
-                foreach (byte b in image.Slice(ch * plane, plane)) histograms[ch, b]++;
+                foreach (byte b in image.Slice(ch * plane, plane)) into[ch, b]++;
+        }
+        if (dataset.IsStreamed)
+        {
+            int n = Math.Min(dataset.Count, StreamedSample);
+            var gate = new object();
+            try
+            {
+            Parallel.For(0, n, () => new long[c, 256], (k, _, local) =>
+            {
+                Count(dataset.Image((int)((long)k * dataset.Count / n)), local);
+                return local;
+            }, local =>
+            {
+                lock (gate)
+                    for (int ch = 0; ch < c; ch++)
+                        for (int v = 0; v < 256; v++) histograms[ch, v] += local[ch, v];
+            });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+        }
+        else
+        {
+            var pixels = dataset.Pixels.Span;
+            for (int i = 0; i < dataset.Count; i++) Count(pixels.Slice(i * dataset.ImageBytes, dataset.ImageBytes), histograms);
         }
         var mean = new float[c];
         var std = new float[c];

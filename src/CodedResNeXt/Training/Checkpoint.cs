@@ -7,8 +7,11 @@ using static TorchSharp.torch;
 
 namespace CodedResNeXt.Training;
 
-/// <summary>Where a run stands after an epoch.</summary>
-public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics);
+/// <summary>
+/// Where a run stands: <paramref name="Epoch"/> epochs done, then <paramref name="StepInEpoch"/> steps of the next
+/// (non-zero only when --max-steps stopped it mid-epoch; <paramref name="Metrics"/> then cover those steps, unvalidated).
+/// </summary>
+public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics, int StepInEpoch = 0);
 
 /// <summary>The "training" section of a checkpoint's metadata: how the network was trained and where training stood.</summary>
 public sealed record TrainingRecord(TrainingOptions Options, TrainingState State);

@@ -35,36 +35,55 @@ public sealed class Trainer
         using var network = _run.CreateNetwork(generator);
         if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
-            new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed });
+            new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
         if (loader.BatchCount == 0)
             throw InvalidInputException.ForOption("BatchSize", $"{options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
-        var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256));
+        var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256), options.Workers);
 
         using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
             weight_decay: options.WeightDecay, nesterov: options.Nesterov);
         var schedule = LearningRateSchedule.Create(optimizer, options, loader.BatchCount);
 
-        int firstEpoch = 1;
+        int firstEpoch = 1, firstStep = 0;
         double bestTop1 = double.NegativeInfinity;
         var log = new MetricsLog(_run.Directory);
         if (resume)
         {
-            int done = Checkpoint.ReadInfo(_run.LastCheckpointPath).State.Epoch;
+            var saved = Checkpoint.ReadInfo(_run.LastCheckpointPath).State;
             // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
             // uninterrupted run stepped it, before the optimizer state comes back.
-            for (int s = 0; s < done * loader.BatchCount; s++) schedule.step();
+            for (long s = 0; s < (long)saved.Epoch * loader.BatchCount + saved.StepInEpoch; s++) schedule.step();
             var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
             firstEpoch = state.Epoch + 1;
+            firstStep = state.StepInEpoch;
             bestTop1 = state.BestTop1;
             log.TruncateAfter(state.Epoch);
         }
 
         var history = new List<EpochMetrics>();
         var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
+        long maxSteps = options.MaxSteps ?? long.MaxValue;
         for (int epoch = firstEpoch; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
-            var train = TrainEpoch(network, optimizer, schedule, loader, epoch, progress, cancel);
+            long before = (long)(epoch - 1) * loader.BatchCount;
+            if (before + firstStep >= maxSteps)
+            {
+                _run.StoppedAtStep = before + firstStep;
+                break;
+            }
+            int stopAt = (int)Math.Min(loader.BatchCount, maxSteps - before);
+            var train = TrainEpoch(network, optimizer, schedule, loader, epoch, firstStep, stopAt, progress, cancel);
+            firstStep = 0;
             if (train is null) break; // cancelled mid-epoch: the last checkpoint stays as it was
+            if (stopAt < loader.BatchCount)
+            {
+                // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
+                // to serve the rest of it; no evaluation, which belongs to whole epochs.
+                Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator,
+                    new TrainingState(epoch - 1, bestTop1, train, stopAt));
+                _run.StoppedAtStep = before + stopAt;
+                break;
+            }
             var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
             var metrics = train with { ValidationTop1 = eval.Classification.Top1, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy };
             log.Append(metrics, codedIndices);
@@ -81,18 +100,18 @@ public sealed class Trainer
     }
 
     private EpochMetrics? TrainEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler schedule,
-        BatchLoader loader, int epoch, IProgress<TrainingProgress>? progress, CancellationToken cancel)
+        BatchLoader loader, int epoch, int firstStep, int stopAt, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
         var options = _run.Options;
         network.train();
-        int steps = loader.BatchCount, step = 0, coded = network.CodedBlocks.Count;
+        int steps = loader.BatchCount, step = firstStep, coded = network.CodedBlocks.Count;
         var objective = CodingObjective.From(options);
         double lossSum = 0, ceSum = 0, codingSum = 0;
         var blockSums = new double[coded];
         long correct = 0, seen = 0;
         double lr = optimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
-        foreach (var batch in loader.Epoch(epoch))
+        foreach (var batch in loader.Epoch(epoch, firstBatch: firstStep))
         {
             if (cancel.IsCancellationRequested) return null;
             using var scope = NewDisposeScope();
@@ -117,6 +136,7 @@ public sealed class Trainer
             if (progress is not null && (step % 5 == 0 || step == steps))
                 progress.Report(new TrainingProgress(epoch, options.Epochs, step, steps, lossSum / seen, codingSum / seen,
                     (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr));
+            if (step == stopAt) break;
         }
         if (cancel.IsCancellationRequested) return null;
         double seconds = clock.Elapsed.TotalSeconds;

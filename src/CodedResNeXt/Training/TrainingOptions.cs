@@ -1,5 +1,7 @@
 using CodedResNeXt.Data;
+using System.Text.Json.Serialization;
 using CodedResNeXt.Data.Augmentation;
+using CodedResNeXt.Data.Formats;
 
 namespace CodedResNeXt.Training;
 
@@ -35,6 +37,19 @@ public sealed record TrainingOptions
     public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;
     /// <summary>Checkpoint whose weights the run starts from (null: fresh initialization); see <see cref="InitialWeights"/>.</summary>
     public string? InitFrom { get; init; }
+    /// <summary>Threads decoding and augmenting batches ahead of the training step (--workers); 0 means one per core.</summary>
+    public int Workers { get; init; }
+    /// <summary>
+    /// Folder datasets: the evaluation sizes (--image-size, --resize-size), kept so a resumed run reads its images
+    /// as it started; the training crop is <see cref="AugmentationOptions.ResizedCrop"/>.
+    /// </summary>
+    public FolderGeometry? Folder { get; init; }
+    /// <summary>
+    /// Stop once the run has taken this many optimizer steps in all (counting those before a resume), writing the
+    /// checkpoint; null runs every epoch. A setting of this invocation, not of the run: not stored.
+    /// </summary>
+    [JsonIgnore]
+    public int? MaxSteps { get; init; }
     /// <summary>Classes left out of training, kept as out-of-distribution data for the analyses.</summary>
     public IReadOnlyList<int> ExcludeClasses { get; init; } = [];
 
@@ -52,11 +67,14 @@ public sealed record TrainingOptions
         _ => null,
     };
 
-    /// <summary>The paper's recipe for a dataset (Fashion-MNIST: ours, see README).</summary>
-    public static TrainingOptions For(string datasetName)
+    /// <summary>
+    /// The paper's recipe for a dataset (Fashion-MNIST: ours, see README); for folders, its training crop is
+    /// <paramref name="imageSize"/>, the network's input side.
+    /// </summary>
+    public static TrainingOptions For(string datasetName, int imageSize = 160)
     {
         string dataset = DatasetCatalog.Canonical(datasetName);
-        var augmentation = DatasetCatalog.DefaultAugmentation(dataset);
+        var augmentation = DatasetCatalog.DefaultAugmentation(dataset, imageSize);
         return dataset switch
         {
             "cifar10" => new()
@@ -71,7 +89,7 @@ public sealed record TrainingOptions
             },
             "folder" => new()
             {
-                Dataset = dataset, Augmentation = augmentation, Architecture = "imagenet", Epochs = 150, BatchSize = 1024, LearningRate = 0.4,
+                Dataset = dataset, Augmentation = augmentation, Folder = FolderGeometry.For(imageSize), Architecture = "imagenet", Epochs = 150, BatchSize = 1024, LearningRate = 0.4,
                 MinLearningRate = 1e-5, WarmupEpochs = 5, WeightDecay = 1e-4, Mu = 1
             },
             // Fashion-MNIST is not in the paper. 28x28 grayscale items are easy to fit and CPU time is scarce:

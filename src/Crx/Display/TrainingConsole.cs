@@ -24,7 +24,7 @@ internal static class TrainingConsole
             else
                 history = AnsiConsole.Progress()
                     // Rendered from the training thread between steps, never from a refresh thread of its own: see
-                    // BatchLoader.Epoch for why nothing may run beside TorchSharp's native calls.
+                    // CollectionPause (Data/Loading) for why nothing may start a collection during TorchSharp's native calls.
                     .AutoRefresh(false)
                     .AutoClear(true)
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),

@@ -44,7 +44,11 @@ internal static class AnalyzeVerb
             // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
             bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
             var data = TrainingData.From(
-                DatasetCatalog.Load(info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir), CoarseLabels = coarse }), info.ExcludedClasses);
+                DatasetCatalog.Load(info.Dataset, new DatasetOptions
+                {
+                    DataDir = p.GetValue(dataDir), CoarseLabels = coarse,
+                    ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+                }), info.ExcludedClasses);
             string classText = p.GetValue(classes)!;
             var options = new AnalysisOptions
             {

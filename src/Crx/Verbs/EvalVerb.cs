@@ -28,7 +28,11 @@ internal static class EvalVerb
             string path = p.GetValue(checkpoint)!;
             var (network, info) = Checkpoint.Load(path);
             using var _ = network;
-            var splits = DatasetCatalog.Load(p.GetValue(dataset) ?? info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir) });
+            var splits = DatasetCatalog.Load(p.GetValue(dataset) ?? info.Dataset, new DatasetOptions
+            {
+                // A folder is read at the sizes the network was trained with.
+                DataDir = p.GetValue(dataDir), ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+            });
             var data = TrainingData.From(splits, info.ExcludedClasses);
             var loader = BatchLoader.ForEvaluation(data.Validation, info.Normalization, p.GetValue(batch));
             var result = EvaluationResult.Measure(network, loader, data.Validation.ClassCount);

@@ -15,11 +15,13 @@ internal static class TrainVerb
         var output = new Option<string?>("--out") { Description = "Run folder: checkpoints, metrics.jsonl, TensorBoard events [runs/<dataset>-<arch>[-control]]" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (same architecture); optimizer, schedule and epochs start afresh" };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimizer steps in all (counting those before --resume), writing last.ckpt; --resume continues exactly" };
         var command = new Command("train", "Train a Coded ResNeXt (or with --control the plain ResNeXt) on a dataset.");
         flags.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(resume);
         command.Options.Add(initFrom);
+        command.Options.Add(maxSteps);
         command.SetAction(p =>
         {
             bool isResume = p.GetValue(resume);
@@ -35,7 +37,10 @@ internal static class TrainVerb
                 options = Checkpoint.ReadInfo(last).Options;
                 if (!Checkpoint.CanResume(last))
                     throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
-                splits = DatasetCatalog.Load(options.Dataset, flags.DatasetOptions(p));
+                options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
+                var where = flags.DatasetOptions(p);
+                if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };
+                splits = DatasetCatalog.Load(options.Dataset, where);
             }
             else
             {
@@ -45,13 +50,17 @@ internal static class TrainVerb
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
             }
+            if (p.GetValue(maxSteps) is { } steps)
+                options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles);
             if (!isResume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
-            if (history.Count > 0)
+            if (run.StoppedAtStep is { } stopped)
+                Console.WriteLine($"stopped after step {stopped} (--max-steps); {run.LastCheckpointPath} holds it (continue with --resume)");
+            else if (history.Count > 0)
                 Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
             return 0;
         });

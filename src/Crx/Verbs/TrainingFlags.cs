@@ -2,6 +2,7 @@ using System.CommandLine;
 using CodedResNeXt;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Augmentation;
+using CodedResNeXt.Data.Formats;
 using CodedResNeXt.Training;
 
 namespace Crx.Verbs;
@@ -16,7 +17,10 @@ internal sealed class TrainingFlags
     public readonly Option<string?> DataDir = new("--data-dir") { Description = "Dataset folder (default for fashion-mnist: " + DatasetCatalog.FashionMnistDefaultDir + ")" };
     public readonly Option<bool> Download = new("--download") { Description = "CIFAR: fetch the official archive into --data-dir, verify its MD5 and unpack it" };
     public readonly Option<bool> CoarseLabels = new("--coarse-labels") { Description = "CIFAR-100: train on the 20 coarse superclasses" };
-    public readonly Option<int?> ImageSize = new("--image-size") { Description = "folder: side of the stored images [160]" };
+    public readonly Option<int?> ImageSize = new("--image-size") { Description = "folder: side of the network's input: evaluation's centre crop and the training crop [160]" };
+    public readonly Option<int?> CropSize = new("--crop-size") { Description = "folder: side of the training random-resized crop [--image-size]" };
+    public readonly Option<int?> ResizeSize = new("--resize-size") { Description = "folder: evaluation scales the shorter side to this, then crops the centre [--image-size x 256/224]" };
+    public readonly Option<int?> Workers = new("--workers") { Description = "Threads decoding and augmenting batches ahead of the training step [all cores]" };
     public readonly Option<string?> Arch = new("--arch") { Description = "Preset (cifar10, cifar100, imagenet, fashion-small, …) or architecture JSON file [per dataset]" };
     public readonly Option<bool> Control = new("--control") { Description = "Train the plain ResNeXt control: every block N/N, mu = 0" };
     public readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs [cifar 300, folder 150, fashion-mnist 3]" };
@@ -43,7 +47,7 @@ internal sealed class TrainingFlags
     {
         foreach (var option in new Option[]
                  {
-                     Dataset, DataDir, Download, CoarseLabels, ImageSize, Arch, Control, Epochs, Batch, Lr, MinLr, Warmup,
+                     Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Lr, MinLr, Warmup,
                      WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
                      ExcludeClasses, Normalization, Seed, Threads,
                  })
@@ -56,13 +60,26 @@ internal sealed class TrainingFlags
         Download = p.GetValue(Download),
         CoarseLabels = p.GetValue(CoarseLabels),
         ImageSize = p.GetValue(ImageSize) ?? 160,
+        ResizeSize = p.GetValue(ResizeSize),
     };
 
     /// <summary>The dataset's recipe with every given flag applied; class names resolve --exclude-classes.</summary>
     public TrainingOptions Options(ParseResult p, IReadOnlyList<string> classNames)
     {
-        var o = TrainingOptions.For(p.GetValue(Dataset)!);
+        int imageSize = p.GetValue(ImageSize) ?? 160;
+        var o = TrainingOptions.For(p.GetValue(Dataset)!, imageSize);
         var aug = o.Augmentation;
+        if (o.Folder is not null)
+        {
+            o = o with { Folder = FolderGeometry.For(imageSize, p.GetValue(ResizeSize)) };
+            if (p.GetValue(CropSize) is { } crop) aug = aug with { ResizedCrop = Positive(crop, "--crop-size") };
+        }
+        else
+        {
+            foreach (var folderOnly in new[] { CropSize, ResizeSize })
+                if (p.GetValue(folderOnly) is not null)
+                    throw new InvalidInputException($"{folderOnly.Name}: only folder datasets are resized and cropped; {o.Dataset} images keep their size");
+        }
         string? randAugment = p.GetValue(RandAugment);
         if (randAugment is not null)
             aug = aug with { RandAugment = randAugment == "none" ? null : CodedResNeXt.Data.Augmentation.RandAugment.Parse(randAugment) };
@@ -89,6 +106,7 @@ internal sealed class TrainingFlags
             Augmentation = aug,
             Seed = p.GetValue(Seed) ?? o.Seed,
             Threads = Positive(p.GetValue(Threads) ?? o.Threads, "--threads"),
+            Workers = p.GetValue(Workers) is { } workers ? Positive(workers, "--workers") : o.Workers,
             ExcludeClasses = excluded is null ? [] : ClassList.Parse(excluded, classNames),
             Normalization = p.GetValue(Normalization) switch
             {
