@@ -2,8 +2,9 @@ namespace CodedResNeXt.Data;
 
 /// <summary>
 /// Per-channel mean and standard deviation, in units where a pixel byte b is b / 255. A normalized value is
-/// (b / 255 - Mean[c]) / Std[c]. Computed from a training set so that every dataset, class subset and folder
-/// gets statistics that match it, rather than published constants that only fit the full official sets.
+/// (b / 255 - Mean[c]) / Std[c]. CIFAR runs use the released code's constants by default (SPEC section 7), so a
+/// network moves between its code and ours unchanged; other datasets, and CIFAR on request, use their training
+/// set's own statistics (<see cref="NormalizationSource"/>).
 /// </summary>
 public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
 {
@@ -72,6 +73,14 @@ public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<floa
         }
         return new Normalization(mean, std);
     }
+
+    /// <summary>The released code's constants for a dataset (cifar10, cifar100), or null for a dataset without any.</summary>
+    public static Normalization? Published(string dataset) => DatasetCatalog.Canonical(dataset) switch
+    {
+        "cifar10" => new([0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f]),
+        "cifar100" => new([0.5071f, 0.4867f, 0.4408f], [0.2673f, 0.2564f, 0.2762f]),
+        _ => null,
+    };
 
     /// <summary>Mean 0 and std 1 on every channel: only the scaling of bytes to 0..1.</summary>
     public static Normalization Unit(int channels) =>

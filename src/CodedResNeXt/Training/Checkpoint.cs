@@ -49,6 +49,20 @@ public static class Checkpoint
         });
     }
 
+    /// <summary>
+    /// A checkpoint of weights only (an imported model): its training section describes it, but without optimizer or
+    /// generator state it can start a run (<see cref="InitialWeights"/>) and not resume one.
+    /// </summary>
+    public static void SaveWeightsOnly(string path, ModelMetadata model, CodedResNeXtNetwork network, TrainingOptions options, TrainingState state) =>
+        ModelFile.Write(path, model.WithSection(Section, new TrainingRecord(options, state)), network);
+
+    /// <summary>Whether the checkpoint holds what resuming needs (a weights-only one does not).</summary>
+    public static bool CanResume(string path)
+    {
+        using var zip = ModelFile.Open(path);
+        return zip.GetEntry(OptimizerEntry) is not null && zip.GetEntry(GeneratorEntry) is not null;
+    }
+
     /// <summary>Reads the description of a checkpoint without building its network.</summary>
     public static CheckpointInfo ReadInfo(string path) => Info(ModelFile.ReadMetadata(path), path);
 

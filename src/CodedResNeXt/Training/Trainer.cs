@@ -33,6 +33,7 @@ public sealed class Trainer
 
         using var generator = new Generator((ulong)options.Seed);
         using var network = _run.CreateNetwork(generator);
+        if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
         if (loader.BatchCount == 0)

@@ -33,6 +33,10 @@ public sealed record TrainingOptions
     public required AugmentationOptions Augmentation { get; init; }
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>
+    public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;
+    /// <summary>Checkpoint whose weights the run starts from (null: fresh initialization); see <see cref="InitialWeights"/>.</summary>
+    public string? InitFrom { get; init; }
     /// <summary>Threads decoding and augmenting batches ahead of the training step (--workers); 0 means one per core.</summary>
     public int Workers { get; init; }
     /// <summary>
@@ -53,6 +57,17 @@ public sealed record TrainingOptions
     public double EffectiveMu => Control ? 0 : Mu;
 
     /// <summary>
+    /// The fixed constants this run normalizes with, or null when they come from its training set; an
+    /// <see cref="InvalidInputException"/> when published constants are asked of a dataset that has none.
+    /// </summary>
+    public Normalization? FixedNormalization() => Normalization switch
+    {
+        NormalizationSource.Published => Data.Normalization.Published(Dataset)
+            ?? throw InvalidInputException.ForOption(nameof(Normalization), $"published constants exist for cifar10 and cifar100 only, not {Dataset}; use dataset"),
+        _ => null,
+    };
+
+    /// <summary>
     /// The paper's recipe for a dataset (Fashion-MNIST: ours, see README); for folders, its training crop is
     /// <paramref name="imageSize"/>, the network's input side.
     /// </summary>
@@ -65,12 +80,12 @@ public sealed record TrainingOptions
             "cifar10" => new()
             {
                 Dataset = dataset, Augmentation = augmentation, Architecture = "cifar10", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
             },
             "cifar100" => new()
             {
                 Dataset = dataset, Augmentation = augmentation, Architecture = "cifar100", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
             },
             "folder" => new()
             {

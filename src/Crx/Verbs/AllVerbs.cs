@@ -16,5 +16,7 @@ internal static class AllVerbs
         ExtractVerb.Create(),
         PredictVerb.Create(),
         SweepVerb.Create(),
+        ImportVerb.Create(),
+        ExportVerb.Create(),
     ];
 }

@@ -39,6 +39,7 @@ internal sealed class TrainingFlags
     public readonly Option<int?> CropPadding = new("--crop-padding") { Description = "Padding of the random crop, 0 for none [4]" };
     public readonly Option<bool?> Flip = new("--flip") { Description = "Random horizontal flips [true, mnist false]" };
     public readonly Option<string?> ExcludeClasses = new("--exclude-classes") { Description = "Classes (indices or names, comma-separated) left out of training, kept as out-of-distribution data" };
+    public readonly Option<string?> Normalization = new("--normalization") { Description = "Per-channel mean/std: published (the released code's constants, CIFAR only) or dataset (the training set's own) [cifar published, else dataset]" };
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs [1]" };
     public readonly Option<int?> Threads = new("--threads") { Description = "CPU threads [all cores]" };
 
@@ -48,7 +49,7 @@ internal sealed class TrainingFlags
                  {
                      Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Lr, MinLr, Warmup,
                      WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
-                     ExcludeClasses, Seed, Threads,
+                     ExcludeClasses, Normalization, Seed, Threads,
                  })
             command.Options.Add(option);
     }
@@ -111,6 +112,13 @@ internal sealed class TrainingFlags
             Threads = Positive(p.GetValue(Threads) ?? o.Threads, "--threads"),
             Workers = p.GetValue(Workers) is { } workers ? Positive(workers, "--workers") : o.Workers,
             ExcludeClasses = excluded is null || classNames is null ? o.ExcludeClasses : ClassList.Parse(excluded, classNames),
+            Normalization = p.GetValue(Normalization) switch
+            {
+                null => o.Normalization,
+                "published" => NormalizationSource.Published,
+                "dataset" => NormalizationSource.Dataset,
+                var other => throw new InvalidInputException($"--normalization: '{other}' is neither published nor dataset"),
+            },
         };
         options.Validate();
         return options;
@@ -175,6 +183,7 @@ internal sealed class TrainingFlags
         yield return (Flip, o => B(o.Augmentation.HorizontalFlip));
         yield return (ExcludeClasses, o => o.ExcludeClasses.Count == 0 ? "none" : string.Join(",", o.ExcludeClasses.Order()));
         yield return (Seed, o => o.Seed.ToString());
+        yield return (Normalization, o => o.Normalization.ToString().ToLowerInvariant());
     }
 
     /// <summary>True when the flag was on the command line (not merely defaulted).</summary>
