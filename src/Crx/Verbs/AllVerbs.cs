@@ -15,7 +15,8 @@ internal static class AllVerbs
         AnalyzeVerb.Create(),
         ExtractVerb.Create(),
         PredictVerb.Create(),
-        ExportVerb.Create(),
         SweepVerb.Create(),
+        ImportVerb.Create(),
+        ExportVerb.Create(),
     ];
 }

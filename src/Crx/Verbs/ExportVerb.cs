@@ -1,38 +1,48 @@
 using System.CommandLine;
 using CodedResNeXt;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Interop.Onnx;
-using Spectre.Console;
 
 namespace Crx.Verbs;
 
-/// <summary>`crx export`: writes a checkpoint or an extracted classifier in a deployment format (the work is the library's).</summary>
+/// <summary>
+/// `crx export`: a model file in another format. official: a checkpoint's network in the authors' state_dict layout;
+/// onnx: a checkpoint or an extracted classifier as an ONNX graph for ONNX Runtime. The work is the library's.
+/// </summary>
 internal static class ExportVerb
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "A checkpoint (.ckpt) or an extracted classifier (crx extract)" };
-        var format = new Option<string>("--format") { Description = "onnx: an ONNX graph (opset 17) with its metadata, for ONNX Runtime", Required = true };
-        var output = new Option<string>("--out") { Description = "File to write (never overwritten)", Required = true };
-        var command = new Command("export",
-            "Export a checkpoint (outputs: logits and every coded block's normalized energies) or an extracted classifier " +
-            "(output: its logits; thresholds, classes and input normalization in the metadata) for deployment.")
+        var model = new Argument<string>("model") { Description = "A checkpoint (crx train or crx import); for onnx also an extracted classifier (crx extract)" };
+        var format = new Option<string>("--format")
+        {
+            Description = "official: safetensors that the released code's load_state_dict accepts; " +
+                          "onnx: an ONNX graph (opset 17, dynamic batch) with the model's metadata, for ONNX Runtime",
+            Required = true,
+        };
+        var output = new Option<string>("--out") { Description = "The file to write (never overwritten)", Required = true };
+        var command = new Command("export", "Write a checkpoint's network (or, for onnx, an extracted classifier) in another format.")
         {
             model, format, output,
         };
         command.SetAction(p =>
         {
-            string source = p.GetValue(model)!, target = p.GetValue(output)!;
+            string source = p.GetValue(model)!, outPath = p.GetValue(output)!;
             switch (p.GetValue(format))
             {
+                case "official":
+                    OfficialModelFile.Export(source, outPath);
+                    Console.WriteLine($"written: {outPath}");
+                    break;
                 case "onnx":
-                    var meta = OnnxModelExport.ExportFile(source, target);
+                    var meta = OnnxModelExport.ExportFile(source, outPath);
                     var arch = meta.Architecture;
-                    AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(target)}[/] ({new FileInfo(target).Length / 1e6:F2} MB): " +
-                                           $"{meta.Kind} {Markup.Escape(arch.Name)}, input [[batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]]");
-                    return 0;
-                default:
-                    throw InvalidInputException.ForOption("Format", $"unknown format '{p.GetValue(format)}' (formats: onnx)");
+                    Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {meta.Kind} {arch.Name}, " +
+                                      $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]");
+                    break;
+                default: throw new InvalidInputException($"--format: '{p.GetValue(format)}' is not a known format (official, onnx)");
             }
+            return 0;
         });
         return command;
     }

@@ -18,7 +18,7 @@ public class OnnxExportVerbTests(TrainedTinyModel model)
         string onnx = model.NewPath(".onnx");
         var (code, stdout, stderr) = Crx("export", "--format", "onnx", model.CheckpointPath, "--out", onnx);
         Assert.True(code == 0, stderr);
-        Assert.Contains($"wrote {onnx}", stdout);
+        Assert.StartsWith($"written: {onnx} (", stdout);
         using (var session = new InferenceSession(onnx))
             Assert.Equal([OnnxExport.Logits, "energies.1", "energies.2", "energies.3"], session.OutputMetadata.Keys);
 
@@ -82,12 +82,12 @@ public class OnnxExportVerbTests(TrainedTinyModel model)
         string taken = model.NewPath(".onnx");
         File.WriteAllText(taken, "already here");
         var (code, _, stderr) = Crx("export", "--format", "onnx", model.CheckpointPath, "--out", taken);
-        Assert.Equal((2, $"crx: error: --out: {taken} already exists; remove it or choose another name"), (code, stderr.TrimEnd()));
+        Assert.Equal((2, $"crx: error: --out: {taken} already exists; choose another path or delete it"), (code, stderr.TrimEnd()));
         Assert.Equal("already here", File.ReadAllText(taken));
 
         string fresh = model.NewPath(".onnx");
         (code, _, stderr) = Crx("export", "--format", "tflite", model.CheckpointPath, "--out", fresh);
-        Assert.Equal((2, "crx: error: --format: unknown format 'tflite' (formats: onnx)"), (code, stderr.TrimEnd()));
+        Assert.Equal((2, "crx: error: --format: 'tflite' is not a known format (official, onnx)"), (code, stderr.TrimEnd()));
         Assert.False(File.Exists(fresh));
 
         string missing = model.NewPath(".ckpt");

@@ -16,7 +16,7 @@ public static class OnnxModelExport
     public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out")
     {
         if (File.Exists(outPath) || Directory.Exists(outPath))
-            throw InvalidInputException.ForOption(outOption, $"{outPath} already exists; remove it or choose another name");
+            throw InvalidInputException.ForOption(outOption, $"{outPath} already exists; choose another path or delete it");
         var (network, meta) = ModelFile.Load(modelPath);
         using (network)
         {
