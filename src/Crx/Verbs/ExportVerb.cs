@@ -11,6 +11,9 @@ namespace Crx.Verbs;
 /// </summary>
 internal static class ExportVerb
 {
+    /// <summary>What a `export` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string Model, string Format, string Out);
+
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "A checkpoint (crx train or crx import); for onnx also an extracted classifier (crx extract)" };
@@ -25,25 +28,27 @@ internal static class ExportVerb
         {
             model, format, output,
         };
-        command.SetAction(p =>
-        {
-            string source = p.GetValue(model)!, outPath = p.GetValue(output)!;
-            switch (p.GetValue(format))
-            {
-                case "official":
-                    OfficialModelFile.Export(source, outPath);
-                    Console.WriteLine($"written: {outPath}");
-                    break;
-                case "onnx":
-                    var meta = OnnxModelExport.ExportFile(source, outPath);
-                    var arch = meta.Architecture;
-                    Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {meta.Kind} {arch.Name}, " +
-                                      $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]");
-                    break;
-                default: throw new InvalidInputException($"--format: '{p.GetValue(format)}' is not a known format (official, onnx)");
-            }
-            return 0;
-        });
+        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(format)!, p.GetValue(output)!)));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        string source = a.Model, outPath = a.Out;
+        switch (a.Format)
+        {
+            case "official":
+                OfficialModelFile.Export(source, outPath);
+                Console.WriteLine($"written: {outPath}");
+                break;
+            case "onnx":
+                var meta = OnnxModelExport.ExportFile(source, outPath);
+                var arch = meta.Architecture;
+                Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {meta.Kind} {arch.Name}, " +
+                                  $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]");
+                break;
+            default: throw new InvalidInputException($"--format: '{a.Format}' is not a known format (official, onnx)");
+        }
+        return 0;
     }
 }
