@@ -102,7 +102,7 @@ public sealed class SpecializationAccumulator(CodedResNeXtNetwork network, int b
             for (int j = 1; j <= correct.Length; j++)
             {
                 using var scope = NewDisposeScope();
-                var mask = tensor(Specialization.RemovalMask(batch.LabelList, batch.Indices, _scheme, j, active, seed), [batch.LabelList.Length, _scheme.SubNNs]);
+                var mask = tensor(Specialization.RemovalMask(batch.LabelList, batch.Indices, _scheme, j, active, seed), [batch.LabelList.Length, _scheme.SubNNs], device: batch.Labels.device);
                 var x = network.ForwardBlocks(batch.BlockInputs[block], block, network.Blocks.Count, SubNNRemoval.InBlock(block, mask));
                 correct[j - 1] += network.ForwardHead(x).argmax(1).eq(batch.Labels).sum().item<long>();
             }

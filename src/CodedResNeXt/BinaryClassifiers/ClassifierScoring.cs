@@ -42,7 +42,7 @@ public sealed class ClassifierScoring : IEvaluationAccumulator
             var rows = Enumerable.Range(0, batch.Indices.Count).Where(r => _needed[c][batch.Indices[r]]).ToArray();
             if (rows.Length == 0) continue;
             using var scope = NewDisposeScope();
-            var x = rows.Length == batch.Indices.Count ? shared : shared.index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
+            var x = rows.Length == batch.Indices.Count ? shared : shared.index_select(0, tensor(rows.Select(r => (long)r).ToArray(), device: shared.device));
             var classifier = _classifiers[c];
             var logits = classifier.ForwardHead(classifier.ForwardBlocks(x, _shared, classifier.Blocks.Count)).contiguous().data<float>().ToArray();
             int outputs = Scores[c].Length;

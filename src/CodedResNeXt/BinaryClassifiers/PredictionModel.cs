@@ -1,3 +1,4 @@
+using TorchSharp;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Formats;
@@ -66,7 +67,11 @@ public sealed class PredictionModel : IDisposable
     public int InputChannels => Architecture.InputChannels;
     public int ImageSize => Architecture.ImageSize;
 
-    public static PredictionModel Load(string path)
+    /// <summary>Where the batches go: the network's device (the CPU for ONNX Runtime, which takes host arrays).</summary>
+    public Device Device => _network?.Device ?? CPU;
+
+    /// <param name="device">where a TorchSharp network runs (<see cref="ComputeDevice"/>); null: the CPU</param>
+    public static PredictionModel Load(string path, Device? device = null)
     {
         if (OnnxModel.IsOnnxPath(path))
         {
@@ -84,6 +89,7 @@ public sealed class PredictionModel : IDisposable
         var (network, meta) = ModelFile.Load(path);
         try
         {
+            if (device is not null) network.to(device);
             var classifier = meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(meta, path) : null;
             return new PredictionModel(network, meta, classifier);
         }
@@ -109,7 +115,7 @@ public sealed class PredictionModel : IDisposable
         foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
         {
             using var scope = NewDisposeScope();
-            var (x, _) = batch.ToTensors();
+            var (x, _) = batch.ToTensors(Device);
             var (logits, energies) = Forward(x);
             for (int i = 0; i < batch.Count; i++)
             {
@@ -129,7 +135,7 @@ public sealed class PredictionModel : IDisposable
             return (output.Logits, output.BlockEnergies);
         }
         int batch = (int)x.shape[0];
-        var result = _onnx.Run(x.contiguous().data<float>().ToArray(), batch);
+        var result = _onnx.Run(x.cpu().contiguous().data<float>().ToArray(), batch);
         return (tensor(result.Logits, [batch, Architecture.Outputs]),
             result.Energies.Select((e, b) => tensor(e, [batch, _onnxDecoders[b].Codewords.shape[1]])).ToList());
     }

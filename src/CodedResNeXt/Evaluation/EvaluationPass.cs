@@ -56,7 +56,7 @@ public static class EvaluationPass
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var (images, labels) = batch.ToTensors();
+                var (images, labels) = batch.ToTensors(network.Device);
                 var inputs = new Dictionary<int, Tensor>();
                 var energies = new List<Tensor>();
                 var x = network.ForwardStem(images);

@@ -65,6 +65,9 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
         set { foreach (var block in _blocks) block.Implementation = value; }
     }
 
+    /// <summary>Where the network's parameters and buffers are (<c>to(device)</c> moves them all, codewords included).</summary>
+    public Device Device => _classifier.weight!.device;
+
     /// <summary>Learnable parameters (BN running statistics excluded).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 

@@ -11,8 +11,10 @@ public static class DropSubNNs
     /// <summary>A mask [B, N] of 0 and 1/(1-p), to multiply the normalized subNN outputs with.</summary>
     public static Tensor DrawMask(long batch, int subNNs, double p, Device device, Generator? generator = null)
     {
-        var keep = rand([batch, subNNs], device: device, generator: generator).ge(p);
-        return keep.to_type(ScalarType.Float32) / (1 - p);
+        // Drawn where the generator lives (the run's generator is on the CPU), then moved: the same seed gives the
+        // same masks on every device.
+        var keep = rand([batch, subNNs], generator: generator).ge(p);
+        return (keep.to_type(ScalarType.Float32) / (1 - p)).to(device);
     }
 
     /// <summary>

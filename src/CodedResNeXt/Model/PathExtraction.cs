@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Model;
@@ -29,17 +30,18 @@ public static class PathExtraction
         {
             var (from, to) = (source.Blocks[i], target.Blocks[i]);
             if (!to.IsPartial) continue;
-            var channels = tensor(Channels(from, to), ScalarType.Int64);
+            var channels = tensor(Channels(from, to), ScalarType.Int64, device: network.Device);
             string prefix = $"blocks.{i}.";
             foreach (var name in BottleneckRows) weights[prefix + name] = weights[prefix + name].index_select(0, channels);
             weights[prefix + "conv_expand.weight"] = weights[prefix + "conv_expand.weight"].index_select(1, channels);
         }
         var sourceClasses = source.KeptClasses ?? Enumerable.Range(0, source.Classes).ToArray();
-        var rows = tensor(classes.Select(k => (long)sourceClasses.ToList().IndexOf(k)).ToArray());
+        var rows = tensor(classes.Select(k => (long)sourceClasses.ToList().IndexOf(k)).ToArray(), device: network.Device);
         weights["classifier.weight"] = weights["classifier.weight"].index_select(0, rows);
 
         using (no_grad())
             foreach (var (name, t) in extracted.state_dict()) t.copy_(weights[name]);
+        extracted.to(network.Device);
         extracted.train(network.training);
         return extracted;
     }

@@ -51,13 +51,15 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
             for (int k = 0; k < scheme.Classes; k++)
                 for (int n = 0; n < spec.SubNNs; n++)
                     digits[k * spec.SubNNs + n] = scheme.IsActive(k, original[n]) ? 1f : 0f;
-            // Non-persistent: it follows the module to its device but stays out of the state_dict, whose names
-            // and tensors are exactly PyTorch's.
-            register_buffer(CodewordsBuffer, tensor(digits, [scheme.Classes, spec.SubNNs]), persistent: false);
+            _codewordDigits = digits;
         }
     }
 
-    private const string CodewordsBuffer = "codewords";
+    // Every class's codeword restricted to this block's subNNs, K x N digits 0/1, kept on the host; the tensor is
+    // made once per device the block lives on. Not a tensor field or buffer: those would enter the state_dict, whose
+    // names and tensors are exactly PyTorch's, and TorchSharp's to(device) leaves non-persistent buffers behind.
+    private readonly float[]? _codewordDigits;
+    private (Device Device, Tensor Matrix)? _codewords;
 
     public BlockSpec Spec { get; }
     public CodingScheme? Scheme { get; }
@@ -67,14 +69,29 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     /// Coded blocks: every class's codeword restricted to this block's subNNs, [K, N] of 0/1 floats, on the block's
     /// device. The targets of the coding loss and the codebook of the early decoder. Null for an uncoded block.
     /// </summary>
-    public Tensor? Codewords => Scheme is null ? null : get_buffer(CodewordsBuffer);
+    public Tensor? Codewords
+    {
+        get
+        {
+            if (_codewordDigits is null) return null;
+            var device = _convExpand.weight!.device;
+            if (_codewords is not { } cached || cached.Device.type != device.type || cached.Device.index != device.index)
+            {
+                _codewords?.Matrix.Dispose();
+                // Outlives whatever dispose scope the first caller has open.
+                var matrix = tensor(_codewordDigits, [Scheme!.Classes, Spec.SubNNs], device: device).DetachFromDisposeScope();
+                _codewords = (device, matrix);
+            }
+            return _codewords.Value.Matrix;
+        }
+    }
 
     public override BlockOutput forward(BlockInput input)
     {
         var x = input.Input;
         var h = functional.relu(_bnReduce.call(_convReduce.call(x)));
         h = functional.relu(_bn.call(_convConv.call(h)));
-        var keep = KeepFactors(input.Removed, h.shape[0]);
+        var keep = KeepFactors(input.Removed, h.shape[0], h.device);
 
         Tensor branch;
         Tensor? energies = null;
@@ -124,12 +141,12 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     }
 
     /// <summary>Removal mask (true = removed, [B, N] or [N]) as keep factors 0/1 [B or 1, N].</summary>
-    private Tensor? KeepFactors(Tensor? removed, long batch)
+    private Tensor? KeepFactors(Tensor? removed, long batch, Device device)
     {
         if (removed is null) return null;
         long last = removed.shape[^1];
         if (last != Spec.SubNNs || removed.dim() > 2 || (removed.dim() == 2 && removed.shape[0] != batch && removed.shape[0] != 1))
             throw new ArgumentException($"block {Spec.Stage}: removal mask of shape [{string.Join(",", removed.shape)}] does not fit [{batch},{Spec.SubNNs}] or [{Spec.SubNNs}]");
-        return removed.logical_not().to_type(ScalarType.Float32).reshape(-1, Spec.SubNNs);
+        return removed.logical_not().to_type(ScalarType.Float32).reshape(-1, Spec.SubNNs).to(device);
     }
 }

@@ -33,6 +33,8 @@ public sealed class Trainer
 
         using var generator = new Generator((ulong)options.Seed);
         using var network = _run.CreateNetwork(generator);
+        // Weights are drawn on the CPU by the run's generator, then moved: a seed gives the same run on every device.
+        network.to(_run.Device);
         if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
@@ -122,7 +124,7 @@ public sealed class Trainer
         {
             if (cancel.IsCancellationRequested) return null;
             using var scope = NewDisposeScope();
-            var (images, labels) = batch.ToTensors();
+            var (images, labels) = batch.ToTensors(network.Device);
             var output = network.call(images);
             var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
             var coding = objective.Compute(network, output, labels);

@@ -26,6 +26,9 @@ public sealed class TrainingRun
     /// <summary>The global step at which --max-steps stopped the run, if it did.</summary>
     public long? StoppedAtStep { get; internal set; }
 
+    /// <summary>Where the network trains (<see cref="ComputeDevice"/>); the CPU unless the caller says otherwise.</summary>
+    public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
+
     public string LastCheckpointPath => Path.Combine(Directory, "last.ckpt");
     public string BestCheckpointPath => Path.Combine(Directory, "best.ckpt");
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.CommandLine;
 using System.Diagnostics;
 using CodedResNeXt;
@@ -16,7 +17,7 @@ namespace Crx.Verbs;
 internal static class AnalyzeVerb
 {
     /// <summary>What an `analyze` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Checkpoint, string? DataDir, string? OodDataset, string? OodDataDir, int? Block, string Classes, int ThresholdSamples, int Seed, int Batch, int Threads, string Out);
+    private sealed record Arguments(string Checkpoint, string? DataDir, string? OodDataset, string? OodDataDir, int? Block, string Classes, int ThresholdSamples, int Seed, int Batch, int Threads, string Out, string Device);
 
     public static Command Create()
     {
@@ -31,11 +32,12 @@ internal static class AnalyzeVerb
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string>("--out") { Description = "Report folder: results.json and index.html", DefaultValueFactory = _ => "report" };
+        var device = Crx.Cli.DeviceOption.Create();
         var command = new Command("analyze", "Take a trained network apart: early decoders, specialization, binary classifiers, energy profiles, example paths.")
         {
-            checkpoint, dataDir, oodDataset, oodDataDir, block, classes, thresholdSamples, seed, batch, threads, output,
+            checkpoint, dataDir, oodDataset, oodDataDir, block, classes, thresholdSamples, seed, batch, threads, output, device,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataDir), p.GetValue(oodDataset), p.GetValue(oodDataDir), p.GetValue(block), p.GetValue(classes)!, p.GetValue(thresholdSamples), p.GetValue(seed), p.GetValue(batch), p.GetValue(threads), p.GetValue(output)!)));
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataDir), p.GetValue(oodDataset), p.GetValue(oodDataDir), p.GetValue(block), p.GetValue(classes)!, p.GetValue(thresholdSamples), p.GetValue(seed), p.GetValue(batch), p.GetValue(threads), p.GetValue(output)!, p.GetValue(device)!)));
         return command;
     }
 
@@ -48,8 +50,10 @@ internal static class AnalyzeVerb
         int threadCount = a.Threads >= 1 ? a.Threads : throw new InvalidInputException($"--threads: {a.Threads} must be at least 1");
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
+        var where = Crx.Cli.DeviceOption.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         using var _ = network;
+        network.to(where);
         // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
         bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
         var data = TrainingData.From(
@@ -72,7 +76,7 @@ internal static class AnalyzeVerb
         var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = a.OodDataDir }, data);
         TorchSharp.torch.set_num_threads(threadCount);
 
-        Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {info.Dataset}: {data.Validation.Count} validation images, " +
+        Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {where}, {info.Dataset}: {data.Validation.Count} validation images, " +
                           $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
                           (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
         var clock = Stopwatch.StartNew();

@@ -1,3 +1,4 @@
+using TorchSharp;
 using CodedResNeXt.Evaluation;
 using CodedResNeXt.ModelFiles;
 using System.CommandLine;
@@ -19,14 +20,17 @@ internal static class EvalVerb
         var dataDir = new Option<string?>("--data-dir") { Description = "Dataset folder [the dataset's default]" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the full result (with the confusion matrix) as JSON" };
+        var device = Crx.Cli.DeviceOption.Create();
         var command = new Command("eval", "Evaluate a checkpoint on its validation set: top-1, per class, early decoders.")
         {
-            checkpoint, dataset, dataDir, batch, json,
+            checkpoint, dataset, dataDir, batch, json, device,
         };
         command.SetAction(p =>
         {
             string path = p.GetValue(checkpoint)!;
+            var where = Crx.Cli.DeviceOption.Resolve(p.GetValue(device)!);
             var (network, info) = Checkpoint.Load(path);
+            network.to(where);
             using var _ = network;
             if (p.GetValue(batch) < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {p.GetValue(batch)} must be at least 1");
             string name = p.GetValue(dataset) ?? info.Dataset;
@@ -47,7 +51,7 @@ internal static class EvalVerb
                 Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
                 return 0;
             }
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images");
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images, on {where}");
             AnsiConsole.MarkupLine($"top-1 [bold]{classification.Top1:P2}[/]" + (classification.Top5 is { } top5 ? $"  top-5 [bold]{top5:P2}[/]" : ""));
             var perClass = new Table().AddColumns("class", "name", "accuracy");
             for (int k = 0; k < classification.PerClassAccuracy.Count; k++)

@@ -14,7 +14,7 @@ namespace Crx.Verbs;
 internal static class PredictVerb
 {
     /// <summary>What a `predict` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Model, string Images, int Batch, bool Json);
+    private sealed record Arguments(string Model, string Images, int Batch, bool Json, string Device);
 
     public static Command Create()
     {
@@ -22,22 +22,24 @@ internal static class PredictVerb
         var images = new Argument<string>("images") { Description = "A PNG/JPEG file, or a directory: all its .png/.jpg/.jpeg files, sorted" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the predictions as JSON" };
+        var device = Crx.Cli.DeviceOption.Create();
         var command = new Command("predict",
             "Classify images with an extracted classifier or a checkpoint. Images are converted to the model's " +
             "channels (gray by luminance) and resized to its input size when they differ; Fashion-MNIST models " +
             "expect light-on-dark 28x28 images like their training set.")
         {
-            images, model, batch, json,
+            images, model, batch, json, device,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(batch), p.GetValue(json))));
+        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(batch), p.GetValue(json), p.GetValue(device)!)));
         return command;
     }
 
     private static int Run(Arguments a)
     {
         string path = a.Model;
+        var device = Crx.Cli.DeviceOption.Resolve(a.Device);
         var files = InputImages.Find(a.Images);
-        using var loaded = PredictionModel.Load(path);
+        using var loaded = PredictionModel.Load(path, device);
         var predictions = loaded.Predict(files, a.Batch);
         string kind = loaded.Meta.Kind;
         if (a.Json)
@@ -50,7 +52,7 @@ internal static class PredictVerb
             AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(r.Image.File)} is {r.Image.Width}x{r.Image.Height}; " +
                                    $"its centre square was resized to the model's {size}x{size}");
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Architecture.Name)}, " +
-                               $"input {loaded.InputChannels}x{size}x{size}");
+                               $"input {loaded.InputChannels}x{size}x{size}, on {(loaded.IsOnnx ? "ONNX Runtime (CPU)" : loaded.Device.ToString())}");
         AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : Classes(predictions));
         return 0;
     }
