@@ -37,11 +37,17 @@ public sealed class Trainer
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed });
         if (loader.BatchCount == 0)
             throw InvalidInputException.ForOption("BatchSize", $"{options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
+        if (options.Accumulate < 1)
+            throw InvalidInputException.ForOption("Accumulate", $"must be at least 1, got {options.Accumulate}");
+        // The schedule counts optimizer steps; micro-batches left over at an epoch's end are not used.
+        int stepsPerEpoch = loader.BatchCount / options.Accumulate;
+        if (stepsPerEpoch == 0)
+            throw InvalidInputException.ForOption("Accumulate", $"{options.Accumulate} micro-batches of {options.BatchSize} exceed the training set ({_run.Data.Train.Count} images)");
         var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256));
 
         using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
             weight_decay: options.WeightDecay, nesterov: options.Nesterov);
-        var schedule = LearningRateSchedule.Create(optimizer, options, loader.BatchCount);
+        var schedule = LearningRateSchedule.Create(optimizer, options, stepsPerEpoch);
 
         int firstEpoch = 1;
         double bestTop1 = double.NegativeInfinity;
@@ -51,7 +57,7 @@ public sealed class Trainer
             int done = Checkpoint.ReadInfo(_run.LastCheckpointPath).State.Epoch;
             // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
             // uninterrupted run stepped it, before the optimizer state comes back.
-            for (int s = 0; s < done * loader.BatchCount; s++) schedule.step();
+            for (int s = 0; s < done * stepsPerEpoch; s++) schedule.step();
             var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
             firstEpoch = state.Epoch + 1;
             bestTop1 = state.BestTop1;
@@ -84,42 +90,43 @@ public sealed class Trainer
     {
         var options = _run.Options;
         network.train();
-        int steps = loader.BatchCount, step = 0, coded = network.CodedBlocks.Count;
+        int accumulate = options.Accumulate, steps = loader.BatchCount / accumulate;
         var objective = CodingObjective.From(options);
-        double lossSum = 0, ceSum = 0, codingSum = 0;
-        var blockSums = new double[coded];
-        long correct = 0, seen = 0;
+        using var running = new RunningMetrics(network.CodedBlocks.Count, network.parameters().First().device);
         double lr = optimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
-        foreach (var batch in loader.Epoch(epoch))
+        using var batches = loader.Epoch(epoch).GetEnumerator();
+        for (int step = 1; step <= steps; step++)
         {
-            if (cancel.IsCancellationRequested) return null;
-            using var scope = NewDisposeScope();
-            var (images, labels) = batch.ToTensors();
-            var output = network.call(images);
-            var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
-            var coding = objective.Compute(network, output, labels);
-            var loss = crossEntropy + objective.Mu * coding.Total;
             optimizer.zero_grad();
-            loss.backward();
+            for (int micro = 0; micro < accumulate; micro++)
+            {
+                if (cancel.IsCancellationRequested || !batches.MoveNext()) return null;
+                using var scope = NewDisposeScope();
+                var (images, labels) = batches.Current.ToTensors();
+                var output = network.call(images);
+                var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
+                var coding = objective.Compute(network, output, labels);
+                var loss = crossEntropy + objective.Mu * coding.Total;
+                // K = 1 backpropagates the loss itself, so a run without --accumulate is unchanged bit for bit.
+                (accumulate == 1 ? loss : loss / accumulate).backward();
+                running.Add(loss, crossEntropy, coding, output.Logits, labels);
+            }
             optimizer.step();
             lr = optimizer.ParamGroups.First().LearningRate; // the rate this step used
             schedule.step();
 
-            step++;
-            seen += batch.Count;
-            lossSum += loss.item<float>() * batch.Count;
-            ceSum += crossEntropy.item<float>() * batch.Count;
-            codingSum += coding.Total.item<float>() * batch.Count;
-            for (int b = 0; b < coded; b++) blockSums[b] += coding.PerBlock[b].item<float>() * batch.Count;
-            correct += output.Logits.argmax(1).eq(labels).sum().item<long>();
             if (progress is not null && (step % 5 == 0 || step == steps))
-                progress.Report(new TrainingProgress(epoch, options.Epochs, step, steps, lossSum / seen, codingSum / seen,
-                    (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr));
+            {
+                var figures = running.Read();
+                progress.Report(new TrainingProgress(epoch, options.Epochs, step, steps, figures.Loss, figures.CodingLoss,
+                    figures.Accuracy, figures.Seen / clock.Elapsed.TotalSeconds, lr));
+            }
         }
         if (cancel.IsCancellationRequested) return null;
         double seconds = clock.Elapsed.TotalSeconds;
-        return new EpochMetrics(epoch, lossSum / seen, ceSum / seen, codingSum / seen, (double)correct / seen,
-            blockSums.Select(s => s / seen).ToList(), double.NaN, [], lr, seen / seconds, seconds);
+        var epochFigures = running.Read();
+        return new EpochMetrics(epoch, epochFigures.Loss, epochFigures.CrossEntropy, epochFigures.CodingLoss, epochFigures.Accuracy,
+            epochFigures.CodingLossPerBlock, double.NaN, [], lr, epochFigures.Seen / seconds, seconds);
     }
 }
