@@ -16,5 +16,6 @@ internal static class AllVerbs
         ExtractVerb.Create(),
         PredictVerb.Create(),
         SweepVerb.Create(),
+        BenchVerb.Create(),
     ];
 }

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Text.Json;
+using CodedResNeXt;
+using CodedResNeXt.Benchmarking;
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
+using Spectre.Console;
+
+namespace Crx.Verbs;
+
+/// <summary>`crx bench`: training and inference throughput and peak memory of a coded network and its variants.</summary>
+internal static class BenchVerb
+{
+    public static Command Create()
+    {
+        var arch = new Option<string>("--arch") { Description = "Preset (cifar10, fashion-small, …) or architecture JSON file", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => 10 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repeats (the figure is their median)", DefaultValueFactory = _ => 5 };
+        var target = new Option<double>("--early-exit") { Description = "Agreement the early-exit margins are calibrated for", DefaultValueFactory = _ => 0.99 };
+        var json = new Option<bool>("--json") { Description = "Print every figure as JSON" };
+        var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
+            "the materializing form, the extracted class-0 classifier and early exit, on synthetic inputs.")
+        {
+            arch, batch, threads, steps, repeats, target, json,
+        };
+        command.SetAction(p =>
+        {
+            foreach (var (flag, value) in new[] { ("--batch", p.GetValue(batch)), ("--threads", p.GetValue(threads)), ("--steps", p.GetValue(steps)), ("--repeats", p.GetValue(repeats)) })
+                if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
+            if (!(p.GetValue(target) is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {p.GetValue(target)} is not an agreement in (0, 1]");
+            var schemes = CodingSchemeSet.BuiltInsAndFiles;
+            var architecture = ArchitectureFile.LoadPresetOrFile(p.GetValue(arch)!, schemes);
+            var options = new BenchmarkOptions(p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats), EarlyExitTarget: p.GetValue(target));
+            bool asJson = p.GetValue(json);
+            var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
+            var result = Benchmark.Run(architecture, schemes, options, progress);
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
+                return 0;
+            }
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
+                $"{result.Threads} threads, median of {result.Repeats} x {result.Steps} steps");
+            var table = new Table().AddColumns("variant", "parameters", "train img/s", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
+            static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
+            static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";
+            foreach (var v in result.Variants)
+                table.AddRow(Markup.Escape(v.Name), v.Parameters.ToString("N0"), T(v.Training), T(v.InferenceBatch), T(v.InferenceSingle),
+                    M(v.PeakResidentBytes), M(v.PeakNativeHeapBytes));
+            AnsiConsole.Write(table);
+            var r = result.Ratios;
+            AnsiConsole.MarkupLine($"coded/control: training {r.CodedOverControlTraining:F2}, inference {r.CodedOverControlInference:F2}; " +
+                $"materializing/fused training {r.MaterializingOverFusedTraining:F2}; extracted/full inference {r.ExtractedOverFullInference:F2}; " +
+                $"early-exit/full inference {r.EarlyExitOverFullInference:F2} ({result.EarlyExit.FlopsFraction:P0} of the MACs on these synthetic images)");
+            return 0;
+        });
+        return command;
+    }
+}
