@@ -48,9 +48,9 @@ public static class Benchmark
     public static BenchmarkResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, BenchmarkOptions options, IProgress<string>? progress = null)
     {
         if (options.Batch < 1 || options.Threads < 1 || options.Steps < 1 || options.Repeats < 1 || options.WarmupSteps < 0)
-            throw InvalidInputException.ForOption("Bench", "batch, threads, steps and repeats must be at least 1");
+            throw new InvalidInputException("the batch, threads, steps and repeats of a benchmark must be at least 1");
         if (!architecture.Blocks.Any(b => b.IsCoded))
-            throw InvalidInputException.ForOption("Arch", $"'{architecture.Name}' has no coded block; the benchmark compares a coded network with its control");
+            throw InvalidInputException.ForOption("Architecture", $"'{architecture.Name}' has no coded block; the benchmark compares a coded network with its control");
         torch.set_num_threads(options.Threads);
         bool resetSupported = ProcessMemory.TryResetPeak();
         using var generator = new Generator((ulong)options.Seed);

@@ -104,13 +104,7 @@ public sealed class Trainer
                 if (cancel.IsCancellationRequested || !batches.MoveNext()) return null;
                 using var scope = NewDisposeScope();
                 var (images, labels) = batches.Current.ToTensors();
-                var output = network.call(images);
-                var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
-                var coding = objective.Compute(network, output, labels);
-                var loss = crossEntropy + objective.Mu * coding.Total;
-                // K = 1 backpropagates the loss itself, so a run without --accumulate is unchanged bit for bit.
-                (accumulate == 1 ? loss : loss / accumulate).backward();
-                running.Add(loss, crossEntropy, coding, output.Logits, labels);
+                TrainingStep.Backward(network, objective, images, labels, accumulate, running);
             }
             optimizer.step();
             lr = optimizer.ParamGroups.First().LearningRate; // the rate this step used

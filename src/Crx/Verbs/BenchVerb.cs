@@ -32,7 +32,9 @@ internal static class BenchVerb
                 if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
             if (!(p.GetValue(target) is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {p.GetValue(target)} is not an agreement in (0, 1]");
             var schemes = CodingSchemeSet.BuiltInsAndFiles;
-            var architecture = ArchitectureFile.LoadPresetOrFile(p.GetValue(arch)!, schemes);
+            ArchitectureSpec architecture;
+            try { architecture = ArchitectureFile.LoadPresetOrFile(p.GetValue(arch)!, schemes); }
+            catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
             var options = new BenchmarkOptions(p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats), EarlyExitTarget: p.GetValue(target));
             bool asJson = p.GetValue(json);
             var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
