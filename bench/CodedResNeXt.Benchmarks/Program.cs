@@ -1,4 +1,6 @@
 using BenchmarkDotNet.Running;
 
 // Runs every benchmark of this assembly: `dotnet run -c Release --project bench/CodedResNeXt.Benchmarks -- --filter '*'`.
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// The loader measurements are plain timed runs: `-- jpeg-folder ...` and `-- loader ...` (see LoaderTools).
+if (!LoaderTools.TryRun(args))
+    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

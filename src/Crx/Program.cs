@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CodedResNeXt;
+using Crx.Cli;
 using Crx.Verbs;
 using Spectre.Console;
 
@@ -11,17 +12,25 @@ var root = new RootCommand(
     "and take them apart into early decoders and binary classifiers.");
 foreach (var verb in AllVerbs.Create()) root.Subcommands.Add(verb);
 
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // System.CommandLine would print every error and the whole help; one line says more.
+    Console.Error.WriteLine($"crx: error: {ParseErrors.Describe(parsed)}");
+    return ExitCodes.BadInput;
+}
+
 try
 {
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (InvalidInputException e)
 {
     Console.Error.WriteLine($"crx: error: {Crx.CliErrors.Describe(e)}");
-    return 2;
+    return ExitCodes.BadInput;
 }
-catch (OperationCanceledException)
+catch (OperationCanceledException e)
 {
-    Console.Error.WriteLine("crx: interrupted");
-    return 130;
+    Console.Error.WriteLine($"crx: interrupted by {Interruption.LastSignalName}{(e is InterruptedException ? ": " + e.Message : "")}");
+    return Interruption.ExitCode;
 }

@@ -1,4 +1,5 @@
 using CodedResNeXt.Data;
+using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Data.Formats;
 using SkiaSharp;
 
@@ -11,14 +12,17 @@ namespace CodedResNeXt.BinaryClassifiers;
 public sealed record InputImage(string File, int Width, int Height, bool Resized);
 
 /// <summary>
-/// Image files (PNG or JPEG) turned into a model's input: decoded with SkiaSharp, fitted to size x size the way
-/// folder datasets are (shorter side scaled, centre square; untouched when already that size), and reduced to
+/// Image files (PNG or JPEG) turned into a model's input: decoded with SkiaSharp (a truncated or corrupt file is an
+/// error naming it), fitted to size x size (shorter side scaled, centre square; untouched when already that size;
+/// for a model trained on a folder, that folder's evaluation transform instead), and reduced to
 /// gray by luminance (ITU-R BT.601, as PIL's "L" mode) for a one-channel model. Nothing else is done to them:
 /// a Fashion-MNIST model expects light garments on a dark background, like its training images.
 /// </summary>
 public static class InputImages
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
+    // The evaluation crop draws nothing at random.
+    private static readonly Random Unused = new(0);
 
     /// <summary>The file itself, or every .png/.jpg/.jpeg file in the directory, sorted by name.</summary>
     public static IReadOnlyList<string> Find(string fileOrDirectory)
@@ -36,16 +40,26 @@ public static class InputImages
     /// unused), in file order. The first file that cannot be decoded is an <see cref="InvalidInputException"/> naming it.
     /// </summary>
     /// <param name="classNames">class names for the dataset (any non-empty list; the images are unlabelled)</param>
-    public static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(IReadOnlyList<string> files, int channels, int size, IReadOnlyList<string> classNames)
+    /// <param name="folder">for a model trained on a folder: its evaluation transform (shorter side to Resize, centre crop)
+    /// instead of the centre square scaled to size</param>
+    public static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(IReadOnlyList<string> files, int channels, int size,
+        IReadOnlyList<string> classNames, FolderGeometry? folder = null)
     {
         if (channels is not (1 or 3)) throw new InvalidInputException($"the model takes {channels}-channel images; only 1 (gray) and 3 (RGB) can be made from image files");
         int plane = size * size;
         var pixels = new byte[files.Count * channels * plane];
         var rgb = new byte[3 * plane];
+        var buffer = new ImageBuffer();
         var sources = new List<InputImage>();
         for (int i = 0; i < files.Count; i++)
         {
-            FolderFormat.DecodeInto(files[i], size, rgb);
+            if (folder is null) FolderFormat.DecodeInto(files[i], size, rgb);
+            else
+            {
+                ImageDecoder.Decode(files[i], folder.Resize, buffer);
+                folder.EvaluationCrop.Apply(buffer, Unused);
+                buffer.Pixels.CopyTo(rgb);
+            }
             var info = ImageSize(files[i]);
             sources.Add(new InputImage(files[i], info.Width, info.Height, info.Width != size || info.Height != size));
             var target = pixels.AsSpan(i * channels * plane, channels * plane);

@@ -1,4 +1,5 @@
 using CodedResNeXt.Data;
+using CodedResNeXt.Data.Formats;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Model;
@@ -29,6 +30,11 @@ public sealed class PredictionModel : IDisposable
     public IReadOnlyList<string> ClassNames => Meta.ClassNames;
     /// <summary>The extracted classifier's description (null for a full network).</summary>
     public BinaryClassifierInfo? Classifier { get; }
+    /// <summary>
+    /// For a model trained on a folder, the evaluation transform input files get (the standard resize ratio: model
+    /// files do not record --resize-size); null: the centre square scaled to the input size.
+    /// </summary>
+    public FolderGeometry? Folder => Meta.Dataset == "folder" ? FolderGeometry.For(ImageSize) : null;
     public int InputChannels => Network.Architecture.InputChannels;
     public int ImageSize => Network.Architecture.ImageSize;
 
@@ -50,7 +56,7 @@ public sealed class PredictionModel : IDisposable
     /// <summary>Decodes the image files (see <see cref="InputImages"/>) and predicts each, in file order.</summary>
     public IReadOnlyList<ImagePrediction> Predict(IReadOnlyList<string> files, int batchSize = 256)
     {
-        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames);
+        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
         return Predict(images, sources, batchSize);
     }
 

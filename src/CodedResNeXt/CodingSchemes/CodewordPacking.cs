@@ -29,8 +29,11 @@ internal static class CodewordPacking
     /// The kept words in increasing order. Stops early once <paramref name="limit"/> words are kept
     /// (the authors' script also stops at 20 K words: more choice than the selection needs).
     /// </summary>
-    public static ulong[] Pack(int length, int weight, int minDistance, int limit, CancellationToken cancel)
+    public static ulong[] Pack(int length, int weight, int minDistance, int limit, CancellationToken cancel,
+        IProgress<CodingSchemeProgress>? progress = null)
     {
+        double total = (double)CodingSchemeGenerator.Binomial(length, weight);
+        progress?.Report(new CodingSchemeProgress(minDistance, 0, 0));
         int maxOverlap = weight - (minDistance + 1) / 2;
         var kept = new List<ulong>();
         var recent = new ulong[RecentRejecters];
@@ -38,7 +41,11 @@ internal static class CodewordPacking
         ulong x = First(weight), last = Last(length, weight);
         for (long visits = 1; ; visits++)
         {
-            if ((visits & ((1 << 22) - 1)) == 0) cancel.ThrowIfCancellationRequested();
+            if ((visits & ((1 << 22) - 1)) == 0)
+            {
+                cancel.ThrowIfCancellationRequested();
+                progress?.Report(new CodingSchemeProgress(minDistance, Rank(x) / total, kept.Count));
+            }
 
             ulong rejecter = 0;
             bool rejected = false;
@@ -77,6 +84,22 @@ internal static class CodewordPacking
             x = Next(end);
         }
         return kept.ToArray();
+    }
+
+    /// <summary>
+    /// The position of x among the words of its weight in increasing order (the combinatorial number system:
+    /// the sum of C(c_i, i) over its set bits c_1 &lt; c_2 &lt; …), as a double: only progress needs it.
+    /// </summary>
+    private static double Rank(ulong x)
+    {
+        double rank = 0;
+        int i = 0;
+        for (ulong v = x; v != 0; v &= v - 1)
+        {
+            int c = BitOperations.TrailingZeroCount(v);
+            if (c >= ++i) rank += (double)CodingSchemeGenerator.Binomial(c, i);
+        }
+        return rank;
     }
 
     /// <summary>

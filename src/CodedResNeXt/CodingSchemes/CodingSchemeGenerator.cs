@@ -61,7 +61,9 @@ public static class CodingSchemeGenerator
     /// <summary>The packing stops after this many words per class, as the authors' script does.</summary>
     private const int PackedWordsPerClass = 20;
 
-    public static GeneratedCodingScheme Generate(CodingSchemeRequest request, CancellationToken cancel = default)
+    /// <param name="progress">the packing's progress (its first step, which can take very long for long words)</param>
+    public static GeneratedCodingScheme Generate(CodingSchemeRequest request, CancellationToken cancel = default,
+        IProgress<CodingSchemeProgress>? progress = null)
     {
         var clock = Stopwatch.StartNew();
         var (k, n, active) = (request.Classes, request.SubNNs, request.Active);
@@ -93,7 +95,7 @@ public static class CodingSchemeGenerator
         ulong[] pool;
         while (true)
         {
-            pool = CodewordPacking.Pack(n, weight, distance, limit, cancel);
+            pool = CodewordPacking.Pack(n, weight, distance, limit, cancel, progress);
             if (pool.Length >= k) break;
             if (request.MinDistance is not null)
                 throw new InvalidInputException(

@@ -14,8 +14,8 @@ public sealed record DatasetOptions
     public IProgress<DownloadProgress>? DownloadProgress { get; init; }
     /// <summary>CIFAR-100 only: label with the 20 coarse superclasses instead of the 100 fine classes.</summary>
     public bool CoarseLabels { get; init; }
-    /// <summary>Folder datasets only: the side of the stored square images.</summary>
+    /// <summary>Folder datasets only: the side of the network's input, the centre crop of evaluation (--image-size).</summary>
     public int ImageSize { get; init; } = 160;
-    /// <summary>Folder datasets only: decoding threads; 0 means one per core.</summary>
-    public int Threads { get; init; }
+    /// <summary>Folder datasets only: the shorter side before that crop (--resize-size); null is the 256/224 ratio.</summary>
+    public int? ResizeSize { get; init; }
 }

@@ -1,15 +1,22 @@
+using CodedResNeXt.Data.Augmentation;
+using CodedResNeXt.Data.Formats;
+
 namespace CodedResNeXt.Data;
 
 /// <summary>
-/// A labelled image set decoded once into memory: uint8 pixels in layout [Count, Channels, Height, Width]
-/// (planar channels, row-major planes) and one class index per image. Every reader produces this, and the
-/// augmentations and the batch loader consume it, so decoding never happens inside the training loop.
-/// The pixel and label arrays are shared, not copied: treat them as read-only.
+/// A labelled image set, held one of two ways. In memory (IDX, CIFAR, predict's inputs): uint8 pixels in layout
+/// [Count, Channels, Height, Width] (planar channels, row-major planes), shared, not copied: treat them as
+/// read-only. Streamed (folders): only the file index; an image is decoded when it is asked for, so memory does
+/// not grow with the dataset. Either way there is one class index per image, and Height x Width is the size
+/// of a sample after the evaluation transform (the stored size in memory; the centre crop of a folder).
 /// </summary>
 public sealed class ImageDataset
 {
-    private readonly byte[] _pixels;
+    private readonly byte[]? _pixels;
+    private readonly ImageFiles? _files;
     private readonly int[] _labels;
+    // Evaluation transforms draw nothing at random; they are handed this.
+    private static readonly Random Deterministic = new(0);
 
     public ImageDataset(string name, byte[] pixels, int[] labels, IReadOnlyList<string> classNames,
         int channels, int height, int width)
@@ -33,6 +40,27 @@ public sealed class ImageDataset
         Width = width;
     }
 
+    /// <summary>A streamed dataset: image i is <paramref name="files"/>[i], decoded on demand as 3 RGB planes.</summary>
+    public ImageDataset(string name, ImageFiles files, int[] labels, IReadOnlyList<string> classNames)
+    {
+        if (classNames.Count == 0) throw new ArgumentException("a dataset needs at least one class", nameof(classNames));
+        if (files.Count != labels.Length) throw new ArgumentException($"{files.Count} files but {labels.Length} labels", nameof(labels));
+        for (int i = 0; i < labels.Length; i++)
+            if ((uint)labels[i] >= (uint)classNames.Count)
+                throw new ArgumentException($"label {labels[i]} of image {i} is outside 0..{classNames.Count - 1}", nameof(labels));
+        Name = name;
+        _files = files;
+        _labels = labels;
+        ClassNames = classNames.ToArray();
+        Channels = 3;
+        Height = Width = files.Geometry.Crop;
+    }
+
+    /// <summary>Whether images are decoded from files on demand rather than held in memory.</summary>
+    public bool IsStreamed => _files is not null;
+    /// <summary>The files of a streamed dataset; null in memory.</summary>
+    public ImageFiles? Files => _files;
+
     public string Name { get; }
     public IReadOnlyList<string> ClassNames { get; }
     public int Channels { get; }
@@ -42,12 +70,39 @@ public sealed class ImageDataset
     public int ClassCount => ClassNames.Count;
     /// <summary>Bytes per image: Channels * Height * Width.</summary>
     public int ImageBytes => Channels * Height * Width;
-    /// <summary>All pixels, [Count, Channels, Height, Width].</summary>
-    public ReadOnlyMemory<byte> Pixels => _pixels;
+    /// <summary>All pixels, [Count, Channels, Height, Width]; in-memory datasets only.</summary>
+    public ReadOnlyMemory<byte> Pixels => _pixels ?? throw new InvalidOperationException(
+        $"{Name} is streamed from files and holds no pixel array; read images one at a time with Image(i)");
     public IReadOnlyList<int> Labels => _labels;
 
-    /// <summary>Image <paramref name="index"/> as [Channels, Height, Width] bytes.</summary>
-    public ReadOnlySpan<byte> Image(int index) => _pixels.AsSpan(checked(index * ImageBytes), ImageBytes);
+    /// <summary>
+    /// Image <paramref name="index"/> as [Channels, Height, Width] bytes: the stored image, or for a streamed
+    /// dataset the file decoded and put through the evaluation transform (a new array each call).
+    /// </summary>
+    public ReadOnlySpan<byte> Image(int index)
+    {
+        if (_pixels is not null) return _pixels.AsSpan(checked(index * ImageBytes), ImageBytes);
+        var buffer = new ImageBuffer();
+        Read(index, buffer);
+        foreach (var step in EvaluationSteps) step.Apply(buffer, Deterministic);
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Puts image <paramref name="index"/> into <paramref name="into"/> before any transform: the stored image,
+    /// or the decoded file (at a reduced size when the codec can, never below the evaluation resize).
+    /// </summary>
+    internal void Read(int index, ImageBuffer into)
+    {
+        if (_files is null) into.Load(Image(index), Channels, Height, Width);
+        else ImageDecoder.Decode(_files.Paths[index], _files.Geometry.Resize, into);
+    }
+
+    /// <summary>
+    /// What evaluation does to an image from <see cref="Read"/> to make it Height x Width: nothing in memory; the
+    /// resize of the shorter side and centre crop of SPEC section 7 for folders.
+    /// </summary>
+    public IReadOnlyList<IAugmentation> EvaluationSteps => _files is null ? [] : [_files.Geometry.EvaluationCrop];
 
     public int Label(int index) => _labels[index];
 
@@ -66,6 +121,8 @@ public sealed class ImageDataset
     /// <summary>A copy of the images at <paramref name="indices"/> with labels and class names replaced.</summary>
     internal ImageDataset Select(IReadOnlyList<int> indices, Func<int, int> label, IReadOnlyList<string> classNames, string name)
     {
+        if (_files is not null)
+            return new ImageDataset(name, _files.Select(indices), indices.Select(label).ToArray(), classNames);
         int size = ImageBytes;
         var pixels = new byte[checked((long)indices.Count * size)];
         var labels = new int[indices.Count];

@@ -2,25 +2,58 @@ namespace CodedResNeXt.Data;
 
 /// <summary>
 /// Per-channel mean and standard deviation, in units where a pixel byte b is b / 255. A normalized value is
-/// (b / 255 - Mean[c]) / Std[c]. Computed from a training set so that every dataset, class subset and folder
-/// gets statistics that match it, rather than published constants that only fit the full official sets.
+/// (b / 255 - Mean[c]) / Std[c]. CIFAR runs use the released code's constants by default (SPEC section 7), so a
+/// network moves between its code and ours unchanged; other datasets, and CIFAR on request, use their training
+/// set's own statistics (<see cref="NormalizationSource"/>).
 /// </summary>
 public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
 {
     public int Channels => Mean.Count;
 
-    /// <summary>The mean and population standard deviation of each channel over every pixel of every image.</summary>
+    /// <summary>Images of a streamed dataset that <see cref="Compute"/> decodes: enough for statistics to three decimals.</summary>
+    public const int StreamedSample = 1000;
+
+    /// <summary>
+    /// The mean and population standard deviation of each channel over every pixel of every image; for a streamed
+    /// dataset, over <see cref="StreamedSample"/> images evenly spaced through it (after the evaluation transform),
+    /// since decoding a whole ImageNet-sized folder once more would take longer than an epoch.
+    /// </summary>
     public static Normalization Compute(ImageDataset dataset)
     {
         int c = dataset.Channels, plane = dataset.Height * dataset.Width;
         // Histograms make the pass one increment per byte and the sums exact.
         var histograms = new long[c, 256];
-        var pixels = dataset.Pixels.Span;
-        for (int i = 0; i < dataset.Count; i++)
+        void Count(ReadOnlySpan<byte> image, long[,] into)
         {
-            var image = pixels.Slice(i * dataset.ImageBytes, dataset.ImageBytes);
             for (int ch = 0; ch < c; ch++)
-                foreach (byte b in image.Slice(ch * plane, plane)) histograms[ch, b]++;
+                foreach (byte b in image.Slice(ch * plane, plane)) into[ch, b]++;
+        }
+        if (dataset.IsStreamed)
+        {
+            int n = Math.Min(dataset.Count, StreamedSample);
+            var gate = new object();
+            try
+            {
+            Parallel.For(0, n, () => new long[c, 256], (k, _, local) =>
+            {
+                Count(dataset.Image((int)((long)k * dataset.Count / n)), local);
+                return local;
+            }, local =>
+            {
+                lock (gate)
+                    for (int ch = 0; ch < c; ch++)
+                        for (int v = 0; v < 256; v++) histograms[ch, v] += local[ch, v];
+            });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+        }
+        else
+        {
+            var pixels = dataset.Pixels.Span;
+            for (int i = 0; i < dataset.Count; i++) Count(pixels.Slice(i * dataset.ImageBytes, dataset.ImageBytes), histograms);
         }
         var mean = new float[c];
         var std = new float[c];
@@ -40,6 +73,14 @@ public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<floa
         }
         return new Normalization(mean, std);
     }
+
+    /// <summary>The released code's constants for a dataset (cifar10, cifar100), or null for a dataset without any.</summary>
+    public static Normalization? Published(string dataset) => DatasetCatalog.Canonical(dataset) switch
+    {
+        "cifar10" => new([0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f]),
+        "cifar100" => new([0.5071f, 0.4867f, 0.4408f], [0.2673f, 0.2564f, 0.2762f]),
+        _ => null,
+    };
 
     /// <summary>Mean 0 and std 1 on every channel: only the scaling of bytes to 0..1.</summary>
     public static Normalization Unit(int channels) =>

@@ -32,7 +32,7 @@ public static class ArchitectureFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{path}: cannot read the architecture file ({e.Message})"); }
         ArchitectureSpec? spec;
-        try { spec = JsonSerializer.Deserialize<ArchitectureSpec>(json, JsonOptions); }
+        try { spec = JsonSerializer.Deserialize<ArchitectureSpec>(ArchitectureOf(json), JsonOptions); }
         catch (JsonException e)
         { throw new InvalidInputException($"{name}: not a valid architecture file: {FirstLine(e.Message)}"); }
         if (spec is null) throw new InvalidInputException($"{name}: the file holds null, not an architecture");
@@ -52,6 +52,22 @@ public static class ArchitectureFile
         if (File.Exists(presetOrPath)) return Load(presetOrPath, schemes);
         throw new InvalidInputException(
             $"'{presetOrPath}' is neither a preset ({string.Join(", ", Presets.Names)}) nor an existing architecture file");
+    }
+
+    /// <summary>
+    /// The architecture in a file's JSON: the whole document, or its "architecture" member when the file is the
+    /// output of `crx info --json` (README offers that output as the starting point of a custom architecture).
+    /// </summary>
+    private static string ArchitectureOf(string json)
+    {
+        try
+        {
+            if (System.Text.Json.Nodes.JsonNode.Parse(json) is System.Text.Json.Nodes.JsonObject root
+                && root["architecture"] is System.Text.Json.Nodes.JsonObject architecture && root.ContainsKey("total_parameters"))
+                return architecture.ToJsonString();
+        }
+        catch (JsonException) { } // reported by the deserializer below, with its position
+        return json;
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();

@@ -103,6 +103,7 @@ public static class ModelFile
         weights.CopyTo(buffer);
         buffer.Position = 0;
         SafeTensors.LoadInto(network, buffer, $"{path} ({WeightsEntry})");
+        Training.Divergence.RequireFiniteWeights(network, path);
     }
 
     public static ModelMetadata ReadMetadata(ZipArchive zip, string path)
@@ -129,6 +130,18 @@ public static class ModelFile
         catch (InvalidDataException) { throw InvalidInputException.ForFile(path, $"not a model file (not a zip archive)"); }
     }
 
-    public static Stream Entry(ZipArchive zip, string path, string name) =>
-        (zip.GetEntry(name) ?? throw InvalidInputException.ForFile(path, $"not a model file (no {name} inside)")).Open();
+    /// <summary>An entry's bytes, read whole, so that a damaged archive fails here as bad input, not mid-parse.</summary>
+    public static Stream Entry(ZipArchive zip, string path, string name)
+    {
+        var entry = zip.GetEntry(name) ?? throw InvalidInputException.ForFile(path, $"not a model file (no {name} inside)");
+        var buffer = new MemoryStream();
+        try
+        {
+            using var stream = entry.Open();
+            stream.CopyTo(buffer);
+        }
+        catch (InvalidDataException e) { throw InvalidInputException.ForFile(path, $"damaged: {name} cannot be read ({e.Message})"); }
+        buffer.Position = 0;
+        return buffer;
+    }
 }

@@ -7,8 +7,11 @@ using static TorchSharp.torch;
 
 namespace CodedResNeXt.Training;
 
-/// <summary>Where a run stands after an epoch.</summary>
-public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics);
+/// <summary>
+/// Where a run stands: <paramref name="Epoch"/> epochs done, then <paramref name="StepInEpoch"/> steps of the next
+/// (non-zero only when --max-steps stopped it mid-epoch; <paramref name="Metrics"/> then cover those steps, unvalidated).
+/// </summary>
+public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics, int StepInEpoch = 0);
 
 /// <summary>The "training" section of a checkpoint's metadata: how the network was trained and where training stood.</summary>
 public sealed record TrainingRecord(TrainingOptions Options, TrainingState State);
@@ -44,6 +47,20 @@ public static class Checkpoint
             using (var generatorState = generator.get_state())
                 rng.Write(generatorState.bytes);
         });
+    }
+
+    /// <summary>
+    /// A checkpoint of weights only (an imported model): its training section describes it, but without optimizer or
+    /// generator state it can start a run (<see cref="InitialWeights"/>) and not resume one.
+    /// </summary>
+    public static void SaveWeightsOnly(string path, ModelMetadata model, CodedResNeXtNetwork network, TrainingOptions options, TrainingState state) =>
+        ModelFile.Write(path, model.WithSection(Section, new TrainingRecord(options, state)), network);
+
+    /// <summary>Whether the checkpoint holds what resuming needs (a weights-only one does not).</summary>
+    public static bool CanResume(string path)
+    {
+        using var zip = ModelFile.Open(path);
+        return zip.GetEntry(OptimizerEntry) is not null && zip.GetEntry(GeneratorEntry) is not null;
     }
 
     /// <summary>Reads the description of a checkpoint without building its network.</summary>

@@ -33,8 +33,9 @@ public sealed class Trainer
 
         using var generator = new Generator((ulong)options.Seed);
         using var network = _run.CreateNetwork(generator);
+        if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
-            new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed });
+            new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
         if (loader.BatchCount == 0)
             throw InvalidInputException.ForOption("BatchSize", $"{options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
         if (options.Accumulate < 1)
@@ -43,33 +44,56 @@ public sealed class Trainer
         int stepsPerEpoch = loader.BatchCount / options.Accumulate;
         if (stepsPerEpoch == 0)
             throw InvalidInputException.ForOption("Accumulate", $"{options.Accumulate} micro-batches of {options.BatchSize} exceed the training set ({_run.Data.Train.Count} images)");
-        var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256));
+        var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256), options.Workers);
 
         using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
             weight_decay: options.WeightDecay, nesterov: options.Nesterov);
         var schedule = LearningRateSchedule.Create(optimizer, options, stepsPerEpoch);
 
-        int firstEpoch = 1;
+        int firstEpoch = 1, firstStep = 0;
         double bestTop1 = double.NegativeInfinity;
         var log = new MetricsLog(_run.Directory);
         if (resume)
         {
-            int done = Checkpoint.ReadInfo(_run.LastCheckpointPath).State.Epoch;
+            var saved = Checkpoint.ReadInfo(_run.LastCheckpointPath).State;
             // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
-            // uninterrupted run stepped it, before the optimizer state comes back.
-            for (int s = 0; s < done * stepsPerEpoch; s++) schedule.step();
+            // uninterrupted run stepped it, before the optimizer state comes back. The optimizer state holds the
+            // rate the run was saved with; the replayed one wins, so a run extended with more epochs continues on
+            // the cosine over its new total (README: what may change on --resume).
+            for (long s = 0; s < (long)saved.Epoch * stepsPerEpoch + saved.StepInEpoch; s++) schedule.step();
+            var replayed = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
             var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
+            foreach (var (group, rate) in optimizer.ParamGroups.Zip(replayed)) group.LearningRate = rate;
             firstEpoch = state.Epoch + 1;
+            firstStep = state.StepInEpoch;
             bestTop1 = state.BestTop1;
             log.TruncateAfter(state.Epoch);
         }
 
         var history = new List<EpochMetrics>();
         var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
+        long maxSteps = options.MaxSteps ?? long.MaxValue;
         for (int epoch = firstEpoch; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
-            var train = TrainEpoch(network, optimizer, schedule, loader, epoch, progress, cancel);
+            long before = (long)(epoch - 1) * stepsPerEpoch;
+            if (before + firstStep >= maxSteps)
+            {
+                _run.StoppedAtStep = before + firstStep;
+                break;
+            }
+            int stopAt = (int)Math.Min(stepsPerEpoch, maxSteps - before);
+            var train = TrainEpoch(network, optimizer, schedule, loader, epoch, firstStep, stopAt, progress, cancel);
+            firstStep = 0;
             if (train is null) break; // cancelled mid-epoch: the last checkpoint stays as it was
+            if (stopAt < stepsPerEpoch)
+            {
+                // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
+                // to serve the rest of it; no evaluation, which belongs to whole epochs.
+                Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator,
+                    new TrainingState(epoch - 1, bestTop1, train, stopAt));
+                _run.StoppedAtStep = before + stopAt;
+                break;
+            }
             var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
             var metrics = train with { ValidationTop1 = eval.Classification.Top1, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy };
             log.Append(metrics, codedIndices);
@@ -77,6 +101,9 @@ public sealed class Trainer
             bool best = metrics.ValidationTop1 > bestTop1;
             bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);
             var state = new TrainingState(epoch, bestTop1, metrics);
+            // Finite losses can still end in non-finite weights (the last step of the epoch); never let those
+            // replace a good checkpoint.
+            Divergence.CheckWeights(network, epoch);
             Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, state);
             if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
             history.Add(metrics);
@@ -86,7 +113,7 @@ public sealed class Trainer
     }
 
     private EpochMetrics? TrainEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler schedule,
-        BatchLoader loader, int epoch, IProgress<TrainingProgress>? progress, CancellationToken cancel)
+        BatchLoader loader, int epoch, int firstStep, int stopAt, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
         var options = _run.Options;
         network.train();
@@ -95,8 +122,8 @@ public sealed class Trainer
         using var running = new RunningMetrics(network.CodedBlocks.Count, network.parameters().First().device);
         double lr = optimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
-        using var batches = loader.Epoch(epoch).GetEnumerator();
-        for (int step = 1; step <= steps; step++)
+        using var batches = loader.Epoch(epoch, firstBatch: firstStep * accumulate).GetEnumerator();
+        for (int step = firstStep + 1; step <= stopAt; step++)
         {
             optimizer.zero_grad();
             for (int micro = 0; micro < accumulate; micro++)
@@ -110,10 +137,13 @@ public sealed class Trainer
             lr = optimizer.ParamGroups.First().LearningRate; // the rate this step used
             schedule.step();
 
-            if (progress is not null && (step % 5 == 0 || step == steps))
+            // The figures are read back only here (one host sync), so a non-finite loss is caught within five steps,
+            // always before anything is saved: the epoch's end and a --max-steps stop read too.
+            if (step % 5 == 0 || step == steps || step == stopAt)
             {
                 var figures = running.Read();
-                progress.Report(new TrainingProgress(epoch, options.Epochs, step, steps, figures.Loss, figures.CodingLoss,
+                if (!figures.AllFinite) Divergence.Fail(epoch, step, steps, (float)figures.Loss, lr);
+                progress?.Report(new TrainingProgress(epoch, options.Epochs, step, steps, figures.Loss, figures.CodingLoss,
                     figures.Accuracy, figures.Seen / clock.Elapsed.TotalSeconds, lr));
             }
         }

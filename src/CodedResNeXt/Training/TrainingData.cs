@@ -22,8 +22,11 @@ public sealed record TrainingData(
         return From(splits, excludedClasses);
     }
 
-    public static TrainingData From(DatasetSplits splits, IReadOnlyList<int> excludedClasses)
+    /// <summary>The run's images; normalized with <paramref name="normalization"/>, or with the statistics of its training images when null.</summary>
+    public static TrainingData From(DatasetSplits splits, IReadOnlyList<int> excludedClasses, Normalization? normalization = null)
     {
+        if (normalization is not null && normalization.Channels != splits.Train.Channels)
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.Normalization), $"{normalization.Channels} channels of constants for the {splits.Train.Channels} channels of {splits.Train.Name}");
         foreach (int k in excludedClasses)
             if (k < 0 || k >= splits.Train.ClassCount)
                 throw InvalidInputException.ForOption("ExcludeClasses", $"class {k} is not a class of {splits.Train.Name} (0..{splits.Train.ClassCount - 1})");
@@ -35,6 +38,6 @@ public sealed record TrainingData(
         var train = excluded.Count == 0 ? splits.Train : Keep(splits.Train, false);
         var validation = excluded.Count == 0 ? splits.Test : Keep(splits.Test, false);
         var heldOut = Keep(splits.Test, true);
-        return new TrainingData(train, validation, heldOut, Normalization.Compute(train), excludedClasses.Order().ToList());
+        return new TrainingData(train, validation, heldOut, normalization ?? Normalization.Compute(train), excludedClasses.Order().ToList());
     }
 }

@@ -1,5 +1,7 @@
 using CodedResNeXt.Data;
+using System.Text.Json.Serialization;
 using CodedResNeXt.Data.Augmentation;
+using CodedResNeXt.Data.Formats;
 
 namespace CodedResNeXt.Training;
 
@@ -36,32 +38,63 @@ public sealed record TrainingOptions
     public int Accumulate { get; init; } = 1;
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>
+    public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;
+    /// <summary>Checkpoint whose weights the run starts from (null: fresh initialization); see <see cref="InitialWeights"/>.</summary>
+    public string? InitFrom { get; init; }
+    /// <summary>Threads decoding and augmenting batches ahead of the training step (--workers); 0 means one per core.</summary>
+    public int Workers { get; init; }
+    /// <summary>
+    /// Folder datasets: the evaluation sizes (--image-size, --resize-size), kept so a resumed run reads its images
+    /// as it started; the training crop is <see cref="AugmentationOptions.ResizedCrop"/>.
+    /// </summary>
+    public FolderGeometry? Folder { get; init; }
+    /// <summary>
+    /// Stop once the run has taken this many optimizer steps in all (counting those before a resume), writing the
+    /// checkpoint; null runs every epoch. A setting of this invocation, not of the run: not stored.
+    /// </summary>
+    [JsonIgnore]
+    public int? MaxSteps { get; init; }
     /// <summary>Classes left out of training, kept as out-of-distribution data for the analyses.</summary>
     public IReadOnlyList<int> ExcludeClasses { get; init; } = [];
 
     /// <summary>mu as used: zero for the control, which has no coded block.</summary>
     public double EffectiveMu => Control ? 0 : Mu;
 
-    /// <summary>The paper's recipe for a dataset (Fashion-MNIST: ours, see README).</summary>
-    public static TrainingOptions For(string datasetName)
+    /// <summary>
+    /// The fixed constants this run normalizes with, or null when they come from its training set; an
+    /// <see cref="InvalidInputException"/> when published constants are asked of a dataset that has none.
+    /// </summary>
+    public Normalization? FixedNormalization() => Normalization switch
+    {
+        NormalizationSource.Published => Data.Normalization.Published(Dataset)
+            ?? throw InvalidInputException.ForOption(nameof(Normalization), $"published constants exist for cifar10 and cifar100 only, not {Dataset}; use dataset"),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The paper's recipe for a dataset (Fashion-MNIST: ours, see README); for folders, its training crop is
+    /// <paramref name="imageSize"/>, the network's input side.
+    /// </summary>
+    public static TrainingOptions For(string datasetName, int imageSize = 160)
     {
         string dataset = DatasetCatalog.Canonical(datasetName);
-        var augmentation = DatasetCatalog.DefaultAugmentation(dataset);
+        var augmentation = DatasetCatalog.DefaultAugmentation(dataset, imageSize);
         return dataset switch
         {
             "cifar10" => new()
             {
                 Dataset = dataset, Augmentation = augmentation, Architecture = "cifar10", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
             },
             "cifar100" => new()
             {
                 Dataset = dataset, Augmentation = augmentation, Architecture = "cifar100", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6
+                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
             },
             "folder" => new()
             {
-                Dataset = dataset, Augmentation = augmentation, Architecture = "imagenet", Epochs = 150, BatchSize = 1024, LearningRate = 0.4,
+                Dataset = dataset, Augmentation = augmentation, Folder = FolderGeometry.For(imageSize), Architecture = "imagenet", Epochs = 150, BatchSize = 1024, LearningRate = 0.4,
                 MinLearningRate = 1e-5, WarmupEpochs = 5, WeightDecay = 1e-4, Mu = 1
             },
             // Fashion-MNIST is not in the paper. 28x28 grayscale items are easy to fit and CPU time is scarce:

@@ -8,6 +8,7 @@ public sealed class TrainingRun
 {
     public TrainingRun(TrainingOptions options, TrainingData data, string directory, CodingSchemeSet schemes)
     {
+        options.Validate();
         Options = options;
         Data = data;
         Directory = directory;
@@ -21,6 +22,9 @@ public sealed class TrainingRun
     public CodingSchemeSet Schemes { get; }
     /// <summary>The architecture as trained: the control when asked, p_drop of coded blocks from the options.</summary>
     public ArchitectureSpec Architecture { get; }
+
+    /// <summary>The global step at which --max-steps stopped the run, if it did.</summary>
+    public long? StoppedAtStep { get; internal set; }
 
     public string LastCheckpointPath => Path.Combine(Directory, "last.ckpt");
     public string BestCheckpointPath => Path.Combine(Directory, "best.ckpt");
@@ -43,7 +47,7 @@ public sealed class TrainingRun
     {
         if (!File.Exists(LastCheckpointPath)) return 0;
         var info = Checkpoint.ReadInfo(LastCheckpointPath);
-        string Key(TrainingOptions o) => System.Text.Json.JsonSerializer.Serialize(o with { Threads = 1 }, ModelFiles.ModelFile.Json);
+        string Key(TrainingOptions o) => System.Text.Json.JsonSerializer.Serialize(o with { Threads = 1, Workers = 0 }, ModelFiles.ModelFile.Json);
         if (Key(info.Options) != Key(Options))
             throw new InvalidInputException($"{Directory} holds a run with other options; choose another folder or delete it");
         return info.State.Epoch;

@@ -1,30 +1,30 @@
 using CodedResNeXt.Training;
+using Crx.Cli;
 using Spectre.Console;
 
 namespace Crx.Display;
 
 /// <summary>
 /// Runs a trainer with a live progress bar per epoch (throughput, loss, coding loss, running accuracy) and a
-/// one-line summary per epoch. When stdout is not a terminal only the summaries are printed. Ctrl+C stops
-/// after the current step; the last finished epoch's checkpoint stays for --resume.
+/// one-line summary per epoch. When stdout is not a terminal only the summaries are printed. SIGINT (Ctrl+C) or
+/// SIGTERM stops after the current step and ends the command with <see cref="InterruptedException"/>; the last
+/// finished epoch's checkpoint stays for --resume.
 /// </summary>
 internal static class TrainingConsole
 {
     public static IReadOnlyList<EpochMetrics> Train(TrainingRun run, bool resume, string label)
     {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += stop;
-        try
+        using var interruption = new Interruption();
+        var cancel = interruption.Token;
         {
             var trainer = new Trainer(run);
             IReadOnlyList<EpochMetrics> history;
             if (Console.IsOutputRedirected)
-                history = trainer.Run(resume, null, m => Console.WriteLine(Summary(label, run, m)), cancel.Token);
+                history = trainer.Run(resume, null, m => Console.WriteLine(Summary(label, run, m)), cancel);
             else
                 history = AnsiConsole.Progress()
                     // Rendered from the training thread between steps, never from a refresh thread of its own: see
-                    // BatchLoader.Epoch for why nothing may run beside TorchSharp's native calls.
+                    // CollectionPause (Data/Loading) for why nothing may start a collection during TorchSharp's native calls.
                     .AutoRefresh(false)
                     .AutoClear(true)
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
@@ -47,13 +47,15 @@ internal static class TrainingConsole
                             task?.StopTask();
                             ctx.Refresh();
                             AnsiConsole.WriteLine(Summary(label, run, m));
-                        }, cancel.Token);
+                        }, cancel);
                     });
-            if (cancel.IsCancellationRequested)
-                Console.Error.WriteLine($"crx: stopped; {run.LastCheckpointPath} holds the last finished epoch (continue with --resume)");
+            bool finished = history.Count > 0 && history[^1].Epoch >= run.Options.Epochs;
+            if (interruption.Requested && !finished)
+                throw new InterruptedException(File.Exists(run.LastCheckpointPath)
+                    ? $"{run.LastCheckpointPath} holds the last finished epoch; continue with crx train --out {run.Directory} --resume"
+                    : "stopped during the first epoch, nothing was saved");
             return history;
         }
-        finally { Console.CancelKeyPress -= stop; }
     }
 
     public static string Summary(string label, TrainingRun run, EpochMetrics m)

@@ -16,6 +16,8 @@ internal static class AllVerbs
         ExtractVerb.Create(),
         PredictVerb.Create(),
         SweepVerb.Create(),
+        ImportVerb.Create(),
+        ExportVerb.Create(),
         BenchVerb.Create(),
     ];
 }

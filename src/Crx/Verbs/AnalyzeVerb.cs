@@ -39,12 +39,19 @@ internal static class AnalyzeVerb
             if (oodName is null && p.GetValue(oodDataDir) is not null)
                 throw new InvalidInputException("--ood-data-dir: say which dataset it holds with --ood-dataset");
             int threadCount = p.GetValue(threads) >= 1 ? p.GetValue(threads) : throw new InvalidInputException($"--threads: {p.GetValue(threads)} must be at least 1");
+            string outDir = p.GetValue(output)!;
+            Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
             var (network, info) = Checkpoint.Load(path);
             using var _ = network;
             // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
             bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
             var data = TrainingData.From(
-                DatasetCatalog.Load(info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir), CoarseLabels = coarse }), info.ExcludedClasses);
+                DatasetCatalog.Load(info.Dataset, new DatasetOptions
+                {
+                    DataDir = p.GetValue(dataDir), CoarseLabels = coarse,
+                    ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+                }), info.ExcludedClasses);
+            ModelInput.Require(info.Architecture, data.Validation, nameof(DatasetOptions.DataDir), p.GetValue(dataDir) ?? info.Dataset, path);
             string classText = p.GetValue(classes)!;
             var options = new AnalysisOptions
             {
@@ -63,7 +70,6 @@ internal static class AnalyzeVerb
                               (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
             var clock = Stopwatch.StartNew();
             var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info.Model, path, data, ood, options, progress, cancel));
-            string outDir = p.GetValue(output)!;
             string json = AnalysisResultsFile.Save(results, outDir);
             CodedResNeXt.Report.ReportWriter.Write(results, outDir);
             Print(results);
@@ -75,17 +81,14 @@ internal static class AnalyzeVerb
 
     /// <summary>
     /// Runs an analysis with a progress bar per pass (a line per finished pass when stdout is not a terminal).
-    /// Ctrl+C cancels it.
+    /// SIGINT or SIGTERM cancels it.
     /// </summary>
     internal static T WithProgress<T>(Func<IProgress<AnalysisProgress>, CancellationToken, T> analysis)
     {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += stop;
-        try
+        using var interruption = new Crx.Cli.Interruption();
         {
             if (Console.IsOutputRedirected)
-                return analysis(PassLines(), cancel.Token);
+                return analysis(PassLines(), interruption.Token);
             return AnsiConsole.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -97,10 +100,9 @@ internal static class AnalyzeVerb
                         if (!tasks.TryGetValue(p.Pass, out var task))
                             tasks[p.Pass] = task = ctx.AddTask(Markup.Escape($"{p.Pass} ({p.Total} images)"), maxValue: Math.Max(p.Total, 1));
                         task.Value = p.Total == 0 ? 1 : p.Done;
-                    }), cancel.Token);
+                    }), interruption.Token);
                 });
         }
-        finally { Console.CancelKeyPress -= stop; }
     }
 
     /// <summary>A line per finished pass, with its duration.</summary>

@@ -21,10 +21,11 @@ internal static class BenchVerb
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (the figure is their median)", DefaultValueFactory = _ => 5 };
         var target = new Option<double>("--early-exit") { Description = "Agreement the early-exit margins are calibrated for", DefaultValueFactory = _ => 0.99 };
         var json = new Option<bool>("--json") { Description = "Print every figure as JSON" };
+        var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
             "the materializing form, the extracted class-0 classifier and early exit, on synthetic inputs.")
         {
-            arch, batch, threads, steps, repeats, target, json,
+            arch, batch, threads, steps, repeats, target, json, profile,
         };
         command.SetAction(p =>
         {
@@ -35,6 +36,23 @@ internal static class BenchVerb
             ArchitectureSpec architecture;
             try { architecture = ArchitectureFile.LoadPresetOrFile(p.GetValue(arch)!, schemes); }
             catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
+            if (p.GetValue(profile))
+            {
+                var breakdown = TrainingStepProfile.Run(architecture, schemes, p.GetValue(batch), p.GetValue(threads), p.GetValue(steps) * p.GetValue(repeats));
+                if (p.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(breakdown, ModelFile.Json));
+                else
+                {
+                    AnsiConsole.MarkupLine($"[bold]{Markup.Escape(breakdown.Architecture)}[/] training step, batch {breakdown.Batch}, {breakdown.Threads} threads: " +
+                        $"median {breakdown.StepMilliseconds:F1} ms over {breakdown.Steps} steps");
+                    foreach (var (title, rows) in new[] { ("phase", breakdown.Phases), ("forward op (blocks)", breakdown.ForwardOps) })
+                    {
+                        var t = new Table().AddColumns(title, "ms", "share");
+                        foreach (var row in rows) t.AddRow(Markup.Escape(row.Name), row.Milliseconds.ToString("F2"), row.Share.ToString("P1"));
+                        AnsiConsole.Write(t);
+                    }
+                }
+                return 0;
+            }
             var options = new BenchmarkOptions(p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats), EarlyExitTarget: p.GetValue(target));
             bool asJson = p.GetValue(json);
             var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));

@@ -72,7 +72,8 @@ internal static class CodesVerb
 
     private static void Generate(IAnsiConsole console, TextWriter output, CodingSchemeRequest request, string? outPath, bool json)
     {
-        var result = CodingSchemeGenerator.Generate(request);
+        var result = Crx.Display.PackingProgress.Run(request.SubNNs, request.Active,
+            (progress, cancel) => CodingSchemeGenerator.Generate(request, cancel, progress));
         var scheme = result.Scheme;
         // Large schemes are not printed, so they must land in a file the user can find.
         string? written = outPath ?? (scheme.Classes > PrintedClasses && !json

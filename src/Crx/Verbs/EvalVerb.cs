@@ -40,10 +40,20 @@ internal static class EvalVerb
             string path = p.GetValue(checkpoint)!;
             var (network, info) = Checkpoint.Load(path);
             using var _ = network;
-            var splits = DatasetCatalog.Load(p.GetValue(dataset) ?? info.Dataset, new DatasetOptions { DataDir = p.GetValue(dataDir) });
-            var data = TrainingData.From(splits, info.ExcludedClasses);
-            var loader = BatchLoader.ForEvaluation(data.Validation, info.Normalization, p.GetValue(batch));
-            var result = EvaluationResult.Measure(network, loader, data.Validation.ClassCount);
+            if (p.GetValue(batch) < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {p.GetValue(batch)} must be at least 1");
+            string name = p.GetValue(dataset) ?? info.Dataset;
+            // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
+            bool coarse = DatasetCatalog.Canonical(name) == "cifar100" && info.Architecture.Classes == 20;
+            // A folder is read at the sizes the network was trained with.
+            var where = new DatasetOptions
+            {
+                DataDir = p.GetValue(dataDir), CoarseLabels = coarse, ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+            };
+            var test = DatasetCatalog.LoadValidation(name, where);
+            ModelInput.Require(info.Architecture, test, p.GetValue(dataDir) is null ? "Dataset" : nameof(DatasetOptions.DataDir), p.GetValue(dataDir) ?? name, path);
+            var validation = ModelInput.WithoutClasses(test, info.ExcludedClasses);
+            var loader = BatchLoader.ForEvaluation(validation, info.Normalization, p.GetValue(batch));
+            var result = EvaluationResult.Measure(network, loader, validation.ClassCount);
             var (classification, early) = (result.Classification, result.EarlyDecoding);
             EarlyExitResult? exit = null;
             if (p.GetValue(earlyExit) is { } target)
@@ -52,7 +62,10 @@ internal static class EvalVerb
                 int count = p.GetValue(calibrationImages);
                 if (count < 1) throw new InvalidInputException($"--calibration-images: {count} must be at least 1");
                 if (network.CodedBlocks.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
-                var subset = data.Train.Subset(EarlyExitSubset(data.Train.Count, count));
+                // Calibrated against the network's own predictions on images it was trained on (their labels are not
+                // used), so the validation images stay unseen by the calibration.
+                var train = ModelInput.WithoutClasses(DatasetCatalog.Load(name, where).Train, info.ExcludedClasses);
+                var subset = train.Subset(EarlyExitSubset(train.Count, count));
                 var calibration = EarlyExit.Calibrate(network, BatchLoader.ForEvaluation(subset, info.Normalization, p.GetValue(batch)), target);
                 exit = EarlyExit.Evaluate(network, loader, calibration);
             }

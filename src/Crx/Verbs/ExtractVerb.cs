@@ -54,6 +54,7 @@ internal static class ExtractVerb
             string outPath = p.GetValue(output)!;
             if (Path.GetFullPath(outPath) == Path.GetFullPath(path))
                 throw new InvalidInputException($"--out: {outPath} is the checkpoint itself; choose another file");
+            Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
 
             var watch = Stopwatch.StartNew();
             var splits = DatasetCatalog.Load(source.Dataset, new DatasetOptions

@@ -37,7 +37,6 @@ internal static class QuickstartVerb
         command.SetAction(p =>
         {
             var splits = DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = p.GetValue(dataDir) });
-            var data = TrainingData.From(splits, []);
             var coded = TrainingOptions.For("fashion-mnist") with
             {
                 Architecture = p.GetValue(arch)!,
@@ -45,6 +44,7 @@ internal static class QuickstartVerb
                 Seed = p.GetValue(seed),
                 Threads = p.GetValue(threads),
             };
+            var data = TrainingData.From(splits, [], coded.FixedNormalization());
             string root = p.GetValue(output)!;
             var rows = new List<Row>();
             foreach (var options in new[] { coded, coded with { Control = true } })

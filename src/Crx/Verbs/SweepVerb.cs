@@ -38,7 +38,7 @@ internal static class SweepVerb
 
             var splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
             var options = flags.Options(p, splits.Train.ClassNames);
-            var data = TrainingData.From(splits, options.ExcludeClasses);
+            var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var plan = new SweepPlan(swept, list, options, p.GetValue(output) ?? Path.Combine("runs", $"sweep-{Sweep.Name(swept)}"));
             var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = p.GetValue(thresholdSamples) };
             analysis.Validate();

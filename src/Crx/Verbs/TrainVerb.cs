@@ -2,6 +2,7 @@ using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using CodedResNeXt.Data;
 using CodedResNeXt.Training;
+using Crx.Cli;
 using Crx.Display;
 
 namespace Crx.Verbs;
@@ -14,10 +15,14 @@ internal static class TrainVerb
         var flags = new TrainingFlags();
         var output = new Option<string?>("--out") { Description = "Run folder: checkpoints, metrics.jsonl, TensorBoard events [runs/<dataset>-<arch>[-control]]" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (same architecture); optimizer, schedule and epochs start afresh" };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimizer steps in all (counting those before --resume), writing last.ckpt; --resume continues exactly" };
         var command = new Command("train", "Train a Coded ResNeXt (or with --control the plain ResNeXt) on a dataset.");
         flags.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(resume);
+        command.Options.Add(initFrom);
+        command.Options.Add(maxSteps);
         command.SetAction(p =>
         {
             bool isResume = p.GetValue(resume);
@@ -26,25 +31,49 @@ internal static class TrainVerb
             DatasetSplits splits;
             if (isResume)
             {
-                // A resumed run continues exactly as it started: its options come from its checkpoint, not the flags.
+                // A resumed run continues as it started: its options come from its checkpoint; a flag that would
+                // change them is refused (TrainingFlags.ForResume), except --epochs and --threads.
                 if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
-                options = Checkpoint.ReadInfo(Path.Combine(dir, "last.ckpt")).Options;
-                splits = DatasetCatalog.Load(options.Dataset, flags.DatasetOptions(p));
+                if (p.GetValue(initFrom) is not null) throw new CodedResNeXt.InvalidInputException("--init-from: a resumed run continues from its own checkpoint; leave --init-from out");
+                string last = Path.Combine(dir, "last.ckpt");
+                if (!File.Exists(last))
+                    throw new CodedResNeXt.InvalidInputException(Directory.Exists(dir)
+                        ? $"--resume: {dir} holds no run to continue (no last.ckpt); start one without --resume"
+                        : $"--resume: {dir} does not exist; give the --out of the run to continue");
+                OutputPaths.RequireWritableFolder(dir, "--out");
+                if (!Checkpoint.CanResume(last))
+                    throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
+                var info = Checkpoint.ReadInfo(last);
+                options = flags.ForResume(p, info.Options, info.ClassNames, info.State.Epoch, dir);
+                options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
+                var where = flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir);
+                if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };
+                splits = DatasetCatalog.Load(info.Options.Dataset, where);
             }
             else
             {
+                flags.Options(p, classNames: null); // every flag but the class list is checked before the data loads
+                if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
                 splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
-                options = flags.Options(p, splits.Train.ClassNames);
+                options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = p.GetValue(initFrom) };
                 dir ??= Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
+                OutputPaths.RequireWritableFolder(dir, "--out");
             }
-            var data = TrainingData.From(splits, options.ExcludeClasses);
+            if (p.GetValue(maxSteps) is { } steps)
+                options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
+            var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles);
+            if (!isResume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
-            if (history.Count > 0)
+            if (run.StoppedAtStep is { } stopped)
+                Console.WriteLine($"stopped after step {stopped} (--max-steps); {run.LastCheckpointPath} holds it (continue with --resume)");
+            else if (history.Count == 0)
+                Console.WriteLine($"nothing to do: the run has finished its {options.Epochs} epochs; give a larger --epochs to extend it");
+            else
                 Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
             return 0;
         });

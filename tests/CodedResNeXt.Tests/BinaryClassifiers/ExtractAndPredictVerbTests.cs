@@ -113,5 +113,23 @@ public class ExtractAndPredictVerbTests(TrainedTinyModel model)
         Assert.Equal((2, $"crx: error: {broken}: cannot decode image (not a readable JPEG or PNG)"), (code, stderr.TrimEnd()));
     }
 
+    [Fact]
+    public void Predict_refuses_a_png_or_jpeg_cut_in_half_naming_it()
+    {
+        string dir = model.NewPath("");
+        Directory.CreateDirectory(dir);
+        using var bitmap = new SkiaSharp.SKBitmap(64, 64);
+        bitmap.Erase(new SkiaSharp.SKColor(200, 180, 20));
+        foreach (string name in new[] { "half.png", "half.jpg" })
+        {
+            string path = Path.Combine(dir, name);
+            ImageFolders.Save(bitmap, path);
+            ImageFolders.Truncate(path);
+            var (code, stdout, stderr) = Crx("predict", "--model", model.CheckpointPath, path);
+            Assert.Equal((2, $"crx: error: {path}: cannot decode image (the file is truncated: its data ends before the image does)"), (code, stderr.TrimEnd()));
+            Assert.DoesNotContain("%", stdout);
+        }
+    }
+
     private static (int Code, string Out, string Err) Crx(params string[] args) => CrxProcess.Run(Path.GetTempPath(), args);
 }

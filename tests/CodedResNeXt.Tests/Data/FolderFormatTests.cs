@@ -34,7 +34,7 @@ public class FolderFormatTests
         using var dir = new TempDirectory();
         WriteTwoClassTree(dir.Path);
 
-        var (train, val) = FolderFormat.Load(dir.Path, size: 6, threads: 2);
+        var (train, val) = FolderFormat.Load(dir.Path, new FolderGeometry(6, 6));
 
         Assert.Equal(["cat", "dog"], train.ClassNames);
         Assert.Equal([0, 0, 1], train.Labels);
@@ -67,7 +67,7 @@ public class FolderFormatTests
 
         foreach (int size in new[] { 10, 5 })
         {
-            var stored = FolderFormat.Load(dir.Path, size).Train.Image(0);
+            var stored = FolderFormat.Load(dir.Path, new FolderGeometry(size, size)).Train.Image(0);
             int plane = size * size;
             Assert.All(stored[..plane].ToArray(), v => Assert.Equal(0, v));               // no red
             Assert.All(stored[plane..(2 * plane)].ToArray(), v => Assert.Equal(255, v)); // all green
@@ -76,7 +76,7 @@ public class FolderFormatTests
     }
 
     [Fact]
-    public void Large_jpegs_are_decoded_at_reduced_scale_to_the_stored_size()
+    public void Large_jpegs_are_decoded_at_reduced_scale_to_the_evaluation_size()
     {
         using var dir = new TempDirectory();
         string path = dir["train/sky/big.JPEG"];
@@ -89,7 +89,7 @@ public class FolderFormatTests
         }
         WritePng(dir["val/sky/small.png"], 4, 4, SKColors.White);
 
-        var stored = FolderFormat.Load(dir.Path, size: 12).Train.Image(0);
+        var stored = FolderFormat.Load(dir.Path, new FolderGeometry(12, 12)).Train.Image(0);
 
         // JPEG is lossy: allow a few levels around the solid colour.
         Assert.All(stored[..144].ToArray(), v => Assert.InRange(v, 36, 44));
@@ -105,7 +105,7 @@ public class FolderFormatTests
         WritePng(dir["train/emu/f.png"], 4, 4, SKColors.White);
         WritePng(dir["val/fox/g.png"], 4, 4, SKColors.White);
 
-        var e = Assert.Throws<InvalidInputException>(() => FolderFormat.Load(dir.Path, 6));
+        var e = Assert.Throws<InvalidInputException>(() => FolderFormat.Load(dir.Path, new FolderGeometry(6, 6)));
         Assert.Equal($"{dir.Path}: train/ and val/ have different class folders: only in train: emu; only in val: fox", e.Message);
     }
 
@@ -116,7 +116,9 @@ public class FolderFormatTests
         WriteTwoClassTree(dir.Path);
         File.WriteAllText(dir["val/dog/broken.JPEG"], "this is not a JPEG");
 
-        var e = Assert.Throws<InvalidInputException>(() => FolderFormat.Load(dir.Path, 6));
+        // Loading only lists files; the image is decoded, and refused, when it is read.
+        var val = FolderFormat.Load(dir.Path, new FolderGeometry(6, 6)).Test;
+        var e = Assert.Throws<InvalidInputException>(() => val.Image(1));
         Assert.StartsWith($"{dir["val/dog/broken.JPEG"]}: cannot decode image", e.Message);
     }
 
@@ -125,7 +127,7 @@ public class FolderFormatTests
     {
         using var dir = new TempDirectory();
         WritePng(dir["train/a/x.png"], 4, 4, SKColors.White);
-        var e = Assert.Throws<InvalidInputException>(() => FolderFormat.Load(dir.Path, 6));
+        var e = Assert.Throws<InvalidInputException>(() => FolderFormat.Load(dir.Path, new FolderGeometry(6, 6)));
         Assert.Equal($"{dir["val"]}: directory not found (a folder dataset needs train/ and val/)", e.Message);
     }
 

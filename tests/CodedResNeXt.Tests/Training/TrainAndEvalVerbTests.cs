@@ -56,6 +56,9 @@ public sealed class TrainAndEvalVerbTests : IDisposable
     [InlineData("--accumulate", "0", "crx: error: --accumulate: 0 must be at least 1")]
     [InlineData("--dataset", "imagenet21k", "crx: error: --dataset: unknown dataset 'imagenet21k'")]
     [InlineData("--arch", "cifar10", "crx: error: --arch: 'cifar10' takes 3x32x32 images")]
+    [InlineData("--normalization", "published", "crx: error: --normalization: published constants exist for cifar10 and cifar100 only, not mnist")]
+    [InlineData("--init-from", "nowhere.ckpt", "crx: error: nowhere.ckpt: does not exist")]
+    [InlineData("--normalization", "mean", "crx: error: --normalization: 'mean' is neither published nor dataset")]
     public void Bad_flags_get_one_line_naming_the_flag(string flag, string value, string expected)
     {
         string data = WriteData();

@@ -55,20 +55,21 @@ public sealed class AugmentationPipeline
     /// </summary>
     public void Apply(ReadOnlySpan<byte> image, int channels, int height, int width, Random rng, ImageBuffer work, Span<float> output)
     {
+        work.Load(image, channels, height, width);
+        Apply(work, rng, output);
+    }
+
+    /// <summary>Augments the image in <paramref name="image"/> in place, then normalizes it into <paramref name="output"/>.</summary>
+    public void Apply(ImageBuffer image, Random rng, Span<float> output)
+    {
+        int channels = image.Channels;
         if (channels != Normalization.Channels)
             throw new ArgumentException($"the normalization has {Normalization.Channels} channels, the image {channels}");
-        ReadOnlySpan<byte> result = image;
-        if (_steps.Length > 0)
-        {
-            work.Load(image, channels, height, width);
-            foreach (var step in _steps) step.Apply(work, rng);
-            result = work.Pixels;
-            height = work.Height;
-            width = work.Width;
-        }
-        int plane = height * width;
+        foreach (var step in _steps) step.Apply(image, rng);
+        int plane = image.Plane;
         if (output.Length != channels * plane)
             throw new ArgumentException($"output holds {output.Length} floats, the image {channels * plane}");
+        ReadOnlySpan<byte> result = image.Pixels;
         for (int c = 0; c < channels; c++)
         {
             var table = _tables[c];

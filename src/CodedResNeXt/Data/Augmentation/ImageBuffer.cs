@@ -30,6 +30,13 @@ public sealed class ImageBuffer
         image.CopyTo(_pixels);
     }
 
+    /// <summary>Resizes the buffer for a new image and returns its pixels to be filled in.</summary>
+    internal Span<byte> Reset(int channels, int height, int width)
+    {
+        Reshape(channels, height, width);
+        return Pixels;
+    }
+
     public static ImageBuffer From(ReadOnlySpan<byte> image, int channels, int height, int width)
     {
         var buffer = new ImageBuffer();

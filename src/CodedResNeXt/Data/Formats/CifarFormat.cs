@@ -44,6 +44,25 @@ public static class CifarFormat
         return new DatasetSplits(train, test);
     }
 
+    /// <summary>Only CIFAR-10's test batch (evaluation and OOD negatives need no training images).</summary>
+    public static ImageDataset LoadCifar10Test(string directory)
+    {
+        string dir = Locate(directory, "test_batch.bin", Cifar10Folder)
+            ?? throw new InvalidInputException($"{directory}: no CIFAR-10 test batch here nor in {Cifar10Folder}/ (expected test_batch.bin)");
+        var names = DataFile.ReadNames(Path.Combine(dir, "batches.meta.txt"));
+        return ReadBatches([Path.Combine(dir, "test_batch.bin")], 0, 1, names, "batches.meta.txt", "cifar10-test");
+    }
+
+    /// <summary>Only CIFAR-100's test set, with fine or coarse labels.</summary>
+    public static ImageDataset LoadCifar100Test(string directory, bool coarse = false)
+    {
+        string dir = Locate(directory, "test.bin", Cifar100Folder)
+            ?? throw new InvalidInputException($"{directory}: no CIFAR-100 test set here nor in {Cifar100Folder}/ (expected test.bin)");
+        string namesFile = coarse ? "coarse_label_names.txt" : "fine_label_names.txt";
+        var names = DataFile.ReadNames(Path.Combine(dir, namesFile));
+        return ReadBatches([Path.Combine(dir, "test.bin")], coarse ? 0 : 1, 2, names, namesFile, $"cifar100{(coarse ? "-coarse" : "")}-test");
+    }
+
     /// <summary>The folder holding <paramref name="marker"/>: the directory itself or its archive subfolder.</summary>
     internal static string? Locate(string directory, string marker, string archiveFolder)
     {

@@ -4,17 +4,16 @@ namespace CodedResNeXt.Data.Formats;
 
 /// <summary>
 /// ImageNet-style folders (SPEC section 9): root/train/&lt;class&gt;/*.JPEG|*.jpg|*.png and root/val/&lt;class&gt;/….
-/// Class folders, sorted ordinally, are the classes; train and val must have the same ones. Every image is
-/// decoded once (in parallel) and stored at a fixed size: shorter side scaled to <c>size</c>, then the
-/// centre size x size square, as 3 RGB planes.
+/// Class folders, sorted ordinally, are the classes; train and val must have the same ones. Loading lists the
+/// files and nothing more: the datasets are streamed (<see cref="ImageDataset.IsStreamed"/>), each image decoded
+/// when a batch needs it, with the sizes of <see cref="FolderGeometry"/>.
 /// </summary>
 public static class FolderFormat
 {
     private static readonly string[] Extensions = [".jpeg", ".jpg", ".png"];
 
-    public static DatasetSplits Load(string root, int size, int threads = 0)
+    public static DatasetSplits Load(string root, FolderGeometry geometry)
     {
-        if (size < 1) throw InvalidInputException.ForOption("ImageSize", $"must be at least 1, got {size}");
         if (!Directory.Exists(root)) throw new InvalidInputException($"{root}: directory not found (expected train/ and val/ class folders)");
         string trainDir = Path.Combine(root, "train"), valDir = Path.Combine(root, "val");
         foreach (string dir in new[] { trainDir, valDir })
@@ -33,55 +32,34 @@ public static class FolderFormat
 
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)));
         return new DatasetSplits(
-            LoadSplit(trainDir, trainClasses, size, threads, $"{name}-train"),
-            LoadSplit(valDir, valClasses, size, threads, $"{name}-val"));
+            Index(trainDir, trainClasses, geometry, $"{name}-train"),
+            Index(valDir, valClasses, geometry, $"{name}-val"));
     }
 
     private static List<string> ClassFolders(string dir) =>
         Directory.GetDirectories(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
 
-    private static ImageDataset LoadSplit(string dir, IReadOnlyList<string> classes, int size, int threads, string name)
+    private static ImageDataset Index(string dir, IReadOnlyList<string> classes, FolderGeometry geometry, string name)
     {
-        var files = new List<(string Path, int Label)>();
+        var paths = new List<string>();
+        var labels = new List<int>();
         for (int k = 0; k < classes.Count; k++)
         {
             string classDir = Path.Combine(dir, classes[k]);
-            var images = Directory.GetFiles(classDir)
+            var images = Directory.EnumerateFiles(classDir)
                 .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal).ToList();
             if (images.Count == 0) throw new InvalidInputException($"{classDir}: class folder holds no .jpeg, .jpg or .png image");
-            files.AddRange(images.Select(f => (f, k)));
+            paths.AddRange(images);
+            labels.AddRange(Enumerable.Repeat(k, images.Count));
         }
-        int imageBytes = 3 * size * size;
-        if ((long)files.Count * imageBytes > Array.MaxLength)
-            throw new InvalidInputException($"{dir}: {files.Count} images of 3x{size}x{size} do not fit in one in-memory array; use a smaller image size or fewer images");
-
-        var pixels = new byte[files.Count * imageBytes];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
-        try
-        {
-            Parallel.For(0, files.Count, options, i => DecodeInto(files[i].Path, size, pixels.AsSpan(i * imageBytes, imageBytes)));
-        }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is InvalidInputException) is { } first)
-        {
-            throw first;
-        }
-        return new ImageDataset(name, pixels, files.Select(f => f.Label).ToArray(), classes, 3, size, size);
+        return new ImageDataset(name, new ImageFiles(paths.ToArray(), geometry), labels.ToArray(), classes);
     }
 
-    /// <summary>Decodes one file, scales its shorter side to <paramref name="size"/>, keeps the centre square as RGB planes.</summary>
+    /// <summary>Predict's fitting of a file: decodes it, scales its shorter side to <paramref name="size"/>, keeps the centre square as RGB planes.</summary>
     internal static void DecodeInto(string path, int size, Span<byte> planes)
     {
-        using var codec = SKCodec.Create(path);
-        if (codec is null) throw new InvalidInputException($"{path}: cannot decode image (not a readable JPEG or PNG)");
-        var full = codec.Info;
-        // JPEG decoders can scale down by 1/2..1/8 for free; ask for the smallest that still covers size.
-        float scale = Math.Min(1f, (float)size / Math.Min(full.Width, full.Height));
-        var scaled = codec.GetScaledDimensions(scale);
-        if (Math.Min(scaled.Width, scaled.Height) < size) scaled = full.Size;
-        var info = new SKImageInfo(scaled.Width, scaled.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var decoded = SKBitmap.Decode(codec, info);
-        if (decoded is null) throw new InvalidInputException($"{path}: cannot decode image (corrupt data)");
+        using var decoded = ImageDecoder.DecodeBitmap(path, size);
 
         int side = Math.Min(decoded.Width, decoded.Height);
         var square = SKRectI.Create((decoded.Width - side) / 2, (decoded.Height - side) / 2, side, side);

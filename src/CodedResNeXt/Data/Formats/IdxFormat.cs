@@ -32,6 +32,9 @@ public static class IdxFormat
         long total = (long)count * rows * cols;
         if (total > Array.MaxLength)
             throw new InvalidInputException($"{path}: header claims {count} images of {rows}x{cols}, more than fits in memory");
+        // An uncompressed file says how much it holds: a damaged count must not allocate gigabytes first.
+        if (stream.CanSeek && total > stream.Length - stream.Position)
+            throw new InvalidInputException($"{path}: truncated: the file ends {total - (stream.Length - stream.Position)} bytes short of {count} images of {rows}x{cols}");
         var pixels = new byte[total];
         DataFile.ReadExactly(stream, pixels, path, $"{count} images of {rows}x{cols}");
         if (DataFile.HasMore(stream, path))
@@ -48,6 +51,8 @@ public static class IdxFormat
         DataFile.ReadExactly(stream, header[4..], path, "the 8-byte labels header");
         int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
         if (count < 0) throw new InvalidInputException($"{path}: bad header: {count} labels");
+        if (stream.CanSeek && count > stream.Length - stream.Position)
+            throw new InvalidInputException($"{path}: truncated: the file ends {count - (stream.Length - stream.Position)} bytes short of {count} labels");
         var bytes = new byte[count];
         DataFile.ReadExactly(stream, bytes, path, $"{count} labels");
         if (DataFile.HasMore(stream, path))
@@ -93,6 +98,16 @@ public static class IdxFormat
         return new DatasetSplits(
             ReadPair(Find(directory, "train", "images", 3), Find(directory, "train", "labels", 1), $"{name}-train", classNames),
             ReadPair(Find(directory, "t10k", "images", 3), Find(directory, "t10k", "labels", 1), $"{name}-test", classNames));
+    }
+
+    /// <summary>
+    /// Loads only the test split ({t10k}-…), for uses that never touch training images (evaluation, OOD
+    /// negatives): a folder holding just the t10k files is enough.
+    /// </summary>
+    public static ImageDataset LoadTestSplit(string directory, string name, IReadOnlyList<string> classNames)
+    {
+        if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: directory not found (expected the {name} IDX files)");
+        return ReadPair(Find(directory, "t10k", "images", 3), Find(directory, "t10k", "labels", 1), $"{name}-test", classNames);
     }
 
     private static string Find(string directory, string split, string kind, int dims)

@@ -4,9 +4,11 @@ using CodedResNeXt.Data.Augmentation;
 namespace CodedResNeXt.Data.Loading;
 
 /// <summary>
-/// Cuts a dataset into batches of augmented, normalized samples (the samples of a batch in parallel).
-/// Everything random comes from the seed, the epoch and the sample's dataset index, never from timing: the same seed and epoch give
-/// the same order and the same augmentations whatever the thread count.
+/// Cuts a dataset into batches of augmented, normalized samples. An epoch is prepared by worker threads a bounded
+/// number of batches ahead of its consumer (see <see cref="Epoch"/>); a streamed dataset is decoded there, so
+/// memory holds only the batches in flight. Everything random comes from the seed, the epoch and the sample's
+/// dataset index, never from timing: the same seed and epoch give the same order and the same augmentations
+/// whatever the number of workers.
 /// </summary>
 public sealed class BatchLoader
 {
@@ -16,17 +18,21 @@ public sealed class BatchLoader
     public BatchLoader(ImageDataset dataset, AugmentationPipeline pipeline, LoaderOptions options)
     {
         if (options.BatchSize < 1) throw InvalidInputException.ForOption("BatchSize", $"must be at least 1, got {options.BatchSize}");
+        if (options.Threads < 0) throw InvalidInputException.ForOption("Workers", $"must be at least 1, got {options.Threads}");
         if (pipeline.Normalization.Channels != dataset.Channels)
             throw new ArgumentException($"the normalization has {pipeline.Normalization.Channels} channels, {dataset.Name} has {dataset.Channels}");
+        // Files come in every size; only a resizing step gives the batch one shape.
+        if (dataset.IsStreamed && !pipeline.Steps.Any(s => s is RandomResizedCrop or ResizeCenterCrop))
+            throw new ArgumentException($"{dataset.Name} is streamed from files of any size; its pipeline must resize (a random-resized crop or the evaluation crop)");
         Dataset = dataset;
         Pipeline = pipeline;
         Options = options;
         SampleShape = pipeline.OutputShape(dataset.Channels, dataset.Height, dataset.Width);
     }
 
-    /// <summary>A loader in dataset order, without augmentation, keeping the last partial batch.</summary>
+    /// <summary>A loader in dataset order, with the dataset's evaluation transform only, keeping the last partial batch.</summary>
     public static BatchLoader ForEvaluation(ImageDataset dataset, Normalization normalization, int batchSize, int threads = 0) =>
-        new(dataset, AugmentationPipeline.Evaluation(normalization),
+        new(dataset, new AugmentationPipeline(dataset.EvaluationSteps, normalization),
             new LoaderOptions { BatchSize = batchSize, Shuffle = false, Threads = threads });
 
     public ImageDataset Dataset { get; }
@@ -34,6 +40,9 @@ public sealed class BatchLoader
     public LoaderOptions Options { get; }
     /// <summary>(channels, height, width) of every sample in a batch.</summary>
     public (int Channels, int Height, int Width) SampleShape { get; }
+
+    /// <summary>Worker threads actually used.</summary>
+    public int Workers => Options.Threads > 0 ? Options.Threads : Environment.ProcessorCount;
 
     public int BatchCount => Options.DropLast
         ? Dataset.Count / Options.BatchSize
@@ -48,60 +57,45 @@ public sealed class BatchLoader
     }
 
     /// <summary>
-    /// The batches of one epoch, each prepared when asked for (its samples augmented in parallel).
-    /// Nothing runs beside the consumer: TorchSharp 0.107 does not keep temporary Scalars alive across its native
-    /// calls, so a garbage collection started by another thread mid-call can finalize one in use (we saw a
-    /// BatchNorm step fail with a garbage alpha). Preparing ahead would gain under 1 % here (a Fashion-MNIST
-    /// batch takes about 0.5 ms, its training step over 100 ms), so batches are made on the consumer's thread.
+    /// The batches of one epoch from <paramref name="firstBatch"/> on (a resumed run skips those it has done).
+    /// <see cref="Workers"/> threads decode and augment at most <see cref="LoaderOptions.Prefetch"/> batches beyond
+    /// the one being waited for, into arrays the consumer's thread allocates; tensors are made by the consumer
+    /// (<see cref="Batch.ToTensors"/>). While the consumer holds a batch, no garbage collection can start (see
+    /// <see cref="CollectionPause"/>): allocate little between two batches.
     /// </summary>
-    public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default)
+    public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default, int firstBatch = 0)
     {
-        var order = Order(epoch);
-        for (int b = 0; b < BatchCount; b++)
+        if (firstBatch < 0 || firstBatch > BatchCount)
+            throw new ArgumentOutOfRangeException(nameof(firstBatch), firstBatch, $"an epoch has {BatchCount} batches");
+        if (firstBatch == BatchCount) yield break;
+        using var workers = new Prefetcher(this, Order(epoch), epoch, firstBatch);
+        for (int b = firstBatch; b < BatchCount; b++)
         {
             cancel.ThrowIfCancellationRequested();
-            yield return Build(order, b, epoch);
+            var batch = workers.Take(b);
+            using (CollectionPause.Begin())
+                yield return batch;
         }
     }
 
-    /// <summary>Batch <paramref name="batchIndex"/> of <paramref name="epoch"/>, prepared on the calling thread's pool.</summary>
-    public Batch Build(int epoch, int batchIndex) => Build(Order(epoch), batchIndex, epoch);
-
-    private Batch Build(int[] order, int batchIndex, int epoch)
+    /// <summary>Batch <paramref name="batchIndex"/> of <paramref name="epoch"/>, prepared while the caller waits.</summary>
+    public Batch Build(int epoch, int batchIndex)
     {
-        int start = batchIndex * Options.BatchSize;
-        int n = Math.Min(Options.BatchSize, order.Length - start);
-        if (batchIndex < 0 || n <= 0) throw new ArgumentOutOfRangeException(nameof(batchIndex), batchIndex, $"an epoch has {BatchCount} batches");
-        var (c, h, w) = SampleShape;
-        int sampleFloats = c * h * w;
-        var images = new float[n * sampleFloats];
-        var labels = new long[n];
-        var indices = new int[n];
-        var ds = Dataset;
-        bool random = Pipeline.Steps.Count > 0;
-
-        void Sample(int j, ImageBuffer buffer)
-        {
-            int index = order[start + j];
-            var rng = random ? new Random(MixSeed(Options.Seed, epoch, index)) : Unused;
-            Pipeline.Apply(ds.Image(index), ds.Channels, ds.Height, ds.Width, rng, buffer,
-                images.AsSpan(j * sampleFloats, sampleFloats));
-            labels[j] = ds.Label(index);
-            indices[j] = index;
-        }
-
-        int threads = Options.Threads > 0 ? Options.Threads : Environment.ProcessorCount;
-        if (threads == 1 || n == 1)
+        var order = Order(epoch);
+        if (batchIndex < 0 || batchIndex >= BatchCount)
+            throw new ArgumentOutOfRangeException(nameof(batchIndex), batchIndex, $"an epoch has {BatchCount} batches");
+        var slot = new Slot(this, batchIndex);
+        if (Workers == 1 || slot.Count == 1)
         {
             var buffer = new ImageBuffer();
-            for (int j = 0; j < n; j++) Sample(j, buffer);
+            for (int j = 0; j < slot.Count; j++) Fill(order, epoch, slot, j, buffer);
         }
         else
         {
             try
             {
-                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => new ImageBuffer(),
-                    (j, _, buffer) => { Sample(j, buffer); return buffer; }, _ => { });
+                Parallel.For(0, slot.Count, new ParallelOptions { MaxDegreeOfParallelism = Workers }, () => new ImageBuffer(),
+                    (j, _, buffer) => { Fill(order, epoch, slot, j, buffer); return buffer; }, _ => { });
             }
             catch (AggregateException e) when (e.InnerExceptions.Count > 0)
             {
@@ -109,7 +103,168 @@ public sealed class BatchLoader
                 ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
             }
         }
-        return new Batch(images, labels, indices, c, h, w);
+        return slot.ToBatch();
+    }
+
+    private int BatchSize(int batchIndex) => Math.Min(Options.BatchSize, Dataset.Count - batchIndex * Options.BatchSize);
+
+    /// <summary>Sample <paramref name="j"/> of the slot's batch: read, augment, normalize into place.</summary>
+    private void Fill(int[] order, int epoch, Slot slot, int j, ImageBuffer buffer)
+    {
+        int index = order[slot.BatchIndex * Options.BatchSize + j];
+        var rng = Pipeline.Steps.Count > 0 ? new Random(MixSeed(Options.Seed, epoch, index)) : Unused;
+        Dataset.Read(index, buffer);
+        int floats = slot.SampleFloats;
+        Pipeline.Apply(buffer, rng, slot.Images.AsSpan(j * floats, floats));
+        slot.Labels[j] = Dataset.Label(index);
+        slot.Indices[j] = index;
+    }
+
+    /// <summary>The arrays of one batch being filled, and how many of its samples are done.</summary>
+    private sealed class Slot
+    {
+        public Slot(BatchLoader loader, int batchIndex)
+        {
+            BatchIndex = batchIndex;
+            Count = loader.BatchSize(batchIndex);
+            Shape = loader.SampleShape;
+            SampleFloats = Shape.C * Shape.H * Shape.W;
+            Images = new float[Count * SampleFloats];
+            Labels = new long[Count];
+            Indices = new int[Count];
+        }
+
+        public int BatchIndex { get; }
+        public int Count { get; }
+        public (int C, int H, int W) Shape { get; }
+        public int SampleFloats { get; }
+        public float[] Images { get; }
+        public long[] Labels { get; }
+        public int[] Indices { get; }
+        public int Done;
+
+        public Batch ToBatch() => new(Images, Labels, Indices, Shape.C, Shape.H, Shape.W);
+    }
+
+    /// <summary>
+    /// The worker threads of one epoch. Samples are handed out in serving order, one at a time, to whichever worker
+    /// is free; each lands at its fixed place in its batch, so the result does not depend on who did it. Workers
+    /// only fill batches whose arrays the consumer has already allocated, which bounds the batches in flight and
+    /// keeps large allocations on the consumer's thread.
+    /// </summary>
+    private sealed class Prefetcher : IDisposable
+    {
+        private readonly BatchLoader _loader;
+        private readonly int[] _order;
+        private readonly int _epoch;
+        private readonly int _end;
+        private readonly object _gate = new();
+        private readonly Dictionary<int, Slot> _slots = [];
+        private readonly Thread[] _threads;
+        private int _next;          // the next sample position to hand out
+        private int _allocatedUpTo; // batches below this have arrays
+        private bool _stopping;
+        private ExceptionDispatchInfo? _failure;
+        private int _failedBatch = int.MaxValue;
+
+        public Prefetcher(BatchLoader loader, int[] order, int epoch, int firstBatch)
+        {
+            _loader = loader;
+            _order = order;
+            _epoch = epoch;
+            _next = firstBatch * loader.Options.BatchSize;
+            _end = Math.Min(order.Length, loader.BatchCount * loader.Options.BatchSize);
+            _allocatedUpTo = firstBatch;
+            Allocate(firstBatch);
+            _threads = new Thread[loader.Workers];
+            for (int t = 0; t < _threads.Length; t++)
+            {
+                _threads[t] = new Thread(Work) { IsBackground = true, Name = $"batch loader {t}" };
+                _threads[t].Start();
+            }
+        }
+
+        /// <summary>Waits for batch <paramref name="b"/>, first letting the workers go on to the batches after it.</summary>
+        public Batch Take(int b)
+        {
+            Allocate(b);
+            Slot slot;
+            lock (_gate)
+            {
+                slot = _slots[b];
+                while (slot.Done < slot.Count && _failedBatch > b) Monitor.Wait(_gate);
+                if (slot.Done < slot.Count) _failure!.Throw();
+                _slots.Remove(b);
+            }
+            return slot.ToBatch();
+        }
+
+        /// <summary>Allocates the arrays of batches up to <paramref name="b"/> + Prefetch, on the caller's thread.</summary>
+        private void Allocate(int b)
+        {
+            int upTo = Math.Min(b + 1 + Math.Max(0, _loader.Options.Prefetch), _loader.BatchCount);
+            int from;
+            lock (_gate) from = _allocatedUpTo;
+            if (from >= upTo) return;
+            var fresh = new List<Slot>();
+            for (int k = from; k < upTo; k++) fresh.Add(new Slot(_loader, k));
+            lock (_gate)
+            {
+                foreach (var slot in fresh) _slots[slot.BatchIndex] = slot;
+                _allocatedUpTo = upTo;
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        private void Work()
+        {
+            var buffer = new ImageBuffer();
+            int batchSize = _loader.Options.BatchSize;
+            while (true)
+            {
+                int position;
+                Slot slot;
+                lock (_gate)
+                {
+                    while (!_stopping && _next < _end && _next / batchSize >= _allocatedUpTo) Monitor.Wait(_gate);
+                    if (_stopping || _next >= _end) return;
+                    position = _next++;
+                    slot = _slots[position / batchSize];
+                }
+                try
+                {
+                    _loader.Fill(_order, _epoch, slot, position - slot.BatchIndex * batchSize, buffer);
+                }
+                catch (Exception e)
+                {
+                    lock (_gate)
+                    {
+                        // The consumer meets the failure of the earliest batch, the one an in-order loop would have hit.
+                        if (slot.BatchIndex < _failedBatch)
+                        {
+                            _failedBatch = slot.BatchIndex;
+                            _failure = ExceptionDispatchInfo.Capture(e);
+                        }
+                        Monitor.PulseAll(_gate);
+                    }
+                    continue;
+                }
+                lock (_gate)
+                {
+                    if (++slot.Done == slot.Count) Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _stopping = true;
+                Monitor.PulseAll(_gate);
+            }
+            foreach (var thread in _threads) thread.Join();
+        }
     }
 
     /// <summary>A well-mixed non-negative 31-bit seed from (seed, epoch, index) (SplitMix64 finalizer).</summary>

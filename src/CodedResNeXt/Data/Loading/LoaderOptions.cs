@@ -10,6 +10,8 @@ public sealed record LoaderOptions
     public int Seed { get; init; }
     /// <summary>Leave out the last, smaller batch.</summary>
     public bool DropLast { get; init; }
-    /// <summary>Threads augmenting the samples of one batch; 0 means one per core.</summary>
+    /// <summary>Worker threads decoding and augmenting samples (--workers); 0 means one per core.</summary>
     public int Threads { get; init; }
+    /// <summary>How many batches the workers may prepare beyond the one the consumer is waiting for.</summary>
+    public int Prefetch { get; init; } = 2;
 }

@@ -1,0 +1,72 @@
+using CodedResNeXt.Data.Augmentation;
+using SkiaSharp;
+
+namespace CodedResNeXt.Data.Formats;
+
+/// <summary>
+/// Decodes JPEG and PNG files with SkiaSharp, refusing partial images: a truncated or corrupt file is an
+/// <see cref="InvalidInputException"/> naming it, not the decoded top of the image with the rest filled in.
+/// </summary>
+public static class ImageDecoder
+{
+    /// <summary>
+    /// Decodes <paramref name="path"/> as RGBA at the smallest size the codec offers whose shorter side is still
+    /// at least <paramref name="minSide"/> (JPEG scales by 1/2..1/8 while decoding, which is most of the saving
+    /// on large photos; PNG only at full size). 0 means full size.
+    /// </summary>
+    public static SKBitmap DecodeBitmap(string path, int minSide)
+    {
+        using var codec = SKCodec.Create(path, out var opened);
+        if (codec is null)
+            throw new InvalidInputException(opened == SKCodecResult.IncompleteInput
+                ? $"{path}: cannot decode image ({Describe(opened)})"
+                : $"{path}: cannot decode image (not a readable JPEG or PNG)");
+        var size = codec.Info.Size;
+        if (minSide > 0)
+        {
+            float scale = Math.Min(1f, (float)minSide / Math.Min(size.Width, size.Height));
+            var scaled = codec.GetScaledDimensions(scale);
+            if (Math.Min(scaled.Width, scaled.Height) >= minSide) size = scaled;
+        }
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new InvalidInputException($"{path}: cannot decode image ({Describe(result)})");
+        }
+        return bitmap;
+    }
+
+    /// <summary>Decodes <paramref name="path"/> into <paramref name="into"/> as 3 RGB planes (see <see cref="DecodeBitmap"/>).</summary>
+    public static void Decode(string path, int minSide, ImageBuffer into)
+    {
+        using var bitmap = DecodeBitmap(path, minSide);
+        int w = bitmap.Width, h = bitmap.Height, plane = w * h, rowBytes = bitmap.RowBytes;
+        var planes = into.Reset(3, h, w);
+        var rgba = bitmap.GetPixelSpan();
+        for (int y = 0; y < h; y++)
+        {
+            var row = rgba.Slice(y * rowBytes, 4 * w);
+            var r = planes.Slice(y * w, w);
+            var g = planes.Slice(plane + y * w, w);
+            var b = planes.Slice(2 * plane + y * w, w);
+            for (int x = 0; x < w; x++)
+            {
+                r[x] = row[4 * x];
+                g[x] = row[4 * x + 1];
+                b[x] = row[4 * x + 2];
+            }
+        }
+    }
+
+    private static string Describe(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => "the file is truncated: its data ends before the image does",
+        SKCodecResult.ErrorInInput => "the image data is corrupt",
+        SKCodecResult.InvalidInput => "not a JPEG or PNG file, or its header is damaged",
+        SKCodecResult.Unimplemented => "an image format or variant SkiaSharp cannot decode",
+        _ => $"SkiaSharp reports {result}",
+    };
+}

@@ -1,0 +1,35 @@
+using CodedResNeXt.Data.Augmentation;
+
+namespace CodedResNeXt.Data.Formats;
+
+/// <summary>
+/// The image sizes of a folder dataset (SPEC section 7, the ImageNet recipe). Evaluation and predict scale the
+/// shorter side to <see cref="Resize"/> and keep the centre <see cref="Crop"/> x <see cref="Crop"/> square;
+/// training takes a random-resized crop to its own size (--crop-size). Files are decoded at a reduced size
+/// whose shorter side is still at least <see cref="Resize"/>.
+/// </summary>
+public sealed record FolderGeometry(int Crop, int Resize)
+{
+    /// <summary>The standard ratio: resize 256 for crop 224.</summary>
+    public static int DefaultResize(int crop) => (int)Math.Round(crop * 256.0 / 224.0);
+
+    public static FolderGeometry For(int crop, int? resize = null)
+    {
+        if (crop < 1) throw InvalidInputException.ForOption("ImageSize", $"must be at least 1, got {crop}");
+        int r = resize ?? DefaultResize(crop);
+        if (r < crop) throw InvalidInputException.ForOption("ResizeSize", $"{r} is smaller than the centre crop {crop} (the image size)");
+        return new FolderGeometry(crop, r);
+    }
+
+    public ResizeCenterCrop EvaluationCrop => new(Resize, Crop);
+}
+
+/// <summary>The files of a streamed dataset, by image index, and the geometry they are decoded with.</summary>
+public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry)
+{
+    public IReadOnlyList<string> Paths { get; } = paths;
+    public FolderGeometry Geometry { get; } = geometry;
+    public int Count => Paths.Count;
+
+    public ImageFiles Select(IReadOnlyList<int> indices) => new(indices.Select(i => Paths[i]).ToArray(), Geometry);
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+using CodedResNeXt.Model;
+using TorchSharp;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// A run whose loss or weights stop being finite has diverged; going on would only write NaN checkpoints over
+/// good ones. Detected where the trainer already reads the loss (no extra host sync per step) and once per epoch
+/// on the weights before a checkpoint is written; a model file with non-finite weights is refused on load.
+/// </summary>
+public static class Divergence
+{
+    /// <summary>Stops the run at the first non-finite loss.</summary>
+    public static void Fail(int epoch, int step, int steps, float loss, double learningRate) =>
+        throw InvalidInputException.ForOption(nameof(TrainingOptions.LearningRate),
+            $"the loss became {Show(loss)} at epoch {epoch}, step {step} of {steps} (learning rate {Show(learningRate)}): " +
+            "the run diverged and this epoch was not saved; try a lower learning rate");
+
+    /// <summary>Refuses to let non-finite weights reach a checkpoint.</summary>
+    public static void CheckWeights(CodedResNeXtNetwork network, int epoch)
+    {
+        if (FirstNonFinite(network) is { } name)
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.LearningRate),
+                $"after epoch {epoch} the tensor {name} holds non-finite values: the run diverged and this epoch was not saved; try a lower learning rate");
+    }
+
+    /// <summary>Refuses a loaded model whose weights are not all finite.</summary>
+    public static void RequireFiniteWeights(torch.nn.Module network, string path)
+    {
+        if (FirstNonFinite(network) is { } name)
+            throw InvalidInputException.ForFile(path, $"tensor {name} holds non-finite values (NaN or infinity); the model it saved had diverged");
+    }
+
+    /// <summary>The name of the first floating-point tensor of the state dict with a NaN or infinity, or null.</summary>
+    public static string? FirstNonFinite(torch.nn.Module network)
+    {
+        using var scope = torch.NewDisposeScope();
+        foreach (var (name, tensor) in network.state_dict())
+            if (tensor.is_floating_point() && !torch.isfinite(tensor).all().item<bool>())
+                return name;
+        return null;
+    }
+
+    private static string Show(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,37 @@
+using System.Globalization;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// Range checks of every numeric hyperparameter, each error about its option (the CLI names the flag). Without
+/// them a NaN or negative rate trains garbage for hours, and TorchSharp rejects some combinations (Nesterov
+/// without momentum) only with a stack trace.
+/// </summary>
+public static class TrainingOptionsValidation
+{
+    public static void Validate(this TrainingOptions o)
+    {
+        if (o.Epochs < 1) Fail(nameof(o.Epochs), o.Epochs, "must be at least 1");
+        if (o.BatchSize < 1) Fail(nameof(o.BatchSize), o.BatchSize, "must be at least 1");
+        if (o.Accumulate < 1) Fail(nameof(o.Accumulate), o.Accumulate, "must be at least 1");
+        if (o.Threads < 1) Fail(nameof(o.Threads), o.Threads, "must be at least 1");
+        if (!(double.IsFinite(o.LearningRate) && o.LearningRate > 0)) Fail(nameof(o.LearningRate), o.LearningRate, "must be a finite number above 0");
+        if (!(double.IsFinite(o.MinLearningRate) && o.MinLearningRate >= 0)) Fail(nameof(o.MinLearningRate), o.MinLearningRate, "must be a finite number, 0 or more");
+        if (o.MinLearningRate > o.LearningRate)
+            Fail(nameof(o.MinLearningRate), o.MinLearningRate, $"is above the initial learning rate {Show(o.LearningRate)}; the cosine decays from that rate to this one");
+        if (!(double.IsFinite(o.WarmupEpochs) && o.WarmupEpochs >= 0)) Fail(nameof(o.WarmupEpochs), o.WarmupEpochs, "must be a finite number of epochs, 0 or more");
+        if (!(double.IsFinite(o.WeightDecay) && o.WeightDecay >= 0)) Fail(nameof(o.WeightDecay), o.WeightDecay, "must be a finite number, 0 or more");
+        if (!(o.Momentum >= 0 && o.Momentum < 1)) Fail(nameof(o.Momentum), o.Momentum, "is not in [0, 1)");
+        if (o.Nesterov && o.Momentum == 0)
+            throw InvalidInputException.ForOption(nameof(o.Momentum), "Nesterov momentum needs a momentum above 0, not 0 (or turn Nesterov off)");
+        if (!(double.IsFinite(o.Mu) && o.Mu >= 0)) Fail(nameof(o.Mu), o.Mu, "must be a finite number, 0 or more");
+        if (!(o.PDrop >= 0 && o.PDrop < 1)) Fail(nameof(o.PDrop), o.PDrop, "is not in [0, 1)");
+        if (!(double.IsFinite(o.LossExponent) && o.LossExponent > 0)) Fail(nameof(o.LossExponent), o.LossExponent, "must be a finite number above 0");
+        if (!(double.IsFinite(o.LossThreshold) && o.LossThreshold >= 0)) Fail(nameof(o.LossThreshold), o.LossThreshold, "must be a finite number, 0 or more");
+    }
+
+    private static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static void Fail(string option, double value, string what) =>
+        throw InvalidInputException.ForOption(option, $"{Show(value)} {what}");
+}
