@@ -15,6 +15,9 @@ namespace Crx.Verbs;
 /// </summary>
 internal static class AnalyzeVerb
 {
+    /// <summary>What an `analyze` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string Checkpoint, string? DataDir, string? OodDataset, string? OodDataDir, int? Block, string Classes, int ThresholdSamples, int Seed, int Batch, int Threads, string Out);
+
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file (runs/NAME/best.ckpt or last.ckpt)", Required = true };
@@ -32,51 +35,53 @@ internal static class AnalyzeVerb
         {
             checkpoint, dataDir, oodDataset, oodDataDir, block, classes, thresholdSamples, seed, batch, threads, output,
         };
-        command.SetAction(p =>
-        {
-            string path = p.GetValue(checkpoint)!;
-            string? oodName = p.GetValue(oodDataset);
-            if (oodName is null && p.GetValue(oodDataDir) is not null)
-                throw new InvalidInputException("--ood-data-dir: say which dataset it holds with --ood-dataset");
-            int threadCount = p.GetValue(threads) >= 1 ? p.GetValue(threads) : throw new InvalidInputException($"--threads: {p.GetValue(threads)} must be at least 1");
-            string outDir = p.GetValue(output)!;
-            Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
-            var (network, info) = Checkpoint.Load(path);
-            using var _ = network;
-            // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
-            bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
-            var data = TrainingData.From(
-                DatasetCatalog.Load(info.Dataset, new DatasetOptions
-                {
-                    DataDir = p.GetValue(dataDir), CoarseLabels = coarse,
-                    ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
-                }), info.ExcludedClasses);
-            ModelInput.Require(info.Architecture, data.Validation, nameof(DatasetOptions.DataDir), p.GetValue(dataDir) ?? info.Dataset, path);
-            string classText = p.GetValue(classes)!;
-            var options = new AnalysisOptions
-            {
-                Block = p.GetValue(block),
-                Classes = classText.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? null : ClassList.Parse(classText, info.ClassNames, "--classes"),
-                ThresholdSamples = p.GetValue(thresholdSamples),
-                Seed = p.GetValue(seed),
-                BatchSize = p.GetValue(batch),
-            };
-            options.Validate();
-            var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = p.GetValue(oodDataDir) }, data);
-            TorchSharp.torch.set_num_threads(threadCount);
-
-            Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {info.Dataset}: {data.Validation.Count} validation images, " +
-                              $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
-                              (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
-            var clock = Stopwatch.StartNew();
-            var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info.Model, path, data, ood, options, progress, cancel));
-            string json = AnalysisResultsFile.Save(results, outDir);
-            CodedResNeXt.Report.ReportWriter.Write(results, outDir);
-            Print(results);
-            Console.WriteLine($"analyzed in {clock.Elapsed.TotalSeconds:F0} s; written: {json}");
-            return 0;
-        });
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataDir), p.GetValue(oodDataset), p.GetValue(oodDataDir), p.GetValue(block), p.GetValue(classes)!, p.GetValue(thresholdSamples), p.GetValue(seed), p.GetValue(batch), p.GetValue(threads), p.GetValue(output)!)));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        string path = a.Checkpoint;
+        string? oodName = a.OodDataset;
+        if (oodName is null && a.OodDataDir is not null)
+            throw new InvalidInputException("--ood-data-dir: say which dataset it holds with --ood-dataset");
+        int threadCount = a.Threads >= 1 ? a.Threads : throw new InvalidInputException($"--threads: {a.Threads} must be at least 1");
+        string outDir = a.Out;
+        Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
+        var (network, info) = Checkpoint.Load(path);
+        using var _ = network;
+        // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
+        bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
+        var data = TrainingData.From(
+            DatasetCatalog.Load(info.Dataset, new DatasetOptions
+            {
+                DataDir = a.DataDir, CoarseLabels = coarse,
+                ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+            }), info.ExcludedClasses);
+        ModelInput.Require(info.Architecture, data.Validation, nameof(DatasetOptions.DataDir), a.DataDir ?? info.Dataset, path);
+        string classText = a.Classes;
+        var options = new AnalysisOptions
+        {
+            Block = a.Block,
+            Classes = classText.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? null : ClassList.Parse(classText, info.ClassNames, "--classes"),
+            ThresholdSamples = a.ThresholdSamples,
+            Seed = a.Seed,
+            BatchSize = a.Batch,
+        };
+        options.Validate();
+        var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = a.OodDataDir }, data);
+        TorchSharp.torch.set_num_threads(threadCount);
+
+        Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {info.Dataset}: {data.Validation.Count} validation images, " +
+                          $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
+                          (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
+        var clock = Stopwatch.StartNew();
+        var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info.Model, path, data, ood, options, progress, cancel));
+        string json = AnalysisResultsFile.Save(results, outDir);
+        CodedResNeXt.Report.ReportWriter.Write(results, outDir);
+        Print(results);
+        Console.WriteLine($"analyzed in {clock.Elapsed.TotalSeconds:F0} s; written: {json}");
+        return 0;
     }
 
     /// <summary>

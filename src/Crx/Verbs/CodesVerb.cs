@@ -14,6 +14,9 @@ namespace Crx.Verbs;
 /// </summary>
 internal static class CodesVerb
 {
+    /// <summary>What a `codes` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(int? Classes, int? SubNNs, int? Active, int? MinDistance, int Seed, string? Out, string? Check, bool List, bool Json, TextWriter Output);
+
     /// <summary>Up to this many classes the codewords are printed; beyond, they go to a file only.</summary>
     private const int PrintedClasses = 100;
 
@@ -37,34 +40,36 @@ internal static class CodesVerb
         {
             classes, subNNs, active, minDistance, seed, output, check, list, json,
         };
-        command.SetAction(parse =>
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
-            // Spectre assumes 80 columns when the output is a file or pipe; tables read better unwrapped there.
-            if (!console.Profile.Out.IsTerminal) console.Profile.Width = 200;
-            bool generate = parse.GetValue(classes) is not null || parse.GetValue(subNNs) is not null || parse.GetValue(active) is not null;
-            string? checkPath = parse.GetValue(check);
-            int modes = (generate ? 1 : 0) + (checkPath is not null ? 1 : 0) + (parse.GetValue(list) ? 1 : 0);
-            if (modes != 1)
-                throw new InvalidInputException("codes: give exactly one of --list, --check FILE, or --classes K --subnns N --active A");
-            if (!generate && (parse.GetValue(output) is not null || parse.GetValue(minDistance) is not null))
-                throw new InvalidInputException("codes: --out and --min-distance apply only when generating (--classes, --subnns, --active)");
-
-            if (parse.GetValue(list)) List(console, parse.InvocationConfiguration.Output, parse.GetValue(json));
-            else if (checkPath is not null) Check(console, parse.InvocationConfiguration.Output, checkPath, parse.GetValue(json));
-            else
-            {
-                var request = new CodingSchemeRequest(
-                    Required(parse.GetValue(classes), "--classes"),
-                    Required(parse.GetValue(subNNs), "--subnns"),
-                    Required(parse.GetValue(active), "--active"),
-                    parse.GetValue(minDistance),
-                    parse.GetValue(seed));
-                Generate(console, parse.InvocationConfiguration.Output, request, parse.GetValue(output), parse.GetValue(json));
-            }
-            return 0;
-        });
+        command.SetAction(parse => Run(new Arguments(parse.GetValue(classes), parse.GetValue(subNNs), parse.GetValue(active), parse.GetValue(minDistance), parse.GetValue(seed), parse.GetValue(output), parse.GetValue(check), parse.GetValue(list), parse.GetValue(json), parse.InvocationConfiguration.Output)));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(a.Output) });
+        // Spectre assumes 80 columns when the output is a file or pipe; tables read better unwrapped there.
+        if (!console.Profile.Out.IsTerminal) console.Profile.Width = 200;
+        bool generate = a.Classes is not null || a.SubNNs is not null || a.Active is not null;
+        string? checkPath = a.Check;
+        int modes = (generate ? 1 : 0) + (checkPath is not null ? 1 : 0) + (a.List ? 1 : 0);
+        if (modes != 1)
+            throw new InvalidInputException("codes: give exactly one of --list, --check FILE, or --classes K --subnns N --active A");
+        if (!generate && (a.Out is not null || a.MinDistance is not null))
+            throw new InvalidInputException("codes: --out and --min-distance apply only when generating (--classes, --subnns, --active)");
+
+        if (a.List) List(console, a.Output, a.Json);
+        else if (checkPath is not null) Check(console, a.Output, checkPath, a.Json);
+        else
+        {
+            var request = new CodingSchemeRequest(
+                Required(a.Classes, "--classes"),
+                Required(a.SubNNs, "--subnns"),
+                Required(a.Active, "--active"),
+                a.MinDistance,
+                a.Seed);
+            Generate(console, a.Output, request, a.Out, a.Json);
+        }
+        return 0;
     }
 
     private static int Required(int? value, string flag) =>

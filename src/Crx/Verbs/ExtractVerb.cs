@@ -17,6 +17,9 @@ namespace Crx.Verbs;
 /// </summary>
 internal static class ExtractVerb
 {
+    /// <summary>What a `extract` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string Checkpoint, string? Class, string? Classes, string Out, string? DataDir, int? ThresholdSamples, int Seed, int Batch, bool Json);
+
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint to extract from (runs/NAME/best.ckpt or last.ckpt)", Required = true };
@@ -35,70 +38,72 @@ internal static class ExtractVerb
         {
             checkpoint, cls, classes, output, dataDir, samples, seed, batch, json,
         };
-        command.SetAction(p =>
-        {
-            string path = p.GetValue(checkpoint)!;
-            var (network, source) = ModelFile.Load(path);
-            using var full = network;
-            var (kept, flag) = (p.GetValue(cls), p.GetValue(classes)) switch
-            {
-                (null, null) => throw new InvalidInputException("--class: say which class to extract (or --classes A,B,...)"),
-                ({ }, { }) => throw new InvalidInputException("--class and --classes: give one of them, not both"),
-                ({ } one, null) => (ClassList.Parse(one, source.ClassNames, "--class"), "--class"),
-                (null, { } several) => (ClassList.Parse(several, source.ClassNames, "--classes"), "--classes"),
-            };
-            CliErrors.Alias("Classes", flag);
-            if (flag == "--class" && kept.Count != 1)
-                throw new InvalidInputException($"--class: give exactly one class, not {kept.Count}; use --classes for several");
-
-            string outPath = p.GetValue(output)!;
-            if (Path.GetFullPath(outPath) == Path.GetFullPath(path))
-                throw new InvalidInputException($"--out: {outPath} is the checkpoint itself; choose another file");
-            Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
-
-            var watch = Stopwatch.StartNew();
-            var splits = DatasetCatalog.Load(source.Dataset, new DatasetOptions
-            {
-                DataDir = p.GetValue(dataDir),
-                ImageSize = source.Architecture.ImageSize,
-            });
-            var training = TrainingData.From(splits, source.ExcludedClasses).Train;
-            using var extracted = BinaryClassifierExtraction.Extract(full, source, path, kept, training,
-                new ThresholdOptions { ThresholdSamples = p.GetValue(samples), Seed = p.GetValue(seed), BatchSize = p.GetValue(batch) });
-            BinaryClassifierFile.Save(outPath, extracted);
-            var info = extracted.Info;
-            // The paper's way of estimating a binary classifier's size, next to the exact count, for one class.
-            var size = kept.Count == 1 ? BinaryClassifierSize.Of(source.Architecture, kept[0], source.SchemeSet) : null;
-
-            if (p.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    Out = outPath,
-                    info.Classifier.SourceCheckpoint,
-                    KeptClasses = info.KeptClasses,
-                    info.KeptClassNames,
-                    info.ParameterCount,
-                    info.FullParameterCount,
-                    info.ParameterFraction,
-                    PaperEstimateFraction = size?.EstimateFraction,
-                    info.Classifier.ThresholdSamples,
-                    info.Thresholds,
-                }, ModelFile.Json));
-                return 0;
-            }
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(outPath)}[/]: classifier of {Markup.Escape(string.Join(", ", info.KeptClasses.Select((k, j) => $"{k} ({info.KeptClassNames[j]})")))} " +
-                                   $"from {Markup.Escape(path)}");
-            AnsiConsole.MarkupLine($"parameters: [bold]{info.ParameterCount:N0}[/] of {info.FullParameterCount:N0} ([bold]{info.ParameterFraction:P1}[/])" +
-                                   (size is null ? "" : $"; the paper's stage-scaled estimate: {size.EstimateFraction:P1}"));
-            var table = new Table().AddColumns("class", "name", "threshold", "train precision", "train recall", "train F1", "positives", "negatives");
-            foreach (var t in info.Thresholds)
-                table.AddRow(t.Class.ToString(), Markup.Escape(t.Name), t.Threshold.ToString("G5"), t.TrainingPrecision.ToString("P2"),
-                    t.TrainingRecall.ToString("P2"), t.TrainingF1.ToString("F4"), t.Positives.ToString(), t.Negatives.ToString());
-            AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"thresholds fitted on {info.Classifier.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");
-            return 0;
-        });
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(cls), p.GetValue(classes), p.GetValue(output)!, p.GetValue(dataDir), p.GetValue(samples), p.GetValue(seed), p.GetValue(batch), p.GetValue(json))));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        string path = a.Checkpoint;
+        var (network, source) = ModelFile.Load(path);
+        using var full = network;
+        var (kept, flag) = (a.Class, a.Classes) switch
+        {
+            (null, null) => throw new InvalidInputException("--class: say which class to extract (or --classes A,B,...)"),
+            ({ }, { }) => throw new InvalidInputException("--class and --classes: give one of them, not both"),
+            ({ } one, null) => (ClassList.Parse(one, source.ClassNames, "--class"), "--class"),
+            (null, { } several) => (ClassList.Parse(several, source.ClassNames, "--classes"), "--classes"),
+        };
+        CliErrors.Alias("Classes", flag);
+        if (flag == "--class" && kept.Count != 1)
+            throw new InvalidInputException($"--class: give exactly one class, not {kept.Count}; use --classes for several");
+
+        string outPath = a.Out;
+        if (Path.GetFullPath(outPath) == Path.GetFullPath(path))
+            throw new InvalidInputException($"--out: {outPath} is the checkpoint itself; choose another file");
+        Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
+
+        var watch = Stopwatch.StartNew();
+        var splits = DatasetCatalog.Load(source.Dataset, new DatasetOptions
+        {
+            DataDir = a.DataDir,
+            ImageSize = source.Architecture.ImageSize,
+        });
+        var training = TrainingData.From(splits, source.ExcludedClasses).Train;
+        using var extracted = BinaryClassifierExtraction.Extract(full, source, path, kept, training,
+            new ThresholdOptions { ThresholdSamples = a.ThresholdSamples, Seed = a.Seed, BatchSize = a.Batch });
+        BinaryClassifierFile.Save(outPath, extracted);
+        var info = extracted.Info;
+        // The paper's way of estimating a binary classifier's size, next to the exact count, for one class.
+        var size = kept.Count == 1 ? BinaryClassifierSize.Of(source.Architecture, kept[0], source.SchemeSet) : null;
+
+        if (a.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                Out = outPath,
+                info.Classifier.SourceCheckpoint,
+                KeptClasses = info.KeptClasses,
+                info.KeptClassNames,
+                info.ParameterCount,
+                info.FullParameterCount,
+                info.ParameterFraction,
+                PaperEstimateFraction = size?.EstimateFraction,
+                info.Classifier.ThresholdSamples,
+                info.Thresholds,
+            }, ModelFile.Json));
+            return 0;
+        }
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(outPath)}[/]: classifier of {Markup.Escape(string.Join(", ", info.KeptClasses.Select((k, j) => $"{k} ({info.KeptClassNames[j]})")))} " +
+                               $"from {Markup.Escape(path)}");
+        AnsiConsole.MarkupLine($"parameters: [bold]{info.ParameterCount:N0}[/] of {info.FullParameterCount:N0} ([bold]{info.ParameterFraction:P1}[/])" +
+                               (size is null ? "" : $"; the paper's stage-scaled estimate: {size.EstimateFraction:P1}"));
+        var table = new Table().AddColumns("class", "name", "threshold", "train precision", "train recall", "train F1", "positives", "negatives");
+        foreach (var t in info.Thresholds)
+            table.AddRow(t.Class.ToString(), Markup.Escape(t.Name), t.Threshold.ToString("G5"), t.TrainingPrecision.ToString("P2"),
+                t.TrainingRecall.ToString("P2"), t.TrainingF1.ToString("F4"), t.Positives.ToString(), t.Negatives.ToString());
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"thresholds fitted on {info.Classifier.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");
+        return 0;
     }
 }

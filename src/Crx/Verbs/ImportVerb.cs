@@ -7,6 +7,9 @@ namespace Crx.Verbs;
 /// <summary>`crx import --from official`: the authors' released weights (safetensors, their state_dict layout) as a checkpoint.</summary>
 internal static class ImportVerb
 {
+    /// <summary>What a `import` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string File, string From, string Arch, string Out);
+
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "A safetensors file of the released code's state_dict (net_list.* names)" };
@@ -18,15 +21,17 @@ internal static class ImportVerb
         {
             file, from, arch, output,
         };
-        command.SetAction(p =>
-        {
-            if (p.GetValue(from) != "official")
-                throw new InvalidInputException($"--from: '{p.GetValue(from)}' is not a known source (official)");
-            string outPath = p.GetValue(output)!;
-            OfficialModelFile.Import(p.GetValue(file)!, p.GetValue(arch)!, outPath);
-            Console.WriteLine($"written: {outPath}; next: ./crx eval --checkpoint {outPath} --data-dir DIR");
-            return 0;
-        });
+        command.SetAction(p => Run(new Arguments(p.GetValue(file)!, p.GetValue(from)!, p.GetValue(arch)!, p.GetValue(output)!)));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        if (a.From != "official")
+            throw new InvalidInputException($"--from: '{a.From}' is not a known source (official)");
+        string outPath = a.Out;
+        OfficialModelFile.Import(a.File, a.Arch, outPath);
+        Console.WriteLine($"written: {outPath}; next: ./crx eval --checkpoint {outPath} --data-dir DIR");
+        return 0;
     }
 }

@@ -11,6 +11,9 @@ namespace Crx.Verbs;
 /// <summary>`crx info`: an architecture's blocks, parameters per stage, and the size of a class's binary classifier.</summary>
 internal static class InfoVerb
 {
+    /// <summary>What a `info` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string Arch, bool Control, bool Json);
+
     public static Command Create()
     {
         var arch = new Option<string>("--arch")
@@ -24,18 +27,20 @@ internal static class InfoVerb
         {
             arch, control, json,
         };
-        command.SetAction(parse =>
-        {
-            ArchitectureSpec spec;
-            try { spec = ArchitectureFile.LoadPresetOrFile(parse.GetValue(arch)!, CodingSchemeSet.BuiltInsAndFiles); }
-            catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
-            if (parse.GetValue(control)) spec = spec.ToControl();
-            var report = Report(spec);
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, ArchitectureFile.JsonOptions));
-            else Print(report);
-            return 0;
-        });
+        command.SetAction(parse => Run(new Arguments(parse.GetValue(arch)!, parse.GetValue(control), parse.GetValue(json))));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        ArchitectureSpec spec;
+        try { spec = ArchitectureFile.LoadPresetOrFile(a.Arch, CodingSchemeSet.BuiltInsAndFiles); }
+        catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
+        if (a.Control) spec = spec.ToControl();
+        var report = Report(spec);
+        if (a.Json) Console.WriteLine(JsonSerializer.Serialize(report, ArchitectureFile.JsonOptions));
+        else Print(report);
+        return 0;
     }
 
     private sealed record BlockRow(int Index, string Stage, int InChannels, int OutChannels, int BottleneckWidth,
