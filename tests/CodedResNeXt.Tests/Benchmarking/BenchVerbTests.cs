@@ -52,6 +52,32 @@ public class BenchVerbTests
         Assert.Equal(3, exit.GetProperty("thresholds").GetArrayLength());
     }
 
+    [Fact]
+    public void Profile_json_breaks_the_step_into_every_phase_and_the_forward_into_op_kinds()
+    {
+        using var tmp = new TempDirectory();
+        var (code, output, error) = CrxProcess.Run(tmp.Path, "bench", "--arch", Synthetic.ArchitectureFile(tmp.Path), "--batch", "4",
+            "--threads", "1", "--steps", "3", "--repeats", "1", "--profile", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(3, root.GetProperty("steps").GetInt32());
+        double step = root.GetProperty("step_milliseconds").GetDouble();
+        Assert.True(step > 0);
+        var phases = root.GetProperty("phases").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        // The tiny architecture has stages c2, c3 (two blocks) and c4.
+        Assert.Equal(["backward", "blocks c2", "blocks c3", "blocks c4", "coding loss", "cross-entropy", "data (load, augment, to tensors)",
+            "dispose temporaries", "head", "stem", "zero_grad + SGD step"], phases.Keys.Order());
+        foreach (var phase in phases.Values)
+        {
+            double ms = phase.GetProperty("milliseconds").GetDouble();
+            Assert.True(ms >= 0);
+            Assert.Equal(ms / step, phase.GetProperty("share").GetDouble(), 9);
+        }
+        var ops = root.GetProperty("forward_ops").EnumerateArray().ToList();
+        Assert.Equal(5, ops.Count);
+        Assert.Equal(1, ops.Sum(o => o.GetProperty("share").GetDouble()), 9);
+    }
+
     [Theory]
     [InlineData("--steps", "0", "crx: error: --steps: 0 must be at least 1")]
     [InlineData("--arch", "no-such-preset", "crx: error: --arch")]
