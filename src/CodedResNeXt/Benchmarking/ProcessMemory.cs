@@ -13,9 +13,15 @@ public static class ProcessMemory
 
     public static long? PeakResidentBytes() => StatusField("VmHWM:");
 
-    /// <summary>Resets the peak resident set to the current one; false when the kernel does not allow it.</summary>
+    /// <summary>
+    /// Resets the peak resident set to the current one; false when the kernel does not allow it. glibc is asked first
+    /// to hand freed heap back to the kernel (malloc_trim), so that what an earlier variant freed does not count
+    /// towards the next one's peak.
+    /// </summary>
     public static bool TryResetPeak()
     {
+        try { if (OperatingSystem.IsLinux()) malloc_trim(0); }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
         try
         {
             File.WriteAllText("/proc/self/clear_refs", "5");
@@ -53,6 +59,9 @@ public static class ProcessMemory
     {
         public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
     }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 
     [DllImport("libc", EntryPoint = "mallinfo2")]
     private static extern MallInfo2 mallinfo2();
