@@ -69,4 +69,32 @@ public class GradientAccumulationTests
         // Every micro-batch still counts in the epoch's figures.
         Assert.True(double.IsFinite(halved.TrainLoss) && halved.TrainLoss > 0);
     }
+
+    [Fact]
+    public void With_K_2_a_run_stopped_mid_epoch_resumes_to_the_same_weights_as_an_uninterrupted_one()
+    {
+        using var tmp = new TempDirectory();
+        // 200 images, micro-batches of 20, K = 2: 5 optimizer steps an epoch; --max-steps 7 stops 2 steps into epoch 2,
+        // after 4 of its micro-batches, which the resumed run must skip.
+        var options = Synthetic.Training(Synthetic.ArchitectureFile(tmp.Path), epochs: 2) with { LearningRate = 0.05, Accumulate = 2 };
+        var straight = Run(options, Path.Combine(tmp.Path, "straight"));
+        new Trainer(straight).Run(resume: false);
+
+        var stopped = Run(options with { MaxSteps = 7 }, Path.Combine(tmp.Path, "stopped"));
+        new Trainer(stopped).Run(resume: false);
+        Assert.Equal(7, stopped.StoppedAtStep);
+        var state = Checkpoint.ReadInfo(stopped.LastCheckpointPath).State;
+        Assert.Equal((1, 2), (state.Epoch, state.StepInEpoch));
+        new Trainer(Run(options, stopped.Directory)).Run(resume: true);
+
+        var (a, _) = Checkpoint.Load(straight.LastCheckpointPath);
+        var (b, _) = Checkpoint.Load(stopped.LastCheckpointPath);
+        using (a) using (b)
+        {
+            var sa = a.state_dict();
+            var sb = b.state_dict();
+            foreach (var key in sa.Keys)
+                Assert.True(sa[key].equal(sb[key]).all().item<bool>(), $"{key} differs after resuming mid-epoch with K = 2");
+        }
+    }
 }
