@@ -1,6 +1,13 @@
 using BenchmarkDotNet.Running;
+using CodedResNeXt.Benchmarks;
 
 // Runs every benchmark of this assembly: `dotnet run -c Release --project bench/CodedResNeXt.Benchmarks -- --filter '*'`.
 // The loader measurements are plain timed runs: `-- jpeg-folder ...` and `-- loader ...` (see LoaderTools).
+// `-- onnx [repeats]` runs the ONNX export and ONNX Runtime comparison (OnnxInferenceComparison).
+if (args.Length > 0 && args[0] == "onnx")
+{
+    OnnxInferenceComparison.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
+    return;
+}
 if (!LoaderTools.TryRun(args))
     BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

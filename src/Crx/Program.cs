@@ -12,7 +12,13 @@ var root = new RootCommand(
     "and take them apart into early decoders and binary classifiers.");
 foreach (var verb in AllVerbs.Create()) root.Subcommands.Add(verb);
 
-var parsed = root.Parse(args);
+ParseResult parsed;
+try { parsed = root.Parse(RunConfig.Expand(root.Subcommands.Single(c => c.Name == "train"), args)); }
+catch (InvalidInputException e)
+{
+    Console.Error.WriteLine($"crx: error: {Crx.CliErrors.Describe(e)}");
+    return ExitCodes.BadInput;
+}
 if (parsed.Errors.Count > 0)
 {
     // System.CommandLine would print every error and the whole help; one line says more.

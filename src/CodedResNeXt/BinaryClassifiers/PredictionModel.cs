@@ -1,7 +1,9 @@
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Formats;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Decoding;
+using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
 using static TorchSharp.torch;
@@ -11,19 +13,45 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// <summary>
 /// A model file ready to classify images: an extracted classifier (decisions against its stored thresholds) or a
 /// full network (the predicted class and every early decoder's). Which one is read from the file's metadata;
-/// nothing of training is needed. Owns the network.
+/// nothing of training is needed. A .onnx file exported from either (<see cref="OnnxModelExport"/>) runs in ONNX
+/// Runtime instead, with the metadata it carries. Owns the network.
 /// </summary>
 public sealed class PredictionModel : IDisposable
 {
+    private readonly CodedResNeXtNetwork? _network;
+    private readonly OnnxModel? _onnx;
+    // For the ONNX path: each coded block's scheme and [K, N] codewords, as the network's CodedBlocks would give.
+    private readonly IReadOnlyList<(int BlockIndex, CodingScheme Scheme, Tensor Codewords)> _onnxDecoders = [];
+
     private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier)
     {
-        Network = network;
+        _network = network;
         Meta = meta;
         Classifier = classifier;
     }
 
-    /// <summary>The network, in eval mode.</summary>
-    public CodedResNeXtNetwork Network { get; }
+    private PredictionModel(OnnxModel onnx, BinaryClassifierInfo? classifier)
+    {
+        _onnx = onnx;
+        Meta = onnx.Meta;
+        Classifier = classifier;
+        _onnxDecoders = onnx.CodedBlockIndices.Select(i =>
+        {
+            var spec = Meta.Architecture.Blocks[i];
+            var scheme = Meta.SchemeSet[spec.Scheme!];
+            var digits = new float[scheme.Classes * spec.SubNNs];
+            for (int k = 0; k < scheme.Classes; k++)
+                for (int n = 0; n < spec.SubNNs; n++)
+                    digits[k * spec.SubNNs + n] = scheme.IsActive(k, spec.OriginalSubNNs[n]) ? 1f : 0f;
+            return (i, scheme, tensor(digits, [scheme.Classes, spec.SubNNs]));
+        }).ToList();
+    }
+
+    /// <summary>The network, in eval mode (an ONNX file has none: it runs in ONNX Runtime).</summary>
+    public CodedResNeXtNetwork Network => _network ?? throw new InvalidOperationException("an ONNX model runs in ONNX Runtime and has no TorchSharp network");
+    /// <summary>Whether the model is an ONNX file run by ONNX Runtime.</summary>
+    public bool IsOnnx => _onnx is not null;
+    public ArchitectureSpec Architecture => Meta.Architecture;
     public ModelMetadata Meta { get; }
     public Normalization Normalization => Meta.Normalization;
     /// <summary>All K class names.</summary>
@@ -35,11 +63,24 @@ public sealed class PredictionModel : IDisposable
     /// files do not record --resize-size); null: the centre square scaled to the input size.
     /// </summary>
     public FolderGeometry? Folder => Meta.Dataset == "folder" ? FolderGeometry.For(ImageSize) : null;
-    public int InputChannels => Network.Architecture.InputChannels;
-    public int ImageSize => Network.Architecture.ImageSize;
+    public int InputChannels => Architecture.InputChannels;
+    public int ImageSize => Architecture.ImageSize;
 
     public static PredictionModel Load(string path)
     {
+        if (OnnxModel.IsOnnxPath(path))
+        {
+            var onnx = OnnxModel.Load(path);
+            try
+            {
+                return new PredictionModel(onnx, onnx.Meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(onnx.Meta, path) : null);
+            }
+            catch
+            {
+                onnx.Dispose();
+                throw;
+            }
+        }
         var (network, meta) = ModelFile.Load(path);
         try
         {
@@ -69,14 +110,28 @@ public sealed class PredictionModel : IDisposable
         {
             using var scope = NewDisposeScope();
             var (x, _) = batch.ToTensors();
-            var output = Network.call(x);
+            var (logits, energies) = Forward(x);
             for (int i = 0; i < batch.Count; i++)
             {
                 int index = batch.Indices[i];
-                results[index] = Classifier is null ? Classify(sources[index], output, i) : Decide(sources[index], output.Logits[i]);
+                results[index] = Classifier is null ? Classify(sources[index], logits, energies, i) : Decide(sources[index], logits[i]);
             }
         }
         return results;
+    }
+
+    /// <summary>Logits and each coded block's energies of a normalized batch, from TorchSharp or ONNX Runtime.</summary>
+    private (Tensor Logits, IReadOnlyList<Tensor> Energies) Forward(Tensor x)
+    {
+        if (_onnx is null)
+        {
+            var output = Network.call(x);
+            return (output.Logits, output.BlockEnergies);
+        }
+        int batch = (int)x.shape[0];
+        var result = _onnx.Run(x.contiguous().data<float>().ToArray(), batch);
+        return (tensor(result.Logits, [batch, Architecture.Outputs]),
+            result.Energies.Select((e, b) => tensor(e, [batch, _onnxDecoders[b].Codewords.shape[1]])).ToList());
     }
 
     private ImagePrediction Decide(InputImage source, Tensor logits)
@@ -87,19 +142,27 @@ public sealed class PredictionModel : IDisposable
         return new ImagePrediction(source, decisions, null, null);
     }
 
-    private ImagePrediction Classify(InputImage source, NetworkOutput output, int i)
+    private ImagePrediction Classify(InputImage source, Tensor logits, IReadOnlyList<Tensor> energies, int i)
     {
-        var probabilities = nn.functional.softmax(output.Logits[i], 0);
+        var probabilities = nn.functional.softmax(logits[i], 0);
         int cls = (int)probabilities.argmax().item<long>();
         var prediction = new PredictedClass(cls, ClassNames[cls], probabilities[cls].item<float>());
-        var early = Network.CodedBlocks.Select((block, b) =>
+        var blocks = _network is null
+            ? _onnxDecoders
+            : _network.CodedBlocks.Select(block => (block.BlockIndex, block.Scheme, block.Codewords)).ToList();
+        var early = blocks.Select((block, b) =>
         {
-            var confidence = EarlyDecoder.Confidence(output.BlockEnergies[b][i..(i + 1)], block)[0];
+            var confidence = EarlyDecoder.Confidence(energies[b][i..(i + 1)], block.Scheme, block.Codewords)[0];
             int k = (int)confidence.argmax().item<long>();
             return new EarlyDecoderPrediction(block.BlockIndex, k, ClassNames[k], confidence[k].item<float>());
         }).ToList();
         return new ImagePrediction(source, null, prediction, early);
     }
 
-    public void Dispose() => Network.Dispose();
+    public void Dispose()
+    {
+        _network?.Dispose();
+        _onnx?.Dispose();
+        foreach (var d in _onnxDecoders) d.Codewords.Dispose();
+    }
 }

@@ -21,10 +21,13 @@ public static class EarlyDecoder
         energies.to(float32) * ((double)scheme.Active / scheme.SubNNs);
 
     /// <summary>Distances [B, K] from each sample's scaled energy vector to every codeword of <paramref name="block"/>.</summary>
-    public static Tensor Distances(Tensor energies, CodedBlock block)
+    public static Tensor Distances(Tensor energies, CodedBlock block) => Distances(energies, block.Scheme, block.Codewords);
+
+    /// <summary>The same for a block known only by its scheme and its [K, N] 0/1 codewords (a network run outside TorchSharp).</summary>
+    public static Tensor Distances(Tensor energies, CodingScheme scheme, Tensor codewords)
     {
         using var scope = NewDisposeScope();
-        return cdist(ScaledEnergies(energies, block.Scheme), block.Codewords).MoveToOuterDisposeScope();
+        return cdist(ScaledEnergies(energies, scheme), codewords).MoveToOuterDisposeScope();
     }
 
     /// <summary>Predicted class per sample: the nearest codeword.</summary>
@@ -35,9 +38,12 @@ public static class EarlyDecoder
     }
 
     /// <summary>Class probabilities per sample: softmax of minus the distances.</summary>
-    public static Tensor Confidence(Tensor energies, CodedBlock block)
+    public static Tensor Confidence(Tensor energies, CodedBlock block) => Confidence(energies, block.Scheme, block.Codewords);
+
+    /// <summary>Class probabilities per sample for a block known by its scheme and codewords.</summary>
+    public static Tensor Confidence(Tensor energies, CodingScheme scheme, Tensor codewords)
     {
-        using var distances = Distances(energies, block);
+        using var distances = Distances(energies, scheme, codewords);
         return nn.functional.softmax(-distances, 1);
     }
 }

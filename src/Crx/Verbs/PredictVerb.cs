@@ -13,9 +13,12 @@ namespace Crx.Verbs;
 /// </summary>
 internal static class PredictVerb
 {
+    /// <summary>What a `predict` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string Model, string Images, int Batch, bool Json);
+
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "An extracted classifier (crx extract) or a checkpoint", Required = true };
+        var model = new Option<string>("--model") { Description = "An extracted classifier (crx extract), a checkpoint, or a .onnx file exported from either (crx export)", Required = true };
         var images = new Argument<string>("images") { Description = "A PNG/JPEG file, or a directory: all its .png/.jpg/.jpeg files, sorted" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the predictions as JSON" };
@@ -26,28 +29,30 @@ internal static class PredictVerb
         {
             images, model, batch, json,
         };
-        command.SetAction(p =>
-        {
-            string path = p.GetValue(model)!;
-            var files = InputImages.Find(p.GetValue(images)!);
-            using var loaded = PredictionModel.Load(path);
-            var predictions = loaded.Predict(files, p.GetValue(batch));
-            string kind = loaded.Meta.Kind;
-            if (p.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, ModelFile.Json));
-                return 0;
-            }
-            int size = loaded.ImageSize;
-            foreach (var r in predictions.Where(r => r.Image.Resized))
-                AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(r.Image.File)} is {r.Image.Width}x{r.Image.Height}; " +
-                                       $"its centre square was resized to the model's {size}x{size}");
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Network.Architecture.Name)}, " +
-                                   $"input {loaded.InputChannels}x{size}x{size}");
-            AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : Classes(predictions));
-            return 0;
-        });
+        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(batch), p.GetValue(json))));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        string path = a.Model;
+        var files = InputImages.Find(a.Images);
+        using var loaded = PredictionModel.Load(path);
+        var predictions = loaded.Predict(files, a.Batch);
+        string kind = loaded.Meta.Kind;
+        if (a.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, ModelFile.Json));
+            return 0;
+        }
+        int size = loaded.ImageSize;
+        foreach (var r in predictions.Where(r => r.Image.Resized))
+            AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(r.Image.File)} is {r.Image.Width}x{r.Image.Height}; " +
+                                   $"its centre square was resized to the model's {size}x{size}");
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Architecture.Name)}, " +
+                               $"input {loaded.InputChannels}x{size}x{size}");
+        AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : Classes(predictions));
+        return 0;
     }
 
     private static Table Decisions(IReadOnlyList<ImagePrediction> predictions)

@@ -16,6 +16,8 @@ internal static class TrainVerb
         var output = new Option<string?>("--out") { Description = "Run folder: checkpoints, metrics.jsonl, TensorBoard events [runs/<dataset>-<arch>[-control]]" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (same architecture); optimizer, schedule and epochs start afresh" };
+        var config = new Option<string?>(RunConfig.Flag) { Description = "Recipe file: JSON keyed by these flags without -- (a run's config.json is one); flags given here win" };
+        var printConfig = new Option<bool>(RunConfig.PrintFlag) { Description = "Print the recipe these flags give (the dataset's defaults for the rest) as a --config file, and exit" };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many optimizer steps in all (counting those before --resume), writing last.ckpt; --resume continues exactly" };
         var command = new Command("train", "Train a Coded ResNeXt (or with --control the plain ResNeXt) on a dataset.");
         flags.AddTo(command);
@@ -23,8 +25,16 @@ internal static class TrainVerb
         command.Options.Add(resume);
         command.Options.Add(initFrom);
         command.Options.Add(maxSteps);
+        command.Options.Add(config);
+        command.Options.Add(printConfig);
         command.SetAction(p =>
         {
+            if (p.GetValue(printConfig))
+            {
+                var defaults = flags.Options(p, classNames: null);
+                Console.Write(RunConfig.ToJson(RunConfig.Of(defaults, p.GetValue(flags.DataDir), p.GetValue(flags.CoarseLabels), p.GetValue(flags.ExcludeClasses))));
+                return 0;
+            }
             bool isResume = p.GetValue(resume);
             string? dir = p.GetValue(output);
             TrainingOptions options;
@@ -66,6 +76,9 @@ internal static class TrainVerb
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles);
             if (!isResume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
+                options.Dataset == "cifar100" && run.Architecture.Classes == 20)));
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir}");
             var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");

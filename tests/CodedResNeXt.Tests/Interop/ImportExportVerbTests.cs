@@ -61,7 +61,7 @@ public sealed class ImportExportVerbTests : IDisposable
     [InlineData("import --from official --arch imagenet FIXTURE --out OUT", "crx: error: --arch: 'imagenet' has no counterpart in the released code; use cifar10 or cifar100")]
     [InlineData("import --from official --arch cifar100 FIXTURE --out OUT", "crx: error: FIXTURE: tensor 'net_list.3.conv_reduce.weight' has shape [110, 64, 1, 1] in the file but the cifar100 architecture needs [120, 64, 1, 1]")]
     [InlineData("import --from official --arch cifar10 CHECKPOINT --out OUT", "crx: error: CHECKPOINT: a zip archive (a PyTorch/Lightning .ckpt pickle or a checkpoint of ours), not safetensors")]
-    [InlineData("export --format onnx CHECKPOINT --out OUT", "crx: error: --format: 'onnx' is not a known format (official)")]
+    [InlineData("export --format tflite CHECKPOINT --out OUT", "crx: error: --format: 'tflite' is not a known format (official, onnx)")]
     [InlineData("export --format official MISSING --out OUT", "crx: error: MISSING: does not exist")]
     public void Bad_input_gets_one_line(string command, string expected)
     {

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.ModelFiles;
+
+namespace CodedResNeXt.Interop.Onnx;
+
+/// <summary>
+/// What an exported file says about itself in its metadata_props, so that it can be served with nothing else.
+/// "crx.meta" is the source model file's whole <see cref="ModelMetadata"/> (meta.json: architecture, codewords,
+/// class names, normalization and, for an extracted classifier, its classifier section), which crx reads back; the
+/// other keys repeat what a plain ONNX Runtime user needs, so that nobody has to know crx's metadata layout:
+/// "crx.kind", "crx.class_names", "crx.normalization" and, for a classifier, "crx.thresholds". Values are JSON
+/// (snake_case, as in meta.json) except the kind.
+/// </summary>
+public static class OnnxMetadata
+{
+    public const string MetaKey = "crx.meta";
+    public const string KindKey = "crx.kind";
+    public const string ClassNamesKey = "crx.class_names";
+    public const string NormalizationKey = "crx.normalization";
+    /// <summary>Per kept class, in the order of the logits: class index, name, threshold (and how it was fitted).</summary>
+    public const string ThresholdsKey = "crx.thresholds";
+
+    private static readonly JsonSerializerOptions CompactJson = new(ModelFile.Json) { WriteIndented = false };
+
+    /// <param name="path">the source file, for errors in its classifier section</param>
+    public static IEnumerable<KeyValuePair<string, string>> ToProperties(ModelMetadata meta, string path)
+    {
+        var properties = new List<KeyValuePair<string, string>>
+        {
+            new(MetaKey, Serialize(meta)),
+            new(KindKey, meta.Kind),
+            new(ClassNamesKey, Serialize(meta.ClassNames)),
+            new(NormalizationKey, Serialize(meta.Normalization)),
+        };
+        if (meta.Kind == BinaryClassifierFile.Kind)
+            properties.Add(new(ThresholdsKey, Serialize(BinaryClassifierFile.Info(meta, path).Thresholds)));
+        return properties;
+    }
+
+    /// <summary>The model metadata stored in an exported file's properties; <paramref name="path"/> names the file in errors.</summary>
+    public static ModelMetadata Parse(IReadOnlyDictionary<string, string> properties, string path)
+    {
+        if (!properties.TryGetValue(MetaKey, out var json))
+            throw InvalidInputException.ForFile(path, $"the ONNX file has no {MetaKey} metadata (was it written by crx export?)");
+        ModelMetadata? meta;
+        try { meta = JsonSerializer.Deserialize<ModelMetadata>(json, ModelFile.Json); }
+        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"the ONNX metadata {MetaKey} is not valid: {e.Message.Split('\n')[0]}"); }
+        if (meta is null) throw InvalidInputException.ForFile(path, $"the ONNX metadata {MetaKey} is null");
+        if (meta.Format != ModelMetadata.CurrentFormat)
+            throw InvalidInputException.ForFile(path, $"model metadata format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
+        return meta;
+    }
+
+    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CompactJson);
+}

@@ -1,0 +1,45 @@
+using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Interop.Onnx;
+
+/// <summary>
+/// `crx export --format onnx`: a model file (a training checkpoint: logits and every coded block's energies; an
+/// extracted classifier: its logits, thresholds in the metadata) as an ONNX file.
+/// </summary>
+public static class OnnxModelExport
+{
+    /// <summary>Exports the model file at <paramref name="modelPath"/>; refuses to overwrite <paramref name="outPath"/>.</summary>
+    /// <param name="outOption">the option that named the output, for errors</param>
+    public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out")
+    {
+        if (File.Exists(outPath) || Directory.Exists(outPath))
+            throw InvalidInputException.ForOption(outOption, $"{outPath} already exists; choose another path or delete it");
+        var (network, meta) = ModelFile.Load(modelPath);
+        using (network)
+        {
+            var properties = OnnxMetadata.ToProperties(meta, modelPath);
+            Write(outPath, ToBytes(network, properties, energies: meta.Kind != BinaryClassifierFile.Kind));
+        }
+        return meta;
+    }
+
+    /// <summary>The ONNX bytes of a network (eval mode: BN running statistics) with <paramref name="properties"/> as metadata_props.</summary>
+    /// <param name="energies">whether to output every coded block's energies (a full network) or only the logits (a classifier)</param>
+    public static byte[] ToBytes(CodedResNeXtNetwork network, IEnumerable<KeyValuePair<string, string>> properties, bool energies)
+    {
+        using var scope = NewDisposeScope();
+        var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);
+        return OnnxExport.Build(network.Architecture, weights, properties, energies);
+    }
+
+    /// <summary>Writes to a temporary file renamed at the end, so a failure never leaves a half-written model.</summary>
+    public static void Write(string path, byte[] bytes)
+    {
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        ModelFile.WriteAtomically(path, stream => stream.Write(bytes));
+    }
+}
