@@ -89,8 +89,10 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     public override BlockOutput forward(BlockInput input)
     {
         var x = input.Input;
-        var h = functional.relu(_bnReduce.call(_convReduce.call(x)));
-        h = functional.relu(_bn.call(_convConv.call(h)));
+        // In place: BN's backward needs its input, not its output, so ReLU may overwrite the BN output (as torchvision's
+        // ResNets do); that saves a full-size activation per ReLU.
+        var h = _bnReduce.call(_convReduce.call(x)).relu_();
+        h = _bn.call(_convConv.call(h)).relu_();
         var keep = KeepFactors(input.Removed, h.shape[0], h.device);
 
         Tensor branch;
@@ -102,7 +104,7 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
                 ? ExpandFused(h, keep, input.DropMask)
                 : ExpandMaterializing(h, keep, input.DropMask);
         var shortcut = _shortcut is null ? x : _shortcut.call(x);
-        return new BlockOutput(functional.relu(_bnExpand.call(branch) + shortcut), energies);
+        return new BlockOutput(_bnExpand.call(branch).add_(shortcut).relu_(), energies);
     }
 
     /// <summary>The fused form: energies from Gram matrices, one dense 1x1 conv of the rescaled bottleneck.</summary>

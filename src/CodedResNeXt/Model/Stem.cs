@@ -22,7 +22,8 @@ public sealed class Stem : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = functional.relu(_bn.call(_conv.call(x)));
+        // In place: BN's backward does not need its output.
+        var y = _bn.call(_conv.call(x)).relu_();
         return _maxPool ? functional.max_pool2d(y, 3, stride: 2, padding: 1) : y;
     }
 }

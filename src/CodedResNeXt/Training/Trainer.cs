@@ -40,11 +40,17 @@ public sealed class Trainer
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
         if (loader.BatchCount == 0)
             throw InvalidInputException.ForOption("BatchSize", $"{options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
+        if (options.Accumulate < 1)
+            throw InvalidInputException.ForOption("Accumulate", $"must be at least 1, got {options.Accumulate}");
+        // The schedule counts optimizer steps; micro-batches left over at an epoch's end are not used.
+        int stepsPerEpoch = loader.BatchCount / options.Accumulate;
+        if (stepsPerEpoch == 0)
+            throw InvalidInputException.ForOption("Accumulate", $"{options.Accumulate} micro-batches of {options.BatchSize} exceed the training set ({_run.Data.Train.Count} images)");
         var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256), options.Workers);
 
         using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
             weight_decay: options.WeightDecay, nesterov: options.Nesterov);
-        var schedule = LearningRateSchedule.Create(optimizer, options, loader.BatchCount);
+        var schedule = LearningRateSchedule.Create(optimizer, options, stepsPerEpoch);
 
         int firstEpoch = 1, firstStep = 0;
         double bestTop1 = double.NegativeInfinity;
@@ -56,7 +62,7 @@ public sealed class Trainer
             // uninterrupted run stepped it, before the optimizer state comes back. The optimizer state holds the
             // rate the run was saved with; the replayed one wins, so a run extended with more epochs continues on
             // the cosine over its new total (README: what may change on --resume).
-            for (long s = 0; s < (long)saved.Epoch * loader.BatchCount + saved.StepInEpoch; s++) schedule.step();
+            for (long s = 0; s < (long)saved.Epoch * stepsPerEpoch + saved.StepInEpoch; s++) schedule.step();
             var replayed = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
             var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
             foreach (var (group, rate) in optimizer.ParamGroups.Zip(replayed)) group.LearningRate = rate;
@@ -71,17 +77,17 @@ public sealed class Trainer
         long maxSteps = options.MaxSteps ?? long.MaxValue;
         for (int epoch = firstEpoch; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
-            long before = (long)(epoch - 1) * loader.BatchCount;
+            long before = (long)(epoch - 1) * stepsPerEpoch;
             if (before + firstStep >= maxSteps)
             {
                 _run.StoppedAtStep = before + firstStep;
                 break;
             }
-            int stopAt = (int)Math.Min(loader.BatchCount, maxSteps - before);
+            int stopAt = (int)Math.Min(stepsPerEpoch, maxSteps - before);
             var train = TrainEpoch(network, optimizer, schedule, loader, epoch, firstStep, stopAt, progress, cancel);
             firstStep = 0;
             if (train is null) break; // cancelled mid-epoch: the last checkpoint stays as it was
-            if (stopAt < loader.BatchCount)
+            if (stopAt < stepsPerEpoch)
             {
                 // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
                 // to serve the rest of it; no evaluation, which belongs to whole epochs.
@@ -113,45 +119,40 @@ public sealed class Trainer
     {
         var options = _run.Options;
         network.train();
-        int steps = loader.BatchCount, step = firstStep, coded = network.CodedBlocks.Count;
+        int accumulate = options.Accumulate, steps = loader.BatchCount / accumulate;
         var objective = CodingObjective.From(options);
-        double lossSum = 0, ceSum = 0, codingSum = 0;
-        var blockSums = new double[coded];
-        long correct = 0, seen = 0;
+        using var running = new RunningMetrics(network.CodedBlocks.Count, network.parameters().First().device);
         double lr = optimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
-        foreach (var batch in loader.Epoch(epoch, firstBatch: firstStep))
+        using var batches = loader.Epoch(epoch, firstBatch: firstStep * accumulate).GetEnumerator();
+        for (int step = firstStep + 1; step <= stopAt; step++)
         {
-            if (cancel.IsCancellationRequested) return null;
-            using var scope = NewDisposeScope();
-            var (images, labels) = batch.ToTensors(network.Device);
-            var output = network.call(images);
-            var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
-            var coding = objective.Compute(network, output, labels);
-            var loss = crossEntropy + objective.Mu * coding.Total;
             optimizer.zero_grad();
-            loss.backward();
+            for (int micro = 0; micro < accumulate; micro++)
+            {
+                if (cancel.IsCancellationRequested || !batches.MoveNext()) return null;
+                using var scope = NewDisposeScope();
+                var (images, labels) = batches.Current.ToTensors(network.Device);
+                TrainingStep.Backward(network, objective, images, labels, accumulate, running);
+            }
             optimizer.step();
             lr = optimizer.ParamGroups.First().LearningRate; // the rate this step used
             schedule.step();
 
-            step++;
-            seen += batch.Count;
-            float stepLoss = loss.item<float>();
-            if (!float.IsFinite(stepLoss)) Divergence.Fail(epoch, step, steps, stepLoss, lr);
-            lossSum += stepLoss * batch.Count;
-            ceSum += crossEntropy.item<float>() * batch.Count;
-            codingSum += coding.Total.item<float>() * batch.Count;
-            for (int b = 0; b < coded; b++) blockSums[b] += coding.PerBlock[b].item<float>() * batch.Count;
-            correct += output.Logits.argmax(1).eq(labels).sum().item<long>();
-            if (progress is not null && (step % 5 == 0 || step == steps))
-                progress.Report(new TrainingProgress(epoch, options.Epochs, step, steps, lossSum / seen, codingSum / seen,
-                    (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr));
-            if (step == stopAt) break;
+            // The figures are read back only here (one host sync), so a non-finite loss is caught within five steps,
+            // always before anything is saved: the epoch's end and a --max-steps stop read too.
+            if (step % 5 == 0 || step == steps || step == stopAt)
+            {
+                var figures = running.Read();
+                if (!figures.AllFinite) Divergence.Fail(epoch, step, steps, (float)figures.Loss, lr);
+                progress?.Report(new TrainingProgress(epoch, options.Epochs, step, steps, figures.Loss, figures.CodingLoss,
+                    figures.Accuracy, figures.Seen / clock.Elapsed.TotalSeconds, lr));
+            }
         }
         if (cancel.IsCancellationRequested) return null;
         double seconds = clock.Elapsed.TotalSeconds;
-        return new EpochMetrics(epoch, lossSum / seen, ceSum / seen, codingSum / seen, (double)correct / seen,
-            blockSums.Select(s => s / seen).ToList(), double.NaN, [], lr, seen / seconds, seconds);
+        var epochFigures = running.Read();
+        return new EpochMetrics(epoch, epochFigures.Loss, epochFigures.CrossEntropy, epochFigures.CodingLoss, epochFigures.Accuracy,
+            epochFigures.CodingLossPerBlock, double.NaN, [], lr, epochFigures.Seen / seconds, seconds);
     }
 }

@@ -31,6 +31,11 @@ public sealed record TrainingOptions
     public double LossThreshold { get; init; }
     /// <summary>Training augmentation; the dataset's recipe unless overridden.</summary>
     public required AugmentationOptions Augmentation { get; init; }
+    /// <summary>
+    /// Micro-batches whose gradients are summed (each loss scaled by 1/K) before one optimizer step: an effective batch
+    /// of BatchSize x K in the memory of one BatchSize. BN still normalizes over each micro-batch.
+    /// </summary>
+    public int Accumulate { get; init; } = 1;
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>

@@ -58,6 +58,7 @@ internal static class RunConfig
             ["control"] = o.Control,
             ["epochs"] = o.Epochs,
             ["batch"] = o.BatchSize,
+            ["accumulate"] = o.Accumulate,
             ["lr"] = o.LearningRate,
             ["min-lr"] = o.MinLearningRate,
             ["warmup"] = o.WarmupEpochs,

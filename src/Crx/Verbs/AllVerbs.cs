@@ -18,5 +18,6 @@ internal static class AllVerbs
         SweepVerb.Create(),
         ImportVerb.Create(),
         ExportVerb.Create(),
+        BenchVerb.Create(),
     ];
 }

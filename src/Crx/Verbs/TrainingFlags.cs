@@ -25,6 +25,7 @@ internal sealed class TrainingFlags
     public readonly Option<bool> Control = new("--control") { Description = "Train the plain ResNeXt control: every block N/N, mu = 0" };
     public readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs [cifar 300, folder 150, fashion-mnist 3]" };
     public readonly Option<int?> Batch = new("--batch") { Description = "Batch size [cifar 512, folder 1024, fashion-mnist 128]" };
+    public readonly Option<int?> Accumulate = new("--accumulate") { Description = "Micro-batches of --batch whose gradients are summed per optimizer step (effective batch = batch x K; BN normalizes each micro-batch) [1]" };
     public readonly Option<double?> Lr = new("--lr") { Description = "Initial learning rate [cifar 0.1, folder 0.4, fashion-mnist 0.1]" };
     public readonly Option<double?> MinLr = new("--min-lr") { Description = "Learning rate at the end of the cosine [cifar 1e-4, folder 1e-5, fashion-mnist 0]" };
     public readonly Option<double?> Warmup = new("--warmup") { Description = "Linear warm-up epochs [folder 5, else 0]" };
@@ -47,7 +48,7 @@ internal sealed class TrainingFlags
     {
         foreach (var option in new Option[]
                  {
-                     Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Lr, MinLr, Warmup,
+                     Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Accumulate, Lr, MinLr, Warmup,
                      WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
                      ExcludeClasses, Normalization, Seed, Threads,
                  })
@@ -97,6 +98,7 @@ internal sealed class TrainingFlags
             Control = Given(p, Control) ? p.GetValue(Control) : o.Control,
             Epochs = Positive(p.GetValue(Epochs) ?? o.Epochs, "--epochs"),
             BatchSize = Positive(p.GetValue(Batch) ?? o.BatchSize, "--batch"),
+            Accumulate = Positive(p.GetValue(Accumulate) ?? o.Accumulate, "--accumulate"),
             LearningRate = p.GetValue(Lr) ?? o.LearningRate,
             MinLearningRate = p.GetValue(MinLr) ?? o.MinLearningRate,
             WarmupEpochs = p.GetValue(Warmup) ?? o.WarmupEpochs,
@@ -168,6 +170,7 @@ internal sealed class TrainingFlags
         yield return (Arch, o => o.Architecture);
         yield return (Control, o => B(o.Control));
         yield return (Batch, o => o.BatchSize.ToString());
+        yield return (Accumulate, o => o.Accumulate.ToString());
         yield return (Lr, o => N(o.LearningRate));
         yield return (MinLr, o => N(o.MinLearningRate));
         yield return (Warmup, o => N(o.WarmupEpochs));

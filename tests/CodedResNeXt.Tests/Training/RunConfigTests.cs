@@ -29,12 +29,13 @@ public sealed class RunConfigTests : IDisposable
     [Fact]
     public void Print_config_gives_the_datasets_recipe_with_the_given_flags()
     {
-        var (code, output, error) = CrxProcess.Run(_tmp.Path, "train", "--print-config", "--dataset", "cifar100", "--lr", "0.05");
+        var (code, output, error) = CrxProcess.Run(_tmp.Path, "train", "--print-config", "--dataset", "cifar100", "--lr", "0.05", "--accumulate", "4");
         Assert.True(code == 0, error);
         var recipe = Json(output);
         Assert.Equal("cifar100", (string)recipe["dataset"]!);
         Assert.Equal(0.05, (double)recipe["lr"]!);
         Assert.Equal(512, (int)recipe["batch"]!);
+        Assert.Equal(4, (int)recipe["accumulate"]!);
         Assert.Equal("n1-m2", (string)recipe["randaugment"]!);
         Assert.Equal("published", (string)recipe["normalization"]!);
     }

@@ -53,6 +53,7 @@ public sealed class TrainAndEvalVerbTests : IDisposable
 
     [Theory]
     [InlineData("--epochs", "0", "crx: error: --epochs: 0 must be at least 1")]
+    [InlineData("--accumulate", "0", "crx: error: --accumulate: 0 must be at least 1")]
     [InlineData("--dataset", "imagenet21k", "crx: error: --dataset: unknown dataset 'imagenet21k'")]
     [InlineData("--arch", "cifar10", "crx: error: --arch: 'cifar10' takes 3x32x32 images")]
     [InlineData("--normalization", "published", "crx: error: --normalization: published constants exist for cifar10 and cifar100 only, not mnist")]

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Decoding;
+using CodedResNeXt.Model;
+using CodedResNeXt.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Benchmarking;
+
+/// <summary>What `crx bench` measures and how long.</summary>
+/// <param name="Steps">timed steps per repeat</param>
+/// <param name="Repeats">timed repeats; the figure is their median</param>
+/// <param name="WarmupSteps">untimed steps first (allocator and oneDNN caches)</param>
+/// <param name="EarlyExitTarget">agreement the early-exit margins are calibrated for, on synthetic images</param>
+public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps = 10, int Repeats = 5, int WarmupSteps = 2,
+    double EarlyExitTarget = 0.99, int Seed = 1);
+
+/// <summary>Throughput of one variant in images per second: the median over the repeats and the repeats' spread.</summary>
+/// <param name="Spread">(max - min) / median over the repeats</param>
+public sealed record Throughput(double Median, double Min, double Max, double Spread, IReadOnlyList<double> Repeats);
+
+/// <summary>One network variant's figures (training figures are null for the inference-only variants).</summary>
+/// <param name="PeakResidentBytes">peak resident set while this variant ran (VmHWM reset before it), null if unavailable</param>
+/// <param name="PeakNativeHeapBytes">largest glibc heap in use seen after a forward or backward (libtorch's tensors)</param>
+/// <param name="PeakResidentBytesPerImage">peak resident set over the batch size</param>
+public sealed record VariantFigures(string Name, long Parameters, Throughput? Training, Throughput InferenceBatch, Throughput InferenceSingle,
+    long? PeakResidentBytes, long? PeakNativeHeapBytes, double? PeakResidentBytesPerImage);
+
+/// <summary>Ratios of images per second (median figures).</summary>
+public sealed record BenchmarkRatios(double CodedOverControlTraining, double CodedOverControlInference, double MaterializingOverFusedTraining,
+    double ExtractedOverFullInference, double EarlyExitOverFullInference);
+
+/// <summary>Early-exit figures on the synthetic images: a random-input benchmark, not an accuracy figure.</summary>
+public sealed record EarlyExitBenchFigures(double Target, double FlopsFraction, double ExitedFraction, IReadOnlyList<double?> Thresholds);
+
+public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int Batch, int Threads, int Steps, int Repeats, bool PeakResetSupported,
+    IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit);
+
+/// <summary>
+/// Times, in one process and after warm-up, the training step (forward, losses, backward, SGD step) and inference of a
+/// coded network, its control, the materializing form, its extracted class-0 classifier and early-exit inference, on
+/// synthetic inputs. Each figure is the median of several repeats of many steps, so that it holds to a few percent on a
+/// quiet machine; the spread says how quiet the machine was.
+/// </summary>
+public static class Benchmark
+{
+    public static BenchmarkResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, BenchmarkOptions options, IProgress<string>? progress = null)
+    {
+        if (options.Batch < 1 || options.Threads < 1 || options.Steps < 1 || options.Repeats < 1 || options.WarmupSteps < 0)
+            throw new InvalidInputException("the batch, threads, steps and repeats of a benchmark must be at least 1");
+        if (!architecture.Blocks.Any(b => b.IsCoded))
+            throw InvalidInputException.ForOption("Architecture", $"'{architecture.Name}' has no coded block; the benchmark compares a coded network with its control");
+        torch.set_num_threads(options.Threads);
+        bool resetSupported = ProcessMemory.TryResetPeak();
+        using var generator = new Generator((ulong)options.Seed);
+        using var images = randn([options.Batch, architecture.InputChannels, architecture.ImageSize, architecture.ImageSize], generator: generator);
+        using var labels = randint(architecture.Classes, [options.Batch], generator: generator);
+        var objective = new CodingObjective(Mu: 6);
+        var variants = new List<VariantFigures>();
+
+        VariantFigures Measure(string name, CodedResNeXtNetwork network, bool train, Func<Tensor, object>? infer = null)
+        {
+            progress?.Report(name);
+            GC.Collect();
+            ProcessMemory.TryResetPeak();
+            long heapPeak = 0;
+            void Heap() { if (ProcessMemory.NativeHeapBytes() is { } h) heapPeak = Math.Max(heapPeak, h); }
+            Throughput? training = null;
+            if (train)
+            {
+                using var optimizer = optim.SGD(network.parameters(), 0.01, 0.9, weight_decay: 5e-4, nesterov: true);
+                var step = objective with { Mu = network.CodedBlocks.Count == 0 ? 0 : objective.Mu };
+                network.train();
+                void Step()
+                {
+                    using var scope = NewDisposeScope();
+                    var output = network.call(images);
+                    var loss = nn.functional.cross_entropy(output.Logits, labels) + step.Mu * step.Compute(network, output, labels).Total;
+                    Heap();
+                    optimizer.zero_grad();
+                    loss.backward();
+                    Heap();
+                    optimizer.step();
+                }
+                training = Time(Step, options.Batch, options);
+            }
+            network.eval();
+            infer ??= x => network.call(x).Logits;
+            using var single = images.narrow(0, 0, 1).clone();
+            Throughput Infer(Tensor x) => Time(() =>
+            {
+                using var noGrad = no_grad();
+                using var scope = NewDisposeScope();
+                infer(x);
+                Heap();
+            }, (int)x.shape[0], options);
+            var batchFigure = Infer(images);
+            var singleFigure = Infer(single);
+            long? peak = resetSupported ? ProcessMemory.PeakResidentBytes() : null;
+            return new VariantFigures(name, network.ParameterCount, training, batchFigure, singleFigure, peak,
+                heapPeak > 0 ? heapPeak : null, peak is { } p ? (double)p / options.Batch : null);
+        }
+
+        using (var coded = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator))
+        {
+            variants.Add(Measure("coded", coded, train: true));
+
+            using var extracted = coded.ExtractPathsOf([0]);
+            variants.Add(Measure("extracted class 0", extracted, train: false));
+
+            // Calibrated on the synthetic batch against the untrained network's own predictions: exit rates here say
+            // nothing about a trained model (crx eval --early-exit does), only what the skipping machinery costs.
+            var calibration = CalibrateOn(coded, images, options.EarlyExitTarget);
+            var exitPredictions = EarlyExit.Predict(coded, images, calibration);
+            var cost = ComputeCost.Of(architecture);
+            variants.Add(Measure("early exit", coded, train: false, x => EarlyExit.Predict(coded, x, calibration)));
+            var exitFigures = new EarlyExitBenchFigures(options.EarlyExitTarget,
+                exitPredictions.Cost.Average(c => (double)c / cost.Total), exitPredictions.ExitBlock.Count(b => b >= 0) / (double)options.Batch,
+                calibration.Thresholds);
+
+            coded.Implementation = BlockImplementation.Materializing;
+            variants.Add(Measure("materializing", coded, train: true));
+
+            using (var control = new CodedResNeXtNetwork(architecture.ToControl(), schemes, BlockImplementation.Fused, generator))
+                variants.Insert(1, Measure("control", control, train: true));
+
+            VariantFigures V(string n) => variants.First(v => v.Name == n);
+            var ratios = new BenchmarkRatios(
+                V("coded").Training!.Median / V("control").Training!.Median,
+                V("coded").InferenceBatch.Median / V("control").InferenceBatch.Median,
+                V("materializing").Training!.Median / V("coded").Training!.Median,
+                V("extracted class 0").InferenceBatch.Median / V("coded").InferenceBatch.Median,
+                V("early exit").InferenceBatch.Median / V("coded").InferenceBatch.Median);
+            return new BenchmarkResult(architecture.Name, cost.Total, options.Batch, options.Threads, options.Steps, options.Repeats, resetSupported,
+                variants, ratios, exitFigures);
+        }
+    }
+
+    private static EarlyExitCalibration CalibrateOn(CodedResNeXtNetwork network, Tensor images, double target) =>
+        EarlyExit.Calibrate(network, [images], target);
+
+    /// <summary>Warm-up, then <c>Repeats</c> timed runs of <c>Steps</c> calls; images per second of each run.</summary>
+    private static Throughput Time(Action step, int imagesPerStep, BenchmarkOptions options)
+    {
+        for (int i = 0; i < options.WarmupSteps; i++) step();
+        var rates = new List<double>();
+        for (int r = 0; r < options.Repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < options.Steps; i++) step();
+            rates.Add(imagesPerStep * options.Steps / clock.Elapsed.TotalSeconds);
+        }
+        var sorted = rates.Order().ToList();
+        double median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        return new Throughput(median, sorted[0], sorted[^1], (sorted[^1] - sorted[0]) / median, rates);
+    }
+}

@@ -1,0 +1,29 @@
+using CodedResNeXt.Model;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// One micro-batch of a training step: forward, cross-entropy + mu * coding losses, backward of that loss divided by the
+/// number of micro-batches per optimizer step, so that K calls sum to the gradient of the mean loss over the K
+/// micro-batches. Nothing is read back to the host (the figures go to <see cref="RunningMetrics"/>).
+/// </summary>
+public static class TrainingStep
+{
+    /// <param name="images">[B, C, H, W], normalized</param>
+    /// <param name="labels">int64 [B]</param>
+    /// <param name="accumulate">micro-batches per optimizer step (K)</param>
+    /// <param name="running">where the batch's figures are summed; null for none</param>
+    public static void Backward(CodedResNeXtNetwork network, CodingObjective objective, Tensor images, Tensor labels, int accumulate,
+        RunningMetrics? running)
+    {
+        using var scope = NewDisposeScope();
+        var output = network.call(images);
+        var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
+        var coding = objective.Compute(network, output, labels);
+        var loss = crossEntropy + objective.Mu * coding.Total;
+        // K = 1 backpropagates the loss itself, so a run without --accumulate is unchanged bit for bit.
+        (accumulate == 1 ? loss : loss / accumulate).backward();
+        running?.Add(loss, crossEntropy, coding, output.Logits, labels);
+    }
+}

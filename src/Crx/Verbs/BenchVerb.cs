@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Text.Json;
+using CodedResNeXt;
+using CodedResNeXt.Benchmarking;
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
+using Spectre.Console;
+
+namespace Crx.Verbs;
+
+/// <summary>`crx bench`: training and inference throughput and peak memory of a coded network and its variants.</summary>
+internal static class BenchVerb
+{
+    /// <summary>What a `bench` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile);
+
+    public static Command Create()
+    {
+        var arch = new Option<string>("--arch") { Description = "Preset (cifar10, fashion-small, …) or architecture JSON file", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => 10 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repeats (the figure is their median)", DefaultValueFactory = _ => 5 };
+        var target = new Option<double>("--early-exit") { Description = "Agreement the early-exit margins are calibrated for", DefaultValueFactory = _ => 0.99 };
+        var json = new Option<bool>("--json") { Description = "Print every figure as JSON" };
+        var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
+        var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
+            "the materializing form, the extracted class-0 classifier and early exit, on synthetic inputs.")
+        {
+            arch, batch, threads, steps, repeats, target, json, profile,
+        };
+        command.SetAction(p => Run(new Arguments(p.GetValue(arch)!, p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats),
+            p.GetValue(target), p.GetValue(json), p.GetValue(profile))));
+        return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        foreach (var (flag, value) in new[] { ("--batch", a.Batch), ("--threads", a.Threads), ("--steps", a.Steps), ("--repeats", a.Repeats) })
+            if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
+        if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
+        var schemes = CodingSchemeSet.BuiltInsAndFiles;
+        ArchitectureSpec architecture;
+        try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch, schemes); }
+        catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
+        if (a.Profile)
+        {
+            var breakdown = TrainingStepProfile.Run(architecture, schemes, a.Batch, a.Threads, a.Steps * a.Repeats);
+            if (a.Json) Console.WriteLine(JsonSerializer.Serialize(breakdown, ModelFile.Json));
+            else
+            {
+                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(breakdown.Architecture)}[/] training step, batch {breakdown.Batch}, {breakdown.Threads} threads: " +
+                    $"median {breakdown.StepMilliseconds:F1} ms over {breakdown.Steps} steps");
+                foreach (var (title, rows) in new[] { ("phase", breakdown.Phases), ("forward op (blocks)", breakdown.ForwardOps) })
+                {
+                    var t = new Table().AddColumns(title, "ms", "share");
+                    foreach (var row in rows) t.AddRow(Markup.Escape(row.Name), row.Milliseconds.ToString("F2"), row.Share.ToString("P1"));
+                    AnsiConsole.Write(t);
+                }
+            }
+            return 0;
+        }
+        var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit);
+        bool asJson = a.Json;
+        var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
+        var result = Benchmark.Run(architecture, schemes, options, progress);
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
+            return 0;
+        }
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
+            $"{result.Threads} threads, median of {result.Repeats} x {result.Steps} steps");
+        var table = new Table().AddColumns("variant", "parameters", "train img/s", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
+        static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
+        static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";
+        foreach (var v in result.Variants)
+            table.AddRow(Markup.Escape(v.Name), v.Parameters.ToString("N0"), T(v.Training), T(v.InferenceBatch), T(v.InferenceSingle),
+                M(v.PeakResidentBytes), M(v.PeakNativeHeapBytes));
+        AnsiConsole.Write(table);
+        var r = result.Ratios;
+        AnsiConsole.MarkupLine($"coded/control: training {r.CodedOverControlTraining:F2}, inference {r.CodedOverControlInference:F2}; " +
+            $"materializing/fused training {r.MaterializingOverFusedTraining:F2}; extracted/full inference {r.ExtractedOverFullInference:F2}; " +
+            $"early-exit/full inference {r.EarlyExitOverFullInference:F2} ({result.EarlyExit.FlopsFraction:P0} of the MACs on these synthetic images)");
+        return 0;
+    }
+}

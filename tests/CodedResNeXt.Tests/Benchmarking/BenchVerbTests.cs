@@ -1,0 +1,94 @@
+using System.Text.Json;
+using CodedResNeXt.Tests.TestSupport;
+
+namespace CodedResNeXt.Tests.Benchmarking;
+
+public class BenchVerbTests
+{
+    [Fact]
+    public void Bench_json_has_every_variant_and_figure_and_ratios_of_those_figures()
+    {
+        using var tmp = new TempDirectory();
+        var (code, output, error) = CrxProcess.Run(tmp.Path, "bench", "--arch", Synthetic.ArchitectureFile(tmp.Path), "--batch", "4",
+            "--threads", "1", "--steps", "2", "--repeats", "3", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(4, root.GetProperty("batch").GetInt32());
+        Assert.True(root.GetProperty("macs_per_image").GetInt64() > 0);
+        var variants = root.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("name").GetString()!);
+        Assert.Equal(["coded", "control", "early exit", "extracted class 0", "materializing"], variants.Keys.Order());
+        foreach (var (name, v) in variants)
+        {
+            bool trains = name is "coded" or "control" or "materializing";
+            Assert.Equal(trains, v.TryGetProperty("training", out var training) && training.ValueKind == JsonValueKind.Object);
+            foreach (var figure in trains ? new[] { "training", "inference_batch", "inference_single" } : ["inference_batch", "inference_single"])
+            {
+                var t = v.GetProperty(figure);
+                var repeats = t.GetProperty("repeats").EnumerateArray().Select(r => r.GetDouble()).Order().ToList();
+                Assert.Equal(3, repeats.Count);
+                Assert.All(repeats, r => Assert.True(r > 0));
+                Assert.Equal(repeats[1], t.GetProperty("median").GetDouble(), 9);
+                Assert.Equal((repeats[2] - repeats[0]) / repeats[1], t.GetProperty("spread").GetDouble(), 9);
+            }
+            Assert.True(v.GetProperty("parameters").GetInt64() > 0);
+            // Linux with glibc (this machine and CI) has both; elsewhere the figures are left out rather than made up.
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.True(v.GetProperty("peak_resident_bytes").GetInt64() > 0);
+                Assert.Equal(v.GetProperty("peak_resident_bytes").GetInt64() / 4.0, v.GetProperty("peak_resident_bytes_per_image").GetDouble(), 6);
+                Assert.True(v.GetProperty("peak_native_heap_bytes").GetInt64() > 0);
+            }
+        }
+        double Median(string variant, string figure) => variants[variant].GetProperty(figure).GetProperty("median").GetDouble();
+        var ratios = root.GetProperty("ratios");
+        Assert.Equal(Median("coded", "training") / Median("control", "training"), ratios.GetProperty("coded_over_control_training").GetDouble(), 9);
+        Assert.Equal(Median("coded", "inference_batch") / Median("control", "inference_batch"), ratios.GetProperty("coded_over_control_inference").GetDouble(), 9);
+        Assert.Equal(Median("materializing", "training") / Median("coded", "training"), ratios.GetProperty("materializing_over_fused_training").GetDouble(), 9);
+        Assert.Equal(Median("extracted class 0", "inference_batch") / Median("coded", "inference_batch"), ratios.GetProperty("extracted_over_full_inference").GetDouble(), 9);
+        Assert.Equal(Median("early exit", "inference_batch") / Median("coded", "inference_batch"), ratios.GetProperty("early_exit_over_full_inference").GetDouble(), 9);
+        Assert.True(variants["extracted class 0"].GetProperty("parameters").GetInt64() < variants["coded"].GetProperty("parameters").GetInt64());
+        var exit = root.GetProperty("early_exit");
+        Assert.InRange(exit.GetProperty("flops_fraction").GetDouble(), 0, 1);
+        Assert.Equal(3, exit.GetProperty("thresholds").GetArrayLength());
+    }
+
+    [Fact]
+    public void Profile_json_breaks_the_step_into_every_phase_and_the_forward_into_op_kinds()
+    {
+        using var tmp = new TempDirectory();
+        var (code, output, error) = CrxProcess.Run(tmp.Path, "bench", "--arch", Synthetic.ArchitectureFile(tmp.Path), "--batch", "4",
+            "--threads", "1", "--steps", "3", "--repeats", "1", "--profile", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(3, root.GetProperty("steps").GetInt32());
+        double step = root.GetProperty("step_milliseconds").GetDouble();
+        Assert.True(step > 0);
+        var phases = root.GetProperty("phases").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        // The tiny architecture has stages c2, c3 (two blocks) and c4.
+        Assert.Equal(["backward", "blocks c2", "blocks c3", "blocks c4", "coding loss", "cross-entropy", "data (load, augment, to tensors)",
+            "dispose temporaries", "head", "stem", "zero_grad + SGD step"], phases.Keys.Order());
+        foreach (var phase in phases.Values)
+        {
+            double ms = phase.GetProperty("milliseconds").GetDouble();
+            Assert.True(ms >= 0);
+            Assert.Equal(ms / step, phase.GetProperty("share").GetDouble(), 9);
+        }
+        var ops = root.GetProperty("forward_ops").EnumerateArray().ToList();
+        Assert.Equal(5, ops.Count);
+        Assert.Equal(1, ops.Sum(o => o.GetProperty("share").GetDouble()), 9);
+    }
+
+    [Theory]
+    [InlineData("--steps", "0", "crx: error: --steps: 0 must be at least 1")]
+    [InlineData("--arch", "no-such-preset", "crx: error: --arch")]
+    public void Bad_bench_flags_get_one_line_naming_the_flag(string flag, string value, string expected)
+    {
+        var args = new List<string> { "bench", "--arch", "fashion-tiny", "--steps", "1" };
+        int at = args.IndexOf(flag);
+        args[at + 1] = value;
+        var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), args.ToArray());
+        Assert.Equal(2, code);
+        Assert.StartsWith(expected, error.Trim());
+        Assert.Single(error.Trim().Split('\n'));
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Decoding;
+using CodedResNeXt.Model;
+using CodedResNeXt.Tests.BinaryClassifiers;
+using CodedResNeXt.Tests.TestSupport;
+using CodedResNeXt.Training;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Tests.Decoding;
+
+[Collection(TrainedTinyModelCollection.Name)]
+public class EarlyExitTests(TrainedTinyModel model)
+{
+    private BatchLoader Loader(CodedResNeXtNetwork network, bool training) =>
+        BatchLoader.ForEvaluation(training ? model.Data.Train : model.Data.Validation, model.Data.Normalization, 64);
+
+    [Theory]
+    [InlineData(0.9)]
+    [InlineData(0.99)]
+    [InlineData(1.0)]
+    public void Calibrated_exits_reach_the_target_agreement_on_the_calibration_set(double target)
+    {
+        var (network, _) = Checkpoint.Load(model.CheckpointPath);
+        using var _n = network;
+        var calibration = EarlyExit.Calibrate(network, Loader(network, training: true), target);
+        Assert.Equal(model.Data.Train.Count, calibration.CalibrationImages);
+        Assert.Equal(3, calibration.Thresholds.Count);
+
+        var result = EarlyExit.Evaluate(network, Loader(network, training: true), calibration);
+        Assert.True(result.Agreement >= target, $"agreement {result.Agreement} below the target {target}");
+        // A sample that leaves skips blocks: the mean cost is the exits' costs plus the whole network for the rest.
+        Assert.Equal(1 - result.ExitFractions.Sum() + ExitCostShare(network, calibration, result), result.FlopsFraction, 6);
+    }
+
+    // The mean cost fraction from the exit fractions: leaving after coded block b costs ComputeCost.Through(b).
+    private static double ExitCostShare(CodedResNeXtNetwork network, EarlyExitCalibration calibration, EarlyExitResult result)
+    {
+        var cost = ComputeCost.Of(network.Architecture);
+        return calibration.CodedBlockIndices.Select((block, b) => result.ExitFractions[b] * cost.Through(block) / cost.Total).Sum();
+    }
+
+    [Fact]
+    public void Samples_that_do_not_exit_get_the_full_networks_prediction_and_exits_the_nearest_codeword()
+    {
+        var (network, _) = Checkpoint.Load(model.CheckpointPath);
+        using var _n = network;
+        using var images = TrainedTinyModel.Normalized(model.Data.Validation, model.Data.Normalization);
+        network.eval();
+        NetworkOutput output;
+        using (no_grad()) output = network.call(images);
+        // A threshold at the median margin of the last coded block: about half the images leave there, half run on.
+        var (lastMargins, _) = EarlyExit.Decode(output.BlockEnergies[2], network.CodedBlocks[2]);
+        double median = lastMargins.median().item<float>();
+        var calibration = new EarlyExitCalibration(0.5, network.CodedBlocks.Select(c => c.BlockIndex).ToList(), [null, null, median], 0);
+        var early = EarlyExit.Predict(network, images, calibration);
+        long[] full;
+        full = output.Logits.argmax(1).data<long>().ToArray();
+        var codedIndex = calibration.CodedBlockIndices.ToList();
+        var cost = ComputeCost.Of(network.Architecture);
+        int exited = 0;
+        for (int i = 0; i < full.Length; i++)
+        {
+            if (early.ExitBlock[i] < 0)
+            {
+                Assert.Equal(full[i], early.Predicted[i]);
+                Assert.Equal(cost.Total, early.Cost[i]);
+                continue;
+            }
+            exited++;
+            int b = codedIndex.IndexOf(early.ExitBlock[i]);
+            using var energies = output.BlockEnergies[b].narrow(0, i, 1);
+            var (margin, cls) = EarlyExit.Decode(energies, network.CodedBlocks[b]);
+            Assert.Equal(cls.item<long>(), early.Predicted[i]); // all ten classes are outputs: class index = output index
+            Assert.True(margin.item<float>() >= calibration.Thresholds[b]!.Value - 1e-5, $"sample {i} left below its block's threshold");
+            Assert.Equal(cost.Through(early.ExitBlock[i]), early.Cost[i]);
+            margin.Dispose();
+            cls.Dispose();
+        }
+        Assert.InRange(exited, 1, full.Length - 1);
+    }
+
+    [Fact]
+    public void Without_thresholds_every_sample_runs_the_whole_network()
+    {
+        var (network, _) = Checkpoint.Load(model.CheckpointPath);
+        using var _n = network;
+        var none = new EarlyExitCalibration(1, network.CodedBlocks.Select(c => c.BlockIndex).ToList(), [null, null, null], 0);
+        using var images = TrainedTinyModel.Normalized(model.Data.Validation, model.Data.Normalization);
+        var early = EarlyExit.Predict(network, images, none);
+        network.eval();
+        using (no_grad())
+            Assert.Equal(network.call(images).Logits.argmax(1).data<long>().ToArray(), early.Predicted);
+        Assert.All(early.ExitBlock, b => Assert.Equal(-1, b));
+    }
+
+    [Fact]
+    public void Eval_with_early_exit_reports_agreement_accuracy_and_the_fraction_of_the_network_computed()
+    {
+        var (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", model.CheckpointPath, "--data-dir", model.DataDir,
+            "--early-exit", "0.95", "--calibration-images", "150", "--json");
+        Assert.True(code == 0, error);
+        var exit = JsonDocument.Parse(output).RootElement.GetProperty("early_exit");
+        Assert.Equal(150, exit.GetProperty("calibration").GetProperty("calibration_images").GetInt32());
+        Assert.Equal(0.95, exit.GetProperty("calibration").GetProperty("target").GetDouble());
+        double agreement = exit.GetProperty("agreement").GetDouble(), flops = exit.GetProperty("flops_fraction").GetDouble();
+        Assert.InRange(agreement, 0, 1);
+        Assert.InRange(flops, 0, 1);
+        Assert.Equal(model.Data.Validation.Count, exit.GetProperty("images").GetInt32());
+        Assert.Equal(3, exit.GetProperty("exit_fractions").GetArrayLength());
+
+        var (bad, _, badError) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", model.CheckpointPath, "--data-dir", model.DataDir, "--early-exit", "1.5");
+        Assert.Equal(2, bad);
+        Assert.Equal("crx: error: --early-exit: 1.5 is not an agreement in (0, 1]", badError.Trim());
+    }
+}
