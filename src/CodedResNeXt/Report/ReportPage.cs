@@ -107,7 +107,7 @@ internal sealed class ReportPage
                                         $"and {early.AgreementWithFinal.Count} agreements");
         _html.Append("<div class=\"pair\">\n");
         Figure(EarlyDecodingFigure.Draw(early),
-            "Each coded block decodes the class from its subNN energies alone: the class whose codeword is nearest (SPEC section 8, Eq. 7).");
+            "Each coded block decodes the class from its subNN energies alone: the class whose codeword is nearest to the energies scaled to sum to N_act (the paper's Eq. 7).");
         var table = new HtmlTable().HeaderRow(Text("Block"), Text("Early-decoder accuracy"), Text("Agreement with final prediction"));
         for (int b = 0; b < early.CodedBlockIndices.Count; b++)
             table.Row(Number(early.CodedBlockIndices[b].ToString()), Number(Format.Percent(early.Accuracy[b])),
