@@ -38,14 +38,7 @@ public sealed class Trainer
         if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
-        if (loader.BatchCount == 0)
-            throw InvalidInputException.ForOption("BatchSize", $"{options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
-        if (options.Accumulate < 1)
-            throw InvalidInputException.ForOption("Accumulate", $"must be at least 1, got {options.Accumulate}");
-        // The schedule counts optimizer steps; micro-batches left over at an epoch's end are not used.
-        int stepsPerEpoch = loader.BatchCount / options.Accumulate;
-        if (stepsPerEpoch == 0)
-            throw InvalidInputException.ForOption("Accumulate", $"{options.Accumulate} micro-batches of {options.BatchSize} exceed the training set ({_run.Data.Train.Count} images)");
+        int stepsPerEpoch = StepsPerEpoch(loader);
         var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256), options.Workers);
 
         using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
@@ -57,15 +50,7 @@ public sealed class Trainer
         var log = new MetricsLog(_run.Directory);
         if (resume)
         {
-            var saved = Checkpoint.ReadInfo(_run.LastCheckpointPath).State;
-            // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the
-            // uninterrupted run stepped it, before the optimizer state comes back. The optimizer state holds the
-            // rate the run was saved with; the replayed one wins, so a run extended with more epochs continues on
-            // the cosine over its new total (README: what may change on --resume).
-            for (long s = 0; s < (long)saved.Epoch * stepsPerEpoch + saved.StepInEpoch; s++) schedule.step();
-            var replayed = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
-            var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
-            foreach (var (group, rate) in optimizer.ParamGroups.Zip(replayed)) group.LearningRate = rate;
+            var state = Resume(network, optimizer, schedule, generator, stepsPerEpoch);
             firstEpoch = state.Epoch + 1;
             firstStep = state.StepInEpoch;
             bestTop1 = state.BestTop1;
@@ -96,22 +81,58 @@ public sealed class Trainer
                 _run.StoppedAtStep = before + stopAt;
                 break;
             }
-            var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
-            var metrics = train with { ValidationTop1 = eval.Classification.Top1, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy };
-            log.Append(metrics, codedIndices);
-
-            bool best = metrics.ValidationTop1 > bestTop1;
-            bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);
-            var state = new TrainingState(epoch, bestTop1, metrics);
-            // Finite losses can still end in non-finite weights (the last step of the epoch); never let those
-            // replace a good checkpoint.
-            Divergence.CheckWeights(network, epoch);
-            Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, state);
-            if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
+            var metrics = FinishEpoch(network, optimizer, generator, validation, train, ref bestTop1, log, codedIndices);
             history.Add(metrics);
             epochDone?.Invoke(metrics);
         }
         return history;
+    }
+
+    /// <summary>Optimizer steps per epoch; a batch size or accumulation the training set cannot fill is bad input.</summary>
+    private int StepsPerEpoch(BatchLoader loader)
+    {
+        var options = _run.Options;
+        if (loader.BatchCount == 0)
+            throw InvalidInputException.ForOption("BatchSize", $"{options.BatchSize} is larger than the training set ({_run.Data.Train.Count} images)");
+        if (options.Accumulate < 1)
+            throw InvalidInputException.ForOption("Accumulate", $"must be at least 1, got {options.Accumulate}");
+        // The schedule counts optimizer steps; micro-batches left over at an epoch's end are not used.
+        int steps = loader.BatchCount / options.Accumulate;
+        return steps > 0 ? steps
+            : throw InvalidInputException.ForOption("Accumulate", $"{options.Accumulate} micro-batches of {options.BatchSize} exceed the training set ({_run.Data.Train.Count} images)");
+    }
+
+    /// <summary>Puts weights, optimizer, schedule and generator back where last.ckpt left them.</summary>
+    private TrainingState Resume(CodedResNeXtNetwork network, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler schedule,
+        Generator generator, int stepsPerEpoch)
+    {
+        var saved = Checkpoint.ReadInfo(_run.LastCheckpointPath).State;
+        // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the uninterrupted run
+        // stepped it, before the optimizer state comes back. The optimizer state holds the rate the run was saved
+        // with; the replayed one wins, so a run extended with more epochs continues on the cosine over its new total
+        // (README: what may change on --resume).
+        for (long s = 0; s < (long)saved.Epoch * stepsPerEpoch + saved.StepInEpoch; s++) schedule.step();
+        var replayed = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
+        var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);
+        foreach (var (group, rate) in optimizer.ParamGroups.Zip(replayed)) group.LearningRate = rate;
+        return state;
+    }
+
+    /// <summary>After a whole epoch: evaluate, log, and write last.ckpt (and best.ckpt when top-1 improved).</summary>
+    private EpochMetrics FinishEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, BatchLoader validation,
+        EpochMetrics train, ref double bestTop1, MetricsLog log, IReadOnlyList<int> codedIndices)
+    {
+        var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
+        var metrics = train with { ValidationTop1 = eval.Classification.Top1, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy };
+        log.Append(metrics, codedIndices);
+        bool best = metrics.ValidationTop1 > bestTop1;
+        bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);
+        // Finite losses can still end in non-finite weights (the last step of the epoch); never let those replace a
+        // good checkpoint.
+        Divergence.CheckWeights(network, metrics.Epoch);
+        Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics));
+        if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
+        return metrics;
     }
 
     private EpochMetrics? TrainEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler schedule,

@@ -49,15 +49,7 @@ public sealed class TinyRuns : IDisposable
     public static (Tensor Images, Tensor Labels) Tensors(ImageDataset dataset, Normalization normalization) =>
         BatchLoader.ForEvaluation(dataset, normalization, dataset.Count).Build(0, 0).ToTensors();
 
-    public static void WriteIdxFiles(string dir, DatasetSplits splits)
-    {
-        Directory.CreateDirectory(dir);
-        foreach (var (set, prefix) in new[] { (splits.Train, "train"), (splits.Test, "t10k") })
-        {
-            DataFixtures.WriteIdxImages(Path.Combine(dir, $"{prefix}-images-idx3-ubyte"), set.Count, set.Height, set.Width, gzip: false, set.Pixels.ToArray());
-            DataFixtures.WriteIdxLabels(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte"), set.Labels.Select(l => (byte)l).ToArray(), gzip: false);
-        }
-    }
+    public static void WriteIdxFiles(string dir, DatasetSplits splits) => DataFixtures.WriteIdxFolder(dir, splits);
 
     private static string WriteIdx(string dir, DatasetSplits splits)
     {

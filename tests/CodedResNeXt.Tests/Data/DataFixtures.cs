@@ -8,6 +8,18 @@ namespace CodedResNeXt.Tests.Data;
 /// <summary>Writers for small files in the official dataset layouts, and small synthetic images.</summary>
 public static class DataFixtures
 {
+    /// <summary>An MNIST-style folder (train-* and t10k-* IDX files, uncompressed) holding <paramref name="splits"/>.</summary>
+    public static string WriteIdxFolder(string dir, CodedResNeXt.Data.DatasetSplits splits)
+    {
+        Directory.CreateDirectory(dir);
+        foreach (var (set, prefix) in new[] { (splits.Train, "train"), (splits.Test, "t10k") })
+        {
+            WriteIdxImages(Path.Combine(dir, $"{prefix}-images-idx3-ubyte"), set.Count, set.Height, set.Width, gzip: false, set.Pixels.ToArray());
+            WriteIdxLabels(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte"), set.Labels.Select(l => (byte)l).ToArray(), gzip: false);
+        }
+        return dir;
+    }
+
     /// <summary>Image i has pixel (y, x) = (i * 31 + y * 7 + x) mod 256, so every image and position differs.</summary>
     public static byte[] IdxPixels(int count, int rows, int cols)
     {

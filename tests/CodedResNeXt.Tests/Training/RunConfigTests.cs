@@ -11,18 +11,7 @@ public sealed class RunConfigTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private string WriteData()
-    {
-        string dir = _tmp["data"];
-        Directory.CreateDirectory(dir);
-        var splits = Synthetic.Splits(train: 60, test: 20);
-        foreach (var (set, prefix) in new[] { (splits.Train, "train"), (splits.Test, "t10k") })
-        {
-            DataFixtures.WriteIdxImages(Path.Combine(dir, $"{prefix}-images-idx3-ubyte"), set.Count, Synthetic.Side, Synthetic.Side, gzip: false, set.Pixels.ToArray());
-            DataFixtures.WriteIdxLabels(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte"), set.Labels.Select(l => (byte)l).ToArray(), gzip: false);
-        }
-        return dir;
-    }
+    private string WriteData() => DataFixtures.WriteIdxFolder(_tmp["data"], Synthetic.Splits(train: 60, test: 20));
 
     private JsonObject Json(string text) => (JsonObject)JsonNode.Parse(text)!;
 

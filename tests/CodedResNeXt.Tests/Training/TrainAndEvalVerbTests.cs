@@ -12,18 +12,7 @@ public sealed class TrainAndEvalVerbTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private string WriteData()
-    {
-        string dir = _tmp["data"];
-        Directory.CreateDirectory(dir);
-        var splits = Synthetic.Splits(train: 100, test: 40);
-        foreach (var (set, prefix) in new[] { (splits.Train, "train"), (splits.Test, "t10k") })
-        {
-            DataFixtures.WriteIdxImages(Path.Combine(dir, $"{prefix}-images-idx3-ubyte"), set.Count, Synthetic.Side, Synthetic.Side, gzip: false, set.Pixels.ToArray());
-            DataFixtures.WriteIdxLabels(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte"), set.Labels.Select(l => (byte)l).ToArray(), gzip: false);
-        }
-        return dir;
-    }
+    private string WriteData() => DataFixtures.WriteIdxFolder(_tmp["data"], Synthetic.Splits(train: 100, test: 40));
 
     [Fact]
     public void Train_writes_a_run_that_eval_reads_and_refuses_to_overwrite_it()
