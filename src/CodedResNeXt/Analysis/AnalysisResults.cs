@@ -21,7 +21,11 @@ public sealed record AnalysisResults(
     IReadOnlyList<BlockEnergyProfile> EnergyProfiles,
     IReadOnlyList<ImagePath> ExamplePaths,
     /// <summary>What the numbers were measured on (sample sizes, seed) and where they depart from the paper's protocol.</summary>
-    AnalysisSettings? Settings = null);
+    AnalysisSettings? Settings = null)
+{
+    /// <summary>Validation top-5 for 20 or more classes, else null.</summary>
+    public double? ValidationTop5 { get; init; }
+}
 
 /// <summary>
 /// How an analysis was run: image counts behind each measurement, the seed of every random choice, and notes

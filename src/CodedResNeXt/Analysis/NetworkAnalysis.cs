@@ -57,6 +57,7 @@ public static class NetworkAnalysis
                 validationSamples[c].Positives.Count, BinaryClassifierSampling.Samples(classes), new Random(BatchLoader.MixSeed(options.Seed, OodNegativeStream, k)))).ToList();
 
             var early = new EarlyDecodingAccumulator(network.CodedBlocks);
+            var classification = new ClassificationAccumulator(classes);
             var energies = new EnergyProfileAccumulator(network.CodedBlocks, classes);
             var paths = new ExamplePathAccumulator(validation,
                 ExamplePathAccumulator.Choose(validation.Labels, options.ExamplePaths, new Random(Mix(options.Seed, ExamplePathStream))), energies, early);
@@ -64,8 +65,8 @@ public static class NetworkAnalysis
             var validationScores = new ClassifierScoring(network, classifiers,
                 validationSamples.Select(s => Flags(validation.Count, s.Positives, s.Negatives)).ToList(), validation.Count);
             IEvaluationAccumulator[] measurements = specialization is null
-                ? [early, energies, paths, validationScores]
-                : [early, energies, paths, validationScores, specialization];
+                ? [classification, early, energies, paths, validationScores]
+                : [classification, early, energies, paths, validationScores, specialization];
             EvaluationPass.Run(network, BatchLoader.ForEvaluation(validation, meta.Normalization, options.BatchSize), measurements,
                 Progress(progress, ValidationPass, validation.Count), cancel);
 
@@ -86,7 +87,10 @@ public static class NetworkAnalysis
                 sample ? BinaryClassifierSampling.NegativesPerPositive : null,
                 Notes(classes, chosen.Count, options, thresholdImages, data.Train.Count, sample, ood));
             return new AnalysisResults(checkpoint, architecture.Name, meta.Dataset, meta.ClassNames, ood?.Source, earlyResult,
-                specialization?.Result(earlyResult.Top1), binary, energies.Result(), paths.Result(), settings);
+                specialization?.Result(earlyResult.Top1), binary, energies.Result(), paths.Result(), settings)
+            {
+                ValidationTop5 = classification.Result().Top5,
+            };
         }
         finally
         {

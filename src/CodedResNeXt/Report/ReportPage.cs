@@ -82,13 +82,14 @@ internal sealed class ReportPage
     {
         Section("summary", "Summary");
         var blocks = _r.EarlyDecoding.CodedBlockIndices;
-        _html.Append(new HtmlTable("summary")
+        var summary = new HtmlTable("summary")
             .Row(Text("Checkpoint"), Text(_r.Checkpoint))
             .Row(Text("Architecture"), Text(_r.Architecture))
             .Row(Text("Dataset"), Text($"{_r.Dataset} ({_r.ClassNames.Count} classes)"))
             .Row(Text("Coded blocks"), Text(blocks.Count > 0 ? string.Join(", ", blocks) : "none"))
-            .Row(Text("Validation top-1"), Text(Format.Percent(_r.EarlyDecoding.Top1)))
-            .Row(Text("Out-of-distribution negatives"), Text(_r.OodSource ?? "none")));
+            .Row(Text("Validation top-1"), Text(Format.Percent(_r.EarlyDecoding.Top1)));
+        if (_r.ValidationTop5 is { } top5) summary.Row(Text("Validation top-5"), Text(Format.Percent(top5)));
+        _html.Append(summary.Row(Text("Out-of-distribution negatives"), Text(_r.OodSource ?? "none")));
         EndSection();
     }
 

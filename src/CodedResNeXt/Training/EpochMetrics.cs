@@ -14,4 +14,8 @@ public sealed record EpochMetrics(
     IReadOnlyList<double> EarlyDecoderAccuracy,
     double LearningRate,
     double ImagesPerSecond,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>Validation top-5 for 20 or more classes (CIFAR-100 and ImageNet are judged by it), else null.</summary>
+    public double? ValidationTop5 { get; init; }
+}

@@ -41,6 +41,7 @@ public sealed class MetricsLog
         _tensorBoard.add_scalar("train/coding_loss", (float)m.TrainCodingLoss, m.Epoch);
         _tensorBoard.add_scalar("train/accuracy", (float)m.TrainAccuracy, m.Epoch);
         _tensorBoard.add_scalar("val/top1", (float)m.ValidationTop1, m.Epoch);
+        if (m.ValidationTop5 is { } top5) _tensorBoard.add_scalar("val/top5", (float)top5, m.Epoch);
         _tensorBoard.add_scalar("lr", (float)m.LearningRate, m.Epoch);
         _tensorBoard.add_scalar("images_per_second", (float)m.ImagesPerSecond, m.Epoch);
         for (int i = 0; i < codedBlockIndices.Count; i++)

@@ -123,7 +123,10 @@ public sealed class Trainer
         EpochMetrics train, ref double bestTop1, MetricsLog log, IReadOnlyList<int> codedIndices)
     {
         var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
-        var metrics = train with { ValidationTop1 = eval.Classification.Top1, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy };
+        var metrics = train with
+        {
+            ValidationTop1 = eval.Classification.Top1, ValidationTop5 = eval.Classification.Top5, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy,
+        };
         log.Append(metrics, codedIndices);
         bool best = metrics.ValidationTop1 > bestTop1;
         bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);

@@ -63,7 +63,7 @@ internal static class TrainingConsole
         string early = m.EarlyDecoderAccuracy.Count == 0 ? "" :
             "  early decoders " + string.Join(" ", m.EarlyDecoderAccuracy.Select(a => a.ToString("P1")));
         return $"{label} epoch {m.Epoch}/{run.Options.Epochs}: loss {m.TrainLoss:F4} (coding {m.TrainCodingLoss:F4})  " +
-               $"train {m.TrainAccuracy:P2}  val top-1 {m.ValidationTop1:P2}{early}  {m.ImagesPerSecond:F0} img/s  {m.Seconds:F0} s";
+               $"train {m.TrainAccuracy:P2}  val top-1 {m.ValidationTop1:P2}{(m.ValidationTop5 is { } top5 ? $"  top-5 {top5:P2}" : "")}{early}  {m.ImagesPerSecond:F0} img/s  {m.Seconds:F0} s";
     }
 
     /// <summary>Reports on the thread that raised it (Spectre's progress context is thread-safe).</summary>

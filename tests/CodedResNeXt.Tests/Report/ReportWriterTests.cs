@@ -68,12 +68,23 @@ public class ReportWriterTests(WrittenSampleReport sample) : IClassFixture<Writt
     }
 
     [Fact]
+    public void Problems_of_20_or_more_classes_show_top_5_beside_top_1()
+    {
+        using var dir = new TempDirectory();
+        var results = SampleResults.Build() with { ValidationTop5 = 0.987 };
+        string html = File.ReadAllText(ReportWriter.Write(results, dir.Path)[0]);
+        Assert.Contains("<td>Validation top-5</td><td>98.70 %</td>", html);
+        Assert.True(html.IndexOf("Validation top-1", StringComparison.Ordinal) < html.IndexOf("Validation top-5", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_page_has_the_sections_in_order_and_the_summary_numbers()
     {
         string html = sample.Html;
         Assert.Equal(Sections, Headings(html, "h2"));
         Assert.Equal(["Output histograms", "Per class", "Block 5 (cifar10/5/10)", "Block 8 (cifar10/3/10)"], Headings(html, "h3"));
         Assert.Contains("<td>Validation top-1</td><td>91.00 %</td>", html);
+        Assert.DoesNotContain("top-5", html); // 10 classes: judged by top-1 only
         Assert.Contains("<td>Out-of-distribution negatives</td><td>mnist</td>", html);
         Assert.Contains("<td>Coded blocks</td><td>5, 8</td>", html);
         // Early decoding table: block 8 decodes 88 % and agrees 93 % with the final prediction.
