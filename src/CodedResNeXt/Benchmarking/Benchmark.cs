@@ -14,7 +14,11 @@ namespace CodedResNeXt.Benchmarking;
 /// <param name="WarmupSteps">untimed steps first (allocator and oneDNN caches)</param>
 /// <param name="EarlyExitTarget">agreement the early-exit margins are calibrated for, on synthetic images</param>
 public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps = 10, int Repeats = 5, int WarmupSteps = 2,
-    double EarlyExitTarget = 0.99, int Seed = 1);
+    double EarlyExitTarget = 0.99, int Seed = 1)
+{
+    /// <summary>Where the networks run (null: the CPU). Inputs and weights are drawn on the CPU, then moved.</summary>
+    public Device? Device { get; init; }
+}
 
 /// <summary>Throughput of one variant in images per second: the median over the repeats and the repeats' spread.</summary>
 /// <param name="Spread">(max - min) / median over the repeats</param>
@@ -54,8 +58,11 @@ public static class Benchmark
         torch.set_num_threads(options.Threads);
         bool resetSupported = ProcessMemory.TryResetPeak();
         using var generator = new Generator((ulong)options.Seed);
-        using var images = randn([options.Batch, architecture.InputChannels, architecture.ImageSize, architecture.ImageSize], generator: generator);
-        using var labels = randint(architecture.Classes, [options.Batch], generator: generator);
+        var device = options.Device ?? CPU;
+        using var images = randn([options.Batch, architecture.InputChannels, architecture.ImageSize, architecture.ImageSize], generator: generator).to(device);
+        using var labels = randint(architecture.Classes, [options.Batch], generator: generator).to(device);
+        // A GPU runs asynchronously: reading a value back waits for the queued work, so the clock sees all of it.
+        Action sync = device.type == DeviceType.CPU ? () => { } : () => { using var total = images.sum(); total.item<float>(); };
         var objective = new CodingObjective(Mu: 6);
         var variants = new List<VariantFigures>();
 
@@ -83,7 +90,7 @@ public static class Benchmark
                     Heap();
                     optimizer.step();
                 }
-                training = Time(Step, options.Batch, options);
+                training = Time(Step, options.Batch, options, sync);
             }
             network.eval();
             infer ??= x => network.call(x).Logits;
@@ -94,7 +101,7 @@ public static class Benchmark
                 using var scope = NewDisposeScope();
                 infer(x);
                 Heap();
-            }, (int)x.shape[0], options);
+            }, (int)x.shape[0], options, sync);
             var batchFigure = Infer(images);
             var singleFigure = Infer(single);
             long? peak = resetSupported ? ProcessMemory.PeakResidentBytes() : null;
@@ -104,6 +111,7 @@ public static class Benchmark
 
         using (var coded = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator))
         {
+            coded.to(device);
             variants.Add(Measure("coded", coded, train: true));
 
             using var extracted = coded.ExtractPathsOf([0]);
@@ -123,7 +131,10 @@ public static class Benchmark
             variants.Add(Measure("materializing", coded, train: true));
 
             using (var control = new CodedResNeXtNetwork(architecture.ToControl(), schemes, BlockImplementation.Fused, generator))
+            {
+                control.to(device);
                 variants.Insert(1, Measure("control", control, train: true));
+            }
 
             VariantFigures V(string n) => variants.First(v => v.Name == n);
             var ratios = new BenchmarkRatios(
@@ -141,14 +152,16 @@ public static class Benchmark
         EarlyExit.Calibrate(network, [images], target);
 
     /// <summary>Warm-up, then <c>Repeats</c> timed runs of <c>Steps</c> calls; images per second of each run.</summary>
-    private static Throughput Time(Action step, int imagesPerStep, BenchmarkOptions options)
+    private static Throughput Time(Action step, int imagesPerStep, BenchmarkOptions options, Action sync)
     {
         for (int i = 0; i < options.WarmupSteps; i++) step();
+        sync();
         var rates = new List<double>();
         for (int r = 0; r < options.Repeats; r++)
         {
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < options.Steps; i++) step();
+            sync();
             rates.Add(imagesPerStep * options.Steps / clock.Elapsed.TotalSeconds);
         }
         var sorted = rates.Order().ToList();

@@ -13,7 +13,7 @@ namespace Crx.Verbs;
 internal static class BenchVerb
 {
     /// <summary>What a `bench` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile);
+    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device);
 
     public static Command Create()
     {
@@ -24,14 +24,15 @@ internal static class BenchVerb
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (the figure is their median)", DefaultValueFactory = _ => 5 };
         var target = new Option<double>("--early-exit") { Description = "Agreement the early-exit margins are calibrated for", DefaultValueFactory = _ => 0.99 };
         var json = new Option<bool>("--json") { Description = "Print every figure as JSON" };
+        var device = Crx.Cli.DeviceOption.Create();
         var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
             "the materializing form, the extracted class-0 classifier and early exit, on synthetic inputs.")
         {
-            arch, batch, threads, steps, repeats, target, json, profile,
+            arch, batch, threads, steps, repeats, target, json, profile, device,
         };
         command.SetAction(p => Run(new Arguments(p.GetValue(arch)!, p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats),
-            p.GetValue(target), p.GetValue(json), p.GetValue(profile))));
+            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!)));
         return command;
     }
 
@@ -40,6 +41,7 @@ internal static class BenchVerb
         foreach (var (flag, value) in new[] { ("--batch", a.Batch), ("--threads", a.Threads), ("--steps", a.Steps), ("--repeats", a.Repeats) })
             if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
+        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
         try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch, schemes); }
@@ -61,7 +63,7 @@ internal static class BenchVerb
             }
             return 0;
         }
-        var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit);
+        var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit) { Device = onDevice };
         bool asJson = a.Json;
         var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
         var result = Benchmark.Run(architecture, schemes, options, progress);
@@ -71,7 +73,7 @@ internal static class BenchVerb
             return 0;
         }
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
-            $"{result.Threads} threads, median of {result.Repeats} x {result.Steps} steps");
+            $"{result.Threads} threads, on {onDevice}, median of {result.Repeats} x {result.Steps} steps");
         var table = new Table().AddColumns("variant", "parameters", "train img/s", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
         static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
         static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";

@@ -44,6 +44,8 @@ public class ComputeDeviceTests
         using var tmp = new TempDirectory();
         var (code, _, error) = CrxProcess.Run(tmp.Path, "predict", "--model", Path.Combine(tmp.Path, "none.ckpt"), tmp.Path, "--device", "gpu");
         Assert.Equal((2, "crx: error: --device: 'gpu' is not a device; expected auto, cpu, cuda or cuda:N"), (code, error.TrimEnd()));
+        (code, _, error) = CrxProcess.Run(tmp.Path, "bench", "--arch", "fashion-tiny", "--device", "tpu");
+        Assert.Equal((2, "crx: error: --device: 'tpu' is not a device; expected auto, cpu, cuda or cuda:N"), (code, error.TrimEnd()));
         if (!cuda.is_available())
         {
             (code, _, error) = CrxProcess.Run(tmp.Path, "train", "--device", "cuda", "--out", tmp["run"]);
