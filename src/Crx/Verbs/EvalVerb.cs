@@ -15,6 +15,9 @@ namespace Crx.Verbs;
 /// <summary>`crx eval`: top-1, per-class accuracy, every early decoder, and the confusion matrix of a checkpoint.</summary>
 internal static class EvalVerb
 {
+    /// <summary>What a `eval` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string Checkpoint, string? Dataset, string? DataDir, int Batch, bool Json, double? EarlyExit, int CalibrationImages, string Device);
+
     /// <summary>A fixed-seed choice of <paramref name="count"/> training images (all when there are fewer), in dataset order.</summary>
     private static int[] EarlyExitSubset(int available, int count)
     {
@@ -37,76 +40,78 @@ internal static class EvalVerb
         {
             checkpoint, dataset, dataDir, batch, json, earlyExit, calibrationImages, device,
         };
-        command.SetAction(p =>
-        {
-            string path = p.GetValue(checkpoint)!;
-            var onDevice = Crx.Cli.DeviceOption.Resolve(p.GetValue(device)!);
-            var (network, info) = Checkpoint.Load(path);
-            network.to(onDevice);
-            using var _ = network;
-            if (p.GetValue(batch) < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {p.GetValue(batch)} must be at least 1");
-            string name = p.GetValue(dataset) ?? info.Dataset;
-            // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
-            bool coarse = DatasetCatalog.Canonical(name) == "cifar100" && info.Architecture.Classes == 20;
-            // A folder is read at the sizes the network was trained with.
-            var where = new DatasetOptions
-            {
-                DataDir = p.GetValue(dataDir), CoarseLabels = coarse, ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
-            };
-            var test = DatasetCatalog.LoadValidation(name, where);
-            ModelInput.Require(info.Architecture, test, p.GetValue(dataDir) is null ? "Dataset" : nameof(DatasetOptions.DataDir), p.GetValue(dataDir) ?? name, path);
-            var validation = ModelInput.WithoutClasses(test, info.ExcludedClasses);
-            var loader = BatchLoader.ForEvaluation(validation, info.Normalization, p.GetValue(batch));
-            var result = EvaluationResult.Measure(network, loader, validation.ClassCount);
-            var (classification, early) = (result.Classification, result.EarlyDecoding);
-            EarlyExitResult? exit = null;
-            if (p.GetValue(earlyExit) is { } target)
-            {
-                if (!(target > 0 && target <= 1)) throw new InvalidInputException($"--early-exit: {target} is not an agreement in (0, 1]");
-                int count = p.GetValue(calibrationImages);
-                if (count < 1) throw new InvalidInputException($"--calibration-images: {count} must be at least 1");
-                if (network.CodedBlocks.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
-                // Calibrated against the network's own predictions on images it was trained on (their labels are not
-                // used), so the validation images stay unseen by the calibration.
-                var train = ModelInput.WithoutClasses(DatasetCatalog.Load(name, where).Train, info.ExcludedClasses);
-                var subset = train.Subset(EarlyExitSubset(train.Count, count));
-                var calibration = EarlyExit.Calibrate(network, BatchLoader.ForEvaluation(subset, info.Normalization, p.GetValue(batch)), target);
-                exit = EarlyExit.Evaluate(network, loader, calibration);
-            }
-            if (p.GetValue(json))
-            {
-                Console.WriteLine(exit is null
-                    ? JsonSerializer.Serialize(result, ModelFile.Json)
-                    : JsonSerializer.Serialize(new { result.Classification, result.EarlyDecoding, EarlyExit = exit }, ModelFile.Json));
-                return 0;
-            }
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images, on {onDevice}");
-            AnsiConsole.MarkupLine($"top-1 [bold]{classification.Top1:P2}[/]" + (classification.Top5 is { } top5 ? $"  top-5 [bold]{top5:P2}[/]" : ""));
-            var perClass = new Table().AddColumns("class", "name", "accuracy");
-            for (int k = 0; k < classification.PerClassAccuracy.Count; k++)
-                if (!double.IsNaN(classification.PerClassAccuracy[k]))
-                    perClass.AddRow(k.ToString(), Markup.Escape(info.ClassNames[k]), classification.PerClassAccuracy[k].ToString("P1"));
-            AnsiConsole.Write(perClass);
-            if (early.CodedBlockIndices.Count > 0)
-            {
-                var decoders = new Table().AddColumns("coded block", "early-decoder accuracy", "agrees with final");
-                for (int b = 0; b < early.CodedBlockIndices.Count; b++)
-                    decoders.AddRow(early.CodedBlockIndices[b].ToString(), early.Accuracy[b].ToString("P2"), early.AgreementWithFinal[b].ToString("P1"));
-                AnsiConsole.Write(decoders);
-            }
-            if (exit is not null)
-            {
-                var c = exit.Calibration;
-                AnsiConsole.MarkupLine($"early exit, target agreement {c.Target:P1} (margins calibrated on {c.CalibrationImages} training images): " +
-                    $"top-1 [bold]{exit.Accuracy:P2}[/] (full {exit.FullAccuracy:P2}), agreement [bold]{exit.Agreement:P2}[/], " +
-                    $"[bold]{exit.FlopsFraction:P1}[/] of the network's multiply-accumulates");
-                var exits = new Table().AddColumns("coded block", "margin threshold", "images leaving");
-                for (int b = 0; b < c.CodedBlockIndices.Count; b++)
-                    exits.AddRow(c.CodedBlockIndices[b].ToString(), c.Thresholds[b] is { } t ? t.ToString("F3") : "none", exit.ExitFractions[b].ToString("P1"));
-                AnsiConsole.Write(exits);
-            }
-            return 0;
-        });
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataset), p.GetValue(dataDir), p.GetValue(batch), p.GetValue(json), p.GetValue(earlyExit), p.GetValue(calibrationImages), p.GetValue(device)!)));
         return command;
+    }
+
+    private static int Run(Arguments a)
+    {
+        string path = a.Checkpoint;
+        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var (network, info) = Checkpoint.Load(path);
+        network.to(onDevice);
+        using var _ = network;
+        if (a.Batch < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {a.Batch} must be at least 1");
+        string name = a.Dataset ?? info.Dataset;
+        // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
+        bool coarse = DatasetCatalog.Canonical(name) == "cifar100" && info.Architecture.Classes == 20;
+        // A folder is read at the sizes the network was trained with.
+        var where = new DatasetOptions
+        {
+            DataDir = a.DataDir, CoarseLabels = coarse, ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+        };
+        var test = DatasetCatalog.LoadValidation(name, where);
+        ModelInput.Require(info.Architecture, test, a.DataDir is null ? "Dataset" : nameof(DatasetOptions.DataDir), a.DataDir ?? name, path);
+        var validation = ModelInput.WithoutClasses(test, info.ExcludedClasses);
+        var loader = BatchLoader.ForEvaluation(validation, info.Normalization, a.Batch);
+        var result = EvaluationResult.Measure(network, loader, validation.ClassCount);
+        var (classification, early) = (result.Classification, result.EarlyDecoding);
+        EarlyExitResult? exit = null;
+        if (a.EarlyExit is { } target)
+        {
+            if (!(target > 0 && target <= 1)) throw new InvalidInputException($"--early-exit: {target} is not an agreement in (0, 1]");
+            int count = a.CalibrationImages;
+            if (count < 1) throw new InvalidInputException($"--calibration-images: {count} must be at least 1");
+            if (network.CodedBlocks.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
+            // Calibrated against the network's own predictions on images it was trained on (their labels are not
+            // used), so the validation images stay unseen by the calibration.
+            var train = ModelInput.WithoutClasses(DatasetCatalog.Load(name, where).Train, info.ExcludedClasses);
+            var subset = train.Subset(EarlyExitSubset(train.Count, count));
+            var calibration = EarlyExit.Calibrate(network, BatchLoader.ForEvaluation(subset, info.Normalization, a.Batch), target);
+            exit = EarlyExit.Evaluate(network, loader, calibration);
+        }
+        if (a.Json)
+        {
+            Console.WriteLine(exit is null
+                ? JsonSerializer.Serialize(result, ModelFile.Json)
+                : JsonSerializer.Serialize(new { result.Classification, result.EarlyDecoding, EarlyExit = exit }, ModelFile.Json));
+            return 0;
+        }
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images, on {onDevice}");
+        AnsiConsole.MarkupLine($"top-1 [bold]{classification.Top1:P2}[/]" + (classification.Top5 is { } top5 ? $"  top-5 [bold]{top5:P2}[/]" : ""));
+        var perClass = new Table().AddColumns("class", "name", "accuracy");
+        for (int k = 0; k < classification.PerClassAccuracy.Count; k++)
+            if (!double.IsNaN(classification.PerClassAccuracy[k]))
+                perClass.AddRow(k.ToString(), Markup.Escape(info.ClassNames[k]), classification.PerClassAccuracy[k].ToString("P1"));
+        AnsiConsole.Write(perClass);
+        if (early.CodedBlockIndices.Count > 0)
+        {
+            var decoders = new Table().AddColumns("coded block", "early-decoder accuracy", "agrees with final");
+            for (int b = 0; b < early.CodedBlockIndices.Count; b++)
+                decoders.AddRow(early.CodedBlockIndices[b].ToString(), early.Accuracy[b].ToString("P2"), early.AgreementWithFinal[b].ToString("P1"));
+            AnsiConsole.Write(decoders);
+        }
+        if (exit is not null)
+        {
+            var c = exit.Calibration;
+            AnsiConsole.MarkupLine($"early exit, target agreement {c.Target:P1} (margins calibrated on {c.CalibrationImages} training images): " +
+                $"top-1 [bold]{exit.Accuracy:P2}[/] (full {exit.FullAccuracy:P2}), agreement [bold]{exit.Agreement:P2}[/], " +
+                $"[bold]{exit.FlopsFraction:P1}[/] of the network's multiply-accumulates");
+            var exits = new Table().AddColumns("coded block", "margin threshold", "images leaving");
+            for (int b = 0; b < c.CodedBlockIndices.Count; b++)
+                exits.AddRow(c.CodedBlockIndices[b].ToString(), c.Thresholds[b] is { } t ? t.ToString("F3") : "none", exit.ExitFractions[b].ToString("P1"));
+            AnsiConsole.Write(exits);
+        }
+        return 0;
     }
 }
