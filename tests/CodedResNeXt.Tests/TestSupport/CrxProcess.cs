@@ -5,7 +5,8 @@ namespace CodedResNeXt.Tests.TestSupport;
 /// <summary>Runs the built CLI (crx.dll, copied beside the tests) as a process: exit code, stdout, stderr.</summary>
 public static class CrxProcess
 {
-    public static (int Code, string Output, string Error) Run(string workingDirectory, params string[] args)
+    /// <summary>How to start crx.dll with <paramref name="args"/>, its output and error redirected.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -15,7 +16,12 @@ public static class CrxProcess
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crx.dll"));
         foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    public static (int Code, string Output, string Error) Run(string workingDirectory, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, args))!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))

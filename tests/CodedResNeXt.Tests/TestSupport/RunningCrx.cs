@@ -19,15 +19,7 @@ public sealed class RunningCrx : IDisposable
 
     public RunningCrx(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crx.dll"));
-        foreach (string a in args) start.ArgumentList.Add(a);
-        _process = new Process { StartInfo = start };
+        _process = new Process { StartInfo = CrxProcess.StartInfo(workingDirectory, args) };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lock) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lock) _error.AppendLine(e.Data); };
         _process.Start();
