@@ -16,7 +16,7 @@ ParseResult parsed;
 try { parsed = root.Parse(RunConfig.Expand(root.Subcommands.Single(c => c.Name == "train"), args)); }
 catch (InvalidInputException e)
 {
-    Console.Error.WriteLine($"crx: error: {Crx.CliErrors.Describe(e)}");
+    Console.Error.WriteLine($"crx: error: {CliErrors.Describe(e)}");
     return ExitCodes.BadInput;
 }
 if (parsed.Errors.Count > 0)
@@ -32,7 +32,7 @@ try
 }
 catch (InvalidInputException e)
 {
-    Console.Error.WriteLine($"crx: error: {Crx.CliErrors.Describe(e)}");
+    Console.Error.WriteLine($"crx: error: {CliErrors.Describe(e)}");
     return ExitCodes.BadInput;
 }
 catch (OperationCanceledException e)

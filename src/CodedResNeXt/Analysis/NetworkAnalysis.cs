@@ -48,8 +48,9 @@ public static class NetworkAnalysis
         {
             foreach (var c in classifiers) c.eval();
             var thresholdOptions = new ThresholdOptions { ThresholdSamples = options.ThresholdSamples, Seed = options.Seed, BatchSize = options.BatchSize };
+            int thresholdImages = ThresholdFitting.Subset(data.Train.Count, thresholdOptions).Count;
             var thresholds = ThresholdFitting.Fit(network, classifiers, data.Train, meta.ClassNames, meta.Normalization, thresholdOptions,
-                Progress(progress, TrainingPass, ThresholdFitting.Subset(data.Train.Count, thresholdOptions).Count), cancel);
+                Progress(progress, TrainingPass, thresholdImages), cancel);
 
             var validationSamples = chosen.Select(k => ThresholdFitting.Samples(k, Enumerable.Range(0, validation.Count).ToList(),
                 validation.Labels, classes, options.Seed, ValidationNegativeStream)).ToList();
@@ -81,7 +82,6 @@ public static class NetworkAnalysis
             var binary = chosen.Select((k, c) => BinaryClassifier(network, meta, k, thresholds[c][0], validationSamples[c],
                 validationScores.Scores[c][0], oodScores is null ? null : oodSamples[c].Select(i => oodScores.Scores[c][0][i]).ToArray(), options)).ToList();
             var earlyResult = early.Result();
-            int thresholdImages = ThresholdFitting.Subset(data.Train.Count, thresholdOptions).Count;
             bool sample = BinaryClassifierSampling.Samples(classes);
             var settings = new AnalysisSettings(options.Seed, validation.Count, thresholdImages, data.Train.Count, ood?.Images.Count ?? 0,
                 sample ? BinaryClassifierSampling.NegativesPerPositive : null,

@@ -40,10 +40,7 @@ public sealed class PredictionModel : IDisposable
         {
             var spec = Meta.Architecture.Blocks[i];
             var scheme = Meta.SchemeSet[spec.Scheme!];
-            var digits = new float[scheme.Classes * spec.SubNNs];
-            for (int k = 0; k < scheme.Classes; k++)
-                for (int n = 0; n < spec.SubNNs; n++)
-                    digits[k * spec.SubNNs + n] = scheme.IsActive(k, spec.OriginalSubNNs[n]) ? 1f : 0f;
+            var digits = scheme.CodewordMatrix(spec.OriginalSubNNs).Select(active => active ? 1f : 0f).ToArray();
             return (i, scheme, tensor(digits, [scheme.Classes, spec.SubNNs]));
         }).ToList();
     }

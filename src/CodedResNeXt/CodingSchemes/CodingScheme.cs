@@ -56,6 +56,18 @@ public sealed class CodingScheme
     public bool[] Codeword(int cls) => (bool[])_codewords[cls].Clone();
 
     /// <summary>
+    /// Every class's codeword restricted to <paramref name="subNNs"/> (original subNN indices, in the block's order),
+    /// row-major [K, subNNs.Count]: the matrix a block's coding loss and early decoder compare energies with.
+    /// </summary>
+    public bool[] CodewordMatrix(IReadOnlyList<int> subNNs)
+    {
+        var digits = new bool[Classes * subNNs.Count];
+        for (int k = 0; k < Classes; k++)
+            for (int n = 0; n < subNNs.Count; n++) digits[k * subNNs.Count + n] = _codewords[k][subNNs[n]];
+        return digits;
+    }
+
+    /// <summary>
     /// Throws unless the scheme has one codeword per class of a dataset with <paramref name="classes"/> classes.
     /// </summary>
     public void RequireClasses(int classes)

@@ -88,11 +88,8 @@ public static class OfficialLayout
     {
         var arch = network.Architecture;
         var block = network.Blocks[index];
-        var digits = new bool[arch.Classes * block.Spec.SubNNs];
-        var original = block.Spec.OriginalSubNNs;
-        for (int k = 0; k < arch.Classes; k++)
-            for (int n = 0; n < block.Spec.SubNNs; n++)
-                digits[k * block.Spec.SubNNs + n] = block.Scheme?.IsActive(k, original[n]) ?? true;
+        // An uncoded block's mask is all true: every subNN carries every class.
+        var digits = block.Scheme?.CodewordMatrix(block.Spec.OriginalSubNNs) ?? Enumerable.Repeat(true, arch.Classes * block.Spec.SubNNs).ToArray();
         return tensor(digits, [arch.Classes, block.Spec.SubNNs]);
     }
 

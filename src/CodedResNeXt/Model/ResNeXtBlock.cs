@@ -45,14 +45,7 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         Initialization.ZeroGamma(_bnExpand);
 
         if (scheme is not null)
-        {
-            var original = spec.OriginalSubNNs;
-            var digits = new float[scheme.Classes * spec.SubNNs];
-            for (int k = 0; k < scheme.Classes; k++)
-                for (int n = 0; n < spec.SubNNs; n++)
-                    digits[k * spec.SubNNs + n] = scheme.IsActive(k, original[n]) ? 1f : 0f;
-            _codewordDigits = digits;
-        }
+            _codewordDigits = scheme.CodewordMatrix(spec.OriginalSubNNs).Select(active => active ? 1f : 0f).ToArray();
     }
 
     // Every class's codeword restricted to this block's subNNs, K x N digits 0/1, kept on the host; the tensor is

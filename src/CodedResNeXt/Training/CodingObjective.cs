@@ -6,6 +6,9 @@ namespace CodedResNeXt.Training;
 /// <summary>The coding losses of one labelled batch: their sum (a scalar) and each coded block's (scalars, in block order).</summary>
 public sealed record CodingLosses(Tensor Total, IReadOnlyList<Tensor> PerBlock);
 
+/// <summary>The loss of one labelled batch: cross-entropy + mu * the coding losses, with its parts (scalars).</summary>
+public sealed record TrainingLoss(Tensor Total, Tensor CrossEntropy, CodingLosses Coding);
+
 /// <summary>
 /// The coding objective (SPEC section 3), a training concern kept outside the modules: from a forward pass's
 /// energies and the labels, each coded block's loss mean over subNNs of max(|r E(t̄_n) - w_n| - threshold, 0)^p,
@@ -25,6 +28,14 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
     {
         var excess = (energies * ratio - codewords).abs() - Threshold;
         return excess.clamp_min(0).pow(Exponent).mean();
+    }
+
+    /// <summary>The loss training minimizes (SPEC section 3): cross-entropy + mu * the sum of the coded blocks' losses.</summary>
+    public TrainingLoss Loss(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
+    {
+        var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
+        var coding = Compute(network, output, labels);
+        return new TrainingLoss(crossEntropy + Mu * coding.Total, crossEntropy, coding);
     }
 
     /// <summary>Every coded block's loss on one batch, and their sum; zero when the network has no coded block.</summary>

@@ -145,7 +145,7 @@ public sealed class Trainer
         network.train();
         int accumulate = options.Accumulate, steps = loader.BatchCount / accumulate;
         var objective = CodingObjective.From(options);
-        using var running = new RunningMetrics(network.CodedBlocks.Count, network.parameters().First().device);
+        using var running = new RunningMetrics(network.CodedBlocks.Count, network.Device);
         double lr = optimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
         using var batches = loader.Epoch(epoch, firstBatch: firstStep * accumulate).GetEnumerator();

@@ -19,11 +19,9 @@ public static class TrainingStep
     {
         using var scope = NewDisposeScope();
         var output = network.call(images);
-        var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
-        var coding = objective.Compute(network, output, labels);
-        var loss = crossEntropy + objective.Mu * coding.Total;
+        var loss = objective.Loss(network, output, labels);
         // K = 1 backpropagates the loss itself, so a run without --accumulate is unchanged bit for bit.
-        (accumulate == 1 ? loss : loss / accumulate).backward();
-        running?.Add(loss, crossEntropy, coding, output.Logits, labels);
+        (accumulate == 1 ? loss.Total : loss.Total / accumulate).backward();
+        running?.Add(loss.Total, loss.CrossEntropy, loss.Coding, output.Logits, labels);
     }
 }

@@ -50,7 +50,7 @@ internal static class AnalyzeVerb
         int threadCount = a.Threads >= 1 ? a.Threads : throw new InvalidInputException($"--threads: {a.Threads} must be at least 1");
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
-        var where = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var where = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         using var _ = network;
         network.to(where);

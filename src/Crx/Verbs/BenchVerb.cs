@@ -41,7 +41,7 @@ internal static class BenchVerb
         foreach (var (flag, value) in new[] { ("--batch", a.Batch), ("--threads", a.Threads), ("--steps", a.Steps), ("--repeats", a.Repeats) })
             if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
-        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
         try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch, schemes); }

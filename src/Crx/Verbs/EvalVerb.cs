@@ -47,7 +47,7 @@ internal static class EvalVerb
     private static int Run(Arguments a)
     {
         string path = a.Checkpoint;
-        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         network.to(onDevice);
         using var _ = network;

@@ -1,3 +1,4 @@
+using Crx.Cli;
 using CodedResNeXt.ModelFiles;
 using System.CommandLine;
 using System.Diagnostics;

@@ -37,7 +37,7 @@ internal static class PredictVerb
     private static int Run(Arguments a)
     {
         string path = a.Model;
-        var device = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var device = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var files = InputImages.Find(a.Images);
         using var loaded = PredictionModel.Load(path, device);
         var predictions = loaded.Predict(files, a.Batch);

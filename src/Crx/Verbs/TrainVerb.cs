@@ -37,7 +37,7 @@ internal static class TrainVerb
                 Console.Write(RunConfig.ToJson(RunConfig.Of(defaults, p.GetValue(flags.DataDir), p.GetValue(flags.CoarseLabels), p.GetValue(flags.ExcludeClasses))));
                 return 0;
             }
-            var onDevice = DeviceOption.Resolve(p.GetValue(device)!);
+            var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(p.GetValue(device)!);
             bool isResume = p.GetValue(resume);
             string? dir = p.GetValue(output);
             TrainingOptions options;
@@ -69,10 +69,14 @@ internal static class TrainVerb
                 if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
                 splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
                 options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = p.GetValue(initFrom) };
-                dir ??= Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
+                if (dir is null)
+                {
+                    // The default folder is known only once the options are: check it now.
+                    dir = Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
+                    OutputPaths.RequireWritableFolder(dir, "--out");
+                }
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
-                OutputPaths.RequireWritableFolder(dir, "--out");
             }
             if (p.GetValue(maxSteps) is { } steps)
                 options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };

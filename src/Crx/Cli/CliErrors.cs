@@ -1,7 +1,7 @@
 using System.Text;
 using CodedResNeXt;
 
-namespace Crx;
+namespace Crx.Cli;
 
 /// <summary>
 /// Words the library's errors in the CLI's terms. The library names the option that is wrong as its options records
