@@ -25,6 +25,9 @@ public sealed record AnalysisResults(
 {
     /// <summary>Validation top-5 for 20 or more classes, else null.</summary>
     public double? ValidationTop5 { get; init; }
+
+    /// <summary>Validation accuracy of each class (index among all K; NaN for a class without validation images).</summary>
+    public IReadOnlyList<double>? ValidationPerClass { get; init; }
 }
 
 /// <summary>

@@ -90,6 +90,7 @@ public static class NetworkAnalysis
                 specialization?.Result(earlyResult.Top1), binary, energies.Result(), paths.Result(), settings)
             {
                 ValidationTop5 = classification.Result().Top5,
+                ValidationPerClass = classification.Result().PerClassAccuracy,
             };
         }
         finally

@@ -55,7 +55,7 @@ public static class Benchmark
             throw new InvalidInputException("the batch, threads, steps and repeats of a benchmark must be at least 1");
         if (!architecture.Blocks.Any(b => b.IsCoded))
             throw InvalidInputException.ForOption("Architecture", $"'{architecture.Name}' has no coded block; the benchmark compares a coded network with its control");
-        torch.set_num_threads(options.Threads);
+        CpuSettings.Apply(options.Threads);
         bool resetSupported = ProcessMemory.TryResetPeak();
         using var generator = new Generator((ulong)options.Seed);
         var device = options.Device ?? CPU;

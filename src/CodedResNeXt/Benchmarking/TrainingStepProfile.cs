@@ -30,7 +30,7 @@ public static class TrainingStepProfile
 {
     public static TrainingStepProfileResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps, int seed = 1)
     {
-        torch.set_num_threads(threads);
+        CpuSettings.Apply(threads);
         using var generator = new Generator((ulong)seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);
         network.DropGenerator = generator;

@@ -28,7 +28,7 @@ public sealed class Trainer
         Action<EpochMetrics>? epochDone = null, CancellationToken cancel = default)
     {
         var options = _run.Options;
-        torch.set_num_threads(options.Threads);
+        CpuSettings.Apply(options.Threads);
         Directory.CreateDirectory(_run.Directory);
 
         using var generator = new Generator((ulong)options.Seed);

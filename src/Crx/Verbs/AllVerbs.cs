@@ -18,6 +18,7 @@ internal static class AllVerbs
         SweepVerb.Create(),
         ImportVerb.Create(),
         ExportVerb.Create(),
+        ExperimentVerb.Create(),
         BenchVerb.Create(),
     ];
 }

@@ -74,7 +74,7 @@ internal static class AnalyzeVerb
         };
         options.Validate();
         var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = a.OodDataDir }, data);
-        TorchSharp.torch.set_num_threads(threadCount);
+        CodedResNeXt.Model.CpuSettings.Apply(threadCount);
 
         Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {where}, {info.Dataset}: {data.Validation.Count} validation images, " +
                           $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +

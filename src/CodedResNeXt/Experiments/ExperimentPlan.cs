@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CodedResNeXt.Experiments;
+
+/// <summary>
+/// One run of an experiment: the `crx train` flags that define it (its output folder is set by the experiment) and
+/// the `crx analyze` flags that measure its last checkpoint.
+/// </summary>
+/// <param name="Name">unique within the experiment; the run's folder under <see cref="ExperimentPlan.RunsDirectory"/></param>
+/// <param name="Group">runs compared with each other (e.g. a preset); aggregates are per group and variant</param>
+/// <param name="Variant">"coded" or "control"; paired differences are coded minus control per seed within a group</param>
+public sealed record ExperimentRun(string Name, string Group, string Variant, int Seed, IReadOnlyList<string> Train, IReadOnlyList<string> Analyze);
+
+/// <summary>A published result to set ours beside (name, top-1, parameters in millions, where it comes from).</summary>
+public sealed record Baseline(string Name, double Top1, double ParametersMillions, string Source);
+
+/// <summary>
+/// An experiment file: runs to train and measure, where their folders go, where the results file and the report are
+/// written, and published baselines for the report. Paths are relative to the working directory.
+/// </summary>
+public sealed record ExperimentPlan(
+    string Name,
+    string RunsDirectory,
+    string Results,
+    string Report,
+    IReadOnlyList<ExperimentRun> Runs,
+    IReadOnlyList<Baseline>? Baselines = null)
+{
+    public const string CodedVariant = "coded", ControlVariant = "control";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        WriteIndented = true,
+    };
+
+    /// <summary>The folder of a run's checkpoints, metrics and analysis.</summary>
+    public string RunDirectory(ExperimentRun run) => Path.Combine(RunsDirectory, run.Name);
+
+    /// <summary>The train flags of a run with its output folder: what `crx train` is given.</summary>
+    public IReadOnlyList<string> TrainArguments(ExperimentRun run) => [.. run.Train, "--out", RunDirectory(run)];
+
+    /// <summary>The analyze flags of a run with its checkpoint and report folder: what `crx analyze` is given.</summary>
+    public IReadOnlyList<string> AnalyzeArguments(ExperimentRun run) =>
+        [.. run.Analyze, "--checkpoint", Path.Combine(RunDirectory(run), "last.ckpt"), "--out", Path.Combine(RunDirectory(run), "report")];
+
+    /// <summary>Reads and checks an experiment file; an <see cref="InvalidInputException"/> names the file and what is wrong.</summary>
+    public static ExperimentPlan Load(string path)
+    {
+        if (!File.Exists(path)) throw InvalidInputException.ForFile(path, "does not exist");
+        ExperimentPlan? plan;
+        try { plan = JsonSerializer.Deserialize<ExperimentPlan>(File.ReadAllText(path), Json); }
+        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not an experiment file: {e.Message.Split('\n')[0]}"); }
+        if (plan is null) throw InvalidInputException.ForFile(path, "is empty");
+        string? problem = plan.Problem();
+        return problem is null ? plan : throw InvalidInputException.ForFile(path, problem);
+    }
+
+    /// <summary>What is wrong with the plan, or null.</summary>
+    public string? Problem()
+    {
+        if (string.IsNullOrWhiteSpace(Name) || string.IsNullOrWhiteSpace(RunsDirectory) || string.IsNullOrWhiteSpace(Results) || string.IsNullOrWhiteSpace(Report))
+            return "name, runs_directory, results and report must all be given";
+        if (Runs is null || Runs.Count == 0) return "lists no runs";
+        var seen = new HashSet<string>();
+        foreach (var run in Runs)
+        {
+            if (string.IsNullOrWhiteSpace(run.Name) || run.Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || run.Name.StartsWith('.'))
+                return $"run name '{run.Name}' is not usable as a folder name";
+            if (!seen.Add(run.Name)) return $"run '{run.Name}' is listed twice";
+            if (run.Variant is not (CodedVariant or ControlVariant)) return $"run '{run.Name}': variant '{run.Variant}' is neither coded nor control";
+            if (string.IsNullOrWhiteSpace(run.Group)) return $"run '{run.Name}' has no group";
+            if (run.Train is null || run.Analyze is null) return $"run '{run.Name}' needs both train and analyze flags (an empty list is fine)";
+            foreach (var (flags, owned) in new[] { (run.Train, new[] { "--out", "--resume" }), (run.Analyze, new[] { "--out", "--checkpoint" }) })
+                if (flags.FirstOrDefault(f => owned.Contains(f)) is { } flag)
+                    return $"run '{run.Name}': {flag} is set by the experiment; leave it out";
+            bool isControl = run.Train.Contains("--control");
+            if (isControl != (run.Variant == ControlVariant)) return $"run '{run.Name}': variant {run.Variant} but --control is {(isControl ? "" : "not ")}among its train flags";
+            int at = IndexOf(run.Train, "--seed");
+            if (at < 0 || at + 1 >= run.Train.Count || run.Train[at + 1] != run.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                return $"run '{run.Name}': its train flags must say --seed {run.Seed}";
+        }
+        return null;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string value)
+    {
+        for (int i = 0; i < list.Count; i++) if (list[i] == value) return i;
+        return -1;
+    }
+}

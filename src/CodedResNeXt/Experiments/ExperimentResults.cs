@@ -1,0 +1,96 @@
+using System.Text.Json;
+using CodedResNeXt.Analysis;
+using CodedResNeXt.ModelFiles;
+
+namespace CodedResNeXt.Experiments;
+
+/// <summary>One class's binary classifier in a run: its size, threshold, and precision/recall against both kinds of negatives.</summary>
+public sealed record BinaryClassifierFigures(
+    int Class,
+    string ClassName,
+    long Parameters,
+    double ParameterFraction,
+    double Threshold,
+    double Precision,
+    double Recall,
+    /// <summary>Against images of the held-out classes; null when the run held none out.</summary>
+    double? OodPrecision,
+    double? OodRecall);
+
+/// <summary>What one finished run measured, with the commands that reproduce it.</summary>
+public sealed record RunFigures(
+    string Name,
+    string Group,
+    string Variant,
+    int Seed,
+    string TrainCommand,
+    string AnalyzeCommand,
+    string Architecture,
+    long Parameters,
+    int Epochs,
+    double TrainSeconds,
+    /// <summary>Training images per second over all epochs (the epochs' own timing, evaluation excluded).</summary>
+    double ImagesPerSecond,
+    double Top1,
+    IReadOnlyList<double> PerClassAccuracy,
+    IReadOnlyList<int> CodedBlockIndices,
+    IReadOnlyList<double> EarlyDecoders,
+    SpecializationResult? Removal,
+    IReadOnlyList<BinaryClassifierFigures> BinaryClassifiers,
+    IReadOnlyList<int> HeldOutClasses,
+    string FinishedAt)
+{
+    /// <summary>The figures of a run from its checkpoint's metadata, its metrics log and its analysis.</summary>
+    public static RunFigures From(ExperimentRun run, string trainCommand, string analyzeCommand, ModelMetadata model, int trainImages,
+        IReadOnlyList<Training.EpochMetrics> epochs, AnalysisResults analysis, IReadOnlyList<double> perClass, DateTimeOffset finished)
+    {
+        double seconds = epochs.Sum(e => e.Seconds);
+        return new RunFigures(run.Name, run.Group, run.Variant, run.Seed, trainCommand, analyzeCommand, model.Architecture.Name,
+            model.ParameterCount, epochs.Count == 0 ? 0 : epochs[^1].Epoch, seconds, seconds > 0 ? (double)trainImages * epochs.Count / seconds : double.NaN,
+            analysis.EarlyDecoding.Top1, perClass, analysis.EarlyDecoding.CodedBlockIndices, analysis.EarlyDecoding.Accuracy, analysis.Specialization,
+            analysis.BinaryClassifiers.Select(b => new BinaryClassifierFigures(b.Class, b.ClassName, b.Parameters, b.ParameterFraction, b.Threshold,
+                b.InDistribution.Precision, b.InDistribution.Recall, b.OutOfDistribution?.Precision, b.OutOfDistribution?.Recall)).ToList(),
+            model.ExcludedClasses, finished.ToString("u"));
+    }
+
+    public double MeanPrecision => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.Precision);
+    public double MeanRecall => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.Recall);
+    public double MeanOodPrecision => BinaryClassifiers.Any(b => b.OodPrecision is not null) ? BinaryClassifiers.Where(b => b.OodPrecision is not null).Average(b => b.OodPrecision!.Value) : double.NaN;
+    public double MeanOodRecall => BinaryClassifiers.Any(b => b.OodRecall is not null) ? BinaryClassifiers.Where(b => b.OodRecall is not null).Average(b => b.OodRecall!.Value) : double.NaN;
+    public double MeanParameterFraction => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.ParameterFraction);
+}
+
+/// <summary>
+/// results/NAME.json: every finished run's figures as measured, and the aggregates computed from them. Written after
+/// each run (atomically), so that a stopped experiment continues from the file.
+/// </summary>
+public sealed record ExperimentResults(string Experiment, IReadOnlyList<RunFigures> Runs, ExperimentAggregates Aggregates)
+{
+    public static ExperimentResults Of(string experiment, IReadOnlyList<RunFigures> runs) => new(experiment, runs, ExperimentAggregates.Of(runs));
+
+    /// <summary>The results in <paramref name="path"/>, or none when it does not exist yet.</summary>
+    public static ExperimentResults LoadOrEmpty(string path, string experiment)
+    {
+        if (!File.Exists(path)) return Of(experiment, []);
+        try
+        {
+            var results = JsonSerializer.Deserialize<ExperimentResults>(File.ReadAllText(path), ExperimentPlan.Json)
+                          ?? throw InvalidInputException.ForFile(path, "is empty");
+            return Of(results.Experiment, results.Runs ?? []); // the aggregates are always recomputed from the runs
+        }
+        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not an experiment results file: {e.Message.Split('\n')[0]}"); }
+    }
+
+    /// <summary>The same results with <paramref name="run"/> added (replacing an earlier record of the same name).</summary>
+    public ExperimentResults With(RunFigures run) => Of(Experiment, [.. Runs.Where(r => r.Name != run.Name), run]);
+
+    /// <summary>Writes the file through a temporary one, so that a stop mid-write leaves the previous results.</summary>
+    public void Save(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(this, ExperimentPlan.Json));
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,112 @@
+using CodedResNeXt.Analysis;
+using CodedResNeXt.Experiments;
+using CodedResNeXt.Tests.TestSupport;
+
+namespace CodedResNeXt.Tests.Experiments;
+
+public class ExperimentAggregatesTests
+{
+    private static RunFigures Run(string group, string variant, int seed, double top1, double[]? early = null, double[]? active = null,
+        double[]? inactive = null, (double P, double R, double? OodP, double? OodR)[]? binary = null, double seconds = 600) =>
+        new($"{group}-{variant}-{seed}", group, variant, seed, $"crx train --seed {seed}", "crx analyze", group, 1000, 15, seconds, 60000 * 15 / seconds,
+            top1, [top1, top1], early is null ? [] : [2, 3], early ?? [],
+            active is null ? null : new SpecializationResult(2, "cifar10/5/10", top1, active, inactive!),
+            (binary ?? []).Select((b, k) => new BinaryClassifierFigures(k, $"class {k}", 100, 0.5, 0.1, b.P, b.R, b.OodP, b.OodR)).ToList(), [], "2026-11-24 00:00:00Z");
+
+    // Three coded seeds, two control seeds: the hand-computed figures below follow from these numbers.
+    private static readonly RunFigures[] MadeUp =
+    [
+        Run("tiny", "coded", 1, 0.90, early: [0.80, 0.85], active: [0.5, 0.1], inactive: [0.9, 0.88], binary: [(0.9, 0.8, 0.7, 0.8), (0.7, 0.6, 0.5, 0.6)]),
+        Run("tiny", "coded", 2, 0.92, early: [0.82, 0.89], active: [0.3, 0.1], inactive: [0.9, 0.86], binary: [(0.8, 0.8, null, null)]),
+        Run("tiny", "coded", 3, 0.94, early: [0.84, 0.90], active: [0.4, 0.1], inactive: [0.9, 0.87]),
+        Run("tiny", "control", 1, 0.88),
+        Run("tiny", "control", 2, 0.91),
+        Run("small", "coded", 1, 0.95),
+    ];
+
+    [Fact]
+    public void Each_group_and_variant_gets_the_mean_and_sample_deviation_over_its_seeds()
+    {
+        var a = ExperimentAggregates.Of(MadeUp);
+        Assert.Equal([("tiny", "coded"), ("tiny", "control"), ("small", "coded")], a.Variants.Select(v => (v.Group, v.Variant)));
+        var coded = a.Variants[0];
+        Assert.Equal([1, 2, 3], coded.Seeds);
+        Assert.Equal(3, coded.Top1.N);
+        Assert.Equal(0.92, coded.Top1.Mean, 1e-12);
+        Assert.Equal(0.02, coded.Top1.StandardDeviation, 1e-12); // sqrt((0.02² + 0 + 0.02²) / 2)
+        Assert.Equal([0.82, 0.88], coded.EarlyDecoders.Select(s => s.Mean), new ToleranceComparer(1e-12));
+        Assert.Equal(Math.Sqrt((0.0009 + 0.0001 + 0.0004) / 2), coded.EarlyDecoders[1].StandardDeviation, 1e-12);
+        Assert.Equal([0.4, 0.1], coded.ActiveRemoved.Select(s => s.Mean), new ToleranceComparer(1e-12));
+        Assert.Equal(0.87, coded.InactiveRemoved[1].Mean, 1e-12);
+
+        var control = a.Variants[1];
+        Assert.Equal(0.895, control.Top1.Mean, 1e-12);
+        Assert.Equal(Math.Sqrt(2 * 0.015 * 0.015), control.Top1.StandardDeviation, 1e-12);
+        Assert.Empty(control.EarlyDecoders);
+        Assert.Empty(control.ActiveRemoved);
+
+        var single = a.Variants[2];
+        Assert.Equal(1, single.Top1.N);
+        Assert.True(double.IsNaN(single.Top1.StandardDeviation), "one seed has no sample deviation");
+    }
+
+    [Fact]
+    public void Binary_classifier_figures_average_over_classes_first_then_over_seeds_and_skip_runs_without_them()
+    {
+        var coded = ExperimentAggregates.Of(MadeUp).Variants[0];
+        // Run 1: classes average to precision 0.8, recall 0.7; run 2: 0.8, 0.8; run 3 has no classifiers.
+        Assert.Equal(2, coded.BinaryPrecision.N);
+        Assert.Equal(0.8, coded.BinaryPrecision.Mean, 1e-12);
+        Assert.Equal(0.75, coded.BinaryRecall.Mean, 1e-12);
+        // Only run 1 held classes out.
+        Assert.Equal(1, coded.BinaryOodPrecision.N);
+        Assert.Equal(0.6, coded.BinaryOodPrecision.Mean, 1e-12);
+        Assert.Equal(0.7, coded.BinaryOodRecall.Mean, 1e-12);
+    }
+
+    [Fact]
+    public void Paired_differences_are_coded_minus_control_on_the_seeds_both_finished()
+    {
+        var paired = Assert.Single(ExperimentAggregates.Of(MadeUp).Paired);
+        Assert.Equal("tiny", paired.Group);
+        Assert.Equal([1, 2], paired.Seeds);
+        Assert.Equal([0.02, 0.01], paired.Differences, new ToleranceComparer(1e-12));
+        Assert.Equal(0.015, paired.Top1Difference.Mean, 1e-12);
+        Assert.Equal(Math.Sqrt(2 * 0.005 * 0.005), paired.Top1Difference.StandardDeviation, 1e-12);
+    }
+
+    [Fact]
+    public void The_verdicts_say_what_the_numbers_show()
+    {
+        var verdicts = ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)).ToList();
+        Assert.Contains(verdicts, v => v.StartsWith("Coded at least as accurate as its control (tiny): holds: coded is more accurate by more than the spread"));
+        Assert.Contains(verdicts, v => v.StartsWith("Early decoders rise with depth (tiny): holds"));
+        Assert.Contains(verdicts, v => v.StartsWith("SubNNs specialize (tiny)") && v.EndsWith("holds."));
+
+        var worse = ExperimentAggregates.Of([Run("g", "coded", 1, 0.80), Run("g", "coded", 2, 0.81), Run("g", "control", 1, 0.90), Run("g", "control", 2, 0.90)]);
+        Assert.Contains(ExperimentReport.Verdicts(worse), v => v.Contains("does not hold: coded is less accurate by more than the spread"));
+    }
+
+    [Fact]
+    public void The_results_file_round_trips_and_its_aggregates_are_recomputed_from_the_runs()
+    {
+        using var tmp = new TempDirectory();
+        string path = tmp["results/experiment.json"];
+        var results = ExperimentResults.Of("made-up", MadeUp[..2]).With(MadeUp[2]).With(MadeUp[2] with { Top1 = 0.96 });
+        Assert.Equal(3, results.Runs.Count); // the same run recorded again replaces the first record
+        results.Save(path);
+        Assert.Empty(Directory.GetFiles(tmp["results"], "*.tmp"));
+
+        var loaded = ExperimentResults.LoadOrEmpty(path, "ignored");
+        Assert.Equal("made-up", loaded.Experiment);
+        Assert.Equal(results.Runs.Select(r => (r.Name, r.Top1)), loaded.Runs.Select(r => (r.Name, r.Top1)));
+        Assert.Equal((0.90 + 0.92 + 0.96) / 3, loaded.Aggregates.Variants[0].Top1.Mean, 1e-12);
+        Assert.Empty(ExperimentResults.LoadOrEmpty(tmp["none.json"], "fresh").Runs);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(double obj) => 0;
+    }
+}
