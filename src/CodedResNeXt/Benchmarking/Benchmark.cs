@@ -74,7 +74,10 @@ public static class Benchmark
             GC.Collect();
             ProcessMemory.TryResetPeak();
             long heapPeak = 0;
-            void Heap() { if (ProcessMemory.NativeHeapBytes() is { } h) heapPeak = Math.Max(heapPeak, h); }
+            // Read during the untimed warm-up steps only: every step reaches the same peak, and reading glibc's heap
+            // statistics walks its free lists, which the clock should not see.
+            bool timing = false;
+            void Heap() { if (!timing && ProcessMemory.NativeHeapBytes() is { } h) heapPeak = Math.Max(heapPeak, h); }
             Throughput? training = null;
             if (train)
             {
@@ -91,18 +94,24 @@ public static class Benchmark
                     Heap();
                     optimizer.step();
                 }
-                training = Time(Step, options.Batch, options, sync);
+                training = Time(Step, options.Batch, options, sync, () => timing = true);
+                timing = false;
             }
             network.eval();
             infer ??= x => network.call(x).Logits;
             using var single = images.narrow(0, 0, 1).clone();
-            Throughput Infer(Tensor x) => Time(() =>
+            Throughput Infer(Tensor x)
             {
-                using var noGrad = no_grad();
-                using var scope = NewDisposeScope();
-                infer(x);
-                Heap();
-            }, (int)x.shape[0], options, sync);
+                var figure = Time(() =>
+                {
+                    using var noGrad = no_grad();
+                    using var scope = NewDisposeScope();
+                    infer(x);
+                    Heap();
+                }, (int)x.shape[0], options, sync, () => timing = true);
+                timing = false;
+                return figure;
+            }
             var batchFigure = Infer(images);
             var singleFigure = Infer(single);
             long? peak = resetSupported ? ProcessMemory.PeakResidentBytes() : null;
@@ -157,10 +166,11 @@ public static class Benchmark
     /// Warm-up, then <c>Repeats</c> timed runs of <c>Steps</c> calls (or as many as fill <c>MinRepeatSeconds</c>, judged
     /// from one more timed warm-up call); images per second of each run.
     /// </summary>
-    private static Throughput Time(Action step, int imagesPerStep, BenchmarkOptions options, Action sync)
+    private static Throughput Time(Action step, int imagesPerStep, BenchmarkOptions options, Action sync, Action? warmedUp = null)
     {
-        for (int i = 0; i < options.WarmupSteps; i++) step();
+        for (int i = 0; i < Math.Max(1, options.WarmupSteps); i++) step();
         sync();
+        warmedUp?.Invoke();
         var probe = Stopwatch.StartNew();
         step();
         sync();

@@ -27,7 +27,7 @@ internal static class BenchVerb
         var device = Crx.Cli.DeviceOption.Create();
         var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
         var minSeconds = new Option<double>("--min-repeat-seconds") { Description = "A repeat of fast steps runs at least this long", DefaultValueFactory = _ => 2 };
-        var memorySteps = new Option<int?>("--memory-steps") { Description = "Instead: train the coded network this many steps and report its resident memory over them (flat or growing)" };
+        var memorySteps = new Option<int?>("--memory-steps") { Description = "Instead: train the coded network this many steps and compare its resident memory over the last tenth with the second (the first is warm-up)" };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
             "the materializing form, the extracted class-0 classifier and early exit, on synthetic inputs.")
         {
@@ -54,10 +54,10 @@ internal static class BenchVerb
             var memory = MemoryOverSteps.Run(architecture, schemes, a.Batch, a.Threads, memorySteps,
                 a.Json ? null : new Progress<int>(s => { if (s % Math.Max(1, memorySteps / 10) == 0) Console.Error.WriteLine($"bench: step {s} of {memorySteps}"); }));
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { memory.Architecture, memory.Batch, memory.Threads, memory.Steps,
-                Samples = memory.Samples.Select(x => new[] { x.Step, x.Bytes }), memory.FirstTenthMedian, memory.LastTenthMedian, memory.PeakBytes, memory.Growth }, ModelFile.Json));
+                Samples = memory.Samples.Select(x => new[] { x.Step, x.Bytes }), memory.SecondTenthMedian, memory.LastTenthMedian, memory.PeakBytes, memory.Growth }, ModelFile.Json));
             else
                 Console.WriteLine($"{memory.Architecture}, batch {memory.Batch}, {memory.Threads} threads, {memory.Steps} training steps: resident memory " +
-                    $"{memory.FirstTenthMedian / 1e9:F2} GB over the first tenth, {memory.LastTenthMedian / 1e9:F2} GB over the last (x{memory.Growth:F3}), peak {memory.PeakBytes / 1e9:F2} GB");
+                    $"{memory.SecondTenthMedian / 1e9:F2} GB over the second tenth, {memory.LastTenthMedian / 1e9:F2} GB over the last (x{memory.Growth:F3}), peak {memory.PeakBytes / 1e9:F2} GB");
             return 0;
         }
         if (a.Profile)
