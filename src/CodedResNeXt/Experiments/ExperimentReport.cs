@@ -220,10 +220,8 @@ public static class ExperimentReport
         }
         if (ticks.Count > 0) PlotRendering.SetTicks(plot.Axes.Bottom, ticks);
         plot.Axes.SetLimitsX(-0.6, Math.Max(1, groups.Count) - 0.4);
-        plot.Title("Top-1 per seed: coded and control (lines join a seed's pair)");
-        plot.YLabel("validation top-1 (%)");
-        plot.ShowLegend(Alignment.LowerRight);
-        return PlotRendering.Render(plot, "top1-per-seed.png", "Validation top-1 of every run, coded and control side by side per group, a seed's pair joined", 640, 400);
+        return Finish(plot, "Top-1 per seed: coded and control (lines join a seed's pair)", "", "validation top-1 (%)", Alignment.LowerRight, "top1-per-seed.png",
+            "Validation top-1 of every run, coded and control side by side per group, a seed's pair joined");
     }
 
     private static ReportFigure EarlyDecoderFigure(ExperimentAggregates a)
@@ -237,18 +235,10 @@ public static class ExperimentReport
             double[] x = [.. v.CodedBlockIndices.Select(b => (double)b), v.CodedBlockIndices[^1] + 1];
             double[] y = [.. v.EarlyDecoders.Select(s => 100 * s.Mean), 100 * v.Top1.Mean];
             double[] err = [.. v.EarlyDecoders.Select(s => 100 * Zero(s.StandardDeviation)), 100 * Zero(v.Top1.StandardDeviation)];
-            var line = plot.Add.Scatter(x, y, color);
-            line.LegendText = $"{v.Group} ({v.Variant})";
-            line.LineWidth = 2;
-            line.MarkerSize = 8;
-            var bars = plot.Add.ErrorBar(x, y, err);
-            bars.Color = color;
+            LineWithErrors(plot, x, y, err, color, $"{v.Group} ({v.Variant})", LinePattern.Solid);
         }
-        plot.Title("Early decoders by depth (last point: the network's output)");
-        plot.XLabel("block index (last: head)");
-        plot.YLabel("validation accuracy (%)");
-        plot.ShowLegend(Alignment.LowerRight);
-        return PlotRendering.Render(plot, "early-decoders.png", "Mean early-decoder accuracy per coded block with the final top-1, per group, error bars one standard deviation", 640, 400);
+        return Finish(plot, "Early decoders by depth (last point: the network's output)", "block index (last: head)", "validation accuracy (%)", Alignment.LowerRight, "early-decoders.png",
+            "Mean early-decoder accuracy per coded block with the final top-1, per group, error bars one standard deviation");
     }
 
     private static ReportFigure RemovalFigure(ExperimentAggregates a)
@@ -259,22 +249,12 @@ public static class ExperimentReport
             var pattern = i == 0 ? LinePattern.Solid : LinePattern.Dashed;
             foreach (var (curve, color, kind) in new[] { (v.ActiveRemoved, PlotRendering.Red, "active"), (v.InactiveRemoved, PlotRendering.Green, "inactive") })
             {
-                double[] x = Enumerable.Range(1, curve.Count).Select(j => (double)j).ToArray();
-                double[] y = curve.Select(s => 100 * s.Mean).ToArray();
-                var line = plot.Add.Scatter(x, y, color);
-                line.LinePattern = pattern;
-                line.LineWidth = 2;
-                line.MarkerSize = 7;
-                line.LegendText = $"{v.Group}: {kind} removed";
-                var bars = plot.Add.ErrorBar(x, y, curve.Select(s => 100 * Zero(s.StandardDeviation)).ToArray());
-                bars.Color = color;
+                LineWithErrors(plot, Enumerable.Range(1, curve.Count).Select(j => (double)j).ToArray(), curve.Select(s => 100 * s.Mean).ToArray(),
+                    curve.Select(s => 100 * Zero(s.StandardDeviation)).ToArray(), color, $"{v.Group}: {kind} removed", pattern);
             }
         }
-        plot.Title("Removing subNNs: active ones hurt, inactive ones do not");
-        plot.XLabel("subNNs removed (j)");
-        plot.YLabel("accuracy on the class's images (%)");
-        plot.ShowLegend(Alignment.LowerLeft);
-        return PlotRendering.Render(plot, "removal-curves.png", "Accuracy after removing j active or j inactive subNNs in the test block, mean over seeds", 640, 400);
+        return Finish(plot, "Removing subNNs active or inactive for the class", "subNNs removed (j)", "accuracy on the class's images (%)", Alignment.LowerLeft, "removal-curves.png",
+            "Accuracy after removing j active or j inactive subNNs in the test block, mean over seeds");
     }
 
     private static ReportFigure BinaryFigure(ExperimentResults results)
@@ -295,11 +275,29 @@ public static class ExperimentReport
             o.MarkerSize = 7;
             o.MarkerShape = MarkerShape.FilledTriangleUp;
         }
-        plot.Title("Binary classifiers of the coded runs: one point per class and run");
-        plot.XLabel("recall");
-        plot.YLabel("precision");
-        plot.ShowLegend(Alignment.LowerLeft);
-        return PlotRendering.Render(plot, "binary-classifiers.png", "Precision against recall of every class's binary classifier, in-distribution and held-out negatives", 640, 400);
+        return Finish(plot, "Binary classifiers of the coded runs: one point per class and run", "recall", "precision", Alignment.LowerLeft, "binary-classifiers.png",
+            "Precision against recall of every class's binary classifier, in-distribution and held-out negatives");
+    }
+
+    /// <summary>Titles, axis labels and legend, rendered at the report's size.</summary>
+    private static ReportFigure Finish(Plot plot, string title, string xLabel, string yLabel, Alignment legend, string fileName, string altText)
+    {
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(legend);
+        return PlotRendering.Render(plot, fileName, altText, 640, 400);
+    }
+
+    /// <summary>A line with markers and one-standard-deviation error bars.</summary>
+    private static void LineWithErrors(Plot plot, double[] x, double[] y, double[] errors, Color color, string label, LinePattern pattern)
+    {
+        var line = plot.Add.Scatter(x, y, color);
+        line.LegendText = label;
+        line.LinePattern = pattern;
+        line.LineWidth = 2;
+        line.MarkerSize = 8;
+        plot.Add.ErrorBar(x, y, errors).Color = color;
     }
 
     private static string Figure(IReadOnlyList<(string Alt, string Path)> figures, int index) =>
