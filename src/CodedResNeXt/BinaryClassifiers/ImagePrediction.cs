@@ -9,6 +9,9 @@ public sealed record PredictedClass(int Class, string Name, double Probability);
 /// <summary>A coded block used as an early decoder (SPEC section 8): the nearest codeword's class and its confidence.</summary>
 public sealed record EarlyDecoderPrediction(int BlockIndex, int Class, string Name, double Confidence);
 
+/// <summary>Where an early-exit pass let an image go: the coded block it left at (null: it ran to the head) and the share of the network's multiply-accumulates it cost.</summary>
+public sealed record EarlyExitDecision(int? ExitBlock, double ComputeFraction);
+
 /// <summary>
 /// What a model says about one image: an extracted classifier gives <see cref="Decisions"/> (one per kept class);
 /// a full checkpoint gives <see cref="Prediction"/> and <see cref="EarlyDecoders"/> (one per coded block).
@@ -17,4 +20,8 @@ public sealed record ImagePrediction(
     InputImage Image,
     IReadOnlyList<ClassDecision>? Decisions,
     PredictedClass? Prediction,
-    IReadOnlyList<EarlyDecoderPrediction>? EarlyDecoders);
+    IReadOnlyList<EarlyDecoderPrediction>? EarlyDecoders)
+{
+    /// <summary>Set by early-exit prediction only.</summary>
+    public EarlyExitDecision? Exit { get; init; }
+}

@@ -123,6 +123,43 @@ public sealed class PredictionModel : IDisposable
         return results;
     }
 
+    /// <summary>Decodes the image files and predicts each with early exit, in file order.</summary>
+    public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256)
+    {
+        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
+        return PredictEarlyExit(images, sources, calibration, batchSize);
+    }
+
+    /// <summary>
+    /// Early-exit prediction of a full network (<see cref="EarlyExit"/>): each image leaves at the first coded block
+    /// whose decoder is confident enough under <paramref name="calibration"/>, else runs to the head. Images that
+    /// leave early get the early decoder's class, with no softmax probability (NaN).
+    /// </summary>
+    public IReadOnlyList<ImagePrediction> PredictEarlyExit(ImageDataset images, IReadOnlyList<InputImage> sources, EarlyExitCalibration calibration,
+        int batchSize = 256)
+    {
+        if (Classifier is not null || _network is null)
+            throw new InvalidOperationException("early exit needs a full network in TorchSharp (not an extracted classifier or an ONNX file)");
+        var cost = ComputeCost.Of(Architecture);
+        var results = new ImagePrediction[images.Count];
+        foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
+        {
+            using var scope = NewDisposeScope();
+            var (x, _) = batch.ToTensors(Device);
+            var early = EarlyExit.Predict(_network, x, calibration);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                int cls = Meta.KeptClasses[(int)early.Predicted[i]];
+                int? left = early.ExitBlock[i] >= 0 ? early.ExitBlock[i] : null;
+                results[batch.Indices[i]] = new ImagePrediction(sources[batch.Indices[i]], null, new PredictedClass(cls, ClassNames[cls], double.NaN), null)
+                {
+                    Exit = new EarlyExitDecision(left, (double)early.Cost[i] / cost.Total),
+                };
+            }
+        }
+        return results;
+    }
+
     /// <summary>Logits and each coded block's energies of a normalized batch, from TorchSharp or ONNX Runtime.</summary>
     private (Tensor Logits, IReadOnlyList<Tensor> Energies) Forward(Tensor x)
     {

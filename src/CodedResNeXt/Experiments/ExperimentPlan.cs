@@ -17,7 +17,8 @@ public sealed record Baseline(string Name, double Top1, double ParametersMillion
 
 /// <summary>
 /// An experiment file: runs to train and measure, where their folders go, where the results file and the report are
-/// written, and published baselines for the report. Paths are relative to the working directory.
+/// written, published baselines and notes (plain sentences, e.g. on the conditions of the runs) for the report. Paths
+/// are relative to the working directory.
 /// </summary>
 public sealed record ExperimentPlan(
     string Name,
@@ -25,7 +26,8 @@ public sealed record ExperimentPlan(
     string Results,
     string Report,
     IReadOnlyList<ExperimentRun> Runs,
-    IReadOnlyList<Baseline>? Baselines = null)
+    IReadOnlyList<Baseline>? Baselines = null,
+    IReadOnlyList<string>? Notes = null)
 {
     public const string CodedVariant = "coded", ControlVariant = "control";
 

@@ -10,12 +10,11 @@ namespace CodedResNeXt.Model;
 /// <remarks>
 /// libtorch's CPU allocator has no cache: every tensor is a malloc and every disposal a free. By default glibc serves
 /// blocks above a threshold that adapts between 128 kB and 32 MB with a fresh mmap, unmaps them when freed, and
-/// returns freed heap above 128 kB to the kernel; so each training step of the cifar10 preset at batch 32
-/// page-faulted most of its activations in anew, and a third of the step was kernel time. Fixing the threshold at its
-/// largest value (32 MB) and never trimming the heap lets the step reuse its memory: about 1.5x faster on the
-/// machine this was measured on, for about 4 % more resident memory (docs/performance.md). Blocks above 32 MB are still
-/// mapped afresh; `crx` also asks glibc for transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which only
-/// takes effect at process start), so each of those costs 512 times fewer page faults.
+/// returns freed heap above 128 kB to the kernel; so every training step page-faulted most of its activations in
+/// anew, and a third of the step was kernel time. Fixing the threshold at its largest value (32 MB) and never
+/// trimming the heap lets the steps reuse their memory (about 1.3-1.4x faster on the machine this was measured on,
+/// docs/performance.md). Serving even the blocks above 32 MB from the heap was faster still, but fragmented it:
+/// resident memory swung up to twice the default's and a benchmark run was killed at 24 GB.
 /// </remarks>
 public static class CpuSettings
 {

@@ -84,24 +84,34 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         var x = input.Input;
         // In place: BN's backward needs its input, not its output, so ReLU may overwrite the BN output (as torchvision's
         // ResNets do); that saves a full-size activation per ReLU.
-        var h = _bnReduce.call(_convReduce.call(x)).relu_();
-        h = _bn.call(_convConv.call(h)).relu_();
+        // In eval mode each conv and its BN run as one folded conv (ConvBatchNorm).
+        var h = ConvBatchNorm.Apply(_convReduce, _bnReduce, x).relu_();
+        h = ConvBatchNorm.Apply(_convConv, _bn, h, Spec.Stride, padding: 1, groups: Spec.SubNNs).relu_();
         var keep = KeepFactors(input.Removed, h.shape[0], h.device);
 
-        Tensor branch;
+        Tensor expanded;
         Tensor? energies = null;
         if (!Spec.IsCoded)
-            branch = _convExpand.call(keep is null ? h : PerSubNN(h, keep));
+            expanded = ConvBatchNorm.Apply(_convExpand, _bnExpand, keep is null ? h : PerSubNN(h, keep));
+        else if (Implementation == BlockImplementation.Fused)
+        {
+            (var scaled, energies) = ScaleFused(h, keep, input.DropMask);
+            expanded = ConvBatchNorm.Apply(_convExpand, _bnExpand, scaled);
+        }
         else
-            (branch, energies) = Implementation == BlockImplementation.Fused
-                ? ExpandFused(h, keep, input.DropMask)
-                : ExpandMaterializing(h, keep, input.DropMask);
+        {
+            (var branch, energies) = ExpandMaterializing(h, keep, input.DropMask);
+            expanded = _bnExpand.call(branch);
+        }
         var shortcut = _shortcut is null ? x : _shortcut.call(x);
-        return new BlockOutput(_bnExpand.call(branch).add_(shortcut).relu_(), energies);
+        return new BlockOutput(expanded.add_(shortcut).relu_(), energies);
     }
 
-    /// <summary>The fused form: energies from Gram matrices, one dense 1x1 conv of the rescaled bottleneck.</summary>
-    private (Tensor Branch, Tensor Energies) ExpandFused(Tensor h, Tensor? keep, Tensor? dropMask)
+    /// <summary>
+    /// The fused form: energies from Gram matrices, and the bottleneck rescaled per subNN, ready for one dense 1x1 conv
+    /// (conv_expand; the caller applies it with bn_expand).
+    /// </summary>
+    private (Tensor Scaled, Tensor Energies) ScaleFused(Tensor h, Tensor? keep, Tensor? dropMask)
     {
         var energies = EnergyNormalization.FusedEnergies(h, _convExpand.weight!, Spec.SubNNs);
         // E(t_n) is quadratic in h_n alone, so a removed subNN (t_n = 0) simply has zero energy.
@@ -110,7 +120,7 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         var factors = mean.rsqrt().unsqueeze(1).expand(h.shape[0], Spec.SubNNs);
         if (keep is not null) factors = factors * keep;
         if (dropMask is not null) factors = factors * dropMask;
-        return (_convExpand.call(PerSubNN(h, factors)), energies / mean.unsqueeze(1));
+        return (PerSubNN(h, factors), energies / mean.unsqueeze(1));
     }
 
     /// <summary>The released code's form: materialize every t_n, normalize, drop, sum. The test oracle.</summary>

@@ -10,13 +10,15 @@ public sealed class Shortcut : Module<Tensor, Tensor>
 {
     [ComponentName(Name = "conv")] private readonly Conv2d _conv;
     [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;
+    private readonly int _stride;
 
     public Shortcut(int inChannels, int outChannels, int stride) : base("shortcut")
     {
         _conv = Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
         _bn = BatchNorm2d(outChannels, momentum: 0.1);
+        _stride = stride;
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => _bn.call(_conv.call(x));
+    public override Tensor forward(Tensor x) => ConvBatchNorm.Apply(_conv, _bn, x, _stride);
 }

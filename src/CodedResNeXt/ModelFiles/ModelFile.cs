@@ -67,6 +67,28 @@ public static class ModelFile
             input.CopyTo(stream);
         });
 
+    /// <summary>
+    /// Rewrites a model file's meta.json through <paramref name="change"/>, copying every other entry (the weights, the
+    /// optimizer state) byte for byte; atomically, so a stop mid-write leaves the file as it was.
+    /// </summary>
+    public static void RewriteMetadata(string path, Func<ModelMetadata, ModelMetadata> change)
+    {
+        using var source = Open(path);
+        var meta = change(ReadMetadata(source, path));
+        WriteAtomically(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            using (var json = zip.CreateEntry(MetaEntry, CompressionLevel.Fastest).Open())
+                JsonSerializer.Serialize(json, meta, Json);
+            foreach (var entry in source.Entries.Where(e => e.FullName != MetaEntry))
+            {
+                using var from = Entry(source, path, entry.FullName);
+                using var to = zip.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
+                from.CopyTo(to);
+            }
+        });
+    }
+
     /// <summary>Reads the metadata of a model file without building its network.</summary>
     public static ModelMetadata ReadMetadata(string path)
     {

@@ -13,7 +13,7 @@ namespace Crx.Verbs;
 internal static class BenchVerb
 {
     /// <summary>What a `bench` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device);
+    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device, int? MemorySteps, double MinRepeatSeconds);
 
     public static Command Create()
     {
@@ -26,13 +26,15 @@ internal static class BenchVerb
         var json = new Option<bool>("--json") { Description = "Print every figure as JSON" };
         var device = Crx.Cli.DeviceOption.Create();
         var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
+        var minSeconds = new Option<double>("--min-repeat-seconds") { Description = "A repeat of fast steps runs at least this long", DefaultValueFactory = _ => 2 };
+        var memorySteps = new Option<int?>("--memory-steps") { Description = "Instead: train the coded network this many steps and compare its resident memory over the last tenth with the second (the first is warm-up)" };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
             "the materializing form, the extracted class-0 classifier and early exit, on synthetic inputs.")
         {
-            arch, batch, threads, steps, repeats, target, json, profile, device,
+            arch, batch, threads, steps, repeats, minSeconds, target, json, profile, memorySteps, device,
         };
         command.SetAction(p => Run(new Arguments(p.GetValue(arch)!, p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats),
-            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!)));
+            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!, p.GetValue(memorySteps), p.GetValue(minSeconds))));
         return command;
     }
 
@@ -40,12 +42,24 @@ internal static class BenchVerb
     {
         foreach (var (flag, value) in new[] { ("--batch", a.Batch), ("--threads", a.Threads), ("--steps", a.Steps), ("--repeats", a.Repeats) })
             if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
+        if (!(a.MinRepeatSeconds >= 0)) throw new InvalidInputException($"--min-repeat-seconds: {a.MinRepeatSeconds} must be 0 or more");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
         var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
         try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch, schemes); }
         catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
+        if (a.MemorySteps is { } memorySteps)
+        {
+            var memory = MemoryOverSteps.Run(architecture, schemes, a.Batch, a.Threads, memorySteps,
+                a.Json ? null : new Progress<int>(s => { if (s % Math.Max(1, memorySteps / 10) == 0) Console.Error.WriteLine($"bench: step {s} of {memorySteps}"); }));
+            if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { memory.Architecture, memory.Batch, memory.Threads, memory.Steps,
+                Samples = memory.Samples.Select(x => new[] { x.Step, x.Bytes }), memory.SecondTenthMedian, memory.LastTenthMedian, memory.PeakBytes, memory.Growth }, ModelFile.Json));
+            else
+                Console.WriteLine($"{memory.Architecture}, batch {memory.Batch}, {memory.Threads} threads, {memory.Steps} training steps: resident memory " +
+                    $"{memory.SecondTenthMedian / 1e9:F2} GB over the second tenth, {memory.LastTenthMedian / 1e9:F2} GB over the last (x{memory.Growth:F3}), peak {memory.PeakBytes / 1e9:F2} GB");
+            return 0;
+        }
         if (a.Profile)
         {
             var breakdown = TrainingStepProfile.Run(architecture, schemes, a.Batch, a.Threads, a.Steps * a.Repeats);
@@ -63,7 +77,7 @@ internal static class BenchVerb
             }
             return 0;
         }
-        var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit) { Device = onDevice };
+        var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit, MinRepeatSeconds: a.MinRepeatSeconds) { Device = onDevice };
         bool asJson = a.Json;
         var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
         var result = Benchmark.Run(architecture, schemes, options, progress);
@@ -73,7 +87,7 @@ internal static class BenchVerb
             return 0;
         }
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
-            $"{result.Threads} threads, on {onDevice}, median of {result.Repeats} x {result.Steps} steps");
+            $"{result.Threads} threads, on {onDevice}, median of {result.Repeats} repeats of at least {result.Steps} steps and {a.MinRepeatSeconds:0.#} s");
         var table = new Table().AddColumns("variant", "parameters", "train img/s", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
         static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
         static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";

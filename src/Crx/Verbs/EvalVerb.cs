@@ -16,7 +16,7 @@ namespace Crx.Verbs;
 internal static class EvalVerb
 {
     /// <summary>What a `eval` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Checkpoint, string? Dataset, string? DataDir, int Batch, bool Json, double? EarlyExit, int CalibrationImages, string Device);
+    private sealed record Arguments(string Checkpoint, string? Dataset, string? DataDir, int Batch, bool Json, double? EarlyExit, int CalibrationImages, string Device, bool StoreCalibration);
 
     /// <summary>A fixed-seed choice of <paramref name="count"/> training images (all when there are fewer), in dataset order.</summary>
     private static int[] EarlyExitSubset(int available, int count)
@@ -34,19 +34,21 @@ internal static class EvalVerb
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the full result (with the confusion matrix) as JSON" };
         var earlyExit = new Option<double?>("--early-exit") { Description = "Also evaluate early-exit inference calibrated for this agreement with the full network (e.g. 0.99), on a seeded subset of the training images" };
+        var storeCalibration = new Option<bool>("--store-calibration") { Description = "Store the early-exit margins in the checkpoint (weights untouched), for crx predict --early-exit" };
         var calibrationImages = new Option<int>("--calibration-images") { Description = "Training images the early-exit margins are calibrated on", DefaultValueFactory = _ => 5000 };
         var device = Crx.Cli.DeviceOption.Create();
         var command = new Command("eval", "Evaluate a checkpoint on its validation set: top-1, per class, early decoders.")
         {
-            checkpoint, dataset, dataDir, batch, json, earlyExit, calibrationImages, device,
+            checkpoint, dataset, dataDir, batch, json, earlyExit, calibrationImages, storeCalibration, device,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataset), p.GetValue(dataDir), p.GetValue(batch), p.GetValue(json), p.GetValue(earlyExit), p.GetValue(calibrationImages), p.GetValue(device)!)));
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataset), p.GetValue(dataDir), p.GetValue(batch), p.GetValue(json), p.GetValue(earlyExit), p.GetValue(calibrationImages), p.GetValue(device)!, p.GetValue(storeCalibration))));
         return command;
     }
 
     private static int Run(Arguments a)
     {
         string path = a.Checkpoint;
+        if (a.StoreCalibration && a.EarlyExit is null) throw new InvalidInputException("--store-calibration: give the --early-exit target to calibrate for");
         var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         network.to(onDevice);
@@ -79,6 +81,7 @@ internal static class EvalVerb
             var subset = train.Subset(EarlyExitSubset(train.Count, count));
             var calibration = EarlyExit.Calibrate(network, BatchLoader.ForEvaluation(subset, info.Normalization, a.Batch), target);
             exit = EarlyExit.Evaluate(network, loader, calibration);
+            if (a.StoreCalibration) EarlyExit.Store(path, calibration);
         }
         if (a.Json)
         {
@@ -111,6 +114,7 @@ internal static class EvalVerb
             for (int b = 0; b < c.CodedBlockIndices.Count; b++)
                 exits.AddRow(c.CodedBlockIndices[b].ToString(), c.Thresholds[b] is { } t ? t.ToString("F3") : "none", exit.ExitFractions[b].ToString("P1"));
             AnsiConsole.Write(exits);
+            if (a.StoreCalibration) AnsiConsole.MarkupLine($"stored in {Markup.Escape(path)}; use it with crx predict --model {Markup.Escape(path)} --early-exit {c.Target} IMAGES");
         }
         return 0;
     }

@@ -1,7 +1,9 @@
 using CodedResNeXt.ModelFiles;
 using System.CommandLine;
 using System.Text.Json;
+using CodedResNeXt;
 using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Decoding;
 using CodedResNeXt.Training;
 using Spectre.Console;
 
@@ -14,7 +16,7 @@ namespace Crx.Verbs;
 internal static class PredictVerb
 {
     /// <summary>What a `predict` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Model, string Images, int Batch, bool Json, string Device);
+    private sealed record Arguments(string Model, string Images, int Batch, bool Json, string Device, double? EarlyExit);
 
     public static Command Create()
     {
@@ -23,14 +25,16 @@ internal static class PredictVerb
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the predictions as JSON" };
         var device = Crx.Cli.DeviceOption.Create();
+        var earlyExit = new Option<double?>("--early-exit") { Description = "Checkpoint only: stop each image at the first coded block confident enough, with the margins stored for this target agreement (crx eval --early-exit TARGET --store-calibration)" };
         var command = new Command("predict",
             "Classify images with an extracted classifier or a checkpoint. Images are converted to the model's " +
             "channels (gray by luminance) and resized to its input size when they differ; Fashion-MNIST models " +
             "expect light-on-dark 28x28 images like their training set.")
         {
-            images, model, batch, json, device,
+            images, model, batch, json, device, earlyExit,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(batch), p.GetValue(json), p.GetValue(device)!)));
+        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(batch), p.GetValue(json), p.GetValue(device)!,
+            p.GetValue(earlyExit))));
         return command;
     }
 
@@ -40,7 +44,14 @@ internal static class PredictVerb
         var device = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var files = InputImages.Find(a.Images);
         using var loaded = PredictionModel.Load(path, device);
-        var predictions = loaded.Predict(files, a.Batch);
+        EarlyExitCalibration? calibration = null;
+        if (a.EarlyExit is { } target)
+        {
+            if (loaded.Classifier is not null || loaded.IsOnnx)
+                throw new InvalidInputException($"--early-exit: {path} is {(loaded.IsOnnx ? "an ONNX file" : "an extracted classifier")}; early exit runs a checkpoint");
+            calibration = EarlyExit.StoredFor(loaded.Meta, path, target);
+        }
+        var predictions = calibration is null ? loaded.Predict(files, a.Batch) : loaded.PredictEarlyExit(files, calibration, a.Batch);
         string kind = loaded.Meta.Kind;
         if (a.Json)
         {
@@ -53,7 +64,9 @@ internal static class PredictVerb
                                    $"its centre square was resized to the model's {size}x{size}");
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Architecture.Name)}, " +
                                $"input {loaded.InputChannels}x{size}x{size}, on {(loaded.IsOnnx ? "ONNX Runtime (CPU)" : loaded.Device.ToString())}");
-        AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : Classes(predictions));
+        AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : calibration is not null ? Exits(predictions, calibration) : Classes(predictions));
+        if (calibration is not null)
+            Console.WriteLine($"early exit at target agreement {calibration.Target}: {predictions.Average(r => r.Exit!.ComputeFraction):P1} of the network's multiply-accumulates on average");
         return 0;
     }
 
@@ -65,6 +78,15 @@ internal static class PredictVerb
                 table.AddRow(Markup.Escape(Path.GetFileName(r.Image.File)),
                     Markup.Escape($"class {d.Class} ({d.Name}): ") + (d.Yes ? "[green]yes[/]" : "[red]no[/]"),
                     d.Score.ToString("F4"), d.Threshold.ToString("F4"));
+        return table;
+    }
+
+    private static Table Exits(IReadOnlyList<ImagePrediction> predictions, EarlyExitCalibration calibration)
+    {
+        var table = new Table().AddColumns("image", "predicted class", "left at", "compute");
+        foreach (var r in predictions)
+            table.AddRow(Markup.Escape(Path.GetFileName(r.Image.File)), Markup.Escape($"{r.Prediction!.Class} ({r.Prediction.Name})"),
+                r.Exit!.ExitBlock is { } b ? $"block {b}" : "head", r.Exit.ComputeFraction.ToString("P0"));
         return table;
     }
 

@@ -10,7 +10,7 @@ public class BenchVerbTests
     {
         using var tmp = new TempDirectory();
         var (code, output, error) = CrxProcess.Run(tmp.Path, "bench", "--arch", Synthetic.ArchitectureFile(tmp.Path), "--batch", "4",
-            "--threads", "1", "--steps", "2", "--repeats", "3", "--json");
+            "--threads", "1", "--steps", "2", "--repeats", "3", "--min-repeat-seconds", "0", "--json");
         Assert.True(code == 0, error);
         var root = JsonDocument.Parse(output).RootElement;
         Assert.Equal(4, root.GetProperty("batch").GetInt32());
@@ -78,12 +78,33 @@ public class BenchVerbTests
         Assert.Equal(1, ops.Sum(o => o.GetProperty("share").GetDouble()), 9);
     }
 
+    [Fact]
+    public void Memory_over_steps_samples_the_resident_set_and_compares_the_last_tenth_with_the_second()
+    {
+        using var tmp = new TempDirectory();
+        var (code, output, error) = CrxProcess.Run(tmp.Path, "bench", "--arch", Synthetic.ArchitectureFile(tmp.Path), "--batch", "4",
+            "--threads", "1", "--memory-steps", "30", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        var samples = root.GetProperty("samples").EnumerateArray().Select(s => (Step: s[0].GetInt64(), Bytes: s[1].GetInt64())).ToList();
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), samples.Select(s => s.Step));
+        Assert.All(samples, s => Assert.True(s.Bytes > 0));
+        long Median(IEnumerable<long> values) { var v = values.Order().ToList(); return v[v.Count / 2]; }
+        long second = Median(samples.Where(s => s.Step is > 3 and <= 6).Select(s => s.Bytes)), last = Median(samples.Where(s => s.Step > 27).Select(s => s.Bytes));
+        Assert.Equal(second, root.GetProperty("second_tenth_median").GetInt64());
+        Assert.Equal(last, root.GetProperty("last_tenth_median").GetInt64());
+        Assert.Equal((double)last / second, root.GetProperty("growth").GetDouble(), 12);
+        Assert.True(root.GetProperty("peak_bytes").GetInt64() >= samples.Max(s => s.Bytes));
+    }
+
     [Theory]
+    [InlineData("--memory-steps", "5", "crx: error: --memory-steps: 5 are too few to see a trend; give at least 20")]
     [InlineData("--steps", "0", "crx: error: --steps: 0 must be at least 1")]
     [InlineData("--arch", "no-such-preset", "crx: error: --arch")]
     public void Bad_bench_flags_get_one_line_naming_the_flag(string flag, string value, string expected)
     {
-        var args = new List<string> { "bench", "--arch", "fashion-tiny", "--steps", "1" };
+        var args = new List<string> { "bench", "--arch", "fashion-tiny", "--steps", "1", "--memory-steps", "20" };
+        if (flag != "--memory-steps") args.RemoveRange(args.Count - 2, 2);
         int at = args.IndexOf(flag);
         args[at + 1] = value;
         var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), args.ToArray());

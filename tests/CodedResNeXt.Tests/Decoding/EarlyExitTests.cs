@@ -113,4 +113,60 @@ public class EarlyExitTests(TrainedTinyModel model)
         Assert.Equal(2, bad);
         Assert.Equal("crx: error: --early-exit: 1.5 is not an agreement in (0, 1]", badError.Trim());
     }
+
+    [Fact]
+    public void A_calibration_stored_by_eval_drives_predict_and_each_early_answer_is_that_block_decoders_class()
+    {
+        string checkpoint = model.NewPath(".ckpt");
+        File.Copy(model.CheckpointPath, checkpoint);
+        byte[] Weights(string path)
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+            using var stream = zip.GetEntry("model.safetensors")!.Open();
+            var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        }
+        byte[] before = Weights(checkpoint);
+
+        var (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", checkpoint, "--data-dir", model.DataDir,
+            "--early-exit", "0.9", "--calibration-images", "150", "--store-calibration", "--json");
+        Assert.True(code == 0, error);
+        var reported = JsonDocument.Parse(output).RootElement.GetProperty("early_exit").GetProperty("calibration");
+        var stored = EarlyExit.StoredFor(ModelFiles.ModelFile.ReadMetadata(checkpoint), checkpoint, 0.9);
+        Assert.Equal(reported.GetProperty("thresholds").EnumerateArray().Select(t => t.ValueKind == JsonValueKind.Null ? (double?)null : t.GetDouble()), stored.Thresholds);
+        Assert.Equal(before, Weights(checkpoint));
+        Assert.Equal(model.Data.Train.Count > 0, Checkpoint.CanResume(checkpoint)); // still a whole checkpoint
+
+        string dir = BinaryClassifiers.PredictionTests.WriteValidationPngs(model, 12);
+        (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "predict", "--model", checkpoint, dir, "--json");
+        Assert.True(code == 0, error);
+        var full = JsonDocument.Parse(output).RootElement.GetProperty("predictions").EnumerateArray().ToList();
+        (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "predict", "--model", checkpoint, dir, "--early-exit", "0.9", "--json");
+        Assert.True(code == 0, error);
+        var early = JsonDocument.Parse(output).RootElement.GetProperty("predictions").EnumerateArray().ToList();
+        Assert.Equal(full.Count, early.Count);
+        for (int i = 0; i < full.Count; i++)
+        {
+            var exit = early[i].GetProperty("exit");
+            int predicted = early[i].GetProperty("prediction").GetProperty("class").GetInt32();
+            double fraction = exit.GetProperty("compute_fraction").GetDouble();
+            if (!exit.TryGetProperty("exit_block", out var left) || left.ValueKind == JsonValueKind.Null)
+            {
+                Assert.Equal(full[i].GetProperty("prediction").GetProperty("class").GetInt32(), predicted);
+                Assert.Equal(1.0, fraction, 12);
+            }
+            else
+            {
+                int block = exit.GetProperty("exit_block").GetInt32();
+                var decoder = full[i].GetProperty("early_decoders").EnumerateArray().Single(d => d.GetProperty("block_index").GetInt32() == block);
+                Assert.Equal(decoder.GetProperty("class").GetInt32(), predicted);
+                Assert.InRange(fraction, 0.0, 0.999);
+            }
+        }
+
+        (code, _, error) = CrxProcess.Run(Path.GetTempPath(), "predict", "--model", checkpoint, dir, "--early-exit", "0.99");
+        Assert.Equal(2, code);
+        Assert.Equal($"crx: error: {checkpoint}: holds no early-exit calibration for the target 0.99 (it holds 0.9)", error.Trim());
+    }
 }

@@ -81,7 +81,9 @@ public class ExperimentAggregatesTests
         var verdicts = ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)).ToList();
         Assert.Contains(verdicts, v => v.StartsWith("Coded at least as accurate as its control (tiny): holds: coded is more accurate by more than the spread"));
         Assert.Contains(verdicts, v => v.StartsWith("Early decoders rise with depth (tiny): holds"));
-        Assert.Contains(verdicts, v => v.StartsWith("SubNNs specialize (tiny)") && v.EndsWith("holds."));
+        Assert.Contains(verdicts, v => v.StartsWith("SubNNs specialize (tiny)") && v.EndsWith("holds.")); // 0.87 - 0.1: 77 points
+        var weak = ExperimentAggregates.Of([Run("w", "coded", 1, 0.9, active: [0.90, 0.85], inactive: [0.90, 0.88])]);
+        Assert.Contains(ExperimentReport.Verdicts(weak), v => v.EndsWith("holds only weakly: removing 2 active subNNs costs 3.00 points more than removing 2 inactive ones."));
 
         var worse = ExperimentAggregates.Of([Run("g", "coded", 1, 0.80), Run("g", "coded", 2, 0.81), Run("g", "control", 1, 0.90), Run("g", "control", 2, 0.90)]);
         Assert.Contains(ExperimentReport.Verdicts(worse), v => v.Contains("does not hold: coded is less accurate by more than the spread"));

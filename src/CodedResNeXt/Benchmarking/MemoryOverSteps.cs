@@ -1,0 +1,69 @@
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Model;
+using CodedResNeXt.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt.Benchmarking;
+
+/// <summary>Resident memory sampled while the coded network trained on one synthetic batch, step after step.</summary>
+/// <param name="Samples">(steps done, resident bytes) after each sampled step</param>
+/// <param name="SecondTenthMedian">median resident bytes over the samples of the second tenth of the steps (in the
+/// first, the heap grows to the step's working size)</param>
+/// <param name="LastTenthMedian">the same over the last tenth: growth shows as a larger figure here</param>
+public sealed record MemoryOverStepsResult(string Architecture, int Batch, int Threads, int Steps, IReadOnlyList<(int Step, long Bytes)> Samples,
+    long SecondTenthMedian, long LastTenthMedian, long PeakBytes)
+{
+    /// <summary>Last tenth over second tenth of the run: 1 is flat.</summary>
+    public double Growth => (double)LastTenthMedian / SecondTenthMedian;
+}
+
+/// <summary>
+/// Whether a training run's memory stays flat: the trainer's step (forward, losses, backward, SGD) on the coded network,
+/// many times, the resident set read every few steps. A leak of one tensor per step, or a heap that fragments, shows
+/// as a last tenth above the second (the first is the heap growing to its working size).
+/// </summary>
+public static class MemoryOverSteps
+{
+    public static MemoryOverStepsResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps,
+        IProgress<int>? progress = null, int seed = 1)
+    {
+        if (steps < 20) throw InvalidInputException.ForOption("MemorySteps", $"{steps} are too few to see a trend; give at least 20");
+        CpuSettings.Apply(threads);
+        using var generator = new Generator((ulong)seed);
+        using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);
+        network.DropGenerator = generator;
+        using var optimizer = optim.SGD(network.parameters(), 0.01, 0.9, weight_decay: 5e-4, nesterov: true);
+        using var images = randn([batch, architecture.InputChannels, architecture.ImageSize, architecture.ImageSize], generator: generator);
+        using var labels = randint(architecture.Classes, [batch], generator: generator);
+        var objective = new CodingObjective(Mu: 6);
+        network.train();
+        int every = Math.Max(1, steps / 200);
+        var samples = new List<(int, long)>();
+        for (int s = 1; s <= steps; s++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                var loss = objective.Loss(network, network.call(images), labels).Total;
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            }
+            if (s % every == 0 && ProcessMemory.ResidentBytes() is { } bytes)
+            {
+                samples.Add((s, bytes));
+                progress?.Report(s);
+            }
+        }
+        long Median(IEnumerable<long> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+        }
+        int tenth = Math.Max(1, steps / 10);
+        return new MemoryOverStepsResult(architecture.Name, batch, threads, steps, samples,
+            Median(samples.Where(x => x.Item1 > tenth && x.Item1 <= 2 * tenth).Select(x => x.Item2)),
+            Median(samples.Where(x => x.Item1 > steps - tenth).Select(x => x.Item2)),
+            ProcessMemory.PeakResidentBytes() ?? samples.Select(x => x.Item2).DefaultIfEmpty().Max());
+    }
+}
