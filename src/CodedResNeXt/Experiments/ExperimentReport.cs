@@ -56,7 +56,7 @@ public static class ExperimentReport
         md.AppendLine("|---|---|---|---:|");
         foreach (var p in a.Paired)
             md.AppendLine($"| {p.Group} | {string.Join(", ", p.Seeds)} | {string.Join(", ", p.Differences.Select(d => Points(d)))} | " +
-                          $"{Points(p.Top1Difference.Mean)} ± {Points(p.Top1Difference.StandardDeviation)} |");
+                          $"{Points(p.Top1Difference.Mean)} ± {Deviation(p.Top1Difference.StandardDeviation)} |");
         md.AppendLine();
 
         md.AppendLine("## Where the paper's claims hold here");
@@ -155,7 +155,7 @@ public static class ExperimentReport
                 : d.Mean + d.StandardDeviation < 0 ? "does not hold: coded is less accurate by more than the spread"
                 : d.Mean >= 0 ? "holds within the spread (coded at least as accurate on average)"
                 : "not shown: coded is less accurate on average, within the spread";
-            yield return $"Coded at least as accurate as its control ({p.Group}): {judged}; coded − control {Points(d.Mean)} ± {Points(d.StandardDeviation)} points over {d.N} paired seeds.";
+            yield return $"Coded at least as accurate as its control ({p.Group}): {judged}; coded − control {Points(d.Mean)} ± {Deviation(d.StandardDeviation)} points over {d.N} paired seeds.";
         }
         foreach (var v in a.Variants.Where(v => v.EarlyDecoders.Count > 1))
         {
@@ -305,6 +305,8 @@ public static class ExperimentReport
 
     private static double Zero(double value) => double.IsFinite(value) ? value : 0;
     private static string Millions(long parameters) => (parameters / 1e6).ToString("0.000", Invariant);
+    private static string Deviation(double deviation) => double.IsFinite(deviation) ? (100 * deviation).ToString("0.00", Invariant) : "—";
+
     private static string Points(double difference) => double.IsFinite(difference) ? (100 * difference).ToString("+0.00;−0.00;0.00", Invariant) : "—";
 
     private static string Pct(Spread s) => s.N == 0 ? "—" : s.N == 1 || !double.IsFinite(s.StandardDeviation)
