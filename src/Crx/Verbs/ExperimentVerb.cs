@@ -37,7 +37,8 @@ internal static class ExperimentVerb
             Console.WriteLine($"written: {plan.Report} ({existing.Runs.Count} of {plan.Runs.Count} runs recorded)");
             return 0;
         }
-        int pending = plan.Runs.Count(r => Experiment.NextStep(plan, r, ExperimentResults.LoadOrEmpty(plan.Results, plan.Name)) != Experiment.Step.Skip);
+        var recorded = ExperimentResults.LoadOrEmpty(plan.Results, plan.Name);
+        int pending = plan.Runs.Count(r => Experiment.NextStep(plan, r, recorded) != Experiment.Step.Skip);
         Console.WriteLine($"experiment {plan.Name}: {plan.Runs.Count - pending} of {plan.Runs.Count} runs recorded in {plan.Results}; {pending} to go");
         var results = Experiment.Run(plan, args => Invoke(TrainVerb.Create(), args), args => Invoke(AnalyzeVerb.Create(), args),
             (r, _) => ExperimentReport.Write(plan, r), Console.WriteLine, a.MaxRuns);

@@ -67,4 +67,8 @@ public static class Synthetic
             // The synthetic classes are positions: flips and shifts would change the class.
             Augmentation = CodedResNeXt.Data.Augmentation.AugmentationOptions.None,
         };
+
+    /// <summary>A training run on the synthetic splits (no class held out) into <paramref name="directory"/>.</summary>
+    public static CodedResNeXt.Training.TrainingRun Run(CodedResNeXt.Training.TrainingOptions options, string directory) =>
+        new(options, CodedResNeXt.Training.TrainingData.From(Splits(), []), directory, CodedResNeXt.CodingSchemes.CodingSchemeSet.BuiltInsAndFiles);
 }

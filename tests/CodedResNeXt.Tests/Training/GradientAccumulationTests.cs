@@ -9,8 +9,7 @@ namespace CodedResNeXt.Tests.Training;
 
 public class GradientAccumulationTests
 {
-    private static TrainingRun Run(TrainingOptions options, string dir) =>
-        new(options, TrainingData.From(Synthetic.Splits(), []), dir, CodingSchemeSet.BuiltInsAndFiles);
+    private static TrainingRun Run(TrainingOptions options, string dir) => Synthetic.Run(options, dir);
 
     [Fact]
     public void Two_accumulated_micro_batches_give_the_mean_of_their_separate_gradients()

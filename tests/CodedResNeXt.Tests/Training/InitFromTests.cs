@@ -7,8 +7,7 @@ namespace CodedResNeXt.Tests.Training;
 
 public class InitFromTests
 {
-    private static TrainingRun Run(TrainingOptions options, string dir) =>
-        new(options, TrainingData.From(Synthetic.Splits(), []), dir, CodingSchemeSet.BuiltInsAndFiles);
+    private static TrainingRun Run(TrainingOptions options, string dir) => Synthetic.Run(options, dir);
 
     private static Dictionary<string, Tensor> Parameters(string checkpoint)
     {

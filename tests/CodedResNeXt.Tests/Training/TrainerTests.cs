@@ -11,8 +11,7 @@ public class TrainerTests
     // The shared synthetic recipe at a gentler rate, so short runs stay stable.
     private static TrainingOptions Options(string arch, int epochs) => Synthetic.Training(arch, epochs) with { LearningRate = 0.05 };
 
-    private static TrainingRun Run(TrainingOptions options, string dir) =>
-        new(options, TrainingData.From(Synthetic.Splits(), []), dir, CodingSchemeSet.BuiltInsAndFiles);
+    private static TrainingRun Run(TrainingOptions options, string dir) => Synthetic.Run(options, dir);
 
     [Fact]
     public void Training_learns_the_synthetic_task_and_logs_every_epoch()
