@@ -1,25 +1,33 @@
 namespace CodedResNeXt.BinaryClassifiers;
 
-/// <summary>Precision, recall and F1 of a binary decision "score >= threshold".</summary>
-public sealed record BinaryScores(double Threshold, int TruePositives, int FalsePositives, int FalseNegatives)
+/// <summary>
+/// The confusion counts of a binary decision "score >= threshold", with its precision, recall, F1 and false-positive
+/// rate. The rate, unlike precision, does not depend on how many negatives there are, so it compares negatives of
+/// different kinds and sizes (in-distribution against held-out classes). Results written before the true negatives
+/// were kept read them as 0.
+/// </summary>
+public sealed record BinaryScores(double Threshold, int TruePositives, int FalsePositives, int FalseNegatives, int TrueNegatives = 0)
 {
     public double Precision => TruePositives + FalsePositives == 0 ? 1 : (double)TruePositives / (TruePositives + FalsePositives);
     public double Recall => TruePositives + FalseNegatives == 0 ? 1 : (double)TruePositives / (TruePositives + FalseNegatives);
     public double F1 => TruePositives == 0 ? 0 : 2.0 * TruePositives / (2.0 * TruePositives + FalsePositives + FalseNegatives);
+    /// <summary>The share of negatives accepted; NaN without negatives.</summary>
+    public double FalsePositiveRate => FalsePositives + TrueNegatives == 0 ? double.NaN : (double)FalsePositives / (FalsePositives + TrueNegatives);
 
     /// <summary>Scores the decision "score >= threshold" against the truth.</summary>
     public static BinaryScores At(double threshold, IReadOnlyList<float> scores, IReadOnlyList<bool> positive)
     {
         if (scores.Count != positive.Count) throw new ArgumentException($"{scores.Count} scores but {positive.Count} labels");
-        int tp = 0, fp = 0, fn = 0;
+        int tp = 0, fp = 0, fn = 0, tn = 0;
         for (int i = 0; i < scores.Count; i++)
         {
             bool yes = scores[i] >= threshold;
             if (yes && positive[i]) tp++;
             else if (yes) fp++;
             else if (positive[i]) fn++;
+            else tn++;
         }
-        return new BinaryScores(threshold, tp, fp, fn);
+        return new BinaryScores(threshold, tp, fp, fn, tn);
     }
 }
 
@@ -54,6 +62,6 @@ public static class DecisionThreshold
                 bestFp = fp;
             }
         }
-        return new BinaryScores(bestThreshold, bestTp, bestFp, positives - bestTp);
+        return new BinaryScores(bestThreshold, bestTp, bestFp, positives - bestTp, scores.Count - positives - bestFp);
     }
 }

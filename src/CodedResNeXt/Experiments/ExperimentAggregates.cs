@@ -21,6 +21,8 @@ public sealed record VariantAggregate(
     IReadOnlyList<int> Seeds,
     string Architecture,
     long Parameters,
+    /// <summary>Classes left out of training (empty when the runs trained on every class): top-1 is then over the others.</summary>
+    IReadOnlyList<int> HeldOutClasses,
     Spread Top1,
     IReadOnlyList<Spread> PerClassAccuracy,
     IReadOnlyList<int> CodedBlockIndices,
@@ -31,6 +33,8 @@ public sealed record VariantAggregate(
     Spread BinaryRecall,
     Spread BinaryOodPrecision,
     Spread BinaryOodRecall,
+    Spread BinaryFalsePositiveRate,
+    Spread BinaryOodFalsePositiveRate,
     Spread BinaryParameterFraction,
     Spread TrainSeconds,
     Spread ImagesPerSecond);
@@ -71,7 +75,7 @@ public sealed record ExperimentAggregates(IReadOnlyList<VariantAggregate> Varian
             int length = set.Max(r => list(r)?.Count ?? 0);
             return Enumerable.Range(0, length).Select(i => Spread.Of(set.Select(r => list(r) is { } l && i < l.Count ? l[i] : double.NaN))).ToList();
         }
-        return new VariantAggregate(group, variant, set.Select(r => r.Seed).ToList(), first.Architecture, first.Parameters,
+        return new VariantAggregate(group, variant, set.Select(r => r.Seed).ToList(), first.Architecture, first.Parameters, first.HeldOutClasses,
             Spread.Of(set.Select(r => r.Top1)),
             Elementwise(r => r.PerClassAccuracy),
             first.CodedBlockIndices,
@@ -82,6 +86,8 @@ public sealed record ExperimentAggregates(IReadOnlyList<VariantAggregate> Varian
             Spread.Of(set.Select(r => r.MeanRecall)),
             Spread.Of(set.Select(r => r.MeanOodPrecision)),
             Spread.Of(set.Select(r => r.MeanOodRecall)),
+            Spread.Of(set.Select(r => r.MeanFalsePositiveRate)),
+            Spread.Of(set.Select(r => r.MeanOodFalsePositiveRate)),
             Spread.Of(set.Select(r => r.MeanParameterFraction)),
             Spread.Of(set.Select(r => r.TrainSeconds)),
             Spread.Of(set.Select(r => r.ImagesPerSecond)));

@@ -34,8 +34,8 @@ public sealed record ExperimentPlan(
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         WriteIndented = true,
+        Converters = { new MissingAsNull() },
     };
 
     /// <summary>The folder of a run's checkpoints, metrics and analysis.</summary>

@@ -15,7 +15,10 @@ public sealed record BinaryClassifierFigures(
     double Recall,
     /// <summary>Against images of the held-out classes; null when the run held none out.</summary>
     double? OodPrecision,
-    double? OodRecall);
+    double? OodRecall,
+    /// <summary>The share of negatives accepted, which unlike precision does not depend on how many negatives there are (null in records made before it was kept).</summary>
+    double? FalsePositiveRate = null,
+    double? OodFalsePositiveRate = null);
 
 /// <summary>What one finished run measured, with the commands that reproduce it.</summary>
 public sealed record RunFigures(
@@ -49,15 +52,25 @@ public sealed record RunFigures(
             model.ParameterCount, epochs.Count == 0 ? 0 : epochs[^1].Epoch, seconds, seconds > 0 ? (double)trainImages * epochs.Count / seconds : double.NaN,
             analysis.EarlyDecoding.Top1, perClass, analysis.EarlyDecoding.CodedBlockIndices, analysis.EarlyDecoding.Accuracy, analysis.Specialization,
             analysis.BinaryClassifiers.Select(b => new BinaryClassifierFigures(b.Class, b.ClassName, b.Parameters, b.ParameterFraction, b.Threshold,
-                b.InDistribution.Precision, b.InDistribution.Recall, b.OutOfDistribution?.Precision, b.OutOfDistribution?.Recall)).ToList(),
+                b.InDistribution.Precision, b.InDistribution.Recall, b.OutOfDistribution?.Precision, b.OutOfDistribution?.Recall,
+                b.InDistribution.FalsePositiveRate, b.OutOfDistribution?.FalsePositiveRate)).ToList(),
             model.ExcludedClasses, finished.ToString("u"));
     }
 
     public double MeanPrecision => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.Precision);
     public double MeanRecall => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.Recall);
-    public double MeanOodPrecision => BinaryClassifiers.Any(b => b.OodPrecision is not null) ? BinaryClassifiers.Where(b => b.OodPrecision is not null).Average(b => b.OodPrecision!.Value) : double.NaN;
-    public double MeanOodRecall => BinaryClassifiers.Any(b => b.OodRecall is not null) ? BinaryClassifiers.Where(b => b.OodRecall is not null).Average(b => b.OodRecall!.Value) : double.NaN;
+    public double MeanOodPrecision => MeanOf(b => b.OodPrecision);
+    public double MeanOodRecall => MeanOf(b => b.OodRecall);
+    public double MeanFalsePositiveRate => MeanOf(b => b.FalsePositiveRate);
+    public double MeanOodFalsePositiveRate => MeanOf(b => b.OodFalsePositiveRate);
     public double MeanParameterFraction => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.ParameterFraction);
+
+    /// <summary>The mean over the classes that have the figure; NaN when none has it.</summary>
+    private double MeanOf(Func<BinaryClassifierFigures, double?> figure)
+    {
+        var values = BinaryClassifiers.Select(figure).OfType<double>().Where(double.IsFinite).ToList();
+        return values.Count == 0 ? double.NaN : values.Average();
+    }
 }
 
 /// <summary>

@@ -138,8 +138,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
             Assert.Equal(fit.F1, result.TrainF1, 9);
 
             var validation = BinaryScores.At(result.Threshold, Scores(validationImages), data.Validation.Labels.Select(l => l == k).ToArray());
-            Assert.Equal((validation.TruePositives, validation.FalsePositives, validation.FalseNegatives),
-                (result.InDistribution.TruePositives, result.InDistribution.FalsePositives, result.InDistribution.FalseNegatives));
+            Assert.Equal(validation, result.InDistribution with { Threshold = validation.Threshold });
             Assert.Equal(10, result.Positives.Counts.Sum());
             Assert.Equal(90, result.Negatives.Counts.Sum());
             Assert.Equal(result.Positives.Min, result.Negatives.Min);
@@ -192,6 +191,9 @@ public class NetworkAnalysisTests(TinyRuns runs)
         Assert.Equal(Enumerable.Range(0, 8), results.BinaryClassifiers.Select(b => b.Class));
         Assert.All(results.BinaryClassifiers, b => Assert.Equal(data.HeldOutValidation.Count, b.OodNegatives!.Counts.Sum()));
         Assert.All(results.BinaryClassifiers, b => Assert.Equal(70, b.Negatives.Counts.Sum()));
+        // The confusion counts cover every negative of each kind, so the false-positive rates compare them.
+        Assert.All(results.BinaryClassifiers, b => Assert.Equal(70, b.InDistribution.FalsePositives + b.InDistribution.TrueNegatives));
+        Assert.All(results.BinaryClassifiers, b => Assert.Equal(data.HeldOutValidation.Count, b.OutOfDistribution!.FalsePositives + b.OutOfDistribution.TrueNegatives));
         Assert.Equal(20, results.Settings!.OodImages);
         // No validation image of classes 8 and 9: their energy profiles are NaN.
         Assert.All(results.EnergyProfiles, p => Assert.True(double.IsNaN(p.MeanEnergyByClass[8][0])));

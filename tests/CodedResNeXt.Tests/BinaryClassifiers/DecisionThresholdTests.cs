@@ -28,6 +28,8 @@ public class DecisionThresholdTests
         Assert.Equal(6.0 / 7, best.F1, 9);
         Assert.Equal(0.75, best.Precision, 9);
         Assert.Equal(1.0, best.Recall, 9);
+        Assert.Equal(2, best.TrueNegatives); // 0 and 1 rejected, 4 accepted
+        Assert.Equal(1.0 / 3, best.FalsePositiveRate, 9);
     }
 
     [Fact]
@@ -44,8 +46,13 @@ public class DecisionThresholdTests
     public void Scores_at_a_threshold_count_by_hand()
     {
         var s = BinaryScores.At(1.0, [0.5f, 1.0f, 2f, 3f], [true, false, true, false]);
-        Assert.Equal((1, 2, 1), (s.TruePositives, s.FalsePositives, s.FalseNegatives));
+        Assert.Equal((1, 2, 1, 0), (s.TruePositives, s.FalsePositives, s.FalseNegatives, s.TrueNegatives));
         Assert.Equal(1.0 / 3, s.Precision, 9);
         Assert.Equal(0.5, s.Recall, 9);
+        Assert.Equal(1.0, s.FalsePositiveRate, 9); // both negatives accepted
+
+        var lower = BinaryScores.At(2.5, [0.5f, 1.0f, 2f, 3f, 0f], [true, false, true, false, false]);
+        Assert.Equal((0, 1, 2, 2), (lower.TruePositives, lower.FalsePositives, lower.FalseNegatives, lower.TrueNegatives));
+        Assert.Equal(1.0 / 3, lower.FalsePositiveRate, 9);
     }
 }

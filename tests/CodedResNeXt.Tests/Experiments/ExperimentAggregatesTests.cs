@@ -7,11 +7,13 @@ namespace CodedResNeXt.Tests.Experiments;
 public class ExperimentAggregatesTests
 {
     private static RunFigures Run(string group, string variant, int seed, double top1, double[]? early = null, double[]? active = null,
-        double[]? inactive = null, (double P, double R, double? OodP, double? OodR)[]? binary = null, double seconds = 600) =>
+        double[]? inactive = null, (double P, double R, double? OodP, double? OodR)[]? binary = null, double seconds = 600,
+        (double Fpr, double? OodFpr)[]? rates = null, int[]? heldOut = null) =>
         new($"{group}-{variant}-{seed}", group, variant, seed, $"crx train --seed {seed}", "crx analyze", group, 1000, 15, seconds, 60000 * 15 / seconds,
             top1, [top1, top1], early is null ? [] : [2, 3], early ?? [],
             active is null ? null : new SpecializationResult(2, "cifar10/5/10", top1, active, inactive!),
-            (binary ?? []).Select((b, k) => new BinaryClassifierFigures(k, $"class {k}", 100, 0.5, 0.1, b.P, b.R, b.OodP, b.OodR)).ToList(), [], "2026-11-24 00:00:00Z");
+            (binary ?? []).Select((b, k) => new BinaryClassifierFigures(k, $"class {k}", 100, 0.5, 0.1, b.P, b.R, b.OodP, b.OodR,
+                rates?[k].Fpr, rates?[k].OodFpr)).ToList(), heldOut ?? [], "2026-11-24 00:00:00Z");
 
     // Three coded seeds, two control seeds: the hand-computed figures below follow from these numbers.
     private static readonly RunFigures[] MadeUp =
@@ -98,12 +100,59 @@ public class ExperimentAggregatesTests
         Assert.Equal(3, results.Runs.Count); // the same run recorded again replaces the first record
         results.Save(path);
         Assert.Empty(Directory.GetFiles(tmp["results"], "*.tmp"));
+        // What was not measured (run 2's held-out precision, a single seed's deviation) is null, readable by any JSON reader.
+        string text = File.ReadAllText(path);
+        Assert.DoesNotContain("NaN", text);
+        Assert.Contains("\"mean_ood_precision\": null", text);
 
         var loaded = ExperimentResults.LoadOrEmpty(path, "ignored");
         Assert.Equal("made-up", loaded.Experiment);
         Assert.Equal(results.Runs.Select(r => (r.Name, r.Top1)), loaded.Runs.Select(r => (r.Name, r.Top1)));
         Assert.Equal((0.90 + 0.92 + 0.96) / 3, loaded.Aggregates.Variants[0].Top1.Mean, 1e-12);
+        Assert.True(double.IsNaN(loaded.Runs[1].MeanOodPrecision));
+        Assert.Null(loaded.Runs[1].BinaryClassifiers[0].OodPrecision); // a figure the run has no use for stays null, not NaN
+        Assert.Equal(0.6, loaded.Runs[0].MeanOodPrecision, 1e-12);
+
+        // Files written before missing figures became null hold "NaN" strings: they still load.
+        string old = text.Replace("\"standard_deviation\": null", "\"standard_deviation\": \"NaN\"");
+        Assert.Contains("\"NaN\"", old);
+        File.WriteAllText(path, old);
+        var reloaded = ExperimentResults.LoadOrEmpty(path, "ignored");
+        Assert.Equal(3, reloaded.Runs.Count);
+        Assert.True(double.IsNaN(reloaded.Aggregates.Variants[0].BinaryOodPrecision.StandardDeviation));
         Assert.Empty(ExperimentResults.LoadOrEmpty(tmp["none.json"], "fresh").Runs);
+    }
+
+    [Fact]
+    public void Unseen_classes_are_judged_by_false_positive_rate_not_precision()
+    {
+        // Precision 0.9 against 2000 held-out images and 0.8 against 7000 trained ones, yet the held-out images are
+        // accepted at 3 and 4 times the trained rate: the verdict follows the rates (3.5x on average).
+        (double, double, double?, double?)[] binary = [(0.8, 0.9, 0.9, 0.9), (0.8, 0.9, 0.9, 0.9)];
+        var held = ExperimentAggregates.Of([
+            Run("held", "coded", 1, 0.95, binary: binary, rates: [(0.02, 0.06), (0.02, 0.08)], heldOut: [8, 9]),
+        ]);
+        var v = Assert.Single(held.Variants);
+        Assert.Equal([8, 9], v.HeldOutClasses);
+        Assert.Equal(0.02, v.BinaryFalsePositiveRate.Mean, 1e-12);
+        Assert.Equal(0.07, v.BinaryOodFalsePositiveRate.Mean, 1e-12);
+        Assert.Contains(ExperimentReport.Verdicts(held), s => s.StartsWith("Binary classifiers against classes never seen in training (held)")
+                                                              && s.EndsWith("does not hold: they accept 3.5 times as many unseen images as images of other trained classes."));
+
+        var fine = ExperimentAggregates.Of([Run("held", "coded", 1, 0.95, binary: binary, rates: [(0.02, 0.01), (0.02, 0.02)], heldOut: [8, 9])]);
+        Assert.Contains(ExperimentReport.Verdicts(fine), s => s.EndsWith("holds: they accept no more unseen images than images of other trained classes."));
+    }
+
+    [Fact]
+    public void Runs_that_held_classes_out_are_not_set_beside_ten_class_published_results()
+    {
+        var runs = new[] { Run("all", "coded", 1, 0.93), Run("held", "coded", 1, 0.97, heldOut: [8, 9]) };
+        var plan = new ExperimentPlan("made-up", "runs", "results.json", "results.md", [], [new Baseline("ResNet-18", 0.949, 11.17, "somewhere")]);
+        string md = ExperimentReport.Markdown(plan, ExperimentResults.Of("made-up", runs), []);
+        string comparison = md[md.IndexOf("## Against published")..md.IndexOf("## Every run")];
+        Assert.Contains("| ours: all coded (mean of 1) | 93.00 %", comparison);
+        Assert.DoesNotContain("held", comparison);
+        Assert.Contains("| 8.5 |", comparison); // 94.9 points / 11.17 M
     }
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>

@@ -1,0 +1,28 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CodedResNeXt.Experiments;
+
+/// <summary>
+/// Writes a figure that was not measured (NaN, e.g. the held-out precision of a run that held no class out, or the
+/// deviation of a single seed) as JSON null, which every JSON reader understands, and reads null back as NaN.
+/// Also reads the "NaN" strings that earlier results files hold.
+/// </summary>
+public sealed class MissingAsNull : JsonConverter<double>
+{
+    public override bool HandleNull => true;
+
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.Null => double.NaN,
+        JsonTokenType.String when reader.GetString() == "NaN" => double.NaN,
+        JsonTokenType.Number => reader.GetDouble(),
+        _ => throw new JsonException($"expected a number or null, found {reader.TokenType}"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+    {
+        if (double.IsFinite(value)) writer.WriteNumberValue(value);
+        else writer.WriteNullValue();
+    }
+}
