@@ -153,6 +153,7 @@ public class ExperimentAggregatesTests
         Assert.Contains("| ours: all coded (mean of 1) | 93.00 %", comparison);
         Assert.DoesNotContain("held", comparison);
         Assert.Contains("| 8.5 |", comparison); // 94.9 points / 11.17 M
+        Assert.Contains("| ours: best coded run (all-coded-1) | 93.00 % | 0.001 M | 93000.0 |", comparison); // 93 points / 0.001 M
     }
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
