@@ -86,6 +86,10 @@ public class ExperimentAggregatesTests
         Assert.Contains(verdicts, v => v.StartsWith("SubNNs specialize (tiny)") && v.EndsWith("holds.")); // 0.87 - 0.1: 77 points
         var weak = ExperimentAggregates.Of([Run("w", "coded", 1, 0.9, active: [0.90, 0.85], inactive: [0.90, 0.88])]);
         Assert.Contains(ExperimentReport.Verdicts(weak), v => v.EndsWith("holds only weakly: removing 2 active subNNs costs 3.00 points more than removing 2 inactive ones."));
+        // Seeds spread 0.88 and 0.90 after removing 2 inactive subNNs (sd 1.41 points): a 1-point gap is within it.
+        var noisy = ExperimentAggregates.Of([Run("n", "coded", 1, 0.9, active: [0.90, 0.88], inactive: [0.90, 0.88]),
+                                             Run("n", "coded", 2, 0.9, active: [0.90, 0.88], inactive: [0.90, 0.90])]);
+        Assert.Contains(ExperimentReport.Verdicts(noisy), v => v.EndsWith("not shown: removing 2 active subNNs costs 1.00 points more than removing 2 inactive ones, within the spread over seeds (1.41 points)."));
 
         var worse = ExperimentAggregates.Of([Run("g", "coded", 1, 0.80), Run("g", "coded", 2, 0.81), Run("g", "control", 1, 0.90), Run("g", "control", 2, 0.90)]);
         Assert.Contains(ExperimentReport.Verdicts(worse), v => v.Contains("does not hold: coded is less accurate by more than the spread"));
