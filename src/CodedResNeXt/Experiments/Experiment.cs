@@ -46,7 +46,7 @@ public static class Experiment
             status?.Invoke($"{run.Name}: analyzing");
             if (!analyze(plan.AnalyzeArguments(run))) return results;
             var figures = Measure(plan, run);
-            results = results.With(figures);
+            results = results.With(figures).InOrderOf(plan); // a run recorded again (e.g. re-analyzed) keeps its place
             results.Save(plan.Results);
             status?.Invoke($"{run.Name}: top-1 {figures.Top1:P2}, recorded in {plan.Results}");
             recorded?.Invoke(results, figures);

@@ -97,6 +97,13 @@ public sealed record ExperimentResults(string Experiment, IReadOnlyList<RunFigur
     /// <summary>The same results with <paramref name="run"/> added (replacing an earlier record of the same name).</summary>
     public ExperimentResults With(RunFigures run) => Of(Experiment, [.. Runs.Where(r => r.Name != run.Name), run]);
 
+    /// <summary>The same results with the runs in the order the plan lists them (runs it no longer lists last), whatever order they ended in.</summary>
+    public ExperimentResults InOrderOf(ExperimentPlan plan)
+    {
+        var position = plan.Runs.Select((r, i) => (r.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        return Of(Experiment, [.. Runs.OrderBy(r => position.GetValueOrDefault(r.Name, int.MaxValue))]);
+    }
+
     /// <summary>Writes the file through a temporary one, so that a stop mid-write leaves the previous results.</summary>
     public void Save(string path)
     {

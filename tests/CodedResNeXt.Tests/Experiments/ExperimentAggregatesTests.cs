@@ -160,6 +160,16 @@ public class ExperimentAggregatesTests
         Assert.Contains("| ours: best coded run (all-coded-1) | 93.00 % | 0.001 M | 93000.0 |", comparison); // 93 points / 0.001 M
     }
 
+    [Fact]
+    public void Recorded_runs_are_kept_in_the_order_the_plan_lists_them()
+    {
+        ExperimentRun Listed(RunFigures r) => new(r.Name, r.Group, r.Variant, r.Seed, [], []);
+        var plan = new ExperimentPlan("made-up", "runs", "results.json", "results.md", [.. MadeUp[..4].Select(Listed)]);
+        // Run 2 re-analyzed after the others, and a run the plan no longer lists.
+        var results = ExperimentResults.Of("made-up", [MadeUp[5], MadeUp[0], MadeUp[2], MadeUp[3]]).With(MadeUp[1]).InOrderOf(plan);
+        Assert.Equal([MadeUp[0].Name, MadeUp[1].Name, MadeUp[2].Name, MadeUp[3].Name, MadeUp[5].Name], results.Runs.Select(r => r.Name));
+    }
+
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
