@@ -34,7 +34,7 @@ public static class Specialization
     public static int? ResolveBlock(ArchitectureSpec architecture, int? requested)
     {
         if (requested is not { } block) return DefaultBlock(architecture);
-        var coded = Enumerable.Range(0, architecture.Blocks.Count).Where(i => architecture.Blocks[i].IsCoded).ToList();
+        var coded = architecture.CodedBlockIndices;
         string codedList = coded.Count == 0 ? "the network has no coded block" : "coded blocks: " + string.Join(", ", coded);
         if (block < 0 || block >= architecture.Blocks.Count)
             throw InvalidInputException.ForOption("Block", $"block {block} does not exist; {architecture.Name} has blocks 0..{architecture.Blocks.Count - 1} ({codedList})");

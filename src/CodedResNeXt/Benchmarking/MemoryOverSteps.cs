@@ -42,13 +42,10 @@ public static class MemoryOverSteps
         var samples = new List<(int, long)>();
         for (int s = 1; s <= steps; s++)
         {
-            using (var scope = NewDisposeScope())
-            {
-                var loss = objective.Loss(network, network.call(images), labels).Total;
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-            }
+            // The trainer's own step (Trainer: zero_grad, TrainingStep.Backward, step), so what is measured is what trains.
+            optimizer.zero_grad();
+            TrainingStep.Backward(network, objective, images, labels, accumulate: 1, running: null);
+            optimizer.step();
             if (s % every == 0 && ProcessMemory.ResidentBytes() is { } bytes)
             {
                 samples.Add((s, bytes));

@@ -105,7 +105,18 @@ public sealed class PredictionModel : IDisposable
     }
 
     /// <summary>Predicts every image of <paramref name="images"/> (raw bytes at the model's input shape), normalized as in training.</summary>
-    public IReadOnlyList<ImagePrediction> Predict(ImageDataset images, IReadOnlyList<InputImage> sources, int batchSize = 256)
+    public IReadOnlyList<ImagePrediction> Predict(ImageDataset images, IReadOnlyList<InputImage> sources, int batchSize = 256) =>
+        OverBatches(images, batchSize, x =>
+        {
+            var (logits, energies) = Forward(x);
+            return (i, index) => Classifier is null ? Classify(sources[index], logits, energies, i) : Decide(sources[index], logits[i]);
+        });
+
+    /// <summary>
+    /// Every image's prediction, in dataset order: the images are normalized as in training and run in batches;
+    /// <paramref name="predictBatch"/> runs one batch and gives the prediction of its row i (image index).
+    /// </summary>
+    private ImagePrediction[] OverBatches(ImageDataset images, int batchSize, Func<Tensor, Func<int, int, ImagePrediction>> predictBatch)
     {
         var results = new ImagePrediction[images.Count];
         using var noGrad = no_grad();
@@ -113,12 +124,8 @@ public sealed class PredictionModel : IDisposable
         {
             using var scope = NewDisposeScope();
             var (x, _) = batch.ToTensors(Device);
-            var (logits, energies) = Forward(x);
-            for (int i = 0; i < batch.Count; i++)
-            {
-                int index = batch.Indices[i];
-                results[index] = Classifier is null ? Classify(sources[index], logits, energies, i) : Decide(sources[index], logits[i]);
-            }
+            var predict = predictBatch(x);
+            for (int i = 0; i < batch.Count; i++) results[batch.Indices[i]] = predict(i, batch.Indices[i]);
         }
         return results;
     }
@@ -140,24 +147,21 @@ public sealed class PredictionModel : IDisposable
     {
         if (Classifier is not null || _network is null)
             throw new InvalidOperationException("early exit needs a full network in TorchSharp (not an extracted classifier or an ONNX file)");
+        var network = _network;
         var cost = ComputeCost.Of(Architecture);
-        var results = new ImagePrediction[images.Count];
-        foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
+        return OverBatches(images, batchSize, x =>
         {
-            using var scope = NewDisposeScope();
-            var (x, _) = batch.ToTensors(Device);
-            var early = EarlyExit.Predict(_network, x, calibration);
-            for (int i = 0; i < batch.Count; i++)
+            var early = EarlyExit.Predict(network, x, calibration);
+            return (i, index) =>
             {
                 int cls = Meta.KeptClasses[(int)early.Predicted[i]];
                 int? left = early.ExitBlock[i] >= 0 ? early.ExitBlock[i] : null;
-                results[batch.Indices[i]] = new ImagePrediction(sources[batch.Indices[i]], null, new PredictedClass(cls, ClassNames[cls], double.NaN), null)
+                return new ImagePrediction(sources[index], null, new PredictedClass(cls, ClassNames[cls], double.NaN), null)
                 {
                     Exit = new EarlyExitDecision(left, (double)early.Cost[i] / cost.Total),
                 };
-            }
-        }
-        return results;
+            };
+        });
     }
 
     /// <summary>Logits and each coded block's energies of a normalized batch, from TorchSharp or ONNX Runtime.</summary>

@@ -57,7 +57,7 @@ public static class EarlyExit
     public static void Store(string path, EarlyExitCalibration calibration) =>
         ModelFile.RewriteMetadata(path, meta =>
         {
-            if (!meta.Architecture.Blocks.Select((b, i) => (b, i)).Where(x => x.b.IsCoded).Select(x => x.i).SequenceEqual(calibration.CodedBlockIndices))
+            if (!meta.Architecture.CodedBlockIndices.SequenceEqual(calibration.CodedBlockIndices))
                 throw InvalidInputException.ForFile(path, "the calibration was made for another network's coded blocks");
             var kept = Stored(meta, path).Where(c => Math.Abs(c.Target - calibration.Target) >= 1e-9);
             return meta.WithSection(Section, kept.Append(calibration).OrderBy(c => c.Target).ToList());

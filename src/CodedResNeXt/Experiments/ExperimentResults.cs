@@ -57,13 +57,13 @@ public sealed record RunFigures(
             model.ExcludedClasses, finished.ToString("u"));
     }
 
-    public double MeanPrecision => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.Precision);
-    public double MeanRecall => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.Recall);
+    public double MeanPrecision => MeanOf(b => b.Precision);
+    public double MeanRecall => MeanOf(b => b.Recall);
     public double MeanOodPrecision => MeanOf(b => b.OodPrecision);
     public double MeanOodRecall => MeanOf(b => b.OodRecall);
     public double MeanFalsePositiveRate => MeanOf(b => b.FalsePositiveRate);
     public double MeanOodFalsePositiveRate => MeanOf(b => b.OodFalsePositiveRate);
-    public double MeanParameterFraction => BinaryClassifiers.Count == 0 ? double.NaN : BinaryClassifiers.Average(b => b.ParameterFraction);
+    public double MeanParameterFraction => MeanOf(b => b.ParameterFraction);
 
     /// <summary>The mean over the classes that have the figure; NaN when none has it.</summary>
     private double MeanOf(Func<BinaryClassifierFigures, double?> figure)

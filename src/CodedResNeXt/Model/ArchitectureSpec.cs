@@ -26,6 +26,9 @@ public sealed record ArchitectureSpec(
 
     [JsonIgnore] public long ClassifierParameterCount => (long)Features * Outputs;
 
+    /// <summary>The index of each coded block among all blocks, ascending: the blocks with an early decoder.</summary>
+    [JsonIgnore] public IReadOnlyList<int> CodedBlockIndices => Enumerable.Range(0, Blocks.Count).Where(i => Blocks[i].IsCoded).ToArray();
+
     /// <summary>
     /// Checks that the architecture is consistent and that every coding scheme fits its block.
     /// Throws <see cref="InvalidInputException"/> whose message starts with <paramref name="source"/>

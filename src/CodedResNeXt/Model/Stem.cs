@@ -10,14 +10,12 @@ public sealed class Stem : Module<Tensor, Tensor>
 {
     [ComponentName(Name = "conv")] private readonly Conv2d _conv;
     [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;
-    private readonly bool _maxPool;
     private readonly StemSpec _spec;
 
     public Stem(StemSpec spec) : base("stem")
     {
         _conv = Conv2d(spec.InChannels, spec.OutChannels, spec.Kernel, stride: spec.Stride, padding: spec.Kernel / 2, bias: false);
         _bn = BatchNorm2d(spec.OutChannels, momentum: 0.1);
-        _maxPool = spec.MaxPool;
         _spec = spec;
         RegisterComponents();
     }
@@ -26,6 +24,6 @@ public sealed class Stem : Module<Tensor, Tensor>
     {
         // In place: BN's backward does not need its output.
         var y = ConvBatchNorm.Apply(_conv, _bn, x, _spec.Stride, _spec.Kernel / 2).relu_();
-        return _maxPool ? functional.max_pool2d(y, 3, stride: 2, padding: 1) : y;
+        return _spec.MaxPool ? functional.max_pool2d(y, 3, stride: 2, padding: 1) : y;
     }
 }

@@ -21,10 +21,7 @@ public sealed class OnnxModel : IDisposable
     {
         _session = session;
         Meta = meta;
-        var arch = meta.Architecture;
-        CodedBlockIndices = meta.Kind != BinaryClassifierFile.Kind
-            ? Enumerable.Range(0, arch.Blocks.Count).Where(i => arch.Blocks[i].IsCoded).ToArray()
-            : [];
+        CodedBlockIndices = meta.Kind != BinaryClassifierFile.Kind ? meta.Architecture.CodedBlockIndices : [];
         _outputs = [OnnxExport.Logits, .. CodedBlockIndices.Select(OnnxExport.EnergiesOutput)];
     }
 
