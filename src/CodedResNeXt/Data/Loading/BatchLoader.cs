@@ -267,8 +267,15 @@ public sealed class BatchLoader
         }
     }
 
-    /// <summary>A well-mixed non-negative 31-bit seed from (seed, epoch, index) (SplitMix64 finalizer).</summary>
-    internal static int MixSeed(int seed, int epoch, long index)
+    /// <summary>
+    /// A well-mixed non-negative 31-bit seed from (seed, stream, index) (SplitMix64 finalizer): every random stream of a
+    /// run (an epoch's shuffle, an image's augmentation, an analysis's sampling) derives its own generator from the run's
+    /// seed this way, so streams are independent and reproducible.
+    /// </summary>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="epoch">The stream: an epoch, or a constant naming one use.</param>
+    /// <param name="index">An index within the stream (an image, a class), or -1 for none.</param>
+    public static int MixSeed(int seed, int epoch, long index)
     {
         ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL;
         z ^= (ulong)(uint)epoch * 0xBF58476D1CE4E5B9UL + 0x632BE59BD9B4E019UL;
