@@ -7,8 +7,8 @@ using Spectre.Console;
 
 // Piped output is read by programs and grep: do not wrap it at Spectre's default of 80 columns.
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 240;
-// Every verb computes with libtorch: let glibc keep freed tensor memory instead of unmapping it (see CpuSettings).
-CpuSettings.KeepFreedMemory();
+// Every verb computes with libtorch: let glibc keep freed tensor memory instead of unmapping it (see ProcessSettings).
+CodedResNeXt.Runtime.ProcessSettings.KeepFreedMemory();
 
 var root = new RootCommand(
     "crx: Coded ResNeXt for .NET. Generate coding schemes, build and train coded networks, " +

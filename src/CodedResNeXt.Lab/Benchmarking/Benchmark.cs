@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using System.Diagnostics;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Decoding;
@@ -38,7 +39,7 @@ public sealed record BenchmarkRatios(double CodedOverControlTraining, double Cod
     double ExtractedOverFullInference, double EarlyExitOverFullInference);
 
 /// <summary>Early-exit figures on the synthetic images: a random-input benchmark, not an accuracy figure.</summary>
-public sealed record EarlyExitBenchFigures(double Target, double FlopsFraction, double ExitedFraction, IReadOnlyList<double?> Thresholds);
+public sealed record EarlyExitBenchFigures(double Target, double ComputeFraction, double ExitedFraction, IReadOnlyList<double?> Thresholds);
 
 public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int Batch, int Threads, int Steps, int Repeats, bool PeakResetSupported,
     IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit);
@@ -57,7 +58,7 @@ public static class Benchmark
             throw new InvalidInputException("the batch, threads, steps and repeats of a benchmark must be at least 1");
         if (!architecture.Blocks.Any(b => b.IsCoded))
             throw InvalidInputException.ForOption("Architecture", $"'{architecture.Name}' has no coded block; the benchmark compares a coded network with its control");
-        CpuSettings.Apply(options.Threads);
+        ProcessSettings.Apply(options.Threads);
         bool resetSupported = ProcessMemory.TryResetPeak();
         using var generator = new Generator((ulong)options.Seed);
         var device = options.Device ?? CPU;

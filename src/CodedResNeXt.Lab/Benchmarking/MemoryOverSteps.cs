@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
 using CodedResNeXt.Training;
@@ -29,7 +30,7 @@ public static class MemoryOverSteps
         IProgress<int>? progress = null, int seed = 1)
     {
         if (steps < 20) throw InvalidInputException.ForOption("MemorySteps", $"{steps} are too few to see a trend; give at least 20");
-        CpuSettings.Apply(threads);
+        ProcessSettings.Apply(threads);
         using var generator = new Generator((ulong)seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);
         network.DropGenerator = generator;

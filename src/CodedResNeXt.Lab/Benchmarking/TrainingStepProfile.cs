@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using System.Diagnostics;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
@@ -30,7 +31,7 @@ public static class TrainingStepProfile
 {
     public static TrainingStepProfileResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps, int seed = 1)
     {
-        CpuSettings.Apply(threads);
+        ProcessSettings.Apply(threads);
         using var generator = new Generator((ulong)seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);
         network.DropGenerator = generator;
@@ -69,7 +70,9 @@ public static class TrainingStepProfile
             var energies = new List<Tensor>();
             for (int i = 0; i < network.Blocks.Count; i++)
             {
-                x = network.ForwardBlocks(x, i, i + 1, null, energies);
+                var blockOutput = network.ForwardIntermediates(x, i, i + 1);
+                x = blockOutput.Output;
+                energies.AddRange(blockOutput.Energies);
                 times[stageOf[i]] += Lap();
             }
             var logits = network.ForwardHead(x);

@@ -14,11 +14,16 @@ public static class BinaryClassifierExtraction
     /// <summary>The option that names the kept classes, for errors.</summary>
     public const string ClassesOption = "Classes";
 
+    /// <summary>What a classifier extracted from a network in memory records as its source checkpoint.</summary>
+    public const string InMemorySource = "(a network in memory)";
+
     /// <param name="source">the source model's metadata: class names, normalization, excluded classes</param>
-    /// <param name="sourcePath">the model file, recorded in the extracted classifier</param>
+    /// <param name="network">the trained full network (not changed)</param>
+    /// <param name="sourcePath">the model file, recorded in the extracted classifier (null: a network in memory)</param>
     /// <param name="classes">the kept classes (indices among all K), in the order of the outputs; one for a binary classifier</param>
     /// <param name="trainingSet">the images the network was trained on, with their original labels</param>
-    public static ExtractedClassifier Extract(CodedResNeXtNetwork network, ModelMetadata source, string sourcePath,
+    /// <param name="options">how the decision thresholds are fitted (null: the defaults)</param>
+    public static ExtractedClassifier Extract(CodedResNeXtNetwork network, ModelMetadata source, string? sourcePath,
         IReadOnlyList<int> classes, ImageDataset trainingSet, ThresholdOptions? options = null)
     {
         options ??= new ThresholdOptions();
@@ -31,7 +36,7 @@ public static class BinaryClassifierExtraction
             int samples = ThresholdFitting.Subset(trainingSet.Count, options).Count;
             var meta = ModelMetadata.Of(BinaryClassifierFile.Kind, extracted, source.ClassNames, source.Normalization, source.Dataset, source.ExcludedClasses);
             var section = new ClassifierSection(classes.Select(k => source.ClassNames[k]).ToList(), thresholds, samples,
-                Path.GetFullPath(sourcePath), network.ParameterCount);
+                sourcePath is null ? InMemorySource : Path.GetFullPath(sourcePath), network.ParameterCount);
             return new ExtractedClassifier(extracted, new BinaryClassifierInfo(meta, section));
         }
         catch

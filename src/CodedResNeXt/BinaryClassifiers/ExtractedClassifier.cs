@@ -9,8 +9,20 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// </summary>
 public sealed class ExtractedClassifier(CodedResNeXtNetwork network, BinaryClassifierInfo info) : IDisposable
 {
+    /// <summary>The smaller network, in eval mode: the kept classes' paths and classifier rows.</summary>
     public CodedResNeXtNetwork Network { get; } = network;
+    /// <summary>Its description: kept classes, decision thresholds, the source and the parameter share.</summary>
     public BinaryClassifierInfo Info { get; } = info;
 
+    /// <summary>The share of the full network's parameters the classifier keeps.</summary>
+    public double ParameterFraction => Info.ParameterFraction;
+
+    /// <summary>A predictor over this classifier's network (the classifier keeps ownership: dispose it after the predictor).</summary>
+    public Prediction.PredictionModel Predictor() => Prediction.PredictionModel.From(this);
+
+    /// <summary>Writes the classifier to a .crxb model file (atomically).</summary>
+    public void Save(string path) => BinaryClassifierFile.Save(path, this);
+
+    /// <summary>Frees the network.</summary>
     public void Dispose() => Network.Dispose();
 }

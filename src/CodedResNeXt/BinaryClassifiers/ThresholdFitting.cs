@@ -89,5 +89,5 @@ public static class ThresholdFitting
     }
 
     private static IReadOnlyList<int> Kept(CodedResNeXtNetwork classifier) =>
-        classifier.Architecture.KeptClasses ?? Enumerable.Range(0, classifier.Architecture.Classes).ToArray();
+        classifier.Architecture.OutputClasses;
 }

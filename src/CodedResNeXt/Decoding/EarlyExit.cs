@@ -23,10 +23,10 @@ public sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, lon
 /// <param name="Accuracy">top-1 of the early-exit predictions</param>
 /// <param name="FullAccuracy">top-1 of the full network on the same images</param>
 /// <param name="Agreement">fraction of images whose early-exit prediction equals the full network's</param>
-/// <param name="FlopsFraction">mean over images of the fraction of the full network's multiply-accumulates computed</param>
+/// <param name="ComputeFraction">mean over images of the fraction of the full network's multiply-accumulates computed</param>
 /// <param name="ExitFractions">fraction of images leaving at each coded block (parallel to the calibration's blocks)</param>
 public sealed record EarlyExitResult(EarlyExitCalibration Calibration, int Images, double Accuracy, double FullAccuracy, double Agreement,
-    double FlopsFraction, IReadOnlyList<double> ExitFractions);
+    double ComputeFraction, IReadOnlyList<double> ExitFractions);
 
 /// <summary>
 /// Early-exit inference, which the paper does not have: the coded blocks are decoders (<see cref="EarlyDecoder"/>), so a
@@ -95,7 +95,7 @@ public static class EarlyExit
         if (coded == 0) throw InvalidInputException.ForOption("EarlyExit", "the network has no coded block to exit at");
         var margins = Enumerable.Range(0, coded).Select(_ => new List<double>()).ToArray();
         var agrees = Enumerable.Range(0, coded).Select(_ => new List<bool>()).ToArray();
-        var outputClasses = network.Architecture.KeptClasses ?? Enumerable.Range(0, network.Architecture.Classes).ToArray();
+        var outputClasses = network.Architecture.OutputClasses;
         bool wasTraining = network.training;
         network.eval();
         try
@@ -155,7 +155,7 @@ public static class EarlyExit
         if (!calibration.CodedBlockIndices.SequenceEqual(network.CodedBlocks.Select(c => c.BlockIndex)))
             throw new ArgumentException("the calibration was made for another network's coded blocks");
         var cost = ComputeCost.Of(network.Architecture);
-        var outputClasses = network.Architecture.KeptClasses ?? Enumerable.Range(0, network.Architecture.Classes).ToArray();
+        var outputClasses = network.Architecture.OutputClasses;
         var outputOf = outputClasses.Select((k, o) => (k, o)).ToDictionary(p => p.k, p => (long)p.o);
         long batch = images.shape[0];
         var predicted = new long[batch];
@@ -175,10 +175,10 @@ public static class EarlyExit
             {
                 if (calibration.Thresholds[b] is not { } threshold) continue;
                 var block = network.CodedBlocks[b];
-                var energies = new List<Tensor>();
-                x = network.ForwardBlocks(x, from, block.BlockIndex + 1, null, energies);
+                var blocks = network.ForwardIntermediates(x, from, block.BlockIndex + 1);
+                x = blocks.Output;
                 from = block.BlockIndex + 1;
-                var (margin, cls) = Decode(energies[^1], block);
+                var (margin, cls) = Decode(blocks.Energies[^1], block);
                 var m = margin.data<float>().ToArray();
                 var c = cls.data<long>().ToArray();
                 var stay = new List<long>();
@@ -213,7 +213,7 @@ public static class EarlyExit
         CancellationToken cancel = default)
     {
         var cost = ComputeCost.Of(network.Architecture);
-        var outputClasses = network.Architecture.KeptClasses ?? Enumerable.Range(0, network.Architecture.Classes).ToArray();
+        var outputClasses = network.Architecture.OutputClasses;
         long images = 0, correct = 0, fullCorrect = 0, agree = 0;
         double fraction = 0;
         var exits = new long[calibration.CodedBlockIndices.Count];

@@ -63,7 +63,9 @@ public static class EvaluationPass
                 int from = 0;
                 foreach (int split in splits)
                 {
-                    x = network.ForwardBlocks(x, from, split, null, energies);
+                    var blocks = network.ForwardIntermediates(x, from, split);
+                    x = blocks.Output;
+                    energies.AddRange(blocks.Energies);
                     inputs[split] = x;
                     from = split;
                 }
@@ -71,7 +73,9 @@ public static class EvaluationPass
                 long[]? predicted = null;
                 if (needsOutput)
                 {
-                    var logits = network.ForwardHead(network.ForwardBlocks(x, from, last, null, energies));
+                    var rest = network.ForwardIntermediates(x, from, last);
+                    energies.AddRange(rest.Energies);
+                    var logits = network.ForwardHead(rest.Output);
                     output = new NetworkOutput(logits, energies, network.CodedBlocks.Select(b => b.BlockIndex).ToList());
                     predicted = logits.argmax(1).data<long>().ToArray();
                 }

@@ -21,6 +21,9 @@ public sealed record ArchitectureSpec(
     /// <summary>Number of logits the classifier produces.</summary>
     [JsonIgnore] public int Outputs => KeptClasses?.Count ?? Classes;
 
+    /// <summary>The class of each output, in logit order: the kept classes, or all classes 0..K-1.</summary>
+    [JsonIgnore] public IReadOnlyList<int> OutputClasses => KeptClasses ?? Enumerable.Range(0, Classes).ToArray();
+
     /// <summary>Channels entering the classifier.</summary>
     [JsonIgnore] public int Features => Blocks.Count == 0 ? Stem.OutChannels : Blocks[^1].OutChannels;
 

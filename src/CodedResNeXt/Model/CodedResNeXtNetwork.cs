@@ -76,9 +76,8 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
     /// <summary>The whole network, with the subNNs of <paramref name="removal"/> removed (null: none).</summary>
     public NetworkOutput Forward(Tensor images, SubNNRemoval? removal)
     {
-        var energies = new List<Tensor>();
-        var x = ForwardBlocks(ForwardStem(images), 0, Blocks.Count, removal, energies);
-        return new NetworkOutput(ForwardHead(x), energies, CodedBlocks.Select(b => b.BlockIndex).ToList());
+        var blocks = ForwardIntermediates(ForwardStem(images), 0, Blocks.Count, removal);
+        return new NetworkOutput(ForwardHead(blocks.Output), blocks.Energies, CodedBlocks.Select(b => b.BlockIndex).ToList());
     }
 
     /// <summary>The stem: images [B, C, H, W] to the input of block 0.</summary>
@@ -86,11 +85,25 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
 
     /// <summary>
     /// Blocks <paramref name="from"/>..<paramref name="to"/>-1 on <paramref name="x"/>, the input of block
-    /// <paramref name="from"/>. In training mode the coded blocks draw their dropSubNNs masks (same code, same mask).
+    /// <paramref name="from"/>: the output of the last of them. In training mode the coded blocks draw their dropSubNNs
+    /// masks (same code, same mask).
     /// </summary>
+    /// <param name="x">the input of block <paramref name="from"/></param>
+    /// <param name="from">the first block to run</param>
+    /// <param name="to">one past the last block to run</param>
     /// <param name="removal">subNNs to remove, by block index (indices outside the range are ignored)</param>
-    /// <param name="energies">when given, each coded block's normalized energies [B, N] are appended, in block order</param>
-    public Tensor ForwardBlocks(Tensor x, int from, int to, SubNNRemoval? removal = null, List<Tensor>? energies = null)
+    public Tensor ForwardBlocks(Tensor x, int from, int to, SubNNRemoval? removal = null) =>
+        ForwardIntermediates(x, from, to, removal).Output;
+
+    /// <summary>
+    /// As <see cref="ForwardBlocks"/>, also returning what every coded block of the range computed on the way (timm's
+    /// <c>forward_intermediates</c>): the early decoders and the coding loss read these energies.
+    /// </summary>
+    /// <param name="x">the input of block <paramref name="from"/></param>
+    /// <param name="from">the first block to run</param>
+    /// <param name="to">one past the last block to run</param>
+    /// <param name="removal">subNNs to remove, by block index (indices outside the range are ignored)</param>
+    public IntermediateOutput ForwardIntermediates(Tensor x, int from, int to, SubNNRemoval? removal = null)
     {
         if (from < 0 || to > Blocks.Count || from > to)
             throw new ArgumentOutOfRangeException(nameof(from), $"blocks {from}..{to - 1} are not within the network's blocks 0..{Blocks.Count - 1}");
@@ -100,13 +113,14 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
                     throw new ArgumentException($"removal names block {index}; the network has blocks 0..{Blocks.Count - 1}");
         // dropSubNNs is for training only; the masks are the only random draws of a forward pass.
         var masks = training ? DropSubNNs.DrawMasks(Architecture.Blocks.Skip(from).Take(to - from).ToList(), x.shape[0], x.device, DropGenerator) : null;
+        var energies = new List<Tensor>();
         for (int i = from; i < to; i++)
         {
             var output = _blocks[i].call(new BlockInput(x, masks?[i - from], removal?.Of(i)));
             x = output.Output;
-            if (output.Energies is not null) energies?.Add(output.Energies);
+            if (output.Energies is not null) energies.Add(output.Energies);
         }
-        return x;
+        return new IntermediateOutput(x, energies);
     }
 
     /// <summary>Global average pool and the linear classifier: the last block's output to the logits [B, outputs].</summary>

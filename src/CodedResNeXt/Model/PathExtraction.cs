@@ -35,7 +35,7 @@ public static class PathExtraction
             foreach (var name in BottleneckRows) weights[prefix + name] = weights[prefix + name].index_select(0, channels);
             weights[prefix + "conv_expand.weight"] = weights[prefix + "conv_expand.weight"].index_select(1, channels);
         }
-        var sourceClasses = source.KeptClasses ?? Enumerable.Range(0, source.Classes).ToArray();
+        var sourceClasses = source.OutputClasses;
         var rows = tensor(classes.Select(k => (long)sourceClasses.ToList().IndexOf(k)).ToArray(), device: network.Device);
         weights["classifier.weight"] = weights["classifier.weight"].index_select(0, rows);
 

@@ -40,7 +40,7 @@ public sealed record ModelMetadata(
     [JsonIgnore] public CodingSchemeSet SchemeSet => _schemeSet ??= CodingSchemeSet.FromCodewords(Schemes, $"the {Kind} file");
 
     /// <summary>The classes the network's outputs stand for (indices among all K), in output order.</summary>
-    [JsonIgnore] public IReadOnlyList<int> KeptClasses => Architecture.KeptClasses ?? Enumerable.Range(0, Architecture.Classes).ToArray();
+    [JsonIgnore] public IReadOnlyList<int> KeptClasses => Architecture.OutputClasses;
 
     /// <summary>The metadata of <paramref name="network"/>: its architecture, the codewords of its schemes, its size.</summary>
     public static ModelMetadata Of(string kind, CodedResNeXtNetwork network, IReadOnlyList<string> classNames, Normalization normalization,

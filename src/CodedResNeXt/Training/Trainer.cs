@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Training;
 
 /// <summary>
-/// Trains a (Coded) ResNeXt (SPEC section 7): SGD with Nesterov momentum and weight decay, cosine schedule
+/// Trains a (Coded) ResNeXt (docs/method.md, "Training"): SGD with Nesterov momentum and weight decay, cosine schedule
 /// with optional warm-up, loss = cross-entropy + mu * sum of coding losses (<see cref="CodingObjective"/>). After every epoch it evaluates
 /// (top-1 and every early decoder), logs, and writes last.ckpt (and best.ckpt when top-1 improved)
 /// atomically, so a stopped run loses at most the epoch under way and resumes exactly.
@@ -20,19 +20,47 @@ public sealed class Trainer
 {
     private readonly TrainingRun _run;
 
+    /// <summary>A trainer for <paramref name="run"/>.</summary>
     public Trainer(TrainingRun run) => _run = run;
 
-    /// <summary>Trains until the last epoch, or until <paramref name="cancel"/> fires (then returns what is done).</summary>
-    /// <param name="resume">continue from runs/NAME/last.ckpt (it must exist)</param>
-    public IReadOnlyList<EpochMetrics> Run(bool resume, IProgress<TrainingProgress>? progress = null,
+    /// <summary>
+    /// Trains until the last epoch, until <see cref="TrainingOptions.MaxSteps"/>, or until <paramref name="cancel"/> fires
+    /// (then returns what is done). Process-wide settings (libtorch's thread count, glibc's heap policy) are the caller's:
+    /// see <see cref="Runtime.ProcessSettings"/>.
+    /// </summary>
+    /// <param name="resume">continue from the run folder's last.ckpt (it must exist)</param>
+    /// <param name="progress">told every few steps where the epoch stands</param>
+    /// <param name="epochDone">called after each finished, validated epoch</param>
+    /// <param name="cancel">stops after the current step; the last finished epoch's checkpoint stays</param>
+    /// <returns>the epochs trained, where the run stopped, and the network as trained (the caller disposes it)</returns>
+    public TrainingResult Run(bool resume, IProgress<TrainingProgress>? progress = null,
         Action<EpochMetrics>? epochDone = null, CancellationToken cancel = default)
     {
         var options = _run.Options;
-        CpuSettings.Apply(options.Threads);
-        Directory.CreateDirectory(_run.Directory);
+        if (resume && _run.Directory is null) throw new InvalidOperationException("a run in memory has no checkpoint to resume from");
+        if (_run.Directory is not null) Directory.CreateDirectory(_run.Directory);
 
         using var generator = new Generator((ulong)options.Seed);
-        using var network = _run.CreateNetwork(generator);
+        var network = _run.CreateNetwork(generator);
+        try
+        {
+            var (history, stoppedAt) = Train(network, generator, resume, progress, epochDone, cancel);
+            network.eval();
+            // The generator dies with this call; the network outlives it and draws no more masks in eval mode.
+            network.DropGenerator = null;
+            return new TrainingResult(network, history, stoppedAt, cancel.IsCancellationRequested);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    private (List<EpochMetrics> History, long? StoppedAt) Train(CodedResNeXtNetwork network, Generator generator, bool resume,
+        IProgress<TrainingProgress>? progress, Action<EpochMetrics>? epochDone, CancellationToken cancel)
+    {
+        var options = _run.Options;
         // Weights are drawn on the CPU by the run's generator, then moved: a seed gives the same run on every device.
         network.to(_run.Device);
         if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
@@ -47,14 +75,14 @@ public sealed class Trainer
 
         int firstEpoch = 1, firstStep = 0;
         double bestTop1 = double.NegativeInfinity;
-        var log = new MetricsLog(_run.Directory);
+        var log = _run.Directory is null ? null : new MetricsLog(_run.Directory);
         if (resume)
         {
             var state = Resume(network, optimizer, schedule, generator, stepsPerEpoch);
             firstEpoch = state.Epoch + 1;
             firstStep = state.StepInEpoch;
             bestTop1 = state.BestTop1;
-            log.TruncateAfter(state.Epoch);
+            log?.TruncateAfter(state.Epoch);
         }
 
         var history = new List<EpochMetrics>();
@@ -63,11 +91,7 @@ public sealed class Trainer
         for (int epoch = firstEpoch; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
             long before = (long)(epoch - 1) * stepsPerEpoch;
-            if (before + firstStep >= maxSteps)
-            {
-                _run.StoppedAtStep = before + firstStep;
-                break;
-            }
+            if (before + firstStep >= maxSteps) return (history, before + firstStep);
             int stopAt = (int)Math.Min(stepsPerEpoch, maxSteps - before);
             var train = TrainEpoch(network, optimizer, schedule, loader, epoch, firstStep, stopAt, progress, cancel);
             firstStep = 0;
@@ -76,16 +100,16 @@ public sealed class Trainer
             {
                 // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
                 // to serve the rest of it; no evaluation, which belongs to whole epochs.
-                Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator,
-                    new TrainingState(epoch - 1, bestTop1, train, stopAt));
-                _run.StoppedAtStep = before + stopAt;
-                break;
+                if (_run.Directory is not null)
+                    Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator,
+                        new TrainingState(epoch - 1, bestTop1, train, stopAt));
+                return (history, before + stopAt);
             }
             var metrics = FinishEpoch(network, optimizer, generator, validation, train, ref bestTop1, log, codedIndices);
             history.Add(metrics);
             epochDone?.Invoke(metrics);
         }
-        return history;
+        return (history, null);
     }
 
     /// <summary>Optimizer steps per epoch; a batch size or accumulation the training set cannot fill is bad input.</summary>
@@ -120,19 +144,20 @@ public sealed class Trainer
 
     /// <summary>After a whole epoch: evaluate, log, and write last.ckpt (and best.ckpt when top-1 improved).</summary>
     private EpochMetrics FinishEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, BatchLoader validation,
-        EpochMetrics train, ref double bestTop1, MetricsLog log, IReadOnlyList<int> codedIndices)
+        EpochMetrics train, ref double bestTop1, MetricsLog? log, IReadOnlyList<int> codedIndices)
     {
         var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
         var metrics = train with
         {
             ValidationTop1 = eval.Classification.Top1, ValidationTop5 = eval.Classification.Top5, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy,
         };
-        log.Append(metrics, codedIndices);
+        log?.Append(metrics, codedIndices);
         bool best = metrics.ValidationTop1 > bestTop1;
         bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);
         // Finite losses can still end in non-finite weights (the last step of the epoch); never let those replace a
         // good checkpoint.
         Divergence.CheckWeights(network, metrics.Epoch);
+        if (_run.Directory is null) return metrics;
         Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics));
         if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
         return metrics;

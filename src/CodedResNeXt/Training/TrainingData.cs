@@ -14,13 +14,30 @@ public sealed record TrainingData(
     Normalization Normalization,
     IReadOnlyList<int> ExcludedClasses)
 {
+    /// <summary>All K class names, in label order.</summary>
     public IReadOnlyList<string> ClassNames => Train.ClassNames;
 
-    public static TrainingData Load(string dataset, DatasetOptions where, IReadOnlyList<int> excludedClasses)
+    /// <summary>A dataset of the catalogue (<see cref="DatasetCatalog.Names"/>), normalized with its training set's statistics.</summary>
+    /// <param name="dataset">"fashion-mnist", "mnist", "cifar10", "cifar100" or "folder"</param>
+    /// <param name="where">where its files are, and a folder's image sizes (null: the defaults)</param>
+    /// <param name="excludedClasses">classes held out of training (null: none)</param>
+    public static TrainingData Load(string dataset, DatasetOptions? where = null, IReadOnlyList<int>? excludedClasses = null)
     {
-        var splits = DatasetCatalog.Load(dataset, where);
-        return From(splits, excludedClasses);
+        var splits = DatasetCatalog.Load(dataset, where ?? new DatasetOptions());
+        return From(splits, excludedClasses ?? []);
     }
+
+    /// <summary>
+    /// The first <paramref name="trainPerClass"/> training and <paramref name="validationPerClass"/> validation images of
+    /// every class (<see cref="ImageDataset.FirstPerClass"/>), with this data's normalization: a small run's data.
+    /// </summary>
+    /// <param name="trainPerClass">training images kept per class</param>
+    /// <param name="validationPerClass">validation images kept per class</param>
+    public TrainingData FirstPerClass(int trainPerClass, int validationPerClass) => this with
+    {
+        Train = Train.FirstPerClass(trainPerClass),
+        Validation = Validation.FirstPerClass(validationPerClass),
+    };
 
     /// <summary>The run's images; normalized with <paramref name="normalization"/>, or with the statistics of its training images when null.</summary>
     public static TrainingData From(DatasetSplits splits, IReadOnlyList<int> excludedClasses, Normalization? normalization = null)

@@ -3,34 +3,72 @@ using CodedResNeXt.Model;
 
 namespace CodedResNeXt.Training;
 
-/// <summary>One training run: its options, its data, the architecture they select, and its folder runs/NAME.</summary>
+/// <summary>
+/// One training run: its options, its data, the architecture they select, and its folder (optional: a run without one
+/// trains in memory, writing no checkpoint, log or TensorBoard events, and cannot be resumed).
+/// </summary>
 public sealed class TrainingRun
 {
-    public TrainingRun(TrainingOptions options, TrainingData data, string directory, CodingSchemeSet schemes)
+    /// <summary>A run of the architecture <paramref name="options"/> names (a preset or an architecture file).</summary>
+    /// <param name="options">the hyperparameters (<see cref="TrainingOptions.For"/> gives the paper's)</param>
+    /// <param name="data">the images to train and validate on</param>
+    /// <param name="directory">the run folder (checkpoints, metrics.jsonl, TensorBoard events), or null to train in memory</param>
+    /// <param name="schemes">the coding schemes the architecture may name</param>
+    public TrainingRun(TrainingOptions options, TrainingData data, string? directory, CodingSchemeSet schemes)
+        : this(options, data, directory, schemes, ArchitectureFile.LoadPresetOrFile(options.Architecture, schemes))
+    {
+    }
+
+    /// <summary>
+    /// A run of an architecture built in code (<paramref name="architecture"/>, validated here); the options'
+    /// <see cref="TrainingOptions.Architecture"/> becomes its name.
+    /// </summary>
+    /// <param name="architecture">the network to train, before the options' control and p_drop settings apply</param>
+    /// <param name="options">the hyperparameters (<see cref="TrainingOptions.For"/> gives the paper's)</param>
+    /// <param name="data">the images to train and validate on</param>
+    /// <param name="directory">the run folder, or null to train in memory</param>
+    /// <param name="schemes">the coding schemes the architecture names (null: the built-in ones)</param>
+    public TrainingRun(ArchitectureSpec architecture, TrainingOptions options, TrainingData data, string? directory = null, CodingSchemeSet? schemes = null)
+        : this(options with { Architecture = architecture.Name }, data, directory, schemes ?? CodingSchemeSet.BuiltInsAndFiles, Validated(architecture, schemes))
+    {
+    }
+
+    private TrainingRun(TrainingOptions options, TrainingData data, string? directory, CodingSchemeSet schemes, ArchitectureSpec architecture)
     {
         options.Validate();
         Options = options;
         Data = data;
         Directory = directory;
         Schemes = schemes;
-        Architecture = Configure(ArchitectureFile.LoadPresetOrFile(options.Architecture, schemes), options, data);
+        Architecture = Configure(architecture, options, data);
     }
 
+    /// <summary>The run's hyperparameters.</summary>
     public TrainingOptions Options { get; }
+    /// <summary>The images the run trains and validates on.</summary>
     public TrainingData Data { get; }
-    public string Directory { get; }
+    /// <summary>The run folder, or null for a run in memory.</summary>
+    public string? Directory { get; }
+    /// <summary>The coding schemes the architecture's blocks name.</summary>
     public CodingSchemeSet Schemes { get; }
     /// <summary>The architecture as trained: the control when asked, p_drop of coded blocks from the options.</summary>
     public ArchitectureSpec Architecture { get; }
 
-    /// <summary>The global step at which --max-steps stopped the run, if it did.</summary>
-    public long? StoppedAtStep { get; internal set; }
-
     /// <summary>Where the network trains (<see cref="ComputeDevice"/>); the CPU unless the caller says otherwise.</summary>
     public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
 
-    public string LastCheckpointPath => Path.Combine(Directory, "last.ckpt");
-    public string BestCheckpointPath => Path.Combine(Directory, "best.ckpt");
+    /// <summary>The checkpoint of the last finished epoch (runs/NAME/last.ckpt).</summary>
+    public string LastCheckpointPath => Path.Combine(RequireDirectory(), "last.ckpt");
+    /// <summary>The checkpoint of the epoch with the best validation top-1 (runs/NAME/best.ckpt).</summary>
+    public string BestCheckpointPath => Path.Combine(RequireDirectory(), "best.ckpt");
+
+    private string RequireDirectory() => Directory ?? throw new InvalidOperationException("this run trains in memory and has no folder");
+
+    private static ArchitectureSpec Validated(ArchitectureSpec architecture, CodingSchemeSet? schemes)
+    {
+        architecture.Validate(architecture.Name, schemes ?? CodingSchemeSet.BuiltInsAndFiles);
+        return architecture;
+    }
 
     /// <summary>
     /// The network to train. The run's own generator draws its initial weights and, later, its dropSubNNs masks,
@@ -48,7 +86,7 @@ public sealed class TrainingRun
     /// </summary>
     public int EpochsDone()
     {
-        if (!File.Exists(LastCheckpointPath)) return 0;
+        if (Directory is null || !File.Exists(LastCheckpointPath)) return 0;
         var info = Checkpoint.ReadInfo(LastCheckpointPath);
         string Key(TrainingOptions o) => System.Text.Json.JsonSerializer.Serialize(o with { Threads = 1, Workers = 0 }, ModelFiles.ModelFile.Json);
         if (Key(info.Options) != Key(Options))

@@ -12,17 +12,19 @@ namespace Crx.Display;
 /// </summary>
 internal static class TrainingConsole
 {
-    public static IReadOnlyList<EpochMetrics> Train(TrainingRun run, bool resume, string label)
+    public static TrainingResult Train(TrainingRun run, bool resume, string label)
     {
+        // The CLI owns its process: libtorch's threads and glibc's heap policy are set for it here, not by the trainer.
+        CodedResNeXt.Runtime.ProcessSettings.Apply(run.Options.Threads);
         using var interruption = new Interruption();
         var cancel = interruption.Token;
         {
             var trainer = new Trainer(run);
-            IReadOnlyList<EpochMetrics> history;
+            TrainingResult result;
             if (Console.IsOutputRedirected)
-                history = trainer.Run(resume, null, m => Console.WriteLine(Summary(label, run, m)), cancel);
+                result = trainer.Run(resume, null, m => Console.WriteLine(Summary(label, run, m)), cancel);
             else
-                history = AnsiConsole.Progress()
+                result = AnsiConsole.Progress()
                     // Rendered from the training thread between steps, never from a refresh thread of its own: see
                     // CollectionPause (Data/Loading) for why nothing may start a collection during TorchSharp's native calls.
                     .AutoRefresh(false)
@@ -49,12 +51,15 @@ internal static class TrainingConsole
                             AnsiConsole.WriteLine(Summary(label, run, m));
                         }, cancel);
                     });
-            bool finished = history.Count > 0 && history[^1].Epoch >= run.Options.Epochs;
+            bool finished = result.History.Count > 0 && result.History[^1].Epoch >= run.Options.Epochs;
             if (interruption.Requested && !finished)
+            {
+                result.Dispose();
                 throw new InterruptedException(File.Exists(run.LastCheckpointPath)
                     ? $"{run.LastCheckpointPath} holds the last finished epoch; continue with crx train --out {run.Directory} --resume"
                     : "stopped during the first epoch, nothing was saved");
-            return history;
+            }
+            return result;
         }
     }
 

@@ -50,7 +50,7 @@ internal static class AnalyzeVerb
         int threadCount = a.Threads >= 1 ? a.Threads : throw new InvalidInputException($"--threads: {a.Threads} must be at least 1");
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
-        var where = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
+        var where = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         using var _ = network;
         network.to(where);
@@ -74,7 +74,7 @@ internal static class AnalyzeVerb
         };
         options.Validate();
         var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = a.OodDataDir }, data);
-        CodedResNeXt.Model.CpuSettings.Apply(threadCount);
+        CodedResNeXt.Runtime.ProcessSettings.Apply(threadCount);
 
         Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {where}, {info.Dataset}: {data.Validation.Count} validation images, " +
                           $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +

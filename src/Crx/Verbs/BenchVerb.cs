@@ -44,7 +44,7 @@ internal static class BenchVerb
             if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
         if (!(a.MinRepeatSeconds >= 0)) throw new InvalidInputException($"--min-repeat-seconds: {a.MinRepeatSeconds} must be 0 or more");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
-        var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
+        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
         try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch, schemes); }
@@ -98,7 +98,7 @@ internal static class BenchVerb
         var r = result.Ratios;
         AnsiConsole.MarkupLine($"coded/control: training {r.CodedOverControlTraining:F2}, inference {r.CodedOverControlInference:F2}; " +
             $"materializing/fused training {r.MaterializingOverFusedTraining:F2}; extracted/full inference {r.ExtractedOverFullInference:F2}; " +
-            $"early-exit/full inference {r.EarlyExitOverFullInference:F2} ({result.EarlyExit.FlopsFraction:P0} of the MACs on these synthetic images)");
+            $"early-exit/full inference {r.EarlyExitOverFullInference:F2} ({result.EarlyExit.ComputeFraction:P0} of the MACs on these synthetic images)");
         return 0;
     }
 }

@@ -49,7 +49,7 @@ internal static class EvalVerb
     {
         string path = a.Checkpoint;
         if (a.StoreCalibration && a.EarlyExit is null) throw new InvalidInputException("--store-calibration: give the --early-exit target to calibrate for");
-        var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
+        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         network.to(onDevice);
         using var _ = network;
@@ -109,7 +109,7 @@ internal static class EvalVerb
             var c = exit.Calibration;
             AnsiConsole.MarkupLine($"early exit, target agreement {c.Target:P1} (margins calibrated on {c.CalibrationImages} training images): " +
                 $"top-1 [bold]{exit.Accuracy:P2}[/] (full {exit.FullAccuracy:P2}), agreement [bold]{exit.Agreement:P2}[/], " +
-                $"[bold]{exit.FlopsFraction:P1}[/] of the network's multiply-accumulates");
+                $"[bold]{exit.ComputeFraction:P1}[/] of the network's multiply-accumulates");
             var exits = new Table().AddColumns("coded block", "margin threshold", "images leaving");
             for (int b = 0; b < c.CodedBlockIndices.Count; b++)
                 exits.AddRow(c.CodedBlockIndices[b].ToString(), c.Thresholds[b] is { } t ? t.ToString("F3") : "none", exit.ExitFractions[b].ToString("P1"));

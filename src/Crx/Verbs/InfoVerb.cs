@@ -1,3 +1,4 @@
+using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using System.Text.Json;

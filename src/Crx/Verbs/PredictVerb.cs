@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using CodedResNeXt;
 using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Prediction;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Training;
 using Spectre.Console;
@@ -41,7 +42,7 @@ internal static class PredictVerb
     private static int Run(Arguments a)
     {
         string path = a.Model;
-        var device = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
+        var device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
         var files = InputImages.Find(a.Images);
         using var loaded = PredictionModel.Load(path, device);
         EarlyExitCalibration? calibration = null;

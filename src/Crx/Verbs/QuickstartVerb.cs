@@ -57,7 +57,7 @@ internal static class QuickstartVerb
                     Console.WriteLine(done == 0
                         ? $"{label}: training {run.Architecture.Name} for {options.Epochs} epochs into {run.Directory}"
                         : $"{label}: resuming {run.Directory} after epoch {done}");
-                    TrainingConsole.Train(run, resume: done > 0, label);
+                    TrainingConsole.Train(run, resume: done > 0, label).Dispose();
                     if (run.EpochsDone() < options.Epochs) return 130; // interrupted; the message was printed
                 }
                 var (network, info) = Checkpoint.Load(run.LastCheckpointPath);

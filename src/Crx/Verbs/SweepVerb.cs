@@ -43,7 +43,7 @@ internal static class SweepVerb
             var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = p.GetValue(thresholdSamples) };
             analysis.Validate();
 
-            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => TrainingConsole.Train(run, resume, Path.GetFileName(run.Directory)),
+            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => TrainingConsole.Train(run, resume, Path.GetFileName(run.Directory!)).Dispose(),
                 analysis, AnalyzeVerb.PassLines(), Console.WriteLine);
             Print(result);
             Console.WriteLine($"written: {Path.Combine(plan.Directory, Sweep.JsonFile)}, {Sweep.MarkdownFile}, {Sweep.PlotFile}");

@@ -37,7 +37,7 @@ internal static class TrainVerb
                 Console.Write(RunConfig.ToJson(RunConfig.Of(defaults, p.GetValue(flags.DataDir), p.GetValue(flags.CoarseLabels), p.GetValue(flags.ExcludeClasses))));
                 return 0;
             }
-            var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(p.GetValue(device)!);
+            var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(p.GetValue(device)!);
             bool isResume = p.GetValue(resume);
             string? dir = p.GetValue(output);
             TrainingOptions options;
@@ -88,8 +88,9 @@ internal static class TrainVerb
                 options.Dataset == "cifar100" && run.Architecture.Classes == 20)));
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
-            var history = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
-            if (run.StoppedAtStep is { } stopped)
+            using var result = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
+            var history = result.History;
+            if (result.StoppedAtStep is { } stopped)
                 Console.WriteLine($"stopped after step {stopped} (--max-steps); {run.LastCheckpointPath} holds it (continue with --resume)");
             else if (history.Count == 0)
                 Console.WriteLine($"nothing to do: the run has finished its {options.Epochs} epochs; give a larger --epochs to extend it");

@@ -259,7 +259,7 @@ public class NetworkAnalysisTests(TinyRuns runs)
         using var tmp = new TempDirectory();
         var options = TinyRuns.Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1) with { Control = true };
         var run = new TrainingRun(options, TinyRuns.Data([]), tmp["control"], CodingSchemeSet.BuiltInsAndFiles);
-        new Trainer(run).Run(resume: false);
+        new Trainer(run).Run(resume: false).Dispose();
         var (results, network, _, _) = Analyze(run.LastCheckpointPath, new AnalysisOptions { Classes = [0, 5] });
         using var _ = network;
 

@@ -64,11 +64,11 @@ public class SweepTests(TinyRuns runs)
         // Stop the run after its first epoch, as an interrupted sweep would leave it.
         var first = new TrainingRun(plan.OptionsFor(0.2), data, plan.RunDirectory(0.2), CodingSchemeSet.BuiltInsAndFiles);
         using (var stop = new CancellationTokenSource())
-            new Trainer(first).Run(resume: false, epochDone: _ => stop.Cancel(), cancel: stop.Token);
+            new Trainer(first).Run(resume: false, epochDone: _ => stop.Cancel(), cancel: stop.Token).Dispose();
         Assert.Equal(1, first.EpochsDone());
 
         var calls = new List<bool>();
-        var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => { calls.Add(resume); new Trainer(run).Run(resume); },
+        var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => { calls.Add(resume); new Trainer(run).Run(resume).Dispose(); },
             Sweep.CheapAnalysis(1));
         Assert.Equal([true], calls);
         Assert.Equal(2, result.Points.Single().Epochs);

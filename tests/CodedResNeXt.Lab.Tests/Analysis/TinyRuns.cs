@@ -62,7 +62,7 @@ public sealed class TinyRuns : IDisposable
         string arch = Synthetic.ArchitectureFile(_dir.Path);
         var options = Options(arch, epochs: 6) with { ExcludeClasses = excluded };
         var run = new TrainingRun(options, Data(excluded), _dir[name], CodingSchemeSet.BuiltInsAndFiles);
-        new Trainer(run).Run(resume: false);
+        new Trainer(run).Run(resume: false).Dispose();
         return run.LastCheckpointPath;
     }
 

@@ -1,5 +1,6 @@
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Prediction;
 using CodedResNeXt.Data;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Training;

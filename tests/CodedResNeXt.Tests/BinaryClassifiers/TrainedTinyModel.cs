@@ -28,7 +28,7 @@ public sealed class TrainedTinyModel : IDisposable
 
         var options = Synthetic.Training(Synthetic.ArchitectureFile(_directory.Path), epochs: 4);
         var run = new TrainingRun(options, Data, Path.Combine(_directory.Path, "run"), CodingSchemeSet.BuiltInsAndFiles);
-        new Trainer(run).Run(resume: false);
+        new Trainer(run).Run(resume: false).Dispose();
         CheckpointPath = run.LastCheckpointPath;
     }
 

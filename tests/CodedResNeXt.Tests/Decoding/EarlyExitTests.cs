@@ -30,7 +30,7 @@ public class EarlyExitTests(TrainedTinyModel model)
         var result = EarlyExit.Evaluate(network, Loader(network, training: true), calibration);
         Assert.True(result.Agreement >= target, $"agreement {result.Agreement} below the target {target}");
         // A sample that leaves skips blocks: the mean cost is the exits' costs plus the whole network for the rest.
-        Assert.Equal(1 - result.ExitFractions.Sum() + ExitCostShare(network, calibration, result), result.FlopsFraction, 6);
+        Assert.Equal(1 - result.ExitFractions.Sum() + ExitCostShare(network, calibration, result), result.ComputeFraction, 6);
     }
 
     // The mean cost fraction from the exit fractions: leaving after coded block b costs ComputeCost.Through(b).

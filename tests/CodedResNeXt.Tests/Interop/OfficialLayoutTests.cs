@@ -1,4 +1,5 @@
 using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Prediction;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Decoding;

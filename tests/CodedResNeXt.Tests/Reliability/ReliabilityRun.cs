@@ -23,7 +23,7 @@ public sealed class ReliabilityRun : IDisposable
         RunDir = _dir["run"];
         var data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
         Options = Synthetic.Training(Architecture, Epochs);
-        new Trainer(new TrainingRun(Options, data, RunDir, CodingSchemeSet.BuiltInsAndFiles)).Run(resume: false);
+        new Trainer(new TrainingRun(Options, data, RunDir, CodingSchemeSet.BuiltInsAndFiles)).Run(resume: false).Dispose();
     }
 
     /// <summary>200 training and 100 validation images of 8x8, as fashion-mnist IDX files (gzip).</summary>

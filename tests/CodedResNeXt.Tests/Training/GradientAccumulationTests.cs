@@ -58,8 +58,10 @@ public class GradientAccumulationTests
         string arch = Synthetic.ArchitectureFile(tmp.Path);
         // 200 images in batches of 20: 10 micro-batches, so 10 steps at K = 1 and 5 at K = 2.
         var options = Synthetic.Training(arch, epochs: 1) with { LearningRate = 0.05, MinLearningRate = 0 };
-        var plain = new Trainer(Run(options, Path.Combine(tmp.Path, "k1"))).Run(resume: false)[0];
-        var halved = new Trainer(Run(options with { Accumulate = 2 }, Path.Combine(tmp.Path, "k2"))).Run(resume: false)[0];
+        using var plainRun = new Trainer(Run(options, Path.Combine(tmp.Path, "k1"))).Run(resume: false);
+        var plain = plainRun.History[0];
+        using var halvedRun = new Trainer(Run(options with { Accumulate = 2 }, Path.Combine(tmp.Path, "k2"))).Run(resume: false);
+        var halved = halvedRun.History[0];
 
         // The rate the last step used on a cosine of S steps to zero: 0.05 * (1 + cos(pi (S-1) / S)) / 2.
         static double LastRate(int steps) => 0.05 * (1 + Math.Cos(Math.PI * (steps - 1) / steps)) / 2;
@@ -77,14 +79,14 @@ public class GradientAccumulationTests
         // after 4 of its micro-batches, which the resumed run must skip.
         var options = Synthetic.Training(Synthetic.ArchitectureFile(tmp.Path), epochs: 2) with { LearningRate = 0.05, Accumulate = 2 };
         var straight = Run(options, Path.Combine(tmp.Path, "straight"));
-        new Trainer(straight).Run(resume: false);
+        new Trainer(straight).Run(resume: false).Dispose();
 
         var stopped = Run(options with { MaxSteps = 7 }, Path.Combine(tmp.Path, "stopped"));
-        new Trainer(stopped).Run(resume: false);
-        Assert.Equal(7, stopped.StoppedAtStep);
+        using (var result = new Trainer(stopped).Run(resume: false))
+            Assert.Equal(7, result.StoppedAtStep);
         var state = Checkpoint.ReadInfo(stopped.LastCheckpointPath).State;
         Assert.Equal((1, 2), (state.Epoch, state.StepInEpoch));
-        new Trainer(Run(options, stopped.Directory)).Run(resume: true);
+        new Trainer(Run(options, stopped.Directory!)).Run(resume: true).Dispose();
 
         var (a, _) = Checkpoint.Load(straight.LastCheckpointPath);
         var (b, _) = Checkpoint.Load(stopped.LastCheckpointPath);

@@ -21,15 +21,15 @@ public class InitFromTests
         using var tmp = new TempDirectory();
         string arch = Synthetic.ArchitectureFile(tmp.Path);
         var first = Run(Synthetic.Training(arch, epochs: 1), tmp["first"]);
-        new Trainer(first).Run(resume: false);
+        new Trainer(first).Run(resume: false).Dispose();
 
         // At a learning rate of 1e-30 (0 is not a valid rate) every update is far below float32 resolution, so no
         // parameter moves and the second run ends with exactly the weights it started from.
         var frozen = Synthetic.Training(arch, epochs: 1) with { LearningRate = 1e-30, MinLearningRate = 0, WeightDecay = 0, Seed = 99 };
         var started = Run(frozen with { InitFrom = first.LastCheckpointPath }, tmp["started"]);
-        new Trainer(started).Run(resume: false);
+        new Trainer(started).Run(resume: false).Dispose();
         var fresh = Run(frozen, tmp["fresh"]);
-        new Trainer(fresh).Run(resume: false);
+        new Trainer(fresh).Run(resume: false).Dispose();
 
         var source = Parameters(first.LastCheckpointPath);
         var fromCheckpoint = Parameters(started.LastCheckpointPath);
@@ -47,7 +47,7 @@ public class InitFromTests
         using var tmp = new TempDirectory();
         string arch = Synthetic.ArchitectureFile(tmp.Path);
         var first = Run(Synthetic.Training(arch, epochs: 1), tmp["first"]);
-        new Trainer(first).Run(resume: false);
+        new Trainer(first).Run(resume: false).Dispose();
 
         var control = Run(Synthetic.Training(arch, epochs: 1) with { Control = true, InitFrom = first.LastCheckpointPath }, tmp["control"]);
         var error = Assert.Throws<InvalidInputException>(() => InitialWeights.Check(first.LastCheckpointPath, control));

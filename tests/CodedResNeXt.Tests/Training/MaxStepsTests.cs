@@ -28,21 +28,25 @@ public sealed class MaxStepsTests : IDisposable
             new(options with { MaxSteps = maxSteps }, data, _tmp[name], CodingSchemeSet.BuiltInsAndFiles);
 
         var straight = Run("straight");
-        new Trainer(straight).Run(resume: false);
-        Assert.Null(straight.StoppedAtStep);
+        using (var result = new Trainer(straight).Run(resume: false))
+            Assert.Null(result.StoppedAtStep);
 
         // 4 steps an epoch: step 6 is in the middle of epoch 2.
         var stopped = Run("stopped", maxSteps: 6);
-        var history = new Trainer(stopped).Run(resume: false);
-        Assert.Equal(6, stopped.StoppedAtStep);
-        Assert.Single(history);
+        using (var result = new Trainer(stopped).Run(resume: false))
+        {
+            Assert.Equal(6, result.StoppedAtStep);
+            Assert.Single(result.History);
+        }
         var state = Checkpoint.ReadInfo(stopped.LastCheckpointPath).State;
         Assert.Equal((1, 2), (state.Epoch, state.StepInEpoch));
 
         var resumed = Run("stopped");
-        history = new Trainer(resumed).Run(resume: true);
-        Assert.Equal(2, Assert.Single(history).Epoch);
-        Assert.Null(resumed.StoppedAtStep);
+        using (var result = new Trainer(resumed).Run(resume: true))
+        {
+            Assert.Equal(2, Assert.Single(result.History).Epoch);
+            Assert.Null(result.StoppedAtStep);
+        }
 
         var (a, _) = Checkpoint.Load(straight.LastCheckpointPath);
         var (b, _) = Checkpoint.Load(resumed.LastCheckpointPath);

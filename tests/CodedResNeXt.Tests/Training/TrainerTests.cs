@@ -18,17 +18,18 @@ public class TrainerTests
     {
         using var tmp = new TempDirectory();
         var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 6) with { LearningRate = 0.1 }, Path.Combine(tmp.Path, "run"));
-        var history = new Trainer(run).Run(resume: false);
+        using var result = new Trainer(run).Run(resume: false);
+        var history = result.History;
 
         Assert.Equal(6, history.Count);
         Assert.True(history[^1].TrainLoss < history[0].TrainLoss, $"loss {history[0].TrainLoss} -> {history[^1].TrainLoss}");
         Assert.True(history[^1].ValidationTop1 > 0.5, $"validation top-1 {history[^1].ValidationTop1}");
         Assert.Equal(3, history[^1].EarlyDecoderAccuracy.Count);
         Assert.Equal(3, history[^1].CodingLossPerBlock.Count);
-        Assert.Equal(6, MetricsLog.Read(Path.Combine(run.Directory, "metrics.jsonl")).Count);
+        Assert.Equal(6, MetricsLog.Read(Path.Combine(run.Directory!, "metrics.jsonl")).Count);
         Assert.True(File.Exists(run.LastCheckpointPath));
         Assert.True(File.Exists(run.BestCheckpointPath));
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Directory, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Directory!, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -37,15 +38,15 @@ public class TrainerTests
         using var tmp = new TempDirectory();
         string arch = Synthetic.ArchitectureFile(tmp.Path);
         var straight = Run(Options(arch, epochs: 2), Path.Combine(tmp.Path, "straight"));
-        new Trainer(straight).Run(resume: false);
+        new Trainer(straight).Run(resume: false).Dispose();
 
         // Stop after epoch 1 (a run of one epoch with the same schedule cannot stand in: its cosine is shorter),
         // by cancelling as soon as the first epoch is written.
         var stopped = Run(Options(arch, epochs: 2), Path.Combine(tmp.Path, "stopped"));
         using (var cancel = new CancellationTokenSource())
-            new Trainer(stopped).Run(resume: false, epochDone: _ => cancel.Cancel(), cancel: cancel.Token);
+            new Trainer(stopped).Run(resume: false, epochDone: _ => cancel.Cancel(), cancel: cancel.Token).Dispose();
         Assert.Equal(1, Checkpoint.ReadInfo(stopped.LastCheckpointPath).State.Epoch);
-        new Trainer(stopped).Run(resume: true);
+        new Trainer(stopped).Run(resume: true).Dispose();
 
         var (a, _) = Checkpoint.Load(straight.LastCheckpointPath);
         var (b, _) = Checkpoint.Load(stopped.LastCheckpointPath);
@@ -65,7 +66,8 @@ public class TrainerTests
     {
         using var tmp = new TempDirectory();
         var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 2) with { Control = true }, Path.Combine(tmp.Path, "control"));
-        var history = new Trainer(run).Run(resume: false);
+        using var result = new Trainer(run).Run(resume: false);
+        var history = result.History;
         Assert.Empty(history[0].EarlyDecoderAccuracy);
         Assert.Equal(0, history[0].TrainCodingLoss);
         Assert.All(run.Architecture.Blocks, b => Assert.False(b.IsCoded));
@@ -76,7 +78,7 @@ public class TrainerTests
     {
         using var tmp = new TempDirectory();
         var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1), Path.Combine(tmp.Path, "run"));
-        new Trainer(run).Run(resume: false);
+        new Trainer(run).Run(resume: false).Dispose();
         var (network, info) = Checkpoint.Load(run.LastCheckpointPath);
         using (network)
         {

@@ -1,3 +1,4 @@
+using CodedResNeXt.BinaryClassifiers;
 using System.Text.Json;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;

@@ -70,9 +70,10 @@ public class CodedResNeXtNetworkTests
         network.eval();
         var x = TinyNetworks.Images(3);
         var whole = network.call(x);
-        var energies = new List<Tensor>();
-        var middle = network.ForwardBlocks(network.ForwardStem(x), 0, split, null, energies);
-        var logits = network.ForwardHead(network.ForwardBlocks(middle, split, network.Blocks.Count, null, energies));
+        var middle = network.ForwardIntermediates(network.ForwardStem(x), 0, split);
+        var rest = network.ForwardIntermediates(middle.Output, split, network.Blocks.Count);
+        var logits = network.ForwardHead(rest.Output);
+        var energies = middle.Energies.Concat(rest.Energies).ToList();
         Assert.True(logits.eq(whole.Logits).all().item<bool>());
         Assert.Equal(whole.BlockEnergies.Count, energies.Count);
         for (int i = 0; i < energies.Count; i++) Assert.True(energies[i].eq(whole.BlockEnergies[i]).all().item<bool>());

@@ -1,4 +1,5 @@
 using CodedResNeXt.Model;
+using CodedResNeXt.Runtime;
 using CodedResNeXt.Tests.TestSupport;
 using TorchSharp;
 using static TorchSharp.torch;

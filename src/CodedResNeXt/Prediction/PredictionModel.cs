@@ -1,4 +1,6 @@
 using TorchSharp;
+using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.Prediction;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Formats;
@@ -9,24 +11,27 @@ using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
 using static TorchSharp.torch;
 
-namespace CodedResNeXt.BinaryClassifiers;
+namespace CodedResNeXt.Prediction;
 
 /// <summary>
 /// A model file ready to classify images: an extracted classifier (decisions against its stored thresholds) or a
 /// full network (the predicted class and every early decoder's). Which one is read from the file's metadata;
 /// nothing of training is needed. A .onnx file exported from either (<see cref="OnnxModelExport"/>) runs in ONNX
-/// Runtime instead, with the metadata it carries. Owns the network.
+/// Runtime instead, with the metadata it carries. A model loaded from a file owns its network; one made from a network
+/// in memory (<see cref="From"/>) leaves it to its owner unless told otherwise.
 /// </summary>
 public sealed class PredictionModel : IDisposable
 {
     private readonly CodedResNeXtNetwork? _network;
+    private readonly bool _ownsNetwork = true;
     private readonly OnnxModel? _onnx;
     // For the ONNX path: each coded block's scheme and [K, N] codewords, as the network's CodedBlocks would give.
     private readonly IReadOnlyList<(int BlockIndex, CodingScheme Scheme, Tensor Codewords)> _onnxDecoders = [];
 
-    private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier)
+    private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier, bool ownsNetwork = true)
     {
         _network = network;
+        _ownsNetwork = ownsNetwork;
         Meta = meta;
         Classifier = classifier;
     }
@@ -49,8 +54,11 @@ public sealed class PredictionModel : IDisposable
     public CodedResNeXtNetwork Network => _network ?? throw new InvalidOperationException("an ONNX model runs in ONNX Runtime and has no TorchSharp network");
     /// <summary>Whether the model is an ONNX file run by ONNX Runtime.</summary>
     public bool IsOnnx => _onnx is not null;
+    /// <summary>The architecture of the network (for a classifier: the kept paths).</summary>
     public ArchitectureSpec Architecture => Meta.Architecture;
+    /// <summary>The record that travels with the model: classes, normalization, architecture, size.</summary>
     public ModelMetadata Meta { get; }
+    /// <summary>The per-channel constants input images are normalized with, as in training.</summary>
     public Normalization Normalization => Meta.Normalization;
     /// <summary>All K class names.</summary>
     public IReadOnlyList<string> ClassNames => Meta.ClassNames;
@@ -61,13 +69,39 @@ public sealed class PredictionModel : IDisposable
     /// files do not record --resize-size); null: the centre square scaled to the input size.
     /// </summary>
     public FolderGeometry? Folder => Meta.Dataset == "folder" ? FolderGeometry.For(ImageSize) : null;
+    /// <summary>Channels of the input images (1 gray, 3 RGB).</summary>
     public int InputChannels => Architecture.InputChannels;
+    /// <summary>Side of the square input images.</summary>
     public int ImageSize => Architecture.ImageSize;
 
     /// <summary>Where the batches go: the network's device (the CPU for ONNX Runtime, which takes host arrays).</summary>
     public Device Device => _network?.Device ?? CPU;
 
-    /// <param name="device">where a TorchSharp network runs (<see cref="ComputeDevice"/>); null: the CPU</param>
+    /// <summary>
+    /// A model over a network in memory: a full network (<paramref name="meta"/> of kind checkpoint) or an extracted
+    /// classifier (kind binary-classifier, its thresholds in the metadata's classifier section).
+    /// </summary>
+    /// <param name="network">the network, put in eval mode here</param>
+    /// <param name="meta">its metadata (<see cref="ModelMetadata.Of"/>)</param>
+    /// <param name="ownsNetwork">whether disposing the model disposes the network</param>
+    public static PredictionModel From(CodedResNeXtNetwork network, ModelMetadata meta, bool ownsNetwork = false)
+    {
+        network.eval();
+        var classifier = meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(meta, "the classifier in memory") : null;
+        return new PredictionModel(network, meta, classifier, ownsNetwork);
+    }
+
+    /// <summary>A model over an extracted classifier in memory: decisions against its thresholds. The classifier keeps its network.</summary>
+    /// <param name="classifier">the classifier (<see cref="BinaryClassifierExtraction.Extract"/>)</param>
+    public static PredictionModel From(ExtractedClassifier classifier)
+    {
+        classifier.Network.eval();
+        return new PredictionModel(classifier.Network, classifier.Info.Model, classifier.Info, ownsNetwork: false);
+    }
+
+    /// <summary>Loads a checkpoint (.ckpt), a binary classifier (.crxb) or an ONNX file exported from either.</summary>
+    /// <param name="path">the model file</param>
+    /// <param name="device">where a TorchSharp network runs (<see cref="Runtime.ComputeDevice"/>); null: the CPU</param>
     public static PredictionModel Load(string path, Device? device = null)
     {
         if (OnnxModel.IsOnnxPath(path))
@@ -97,7 +131,32 @@ public sealed class PredictionModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Predicts a batch of images given as pixels in [0, 1], [B, C, H, W] at the model's input size: they are normalized
+    /// as in training (<see cref="Normalization"/>) and run at once. Row i is reported as image "tensor[i]".
+    /// </summary>
+    /// <param name="pixels">float images, each value a pixel's intensity in [0, 1]</param>
+    public IReadOnlyList<ImagePrediction> Predict(Tensor pixels)
+    {
+        if (pixels.dim() != 4 || pixels.shape[1] != InputChannels || pixels.shape[2] != ImageSize || pixels.shape[3] != ImageSize)
+            throw new ArgumentException($"images must be [B, {InputChannels}, {ImageSize}, {ImageSize}], not [{string.Join(", ", pixels.shape)}]", nameof(pixels));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var mean = tensor(Normalization.Mean.ToArray(), [1, InputChannels, 1, 1]);
+        var std = tensor(Normalization.Std.ToArray(), [1, InputChannels, 1, 1]);
+        var x = ((pixels.to_type(ScalarType.Float32).cpu() - mean) / std).to(Device);
+        var (logits, energies) = Forward(x);
+        int batch = (int)pixels.shape[0];
+        return Enumerable.Range(0, batch).Select(i =>
+        {
+            var source = new InputImage($"tensor[{i}]", ImageSize, ImageSize, false);
+            return Classifier is null ? Classify(source, logits, energies, i) : Decide(source, logits[i]);
+        }).ToList();
+    }
+
     /// <summary>Decodes the image files (see <see cref="InputImages"/>) and predicts each, in file order.</summary>
+    /// <param name="files">image files (<see cref="InputImages.Find"/> lists a folder's)</param>
+    /// <param name="batchSize">images run at once</param>
     public IReadOnlyList<ImagePrediction> Predict(IReadOnlyList<string> files, int batchSize = 256)
     {
         var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
@@ -105,6 +164,9 @@ public sealed class PredictionModel : IDisposable
     }
 
     /// <summary>Predicts every image of <paramref name="images"/> (raw bytes at the model's input shape), normalized as in training.</summary>
+    /// <param name="images">the images, at the model's input shape</param>
+    /// <param name="sources">what each image is, for the predictions (as many as images)</param>
+    /// <param name="batchSize">images run at once</param>
     public IReadOnlyList<ImagePrediction> Predict(ImageDataset images, IReadOnlyList<InputImage> sources, int batchSize = 256) =>
         OverBatches(images, batchSize, x =>
         {
@@ -131,6 +193,9 @@ public sealed class PredictionModel : IDisposable
     }
 
     /// <summary>Decodes the image files and predicts each with early exit, in file order.</summary>
+    /// <param name="files">image files</param>
+    /// <param name="calibration">the exit thresholds (calibrated by <see cref="EarlyExit"/>, or stored in the checkpoint)</param>
+    /// <param name="batchSize">images run at once</param>
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256)
     {
         var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
@@ -142,6 +207,10 @@ public sealed class PredictionModel : IDisposable
     /// whose decoder is confident enough under <paramref name="calibration"/>, else runs to the head. Images that
     /// leave early get the early decoder's class, with no softmax probability (NaN).
     /// </summary>
+    /// <param name="images">the images, at the model's input shape</param>
+    /// <param name="sources">what each image is (as many as images)</param>
+    /// <param name="calibration">the exit thresholds</param>
+    /// <param name="batchSize">images run at once</param>
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(ImageDataset images, IReadOnlyList<InputImage> sources, EarlyExitCalibration calibration,
         int batchSize = 256)
     {
@@ -203,9 +272,10 @@ public sealed class PredictionModel : IDisposable
         return new ImagePrediction(source, null, prediction, early);
     }
 
+    /// <summary>Frees the network (when the model owns it) or the ONNX Runtime session.</summary>
     public void Dispose()
     {
-        _network?.Dispose();
+        if (_ownsNetwork) _network?.Dispose();
         _onnx?.Dispose();
         foreach (var d in _onnxDecoders) d.Codewords.Dispose();
     }

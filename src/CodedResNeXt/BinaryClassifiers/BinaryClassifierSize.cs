@@ -1,6 +1,8 @@
 using CodedResNeXt.CodingSchemes;
 
-namespace CodedResNeXt.Model;
+using CodedResNeXt.Model;
+
+namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
 /// Size of the standalone binary classifier of one class (SPEC section 8) next to the paper's estimate.

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
 
-namespace CodedResNeXt.Model;
+namespace CodedResNeXt.Runtime;
 
 /// <summary>
 /// How a process computes on the CPU: libtorch's thread count, and glibc's policy for the large blocks libtorch
@@ -16,7 +16,7 @@ namespace CodedResNeXt.Model;
 /// docs/performance.md). Serving even the blocks above 32 MB from the heap was faster still, but fragmented it:
 /// resident memory swung up to twice the default's and a benchmark run was killed at 24 GB.
 /// </remarks>
-public static class CpuSettings
+public static class ProcessSettings
 {
     private const int M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3;
     private const int LargestMmapThreshold = 32 << 20; // glibc refuses more on 64-bit

@@ -1,4 +1,4 @@
-namespace CodedResNeXt.BinaryClassifiers;
+namespace CodedResNeXt.Prediction;
 
 /// <summary>An extracted classifier's decision for one kept class: "yes" when <see cref="Score"/> (the logit) >= <see cref="Threshold"/>.</summary>
 public sealed record ClassDecision(int Class, string Name, bool Yes, double Score, double Threshold);

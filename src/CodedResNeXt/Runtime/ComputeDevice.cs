@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CodedResNeXt.Model;
+namespace CodedResNeXt.Runtime;
 
 /// <summary>
 /// Where networks run: "auto" (CUDA when TorchSharp reports it available, else the CPU), "cpu", "cuda" or

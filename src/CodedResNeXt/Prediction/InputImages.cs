@@ -3,7 +3,7 @@ using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Data.Formats;
 using SkiaSharp;
 
-namespace CodedResNeXt.BinaryClassifiers;
+namespace CodedResNeXt.Prediction;
 
 /// <summary>An image file and how it was fitted to the model's input.</summary>
 /// <param name="Width">width of the file's image</param>

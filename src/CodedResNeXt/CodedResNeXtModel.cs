@@ -1,0 +1,213 @@
+using CodedResNeXt.BinaryClassifiers;
+using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Data;
+using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Decoding;
+using CodedResNeXt.Evaluation;
+using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
+using CodedResNeXt.Prediction;
+using CodedResNeXt.Runtime;
+using CodedResNeXt.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CodedResNeXt;
+
+/// <summary>
+/// A Coded ResNeXt network together with the record that travels with it (<see cref="ModelMetadata"/>: class names,
+/// normalization, architecture, codewords): the library's one entry for the common path. Build one from a preset or an
+/// architecture made in code (<see cref="Create(string, IReadOnlyList{string}?, Normalization?, int)"/>), train one
+/// (<see cref="Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>)
+/// or load one (<see cref="Load"/>); then evaluate it, extract a class's binary classifier, predict, and save it.
+/// Owns its network: dispose the model when done.
+/// </summary>
+public sealed class CodedResNeXtModel : IDisposable
+{
+    private CodedResNeXtModel(CodedResNeXtNetwork network, ModelMetadata metadata, TrainingOptions? options,
+        IReadOnlyList<EpochMetrics> history, long? stoppedAtStep)
+    {
+        Network = network;
+        Metadata = metadata;
+        TrainingOptions = options;
+        History = history;
+        StoppedAtStep = stoppedAtStep;
+    }
+
+    /// <summary>The TorchSharp module, for everything below the common path (its segments, its coded blocks).</summary>
+    public CodedResNeXtNetwork Network { get; }
+    /// <summary>The record saved with the network: what its outputs mean and what input it expects.</summary>
+    public ModelMetadata Metadata { get; }
+    /// <summary>The architecture as built (for a trained control: every block N/N).</summary>
+    public ArchitectureSpec Architecture => Network.Architecture;
+    /// <summary>All K class names, in label order.</summary>
+    public IReadOnlyList<string> ClassNames => Metadata.ClassNames;
+    /// <summary>How the network was trained (null: built untrained, or imported).</summary>
+    public TrainingOptions? TrainingOptions { get; }
+    /// <summary>The epochs this model's training call finished, in order (empty when nothing was trained here).</summary>
+    public IReadOnlyList<EpochMetrics> History { get; }
+    /// <summary>The global step at which <see cref="Training.TrainingOptions.MaxSteps"/> stopped training, if it did.</summary>
+    public long? StoppedAtStep { get; }
+
+    /// <summary>An untrained network of a preset (<see cref="Presets.Names"/>), its weights drawn from <paramref name="seed"/>.</summary>
+    /// <param name="preset">the preset's name, e.g. "cifar10" or "fashion-tiny"</param>
+    /// <param name="classNames">the K class names (null: "0", "1", ...)</param>
+    /// <param name="normalization">the input's per-channel constants (null: mean 0.5, std 0.25 per channel)</param>
+    /// <param name="seed">the seed of the generator that draws the initial weights</param>
+    public static CodedResNeXtModel Create(string preset, IReadOnlyList<string>? classNames = null, Normalization? normalization = null, int seed = 1) =>
+        Create(Presets.Get(preset), classNames, normalization, seed);
+
+    /// <summary>An untrained network of an architecture made in code (validated here).</summary>
+    /// <param name="architecture">the architecture, e.g. a preset changed with <c>with</c></param>
+    /// <param name="classNames">the K class names (null: "0", "1", ...)</param>
+    /// <param name="normalization">the input's per-channel constants (null: mean 0.5, std 0.25 per channel)</param>
+    /// <param name="seed">the seed of the generator that draws the initial weights</param>
+    /// <param name="schemes">the coding schemes the blocks name (null: the built-in ones and scheme files)</param>
+    public static CodedResNeXtModel Create(ArchitectureSpec architecture, IReadOnlyList<string>? classNames = null,
+        Normalization? normalization = null, int seed = 1, CodingSchemeSet? schemes = null)
+    {
+        schemes ??= CodingSchemeSet.BuiltInsAndFiles;
+        classNames ??= Enumerable.Range(0, architecture.Classes).Select(k => k.ToString()).ToList();
+        if (classNames.Count != architecture.Classes)
+            throw InvalidInputException.ForOption(nameof(classNames), $"{classNames.Count} names for the {architecture.Classes} classes of {architecture.Name}");
+        normalization ??= new Normalization(Enumerable.Repeat(0.5f, architecture.InputChannels).ToList(), Enumerable.Repeat(0.25f, architecture.InputChannels).ToList());
+        using var generator = new Generator((ulong)seed);
+        var network = new CodedResNeXtNetwork(architecture, schemes, generator: generator);
+        network.eval();
+        var meta = ModelMetadata.Of(Checkpoint.Kind, network, classNames, normalization, "none", []);
+        return new CodedResNeXtModel(network, meta, null, [], null);
+    }
+
+    /// <summary>
+    /// Trains the architecture <paramref name="options"/> names (a preset or an architecture file) on
+    /// <paramref name="data"/>: the paper's objective and recipe (SGD with Nesterov momentum, cosine schedule, coding
+    /// loss weighted by mu, dropSubNNs), validated after every epoch.
+    /// </summary>
+    /// <param name="data">the images (<see cref="TrainingData.Load"/>, or <see cref="TrainingData.From"/> over datasets in memory)</param>
+    /// <param name="options">the hyperparameters (<see cref="Training.TrainingOptions.For"/> gives the paper's for a dataset)</param>
+    /// <param name="setup">where and how: a run folder (null: in memory), device, process settings</param>
+    /// <param name="progress">told every few steps where the epoch stands</param>
+    /// <param name="cancellationToken">stops after the current step; the model then holds the weights reached</param>
+    public static CodedResNeXtModel Train(TrainingData data, TrainingOptions options, TrainingSetup? setup = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        setup ??= new TrainingSetup();
+        return Train(new TrainingRun(options, data, setup.RunDirectory, CodingSchemeSet.BuiltInsAndFiles) { Device = setup.Device ?? CPU },
+            setup, progress, cancellationToken);
+    }
+
+    /// <summary>Trains an architecture made in code on <paramref name="data"/> (see the overload above).</summary>
+    /// <param name="architecture">the network to train (the options' control and p_drop settings still apply)</param>
+    /// <param name="data">the images to train and validate on</param>
+    /// <param name="options">the hyperparameters; its <see cref="Training.TrainingOptions.Architecture"/> becomes the architecture's name</param>
+    /// <param name="setup">where and how: a run folder (null: in memory), device, process settings</param>
+    /// <param name="progress">told every few steps where the epoch stands</param>
+    /// <param name="cancellationToken">stops after the current step</param>
+    public static CodedResNeXtModel Train(ArchitectureSpec architecture, TrainingData data, TrainingOptions options, TrainingSetup? setup = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        setup ??= new TrainingSetup();
+        return Train(new TrainingRun(architecture, options, data, setup.RunDirectory) { Device = setup.Device ?? CPU },
+            setup, progress, cancellationToken);
+    }
+
+    private static CodedResNeXtModel Train(TrainingRun run, TrainingSetup setup, IProgress<TrainingProgress>? progress, CancellationToken cancel)
+    {
+        if (setup.ApplyProcessSettings) ProcessSettings.Apply(run.Options.Threads);
+        var result = new Trainer(run).Run(setup.Resume, progress, setup.EpochDone, cancel);
+        var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses);
+        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep);
+    }
+
+    /// <summary>Loads a checkpoint (.ckpt: a run's last.ckpt or best.ckpt, or an imported network), in eval mode.</summary>
+    /// <param name="path">the checkpoint file</param>
+    /// <param name="device">where the network runs (null: the CPU; <see cref="ComputeDevice.Resolve"/> parses "cuda:0")</param>
+    public static CodedResNeXtModel Load(string path, Device? device = null)
+    {
+        var (network, info) = Checkpoint.Load(path);
+        if (device is not null) network.to(device);
+        return new CodedResNeXtModel(network, info.Model, info.Options, [], null);
+    }
+
+    /// <summary>
+    /// Writes the network as a checkpoint of weights only (atomically): it loads anywhere, starts a new run
+    /// (<see cref="Training.TrainingOptions.InitFrom"/>), and can be evaluated, extracted from and exported, but not resumed.
+    /// </summary>
+    /// <param name="path">the .ckpt file to write</param>
+    public void Save(string path)
+    {
+        var options = TrainingOptions ?? Training.TrainingOptions.For("fashion-mnist") with { Dataset = Metadata.Dataset, Architecture = Architecture.Name, Epochs = 0 };
+        var state = History.Count > 0
+            ? new TrainingState(History[^1].Epoch, History.Max(m => m.ValidationTop1), History[^1])
+            : TrainingState.NothingTrained(Network.CodedBlocks.Count);
+        Checkpoint.SaveWeightsOnly(path, Metadata, Network, options, state);
+    }
+
+    /// <summary>Top-1 (and top-5), per-class accuracy, confusion and every early decoder's accuracy on <paramref name="validation"/>.</summary>
+    /// <param name="validation">images with their labels, at the network's input shape</param>
+    /// <param name="batchSize">images run at once</param>
+    /// <param name="cancellationToken">stops the pass</param>
+    public EvaluationResult Evaluate(ImageDataset validation, int batchSize = 256, CancellationToken cancellationToken = default)
+    {
+        ModelInput.Require(Architecture, validation, nameof(validation), validation.Name, "the model");
+        Network.eval();
+        return EvaluationResult.Measure(Network, BatchLoader.ForEvaluation(validation, Metadata.Normalization, batchSize), validation.ClassCount, cancellationToken);
+    }
+
+    /// <summary>
+    /// The standalone binary classifier of one class (the paper's "binary classifier"): only the class's subNNs and its
+    /// classifier row, with a decision threshold fitted on <paramref name="trainingSet"/>. The model is not changed.
+    /// </summary>
+    /// <param name="classIndex">the class (among all K)</param>
+    /// <param name="trainingSet">the images the network was trained on, for the threshold</param>
+    /// <param name="options">how the threshold is fitted (null: the defaults)</param>
+    public ExtractedClassifier ExtractBinaryClassifier(int classIndex, ImageDataset trainingSet, ThresholdOptions? options = null) =>
+        ExtractClassifier([classIndex], trainingSet, options);
+
+    /// <summary>The standalone classifier of several classes: the union of their paths, one threshold per class.</summary>
+    /// <param name="classes">the kept classes (among all K), in output order</param>
+    /// <param name="trainingSet">the images the network was trained on, for the thresholds</param>
+    /// <param name="options">how the thresholds are fitted (null: the defaults)</param>
+    public ExtractedClassifier ExtractClassifier(IReadOnlyList<int> classes, ImageDataset trainingSet, ThresholdOptions? options = null) =>
+        BinaryClassifierExtraction.Extract(Network, Metadata, null, classes, trainingSet, options);
+
+    /// <summary>
+    /// The early-exit thresholds that keep agreement with the full network at <paramref name="target"/> on
+    /// <paramref name="calibrationSet"/>; pass them to <see cref="PredictionModel.PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int)"/>.
+    /// </summary>
+    /// <param name="calibrationSet">images the thresholds are calibrated on (labels unused)</param>
+    /// <param name="target">the share of images whose early class must equal the full network's, e.g. 0.99</param>
+    /// <param name="batchSize">images run at once</param>
+    public EarlyExitCalibration CalibrateEarlyExit(ImageDataset calibrationSet, double target, int batchSize = 256)
+    {
+        Network.eval();
+        return EarlyExit.Calibrate(Network, BatchLoader.ForEvaluation(calibrationSet, Metadata.Normalization, batchSize), target);
+    }
+
+    /// <summary>A predictor over this model's network (full prediction, every early decoder, or early exit); the model keeps ownership.</summary>
+    public PredictionModel Predictor() => PredictionModel.From(Network, Metadata, ownsNetwork: false);
+
+    /// <summary>Frees the network.</summary>
+    public void Dispose() => Network.Dispose();
+}
+
+/// <summary>Where and how <see cref="CodedResNeXtModel.Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/> trains.</summary>
+public sealed record TrainingSetup
+{
+    /// <summary>
+    /// The run folder: last.ckpt and best.ckpt after every epoch, metrics.jsonl, TensorBoard events; a stopped run
+    /// resumes from it. Null (the default) trains in memory and writes nothing.
+    /// </summary>
+    public string? RunDirectory { get; init; }
+    /// <summary>Continue the run in <see cref="RunDirectory"/> from its last.ckpt.</summary>
+    public bool Resume { get; init; }
+    /// <summary>Where the network trains (null: the CPU).</summary>
+    public Device? Device { get; init; }
+    /// <summary>
+    /// Set libtorch's thread count to <see cref="Training.TrainingOptions.Threads"/> and glibc's heap policy for the whole
+    /// process (<see cref="ProcessSettings"/>): faster on the CPU, but process-wide, so off unless asked.
+    /// </summary>
+    public bool ApplyProcessSettings { get; init; }
+    /// <summary>Called after each finished, validated epoch.</summary>
+    public Action<EpochMetrics>? EpochDone { get; init; }
+}

@@ -1,0 +1,21 @@
+using CodedResNeXt.Model;
+
+namespace CodedResNeXt.Training;
+
+/// <summary>
+/// What <see cref="Trainer.Run"/> did: the network as trained (in eval mode, on the run's device; the result owns it
+/// until disposed), the epochs it finished and where it stopped.
+/// </summary>
+/// <param name="Network">the trained network, its weights as after the last step taken</param>
+/// <param name="History">the epochs finished by this call, in order (a resumed run's earlier epochs are not here)</param>
+/// <param name="StoppedAtStep">the global optimizer step at which <see cref="TrainingOptions.MaxSteps"/> stopped the run, if it did</param>
+/// <param name="Cancelled">whether the cancellation token stopped the run before its last epoch</param>
+public sealed record TrainingResult(CodedResNeXtNetwork Network, IReadOnlyList<EpochMetrics> History, long? StoppedAtStep, bool Cancelled)
+    : IDisposable
+{
+    /// <summary>Whether every epoch of the options was trained (neither stopped by a step limit nor cancelled).</summary>
+    public bool Finished(TrainingOptions options) => !Cancelled && StoppedAtStep is null && (History.Count == 0 || History[^1].Epoch >= options.Epochs);
+
+    /// <summary>Frees the network.</summary>
+    public void Dispose() => Network.Dispose();
+}
