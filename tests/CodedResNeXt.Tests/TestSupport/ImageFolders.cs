@@ -34,6 +34,28 @@ public static class ImageFolders
             }
     }
 
+    /// <summary>Writes the first <paramref name="count"/> images of a grayscale dataset as PNG files; their paths, in order.</summary>
+    public static IReadOnlyList<string> WritePngs(CodedResNeXt.Data.ImageDataset images, int count, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var paths = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            using var bitmap = new SKBitmap(images.Width, images.Height, SKColorType.Gray8, SKAlphaType.Opaque);
+            var pixels = images.Image(i);
+            for (int y = 0; y < images.Height; y++)
+                for (int x = 0; x < images.Width; x++)
+                {
+                    byte v = pixels[y * images.Width + x];
+                    bitmap.SetPixel(x, y, new SKColor(v, v, v));
+                }
+            string path = Path.Combine(directory, $"img{i:D3}.png");
+            Save(bitmap, path);
+            paths.Add(path);
+        }
+        return paths;
+    }
+
     public static void Save(SKBitmap bitmap, string path)
     {
         using var image = SKImage.FromBitmap(bitmap);
