@@ -39,7 +39,9 @@ public sealed record BenchmarkRatios(double CodedOverControlTraining, double Cod
     double ExtractedOverFullInference, double EarlyExitOverFullInference);
 
 /// <summary>Early-exit figures on the synthetic images: a random-input benchmark, not an accuracy figure.</summary>
-public sealed record EarlyExitBenchFigures(double Target, double ComputeFraction, double ExitedFraction, IReadOnlyList<double?> Thresholds);
+public sealed record EarlyExitBenchFigures(double Target,
+    // JSON keeps the name crx bench --json has always printed.
+    [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, double ExitedFraction, IReadOnlyList<double?> Thresholds);
 
 public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int Batch, int Threads, int Steps, int Repeats, bool PeakResetSupported,
     IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit);

@@ -62,6 +62,12 @@ public static class DatasetCatalog
         _ => new() { ResizedCrop = imageSize, HorizontalFlip = true, RandAugment = new RandAugment(2, 10) },
     };
 
+    /// <summary>
+    /// Whether a network of <paramref name="classes"/> classes trained on <paramref name="dataset"/> used CIFAR-100's 20
+    /// coarse superclasses (the only dataset with two label sets): the one rule by which a model's data is reloaded.
+    /// </summary>
+    public static bool UsesCoarseLabels(string dataset, int classes) => Canonical(dataset) == "cifar100" && classes == 20;
+
     /// <summary>The catalogue spelling of a dataset name (case and "cifar-10" style dashes forgiven).</summary>
     public static string Canonical(string name)
     {

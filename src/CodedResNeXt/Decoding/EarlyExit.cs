@@ -26,7 +26,8 @@ public sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, lon
 /// <param name="ComputeFraction">mean over images of the fraction of the full network's multiply-accumulates computed</param>
 /// <param name="ExitFractions">fraction of images leaving at each coded block (parallel to the calibration's blocks)</param>
 public sealed record EarlyExitResult(EarlyExitCalibration Calibration, int Images, double Accuracy, double FullAccuracy, double Agreement,
-    double ComputeFraction, IReadOnlyList<double> ExitFractions);
+    // JSON keeps the name crx eval --json has always printed.
+    [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, IReadOnlyList<double> ExitFractions);
 
 /// <summary>
 /// Early-exit inference, which the paper does not have: the coded blocks are decoders (<see cref="EarlyDecoder"/>), so a

@@ -58,6 +58,18 @@ public sealed record TrainingOptions
     /// <summary>Classes left out of training, kept as out-of-distribution data for the analyses.</summary>
     public IReadOnlyList<int> ExcludeClasses { get; init; } = [];
 
+    /// <summary>
+    /// Whether a run made with <paramref name="other"/> is this run, as resuming asks: only the epochs (which extend
+    /// it), the thread counts and <see cref="MaxSteps"/> may differ. The one rule for the CLI's --resume and for
+    /// <see cref="TrainingRun.EpochsDone"/>.
+    /// </summary>
+    public bool IsSameRunAs(TrainingOptions other)
+    {
+        static string Key(TrainingOptions o) =>
+            System.Text.Json.JsonSerializer.Serialize(o with { Epochs = 0, Threads = 1, Workers = 0, MaxSteps = null }, ModelFiles.ModelFile.Json);
+        return Key(this) == Key(other);
+    }
+
     /// <summary>mu as used: zero for the control, which has no coded block.</summary>
     public double EffectiveMu => Control ? 0 : Mu;
 

@@ -82,14 +82,13 @@ public sealed class TrainingRun
 
     /// <summary>
     /// Epochs already finished in this run's folder (0 when it holds no checkpoint). A folder holding a run made with
-    /// other options is an error rather than something to overwrite or resume; only the thread count may differ.
+    /// other options is an error rather than something to overwrite or resume; only what <see cref="TrainingOptions.IsSameRunAs"/> allows may differ.
     /// </summary>
     public int EpochsDone()
     {
         if (Directory is null || !File.Exists(LastCheckpointPath)) return 0;
         var info = Checkpoint.ReadInfo(LastCheckpointPath);
-        string Key(TrainingOptions o) => System.Text.Json.JsonSerializer.Serialize(o with { Threads = 1, Workers = 0 }, ModelFiles.ModelFile.Json);
-        if (Key(info.Options) != Key(Options))
+        if (!info.Options.IsSameRunAs(Options))
             throw new InvalidInputException($"{Directory} holds a run with other options; choose another folder or delete it");
         return info.State.Epoch;
     }

@@ -54,8 +54,7 @@ internal static class AnalyzeVerb
         var (network, info) = Checkpoint.Load(path);
         using var _ = network;
         network.to(where);
-        // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
-        bool coarse = DatasetCatalog.Canonical(info.Dataset) == "cifar100" && info.Architecture.Classes == 20;
+        bool coarse = DatasetCatalog.UsesCoarseLabels(info.Dataset, info.Architecture.Classes);
         var data = TrainingData.From(
             DatasetCatalog.Load(info.Dataset, new DatasetOptions
             {

@@ -55,8 +55,7 @@ internal static class EvalVerb
         using var _ = network;
         if (a.Batch < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {a.Batch} must be at least 1");
         string name = a.Dataset ?? info.Dataset;
-        // A CIFAR-100 network of 20 classes was trained on the coarse superclasses.
-        bool coarse = DatasetCatalog.Canonical(name) == "cifar100" && info.Architecture.Classes == 20;
+        bool coarse = DatasetCatalog.UsesCoarseLabels(name, info.Architecture.Classes);
         // A folder is read at the sizes the network was trained with.
         var where = new DatasetOptions
         {

@@ -1,3 +1,4 @@
+using TorchSharp;
 using CodedResNeXt.Evaluation;
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.CodingSchemes;
@@ -29,51 +30,60 @@ internal static class QuickstartVerb
         var output = new Option<string>("--out") { Description = "Folder of the two runs", DefaultValueFactory = _ => Path.Combine("runs", "quickstart") };
         var seed = new Option<int>("--seed") { Description = "Seed of both runs", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = Crx.Cli.DeviceOption.Create();
         var command = new Command("quickstart",
             "Train a small Coded ResNeXt and its control on Fashion-MNIST at the same budget, then compare them.")
         {
-            dataDir, arch, epochs, output, seed, threads,
+            dataDir, arch, epochs, output, seed, threads, device,
         };
-        command.SetAction(p =>
-        {
-            var splits = DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = p.GetValue(dataDir) });
-            var coded = TrainingOptions.For("fashion-mnist") with
-            {
-                Architecture = p.GetValue(arch)!,
-                Epochs = p.GetValue(epochs),
-                Seed = p.GetValue(seed),
-                Threads = p.GetValue(threads),
-            };
-            var data = TrainingData.From(splits, [], coded.FixedNormalization());
-            string root = p.GetValue(output)!;
-            var rows = new List<Row>();
-            foreach (var options in new[] { coded, coded with { Control = true } })
-            {
-                string label = options.Control ? "control" : "coded";
-                var run = new TrainingRun(options, data, Path.Combine(root, label), CodingSchemeSet.BuiltInsAndFiles);
-                int done = run.EpochsDone();
-                if (done < options.Epochs)
-                {
-                    Console.WriteLine(done == 0
-                        ? $"{label}: training {run.Architecture.Name} for {options.Epochs} epochs into {run.Directory}"
-                        : $"{label}: resuming {run.Directory} after epoch {done}");
-                    TrainingConsole.Train(run, resume: done > 0, label).Dispose();
-                    if (run.EpochsDone() < options.Epochs) return 130; // interrupted; the message was printed
-                }
-                var (network, info) = Checkpoint.Load(run.LastCheckpointPath);
-                using (network)
-                {
-                    var result = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(data.Validation, data.Normalization, 256), data.Validation.ClassCount);
-                    double trainSeconds = MetricsLog.Read(Path.Combine(run.Directory, "metrics.jsonl")).Sum(m => m.Seconds);
-                    rows.Add(new Row(label, run.Architecture.Name, network.ParameterCount, options.Epochs, trainSeconds, result));
-                }
-            }
-            File.WriteAllText(Path.Combine(root, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
-            Print(rows);
-            Console.WriteLine($"written: {Path.Combine(root, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(root, "coded", "best.ckpt")}");
-            return 0;
-        });
+        command.SetAction(p => Run(new Arguments(p.GetValue(dataDir), p.GetValue(arch)!, p.GetValue(epochs), p.GetValue(output)!,
+            p.GetValue(seed), p.GetValue(threads), p.GetValue(device)!)));
         return command;
+    }
+
+    /// <summary>What a `quickstart` command line asks for, one field per flag.</summary>
+    private sealed record Arguments(string? DataDir, string Architecture, int Epochs, string Out, int Seed, int Threads, string Device);
+
+    private static int Run(Arguments a)
+    {
+        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var splits = DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = a.DataDir });
+        var coded = TrainingOptions.For("fashion-mnist") with
+        {
+            Architecture = a.Architecture,
+            Epochs = a.Epochs,
+            Seed = a.Seed,
+            Threads = a.Threads,
+        };
+        var data = TrainingData.From(splits, [], coded.FixedNormalization());
+        var rows = new List<Row>();
+        foreach (var options in new[] { coded, coded with { Control = true } })
+        {
+            string label = options.Control ? "control" : "coded";
+            string directory = Path.Combine(a.Out, label);
+            var run = new TrainingRun(options, data, directory, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
+            int done = run.EpochsDone();
+            if (done < options.Epochs)
+            {
+                Console.WriteLine(done == 0
+                    ? $"{label}: training {run.Architecture.Name} for {options.Epochs} epochs into {directory}"
+                    : $"{label}: resuming {directory} after epoch {done}");
+                // An interruption ends the command inside Train (InterruptedException), the finished epochs kept.
+                TrainingConsole.Train(run, resume: done > 0, label).Dispose();
+            }
+            var (network, _) = Checkpoint.Load(run.LastCheckpointPath);
+            using (network)
+            {
+                network.to(onDevice);
+                var result = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(data.Validation, data.Normalization, 256), data.Validation.ClassCount);
+                double trainSeconds = MetricsLog.Read(Path.Combine(directory, "metrics.jsonl")).Sum(m => m.Seconds);
+                rows.Add(new Row(label, run.Architecture.Name, network.ParameterCount, options.Epochs, trainSeconds, result));
+            }
+        }
+        File.WriteAllText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
+        Print(rows);
+        Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
+        return 0;
     }
 
     private sealed record Row(string Network, string Architecture, long Parameters, int Epochs, double TrainSeconds, EvaluationResult Result);

@@ -28,10 +28,20 @@ internal static class SweepVerb
         command.Options.Add(values);
         command.Options.Add(output);
         command.Options.Add(thresholdSamples);
-        command.SetAction(p =>
+        command.SetAction(p => Run(new Arguments(flags, flags.Read(p), p.GetValue(parameter)!, p.GetValue(values)!, p.GetValue(output),
+            p.GetValue(thresholdSamples))));
+        return command;
+    }
+
+    /// <summary>What a `sweep` command line asks for: the training flags' values and the verb's own flags.</summary>
+    private sealed record Arguments(TrainingFlags Flags, TrainingFlagValues Values, string Parameter, string SweptValues, string? Out, int ThresholdSamples);
+
+    private static int Run(Arguments a)
+    {
+        var (flags, p) = (a.Flags, a.Values);
         {
-            var swept = Sweep.ParseParameter(p.GetValue(parameter)!);
-            var list = Sweep.ParseValues(p.GetValue(values)!);
+            var swept = Sweep.ParseParameter(a.Parameter);
+            var list = Sweep.ParseValues(a.SweptValues);
             var clash = swept switch { SweepParameter.Mu => flags.Mu, SweepParameter.PDrop => flags.PDrop, _ => flags.LossExponent };
             if (p.GetValue(clash) is not null)
                 throw new InvalidInputException($"{clash.Name}: the sweep sets {Sweep.Name(swept)} from --values; leave {clash.Name} out");
@@ -39,8 +49,8 @@ internal static class SweepVerb
             var splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
             var options = flags.Options(p, splits.Train.ClassNames);
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
-            var plan = new SweepPlan(swept, list, options, p.GetValue(output) ?? Path.Combine("runs", $"sweep-{Sweep.Name(swept)}"));
-            var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = p.GetValue(thresholdSamples) };
+            var plan = new SweepPlan(swept, list, options, a.Out ?? Path.Combine("runs", $"sweep-{Sweep.Name(swept)}"));
+            var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = a.ThresholdSamples };
             analysis.Validate();
 
             var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => TrainingConsole.Train(run, resume, Path.GetFileName(run.Directory!)).Dispose(),
@@ -48,8 +58,7 @@ internal static class SweepVerb
             Print(result);
             Console.WriteLine($"written: {Path.Combine(plan.Directory, Sweep.JsonFile)}, {Sweep.MarkdownFile}, {Sweep.PlotFile}");
             return 0;
-        });
-        return command;
+        }
     }
 
     private static void Print(SweepResult result)

@@ -29,17 +29,28 @@ internal static class TrainVerb
         command.Options.Add(device);
         command.Options.Add(config);
         command.Options.Add(printConfig);
-        command.SetAction(p =>
+        command.SetAction(p => Run(new Arguments(flags, flags.Read(p), p.GetValue(output), p.GetValue(resume), p.GetValue(initFrom),
+            p.GetValue(maxSteps), p.GetValue(device)!, p.GetValue(printConfig))));
+        return command;
+    }
+
+    /// <summary>What a `train` command line asks for: the training flags' values and the verb's own flags.</summary>
+    private sealed record Arguments(TrainingFlags Flags, TrainingFlagValues Values, string? Out, bool Resume, string? InitFrom, int? MaxSteps,
+        string Device, bool PrintConfig);
+
+    private static int Run(Arguments a)
+    {
+        var (flags, p) = (a.Flags, a.Values);
         {
-            if (p.GetValue(printConfig))
+            if (a.PrintConfig)
             {
                 var defaults = flags.Options(p, classNames: null);
                 Console.Write(RunConfig.ToJson(RunConfig.Of(defaults, p.GetValue(flags.DataDir), p.GetValue(flags.CoarseLabels), p.GetValue(flags.ExcludeClasses))));
                 return 0;
             }
-            var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(p.GetValue(device)!);
-            bool isResume = p.GetValue(resume);
-            string? dir = p.GetValue(output);
+            var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+            bool isResume = a.Resume;
+            string? dir = a.Out;
             TrainingOptions options;
             DatasetSplits splits;
             if (isResume)
@@ -47,7 +58,7 @@ internal static class TrainVerb
                 // A resumed run continues as it started: its options come from its checkpoint; a flag that would
                 // change them is refused (TrainingFlags.ForResume), except --epochs and --threads.
                 if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
-                if (p.GetValue(initFrom) is not null) throw new CodedResNeXt.InvalidInputException("--init-from: a resumed run continues from its own checkpoint; leave --init-from out");
+                if (a.InitFrom is not null) throw new CodedResNeXt.InvalidInputException("--init-from: a resumed run continues from its own checkpoint; leave --init-from out");
                 string last = Path.Combine(dir, "last.ckpt");
                 if (!File.Exists(last))
                     throw new CodedResNeXt.InvalidInputException(Directory.Exists(dir)
@@ -68,7 +79,7 @@ internal static class TrainVerb
                 flags.Options(p, classNames: null); // every flag but the class list is checked before the data loads
                 if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
                 splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
-                options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = p.GetValue(initFrom) };
+                options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = a.InitFrom };
                 if (dir is null)
                 {
                     // The default folder is known only once the options are: check it now.
@@ -78,14 +89,14 @@ internal static class TrainVerb
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
             }
-            if (p.GetValue(maxSteps) is { } steps)
+            if (a.MaxSteps is { } steps)
                 options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
             if (!isResume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
-                options.Dataset == "cifar100" && run.Architecture.Classes == 20)));
+                DatasetCatalog.UsesCoarseLabels(options.Dataset, run.Architecture.Classes))));
             Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
             using var result = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
@@ -97,7 +108,6 @@ internal static class TrainVerb
             else
                 Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
             return 0;
-        });
-        return command;
+        }
     }
 }

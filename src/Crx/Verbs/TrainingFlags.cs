@@ -44,18 +44,19 @@ internal sealed class TrainingFlags
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs [1]" };
     public readonly Option<int?> Threads = new("--threads") { Description = "CPU threads [all cores]" };
 
+    private Option[] All =>
+    [
+        Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Accumulate, Lr, MinLr, Warmup,
+        WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
+        ExcludeClasses, Normalization, Seed, Threads,
+    ];
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[]
-                 {
-                     Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Accumulate, Lr, MinLr, Warmup,
-                     WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
-                     ExcludeClasses, Normalization, Seed, Threads,
-                 })
-            command.Options.Add(option);
+        foreach (var option in All) command.Options.Add(option);
     }
 
-    public DatasetOptions DatasetOptions(ParseResult p) => new()
+    public DatasetOptions DatasetOptions(TrainingFlagValues p) => new()
     {
         DataDir = p.GetValue(DataDir),
         Download = p.GetValue(Download),
@@ -68,7 +69,7 @@ internal sealed class TrainingFlags
     /// The dataset's recipe (or <paramref name="basis"/>) with every given flag applied, validated; class names
     /// resolve --exclude-classes (null: leave them unresolved, to validate the other flags before loading data).
     /// </summary>
-    public TrainingOptions Options(ParseResult p, IReadOnlyList<string>? classNames, TrainingOptions? basis = null)
+    public TrainingOptions Options(TrainingFlagValues p, IReadOnlyList<string>? classNames, TrainingOptions? basis = null)
     {
         int imageSize = p.GetValue(ImageSize) ?? 160;
         var o = basis ?? TrainingOptions.For(p.GetValue(Dataset)!, imageSize);
@@ -132,7 +133,7 @@ internal sealed class TrainingFlags
     /// silently ignored or make the resumed run a different run.
     /// </summary>
     /// <param name="done">epochs the run has finished</param>
-    public TrainingOptions ForResume(ParseResult p, TrainingOptions trained, IReadOnlyList<string> classNames, int done, string directory)
+    public TrainingOptions ForResume(TrainingFlagValues p, TrainingOptions trained, IReadOnlyList<string> classNames, int done, string directory)
     {
         if (Given(p, Dataset) && DatasetCatalog.Canonical(p.GetValue(Dataset)!) != trained.Dataset)
             throw Changed("--dataset", trained.Dataset, p.GetValue(Dataset)!, directory);
@@ -145,13 +146,16 @@ internal sealed class TrainingFlags
         }
         if (asked.Epochs < done)
             throw new InvalidInputException($"--epochs: the run in {directory} has already finished {done} epochs; give at least {done} to resume it");
-        return trained with { Epochs = asked.Epochs, Threads = asked.Threads };
+        var resumed = trained with { Epochs = asked.Epochs, Threads = asked.Threads };
+        // Every flag compared above keeps the run what it was; the core's rule says the same of the whole record.
+        System.Diagnostics.Debug.Assert(resumed.IsSameRunAs(trained));
+        return resumed;
     }
 
     /// <summary>The dataset options a resumed run reloads its data with: image size and coarse labels follow the trained network.</summary>
-    public DatasetOptions DatasetOptionsForResume(ParseResult p, CodedResNeXt.Model.ArchitectureSpec trained, string dataset, string directory)
+    public DatasetOptions DatasetOptionsForResume(TrainingFlagValues p, CodedResNeXt.Model.ArchitectureSpec trained, string dataset, string directory)
     {
-        bool coarse = dataset == "cifar100" && trained.Classes == 20;
+        bool coarse = DatasetCatalog.UsesCoarseLabels(dataset, trained.Classes);
         if (Given(p, CoarseLabels) && p.GetValue(CoarseLabels) != coarse)
             throw Changed("--coarse-labels", coarse ? "true" : "false", p.GetValue(CoarseLabels) ? "true" : "false", directory);
         if (p.GetValue(ImageSize) is { } size && dataset == "folder" && size != trained.ImageSize)
@@ -190,8 +194,40 @@ internal sealed class TrainingFlags
     }
 
     /// <summary>True when the flag was on the command line (not merely defaulted).</summary>
-    public static bool Given(ParseResult p, Option option) => p.GetResult(option) is { Implicit: false };
+    public static bool Given(TrainingFlagValues p, Option option) => p.IsGiven(option);
+
+    /// <summary>The values of these flags on a command line, read once, so that a verb's Run reads no ParseResult.</summary>
+    public TrainingFlagValues Read(ParseResult p)
+    {
+        var values = new Dictionary<Option, object?>();
+        var given = new HashSet<Option>();
+        foreach (var option in All)
+        {
+            // The typed read applies each flag's declared default (DefaultValueFactory) when it is left out.
+            values[option] = option switch
+            {
+                Option<string> o => p.GetValue(o),
+                Option<bool> o => p.GetValue(o),
+                Option<bool?> o => p.GetValue(o),
+                Option<int?> o => p.GetValue(o),
+                Option<double?> o => p.GetValue(o),
+                _ => throw new InvalidOperationException($"{option.Name}: a flag of a type TrainingFlags.Read does not read"),
+            };
+            if (p.GetResult(option) is { Implicit: false }) given.Add(option);
+        }
+        return new TrainingFlagValues(values, given);
+    }
 
     private static int Positive(int value, string flag) =>
         value >= 1 ? value : throw new InvalidInputException($"{flag}: {value} must be at least 1");
+}
+
+/// <summary>The training flags' values on one command line (<see cref="TrainingFlags.Read"/>), and which were given.</summary>
+internal sealed class TrainingFlagValues(IReadOnlyDictionary<Option, object?> values, IReadOnlySet<Option> given)
+{
+    /// <summary>The flag's value: as given, else its default.</summary>
+    public T? GetValue<T>(Option<T> option) => values.TryGetValue(option, out var value) && value is T typed ? typed : default;
+
+    /// <summary>Whether the flag was on the command line (not merely defaulted).</summary>
+    public bool IsGiven(Option option) => given.Contains(option);
 }

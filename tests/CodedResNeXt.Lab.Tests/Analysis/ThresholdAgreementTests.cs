@@ -41,3 +41,10 @@ public class ThresholdAgreementTests(TrainedTinyModel model)
         Assert.Equal(scored, results.Settings!.ThresholdImages);
     }
 }
+
+/// <summary>
+/// xunit finds collection fixtures only in the test assembly itself: the lab's tests that share the core tests' trained
+/// network declare the collection here too (one trained network per test assembly).
+/// </summary>
+[CollectionDefinition(TrainedTinyModelCollection.Name, DisableParallelization = true)]
+public sealed class LabTrainedTinyModelCollection : ICollectionFixture<TrainedTinyModel>;
