@@ -11,8 +11,8 @@ namespace CodedResNeXt.Benchmarks;
 
 /// <summary>
 /// Forward + backward of one block in training mode (BN batch statistics, dropSubNNs, coding loss):
-/// uncoded ResNeXt block vs the coded block's fused form vs its materializing form (SPEC section 2,
-/// implementation note). libtorch runs single-threaded so that numbers on a shared 2-core machine are stable.
+/// uncoded ResNeXt block vs the coded block's fused form vs its materializing form (docs/method.md#energy-and-the-coding-loss,
+/// the fused form). libtorch runs single-threaded so that numbers on a shared 2-core machine are stable.
 /// Run: dotnet run -c Release --project bench/CodedResNeXt.Benchmarks -- --filter '*BlockBenchmarks*'
 /// </summary>
 [Config(typeof(ShortInProcess))]

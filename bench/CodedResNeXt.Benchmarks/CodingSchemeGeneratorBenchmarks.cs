@@ -5,7 +5,7 @@ using CodedResNeXt.CodingSchemes;
 namespace CodedResNeXt.Benchmarks;
 
 /// <summary>
-/// The coding scheme generator on the paper's targets (SPEC section 5). One generation is seconds, so
+/// The coding scheme generator on the paper's targets (docs/method.md#coding-schemes). One generation is seconds, so
 /// a few single runs are measured; each run also fails loudly if the scheme misses its published
 /// column-sum range. Run: `dotnet run -c Release --project bench/CodedResNeXt.Benchmarks -- --filter '*CodingSchemeGenerator*'`.
 /// </summary>

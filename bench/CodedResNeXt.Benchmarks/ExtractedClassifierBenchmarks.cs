@@ -10,7 +10,7 @@ namespace CodedResNeXt.Benchmarks;
 
 /// <summary>
 /// Inference (eval mode, no_grad) of a full Coded ResNeXt against the binary classifier of class 0 extracted from it
-/// (SPEC section 8): fashion-small on 1x28x28 at batch 256, Coded ResNeXt-29 (cifar10 preset) on 3x32x32 at batch 32.
+/// (docs/method.md#what-a-trained-network-gives-you): fashion-small on 1x28x28 at batch 256, Coded ResNeXt-29 (cifar10 preset) on 3x32x32 at batch 32.
 /// Random weights: the work does not depend on their values. libtorch runs single-threaded so that numbers on a
 /// shared 2-core machine are stable; images/s = batch / mean.
 /// Run: dotnet run -c Release --project bench/CodedResNeXt.Benchmarks -- --filter '*ExtractedClassifierBenchmarks*'

@@ -5,7 +5,7 @@ using CodedResNeXt.Data.Loading;
 using SkiaSharp;
 
 /// <summary>
-/// Measurements of folder loading that BenchmarkDotNet's repeated runs do not suit (README, "Folder datasets"):
+/// Measurements of folder loading that BenchmarkDotNet's repeated runs do not suit (docs/performance.md#folder-loading):
 /// <c>jpeg-folder ROOT TRAIN VAL CLASSES WIDTH HEIGHT</c> writes a synthetic ImageNet-style folder of JPEGs, and
 /// <c>loader ROOT IMAGE_SIZE WORKERS BATCH BATCHES</c> times the training loader alone (decode, random-resized
 /// crop, flip, RandAugment n2-m10, normalization) and the evaluation loader.

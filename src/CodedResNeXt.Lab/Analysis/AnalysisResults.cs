@@ -4,7 +4,7 @@ using CodedResNeXt.Evaluation;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>
-/// Everything `crx analyze` measures on a trained network (SPEC section 8); written as report/results.json and
+/// Everything `crx analyze` measures on a trained network (docs/method.md#what-a-trained-network-gives-you); written as report/results.json and
 /// drawn by the report. Lists over coded blocks are in block order.
 /// </summary>
 public sealed record AnalysisResults(

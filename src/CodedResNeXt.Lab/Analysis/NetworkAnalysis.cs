@@ -9,7 +9,7 @@ using CodedResNeXt.Training;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>
-/// Everything SPEC section 8 asks of a trained network, in as few forward passes as the measurements allow:
+/// Everything docs/method.md#what-a-trained-network-gives-you asks of a trained network, in as few forward passes as the measurements allow:
 /// the threshold fit over (a random subset of) the training set (<see cref="ThresholdFitting"/>, the same fit as
 /// `crx extract`), one evaluation pass over the validation set feeding every accumulator (final and early
 /// predictions, energy profiles, example paths, the specialization test and the binary classifiers' scores,

@@ -4,7 +4,7 @@ using CodedResNeXt.Training;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>
-/// Out-of-distribution negatives for the binary classifiers (SPEC section 8): images of classes the network
+/// Out-of-distribution negatives for the binary classifiers (docs/method.md#what-a-trained-network-gives-you): images of classes the network
 /// never saw, either another dataset's validation set (CIFAR-100 for a CIFAR-10 model) or the validation images
 /// of the classes held out of training.
 /// </summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>
-/// The specialization test (SPEC section 8, Fig. 2a): in one coded block, remove from every validation image j
+/// The specialization test (docs/method.md#what-a-trained-network-gives-you; the paper's Fig. 2a): in one coded block, remove from every validation image j
 /// random subNNs that are active for the image's class, or j random inactive ones. If the subNNs specialized as
 /// the codewords say, removing active ones hurts and removing inactive ones does not.
 /// </summary>

@@ -7,7 +7,7 @@ using ScottPlot;
 
 namespace CodedResNeXt.Analysis;
 
-/// <summary>The hyperparameters a sweep varies (SPEC section 8, ablations).</summary>
+/// <summary>The hyperparameters a sweep varies (docs/method.md#what-a-trained-network-gives-you, ablations).</summary>
 public enum SweepParameter { Mu, PDrop, LossExponent }
 
 /// <summary>
@@ -49,7 +49,7 @@ public sealed record SweepPoint(
 public sealed record SweepResult(string Parameter, IReadOnlyList<SweepPoint> Points);
 
 /// <summary>
-/// Ablations (SPEC section 8: mu, Fig. 5; p_drop, Fig. 6; the loss exponent, Section 3): trains one network per
+/// Ablations (docs/method.md#what-a-trained-network-gives-you; the paper's Fig. 5 for mu, Fig. 6 for p_drop, Section 3 for the loss exponent): trains one network per
 /// value — reusing a finished run and resuming an unfinished one — measures each with a cheap analysis, and writes
 /// sweep.json, a markdown table sweep.md and a plot sweep.png.
 /// </summary>

@@ -6,7 +6,7 @@ using static CodedResNeXt.Report.HtmlTable;
 namespace CodedResNeXt.Report;
 
 /// <summary>
-/// Composes index.html from the analysis results: one section per measurement of SPEC section 8, each with its
+/// Composes index.html from the analysis results: one section per measurement of docs/method.md#what-a-trained-network-gives-you, each with its
 /// figure and a table of the same numbers. Figures are drawn while composing and collected in <see cref="Figures"/>.
 /// Parts that were not measured (no coded blocks, no out-of-distribution set) are said so instead of drawn.
 /// </summary>

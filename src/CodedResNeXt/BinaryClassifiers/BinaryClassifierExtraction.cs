@@ -5,7 +5,7 @@ using CodedResNeXt.ModelFiles;
 namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
-/// Makes the standalone classifier of some classes from a trained network (SPEC section 8, binary classifier):
+/// Makes the standalone classifier of some classes from a trained network (docs/method.md#what-a-trained-network-gives-you, binary classifier):
 /// <see cref="PathExtraction.ExtractPathsOf"/> keeps only their paths and classifier rows, and each kept class gets
 /// its decision threshold from <see cref="ThresholdFitting"/> (the fit `crx analyze` uses too).
 /// </summary>

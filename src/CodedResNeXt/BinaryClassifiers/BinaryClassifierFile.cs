@@ -7,7 +7,7 @@ namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
 /// The decision rule of one kept class: "yes" when the class's logit is at least <see cref="Threshold"/>, the value
-/// that maximized F1 on the training set (SPEC section 8). The other fields say how that fit went.
+/// that maximized F1 on the training set (docs/method.md#what-a-trained-network-gives-you). The other fields say how that fit went.
 /// </summary>
 /// <param name="Positives">training images of the class that were scored</param>
 /// <param name="Negatives">training images of other classes that were scored</param>

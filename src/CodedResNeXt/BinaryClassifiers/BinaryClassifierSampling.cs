@@ -1,7 +1,7 @@
 namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
-/// Which classes get a binary classifier and which images score it. With 100 or more classes (SPEC section 8)
+/// Which classes get a binary classifier and which images score it. With 100 or more classes (docs/method.md#what-a-trained-network-gives-you)
 /// the paper samples: 20 classes, and for each a random set of negatives 9 times its positives, both
 /// in-distribution and out-of-distribution; with fewer classes every class and every negative is used.
 /// </summary>

@@ -5,7 +5,7 @@ using CodedResNeXt.Model;
 namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>
-/// Size of the standalone binary classifier of one class (SPEC section 8) next to the paper's estimate.
+/// Size of the standalone binary classifier of one class (docs/method.md#what-a-trained-network-gives-you) next to the paper's estimate.
 /// <see cref="Exact"/> counts what <see cref="ArchitectureSpec.KeepPathsOf"/> keeps (projection shortcuts
 /// stay whole, one classifier row); <see cref="StageScaledEstimate"/> is how the paper estimates it: every
 /// block's parameters, shortcuts included, scaled by its ratio N_act/N, plus the stem and one classifier row.

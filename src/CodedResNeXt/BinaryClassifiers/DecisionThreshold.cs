@@ -32,7 +32,7 @@ public sealed record BinaryScores(double Threshold, int TruePositives, int False
 }
 
 /// <summary>
-/// The decision threshold of a binary classifier (SPEC section 8): the value that maximizes F1 on the
+/// The decision threshold of a binary classifier (docs/method.md#what-a-trained-network-gives-you): the value that maximizes F1 on the
 /// training set's outputs. Candidates are the midpoints between consecutive distinct scores (and one below
 /// the lowest), so the threshold separates the scores it was fitted on with a margin on both sides.
 /// </summary>

@@ -16,7 +16,7 @@ public sealed record ThresholdOptions
 }
 
 /// <summary>
-/// The one threshold fit (SPEC section 8): each kept class's threshold on its logit maximizes F1 on the training set
+/// The one threshold fit (docs/method.md#what-a-trained-network-gives-you): each kept class's threshold on its logit maximizes F1 on the training set
 /// (<see cref="DecisionThreshold.MaximizingF1"/>), positives being the class's training images and negatives the
 /// others (for 100 or more classes a random 9 per positive, as the paper samples). Which images, and the batches
 /// they are scored in, depend only on the training set, the class and the options, so a class gets the same

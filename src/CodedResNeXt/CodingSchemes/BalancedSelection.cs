@@ -3,7 +3,7 @@ using System.Numerics;
 namespace CodedResNeXt.CodingSchemes;
 
 /// <summary>
-/// Second step of the appendix algorithm (SPEC section 5): choose K words minimizing S_max - S_min,
+/// Second step of the appendix algorithm (docs/method.md#coding-schemes): choose K words minimizing S_max - S_min,
 /// the spread of the column sums (rule C), and among equally spread choices the one with the fewest
 /// pairs at exactly the minimum distance.
 /// </summary>

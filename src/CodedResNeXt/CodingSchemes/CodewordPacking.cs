@@ -3,7 +3,7 @@ using System.Numerics;
 namespace CodedResNeXt.CodingSchemes;
 
 /// <summary>
-/// First step of the appendix algorithm (SPEC section 5): visit the words of length N with N_act ones
+/// First step of the appendix algorithm (docs/method.md#coding-schemes): visit the words of length N with N_act ones
 /// in increasing integer order and keep each word whose Hamming distance to every word kept so far is
 /// at least H. Kept words are mutually compatible, so any K of them satisfy rule B. Visiting in sorted
 /// order packs far more words than a random order (CIFAR-100 (20, 8, 8): 130 words; ImageNet

@@ -1,7 +1,7 @@
 namespace CodedResNeXt.CodingSchemes;
 
 /// <summary>
-/// A coding scheme (SPEC section 5): one binary codeword of length N per class, each with exactly
+/// A coding scheme (docs/method.md#coding-schemes): one binary codeword of length N per class, each with exactly
 /// N_act ones. Digit n of class k's codeword says whether subNN n carries information for class k.
 /// </summary>
 public sealed class CodingScheme

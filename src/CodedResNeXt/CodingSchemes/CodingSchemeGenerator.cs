@@ -40,7 +40,7 @@ public sealed record GeneratedCodingScheme(
     TimeSpan Elapsed);
 
 /// <summary>
-/// Generates a coding scheme by the algorithm of the paper's appendix (SPEC section 5): pack words of
+/// Generates a coding scheme by the algorithm of the paper's appendix (docs/method.md#coding-schemes): pack words of
 /// weight N_act at distance at least H_min in increasing integer order (<see cref="CodewordPacking"/>),
 /// then choose K of them with column sums as equal as possible (<see cref="BalancedSelection"/>).
 /// Reaches the published quality: CIFAR-100 (100,20,8,8) and (100,20,4,4) perfectly balanced,

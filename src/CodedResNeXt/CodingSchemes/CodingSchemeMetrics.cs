@@ -3,7 +3,7 @@ using System.Numerics;
 namespace CodedResNeXt.CodingSchemes;
 
 /// <summary>
-/// How well a coding scheme meets rules B and C of SPEC section 5: the pairwise Hamming distances
+/// How well a coding scheme meets rules B and C of docs/method.md#coding-schemes: the pairwise Hamming distances
 /// between codewords and the column sums S_n (the number of classes subNN n works for).
 /// </summary>
 /// <param name="MinHamming">H_min, the smallest distance between two codewords; null for a single class.</param>

@@ -47,7 +47,7 @@ public static class DatasetCatalog
     }
 
     /// <summary>
-    /// The training augmentation of SPEC section 7 for CIFAR-10 (RandAugment n3-m4, pad-4 crop, flip),
+    /// The training augmentation of docs/method.md#training-recipe for CIFAR-10 (RandAugment n3-m4, pad-4 crop, flip),
     /// CIFAR-100 (n1-m2, pad-4 crop, flip) and folders (random-resized crop to <paramref name="imageSize"/>, the
     /// network's input side, flip, n2-m10).
     /// Fashion-MNIST gets flips only, the augmentation of the calibration run in our issue (90.9 % after 3

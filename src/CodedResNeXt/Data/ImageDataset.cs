@@ -100,7 +100,7 @@ public sealed class ImageDataset
 
     /// <summary>
     /// What evaluation does to an image from <see cref="Read"/> to make it Height x Width: nothing in memory; the
-    /// resize of the shorter side and centre crop of SPEC section 7 for folders.
+    /// resize of the shorter side and centre crop of docs/method.md#training-recipe for folders.
     /// </summary>
     public IReadOnlyList<IAugmentation> EvaluationSteps => _files is null ? [] : [_files.Geometry.EvaluationCrop];
 

@@ -2,7 +2,7 @@ namespace CodedResNeXt.Data;
 
 /// <summary>
 /// Per-channel mean and standard deviation, in units where a pixel byte b is b / 255. A normalized value is
-/// (b / 255 - Mean[c]) / Std[c]. CIFAR runs use the released code's constants by default (SPEC section 7), so a
+/// (b / 255 - Mean[c]) / Std[c]. CIFAR runs use the released code's constants by default (docs/method.md#training-recipe), so a
 /// network moves between its code and ours unchanged; other datasets, and CIFAR on request, use their training
 /// set's own statistics (<see cref="NormalizationSource"/>).
 /// </summary>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Decoding;
 
 /// <summary>
-/// Early decoding (SPEC section 8, Eq. 7): a coded block's subNN energies, scaled to sum to N_act, lie
+/// Early decoding (docs/method.md#what-a-trained-network-gives-you; the paper's Eq. 7): a coded block's subNN energies, scaled to sum to N_act, lie
 /// close to the codeword of the true class, so the nearest codeword (Euclidean) is a prediction that
 /// needs no layer after that block. Confidence is the softmax of minus the distances. The codebook is the
 /// block's own codeword matrix (<see cref="CodedBlock.Codewords"/>), built once with the network.

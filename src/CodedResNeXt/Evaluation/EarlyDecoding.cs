@@ -3,7 +3,7 @@ using CodedResNeXt.Model;
 
 namespace CodedResNeXt.Evaluation;
 
-/// <summary>Each coded block as an early decoder (SPEC section 8) on a labelled set.</summary>
+/// <summary>Each coded block as an early decoder (docs/method.md#what-a-trained-network-gives-you) on a labelled set.</summary>
 /// <param name="Top1">the network's final top-1 on the same images, for comparison</param>
 /// <param name="AgreementWithFinal">how often each early decoder agrees with the network's final prediction</param>
 public sealed record EarlyDecodingResult(

@@ -27,7 +27,7 @@ public static class OfficialModelFile
         if (!File.Exists(from)) throw InvalidInputException.ForFile(from, "does not exist");
         if (IsZip(from))
             throw InvalidInputException.ForFile(from, "a zip archive (a PyTorch/Lightning .ckpt pickle or a checkpoint of ours), not safetensors; " +
-                                                      "pickles are not read here, as unpickling can run code: convert it first (README, Interop)");
+                                                      "pickles are not read here, as unpickling can run code: convert it first (docs/interop.md)");
 
         var tensors = SafeTensors.Load(from);
         try

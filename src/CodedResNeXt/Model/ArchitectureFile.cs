@@ -56,7 +56,7 @@ public static class ArchitectureFile
 
     /// <summary>
     /// The architecture in a file's JSON: the whole document, or its "architecture" member when the file is the
-    /// output of `crx info --json` (README offers that output as the starting point of a custom architecture).
+    /// output of `crx info --json` (docs/cli.md offers that output as the starting point of a custom architecture).
     /// </summary>
     private static string ArchitectureOf(string json)
     {

@@ -4,7 +4,7 @@ using CodedResNeXt.CodingSchemes;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// A whole (Coded) ResNeXt as data (SPEC section 6): stem, blocks in order, global average pool, and a
+/// A whole (Coded) ResNeXt as data (docs/method.md#architectures): stem, blocks in order, global average pool, and a
 /// bias-free linear classifier. <see cref="Classes"/> is K, the number of classes the coding schemes
 /// encode; <see cref="KeptClasses"/> (null = all) lists the classes whose logits a classifier extracted by
 /// <see cref="KeepPathsOf"/> still produces.
@@ -124,7 +124,7 @@ public sealed record ArchitectureSpec(
     };
 
     /// <summary>
-    /// The standalone classifier for <paramref name="classes"/> (SPEC section 8, binary classifier): in every
+    /// The standalone classifier for <paramref name="classes"/> (docs/method.md#what-a-trained-network-gives-you, binary classifier): in every
     /// coded block only the union of the classes' active subNNs stays, energies are still normalized by the
     /// original N, and the classifier keeps only the classes' rows. Uncoded blocks stay whole.
     /// </summary>

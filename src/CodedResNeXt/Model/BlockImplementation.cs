@@ -1,6 +1,6 @@
 namespace CodedResNeXt.Model;
 
-/// <summary>How a coded block computes its normalized, summed subNN outputs (SPEC section 2).</summary>
+/// <summary>How a coded block computes its normalized, summed subNN outputs (docs/method.md#energy-and-the-coding-loss).</summary>
 public enum BlockImplementation
 {
     /// <summary>

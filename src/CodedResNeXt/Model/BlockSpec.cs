@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// One ResNeXt block [C_out, d, N_act/N] (SPEC section 2). <see cref="Scheme"/> names the coding scheme of
+/// One ResNeXt block [C_out, d, N_act/N] (docs/method.md#the-block). <see cref="Scheme"/> names the coding scheme of
 /// a coded block (N_act &lt; N); null means an uncoded N/N block.
 /// A block extracted for a subset of classes (<see cref="ArchitectureSpec.KeepPathsOf"/>) keeps only the
 /// subNNs listed in <see cref="KeptSubNNs"/> (indices into the original block), and still divides the

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// DropSubNNs (SPEC section 4): during training each subNN's normalized output is zeroed with probability
+/// DropSubNNs (docs/method.md#dropsubnns): during training each subNN's normalized output is zeroed with probability
 /// p, survivors are scaled by 1/(1-p), one draw per (sample, subNN).
 /// </summary>
 public static class DropSubNNs

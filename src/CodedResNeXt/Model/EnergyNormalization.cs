@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// Energy and energy normalization of a coded block (SPEC section 2, steps 1-2): E(t_n) is the mean over
+/// Energy and energy normalization of a coded block (docs/method.md#energy-and-the-coding-loss): E(t_n) is the mean over
 /// (c, h, w) of t_n^2 per sample, and t̄_n = t_n / sqrt((1/N) sum_i E(t_i)), so that sum_n E(t̄_n) = N.
 /// </summary>
 public static class EnergyNormalization

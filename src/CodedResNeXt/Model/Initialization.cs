@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// The released code's initialization (SPEC section 2): Kaiming normal (fan_out, ReLU gain) for every conv,
+/// The released code's initialization (docs/method.md#the-block): Kaiming normal (fan_out, ReLU gain) for every conv,
 /// PyTorch's default for the bias-free classifier, and gamma 0 in every block's last BN. Random draws come from
 /// one generator, so a run seeded with its own generator is reproducible whatever else uses torch's global one.
 /// A coded block's conv_expand is drawn as the released code's grouped [N*C_out, d, 1, 1] weight would be

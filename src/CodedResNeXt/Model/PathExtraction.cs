@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// Cuts a trained network down to the paths of some classes (SPEC section 8, binary classifier): a new,
+/// Cuts a trained network down to the paths of some classes (docs/method.md#what-a-trained-network-gives-you, binary classifier): a new,
 /// smaller network built from <see cref="ArchitectureSpec.KeepPathsOf"/> whose weights are the kept slices
 /// of the original's. Without retraining it computes exactly the original's logits of those classes with
 /// the other subNNs removed (<see cref="SubNNRemoval.KeepOnlyPathsOf"/>).

@@ -1,7 +1,7 @@
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// Built-in architectures: the paper's three (SPEC section 6) and small ones with the same structure
+/// Built-in architectures: the paper's three (docs/method.md#architectures) and small ones with the same structure
 /// for Fashion-MNIST on a CPU. Coded blocks name published schemes ("dataset/N_act/N") and use
 /// p_drop = 0.1; uncoded blocks have p_drop = 0.
 /// </summary>

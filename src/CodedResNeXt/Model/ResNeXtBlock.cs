@@ -7,7 +7,7 @@ using static TorchSharp.torch.nn;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// A ResNeXt block, coded or not (SPEC section 2). Submodules (PyTorch names): conv_reduce, bn_reduce,
+/// A ResNeXt block, coded or not (docs/method.md#the-block). Submodules (PyTorch names): conv_reduce, bn_reduce,
 /// conv_conv (grouped 3x3), bn, conv_expand, bn_expand (the "last BN"), and shortcut.conv / shortcut.bn
 /// for a projection shortcut. conv_expand is ONE dense 1x1 conv [C_out, N*d, 1, 1] in both kinds of
 /// block: subNN n owns its input channels n*d..(n+1)*d, so a coded block and its uncoded control have

@@ -1,7 +1,7 @@
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// The stem (SPEC section 6): conv k x k with padding k/2 and the given stride, BN, ReLU, then optionally
+/// The stem (docs/method.md#architectures): conv k x k with padding k/2 and the given stride, BN, ReLU, then optionally
 /// a 3x3 max pool with stride 2 and padding 1 (the ImageNet stem).
 /// </summary>
 public sealed record StemSpec(int InChannels, int OutChannels, int Kernel, int Stride, bool MaxPool)

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Model;
 
 /// <summary>
-/// SubNNs removed from a forward pass (SPEC section 2: t_n zeroed before the energy step, the 1/N stays N), the
+/// SubNNs removed from a forward pass (docs/method.md#the-block: t_n zeroed before the energy step, the 1/N stays N), the
 /// one form every analysis uses. Maps a block index to a bool mask, [B, N] (per sample) or [N] (every sample);
 /// true = removed. The caller owns the tensors.
 /// </summary>

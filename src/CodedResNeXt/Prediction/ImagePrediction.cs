@@ -6,7 +6,7 @@ public sealed record ClassDecision(int Class, string Name, bool Yes, double Scor
 /// <summary>A full network's prediction: the arg-max class and its softmax probability.</summary>
 public sealed record PredictedClass(int Class, string Name, double Probability);
 
-/// <summary>A coded block used as an early decoder (SPEC section 8): the nearest codeword's class and its confidence.</summary>
+/// <summary>A coded block used as an early decoder (docs/method.md#what-a-trained-network-gives-you): the nearest codeword's class and its confidence.</summary>
 public sealed record EarlyDecoderPrediction(int BlockIndex, int Class, string Name, double Confidence);
 
 /// <summary>Where an early-exit pass let an image go: the coded block it left at (null: it ran to the head) and the share of the network's multiply-accumulates it cost.</summary>

@@ -10,7 +10,7 @@ public sealed record CodingLosses(Tensor Total, IReadOnlyList<Tensor> PerBlock);
 public sealed record TrainingLoss(Tensor Total, Tensor CrossEntropy, CodingLosses Coding);
 
 /// <summary>
-/// The coding objective (SPEC section 3), a training concern kept outside the modules: from a forward pass's
+/// The coding objective (docs/method.md#energy-and-the-coding-loss), a training concern kept outside the modules: from a forward pass's
 /// energies and the labels, each coded block's loss mean over subNNs of max(|r E(t̄_n) - w_n| - threshold, 0)^p,
 /// averaged over the batch, with w the codeword of the sample's class and r = N_act / N. The total loss is
 /// cross-entropy + <see cref="Mu"/> * the sum over coded blocks. The paper's loss is p = 4, threshold = 0.
@@ -30,7 +30,7 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
         return excess.clamp_min(0).pow(Exponent).mean();
     }
 
-    /// <summary>The loss training minimizes (SPEC section 3): cross-entropy + mu * the sum of the coded blocks' losses.</summary>
+    /// <summary>The loss training minimizes (docs/method.md#energy-and-the-coding-loss): cross-entropy + mu * the sum of the coded blocks' losses.</summary>
     public TrainingLoss Loss(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
     {
         var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);

@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Training;
 
 /// <summary>
-/// Trains a (Coded) ResNeXt (docs/method.md, "Training"): SGD with Nesterov momentum and weight decay, cosine schedule
+/// Trains a (Coded) ResNeXt (docs/method.md#training-recipe): SGD with Nesterov momentum and weight decay, cosine schedule
 /// with optional warm-up, loss = cross-entropy + mu * sum of coding losses (<see cref="CodingObjective"/>). After every epoch it evaluates
 /// (top-1 and every early decoder), logs, and writes last.ckpt (and best.ckpt when top-1 improved)
 /// atomically, so a stopped run loses at most the epoch under way and resumes exactly.
@@ -134,7 +134,7 @@ public sealed class Trainer
         // TorchSharp's cosine is recursive in the current rate, so replay it from the start, as the uninterrupted run
         // stepped it, before the optimizer state comes back. The optimizer state holds the rate the run was saved
         // with; the replayed one wins, so a run extended with more epochs continues on the cosine over its new total
-        // (README: what may change on --resume).
+        // (docs/cli.md: what may change on --resume).
         for (long s = 0; s < (long)saved.Epoch * stepsPerEpoch + saved.StepInEpoch; s++) schedule.step();
         var replayed = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
         var state = Checkpoint.Restore(_run.LastCheckpointPath, network, optimizer, generator);

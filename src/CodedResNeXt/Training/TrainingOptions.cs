@@ -6,7 +6,7 @@ using CodedResNeXt.Data.Formats;
 namespace CodedResNeXt.Training;
 
 /// <summary>
-/// Every hyperparameter of a training run, with the paper's defaults per dataset (SPEC section 7).
+/// Every hyperparameter of a training run, with the paper's defaults per dataset (docs/method.md#training-recipe).
 /// The CLI exposes each as a named flag; a flag left out keeps the value of <see cref="For"/>.
 /// </summary>
 public sealed record TrainingOptions
@@ -85,7 +85,7 @@ public sealed record TrainingOptions
     };
 
     /// <summary>
-    /// The paper's recipe for a dataset (Fashion-MNIST: ours, see README); for folders, its training crop is
+    /// The paper's recipe for a dataset (Fashion-MNIST: ours, docs/method.md#deviations-from-the-paper); for folders, its training crop is
     /// <paramref name="imageSize"/>, the network's input side.
     /// </summary>
     public static TrainingOptions For(string datasetName, int imageSize = 160)

@@ -1,6 +1,6 @@
 namespace Crx.Cli;
 
-/// <summary>The exit codes README promises: shells read 128 + n as "killed by signal n".</summary>
+/// <summary>The exit codes docs/cli.md promises: shells read 128 + n as "killed by signal n".</summary>
 internal static class ExitCodes
 {
     public const int Success = 0;

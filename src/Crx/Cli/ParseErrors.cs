@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Crx.Cli;
 
 /// <summary>
-/// Turns System.CommandLine's first parse error into README's one line: what is wrong, naming the flag, and where
+/// Turns System.CommandLine's first parse error into the one line docs/cli.md promises: what is wrong, naming the flag, and where
 /// the verb's flags are listed. Its own conversion message names .NET types (System.Nullable`1[System.Int32]).
 /// </summary>
 internal static class ParseErrors
@@ -19,7 +19,7 @@ internal static class ParseErrors
         return $"{what}; {hint}";
     }
 
-    /// <summary>System.CommandLine's common messages in README's form: the flag first.</summary>
+    /// <summary>System.CommandLine's common messages in the form of docs/cli.md: the flag first.</summary>
     private static string Rephrase(string message)
     {
         if (Regex.Match(message, "^Unrecognized command or argument '(.*)'$") is { Success: true } unknown)

@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace Crx.Verbs;
 
 /// <summary>
-/// `crx analyze`: everything SPEC section 8 asks of a trained network — early decoders, the specialization test,
+/// `crx analyze`: everything docs/method.md#what-a-trained-network-gives-you asks of a trained network — early decoders, the specialization test,
 /// binary classifiers (in- and out-of-distribution), energy profiles, example paths — written to OUT/results.json
 /// and drawn in OUT/index.html.
 /// </summary>

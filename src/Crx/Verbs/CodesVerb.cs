@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Crx.Verbs;
 
 /// <summary>
-/// `crx codes`: generate a coding scheme (SPEC section 5) and show its quality, check a scheme file, or
+/// `crx codes`: generate a coding scheme (docs/method.md#coding-schemes) and show its quality, check a scheme file, or
 /// list the built-in (published) schemes.
 /// </summary>
 internal static class CodesVerb

@@ -33,7 +33,7 @@ internal static class ExperimentVerb
         if (a.ReportOnly)
         {
             var existing = ExperimentResults.LoadOrEmpty(plan.Results, plan.Name);
-            ExperimentReport.Write(plan, existing);
+            ExperimentReport.Write(plan, a.File, existing);
             Console.WriteLine($"written: {plan.Report} ({existing.Runs.Count} of {plan.Runs.Count} runs recorded)");
             return 0;
         }
@@ -41,8 +41,8 @@ internal static class ExperimentVerb
         int pending = plan.Runs.Count(r => Experiment.NextStep(plan, r, recorded) != Experiment.Step.Skip);
         Console.WriteLine($"experiment {plan.Name}: {plan.Runs.Count - pending} of {plan.Runs.Count} runs recorded in {plan.Results}; {pending} to go");
         var results = Experiment.Run(plan, args => Invoke(TrainVerb.Create(), args), args => Invoke(AnalyzeVerb.Create(), args),
-            (r, _) => ExperimentReport.Write(plan, r), Console.WriteLine, a.MaxRuns);
-        ExperimentReport.Write(plan, results);
+            (r, _) => ExperimentReport.Write(plan, a.File, r), Console.WriteLine, a.MaxRuns);
+        ExperimentReport.Write(plan, a.File, results);
         Console.WriteLine($"{results.Runs.Count} of {plan.Runs.Count} runs recorded in {plan.Results}; report: {plan.Report}");
         return 0;
     }

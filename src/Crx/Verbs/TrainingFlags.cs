@@ -9,7 +9,7 @@ namespace Crx.Verbs;
 
 /// <summary>
 /// The flags that define a training run (shared by train, quickstart and sweep). A flag left out keeps the
-/// dataset's recipe (SPEC section 7; Fashion-MNIST: see README), shown in --help.
+/// dataset's recipe (docs/method.md#training-recipe; Fashion-MNIST: docs/method.md#deviations-from-the-paper), shown in --help.
 /// </summary>
 internal sealed class TrainingFlags
 {

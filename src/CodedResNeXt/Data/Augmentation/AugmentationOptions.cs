@@ -3,7 +3,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// <summary>
 /// Which training augmentations to use. <see cref="ResizedCrop"/> &gt; 0 selects the ImageNet recipe
 /// (random-resized crop to that size, flip, RandAugment); otherwise the CIFAR recipe (RandAugment, padded
-/// random crop, flip). SPEC section 7.
+/// random crop, flip). docs/method.md#training-recipe.
 /// </summary>
 public sealed record AugmentationOptions
 {

@@ -22,7 +22,7 @@ public sealed class AugmentationPipeline
     /// <summary>Normalization only: what evaluation uses.</summary>
     public static AugmentationPipeline Evaluation(Normalization normalization) => new([], normalization);
 
-    /// <summary>The training pipeline of <paramref name="options"/>, in the order SPEC section 7 gives.</summary>
+    /// <summary>The training pipeline of <paramref name="options"/>, in the order docs/method.md#training-recipe gives.</summary>
     public static AugmentationPipeline Training(AugmentationOptions options, Normalization normalization)
     {
         var steps = new List<IAugmentation>();

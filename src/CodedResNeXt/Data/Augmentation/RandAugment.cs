@@ -6,7 +6,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// RandAugment (Cubuk et al. 2020) as torchvision implements it: <paramref name="Ops"/> operations drawn
 /// uniformly with replacement from the 14 of <see cref="RandAugmentOp"/>, each at magnitude level
 /// <paramref name="Magnitude"/> of 31 bins (0..30), negated with probability 1/2 for the signed ops.
-/// SPEC section 7 uses (3, 4) for CIFAR-10, (1, 2) for CIFAR-100 and (2, 10) for ImageNet.
+/// docs/method.md#training-recipe uses (3, 4) for CIFAR-10, (1, 2) for CIFAR-100 and (2, 10) for ImageNet.
 /// </summary>
 public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
 {

@@ -1,7 +1,7 @@
 namespace CodedResNeXt.Data.Formats;
 
 /// <summary>
-/// The CIFAR binary formats (SPEC section 9). CIFAR-10: records of 1 label byte + 3072 pixel bytes
+/// The CIFAR binary formats (docs/method.md#datasets-and-file-formats). CIFAR-10: records of 1 label byte + 3072 pixel bytes
 /// (1024 R, 1024 G, 1024 B, each a row-major 32x32 plane) in data_batch_1..5.bin and test_batch.bin,
 /// class names in batches.meta.txt. CIFAR-100: 1 coarse byte + 1 fine byte + 3072 pixel bytes in
 /// train.bin and test.bin, names in fine_label_names.txt and coarse_label_names.txt.

@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace CodedResNeXt.Data.Formats;
 
 /// <summary>
-/// ImageNet-style folders (SPEC section 9): root/train/&lt;class&gt;/*.JPEG|*.jpg|*.png and root/val/&lt;class&gt;/….
+/// ImageNet-style folders (docs/method.md#datasets-and-file-formats): root/train/&lt;class&gt;/*.JPEG|*.jpg|*.png and root/val/&lt;class&gt;/….
 /// Class folders, sorted ordinally, are the classes; train and val must have the same ones. Loading lists the
 /// files and nothing more: the datasets are streamed (<see cref="ImageDataset.IsStreamed"/>), each image decoded
 /// when a batch needs it, with the sizes of <see cref="FolderGeometry"/>.

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace CodedResNeXt.Data.Formats;
 
 /// <summary>
-/// The IDX format of MNIST and Fashion-MNIST (SPEC section 9): a big-endian header, then raw bytes.
+/// The IDX format of MNIST and Fashion-MNIST (docs/method.md#datasets-and-file-formats): a big-endian header, then raw bytes.
 /// Images: magic 0x00000803, count, rows, cols, then count*rows*cols pixels. Labels: magic 0x00000801,
 /// count, then count label bytes. Files may be gzip-compressed (the official distribution) or raw.
 /// </summary>

@@ -3,7 +3,7 @@ using CodedResNeXt.Data.Augmentation;
 namespace CodedResNeXt.Data.Formats;
 
 /// <summary>
-/// The image sizes of a folder dataset (SPEC section 7, the ImageNet recipe). Evaluation and predict scale the
+/// The image sizes of a folder dataset (docs/method.md#training-recipe, the ImageNet recipe). Evaluation and predict scale the
 /// shorter side to <see cref="Resize"/> and keep the centre <see cref="Crop"/> x <see cref="Crop"/> square;
 /// training takes a random-resized crop to its own size (--crop-size). Files are decoded at a reduced size
 /// whose shorter side is still at least <see cref="Resize"/>.

@@ -7,7 +7,7 @@ namespace CodedResNeXt.Interop.Onnx;
 /// <summary>
 /// Writes a network as an ONNX graph (opset 17, IR version 8) built from its architecture and its state_dict,
 /// not traced: input "images" [batch, C, H, W] (normalized as in training); outputs "logits" [batch, outputs] and,
-/// when asked, "energies.{i}" [batch, N] for every coded block i, the normalized energies E(t̄_n) of SPEC section 2.
+/// when asked, "energies.{i}" [batch, N] for every coded block i, the normalized energies E(t̄_n) of docs/method.md#energy-and-the-coding-loss.
 /// Batch normalization stays as inference-mode BatchNormalization nodes holding the running statistics (ONNX
 /// Runtime folds them into the convolutions when it loads the graph); initializers keep the PyTorch names.
 /// A coded block is written in the fused form of <see cref="ResNeXtBlock"/>: E(t_n) from the Gram matrices of the

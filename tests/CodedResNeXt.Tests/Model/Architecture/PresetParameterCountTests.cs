@@ -4,7 +4,7 @@ using CodedResNeXt.Model;
 
 namespace CodedResNeXt.Tests.Model.Architecture;
 
-/// <summary>Parameter counts of the paper's architectures against the figures of SPEC sections 6 and 8.</summary>
+/// <summary>Parameter counts of the paper's architectures against the figures of docs/method.md#architectures and docs/method.md#what-a-trained-network-gives-you.</summary>
 public class PresetParameterCountTests
 {
     [Theory]
