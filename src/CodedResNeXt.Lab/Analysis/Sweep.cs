@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Analysis;
 using CodedResNeXt.Training;
 

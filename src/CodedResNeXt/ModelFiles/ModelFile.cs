@@ -125,7 +125,7 @@ public static class ModelFile
         weights.CopyTo(buffer);
         buffer.Position = 0;
         SafeTensors.LoadInto(network, buffer, $"{path} ({WeightsEntry})");
-        Training.Divergence.RequireFiniteWeights(network, path);
+        FiniteWeights.Require(network, path);
     }
 
     public static ModelMetadata ReadMetadata(ZipArchive zip, string path)

@@ -20,26 +20,9 @@ public static class Divergence
     /// <summary>Refuses to let non-finite weights reach a checkpoint.</summary>
     public static void CheckWeights(CodedResNeXtNetwork network, int epoch)
     {
-        if (FirstNonFinite(network) is { } name)
+        if (ModelFiles.FiniteWeights.FirstNonFinite(network) is { } name)
             throw InvalidInputException.ForOption(nameof(TrainingOptions.LearningRate),
                 $"after epoch {epoch} the tensor {name} holds non-finite values: the run diverged and this epoch was not saved; try a lower learning rate");
-    }
-
-    /// <summary>Refuses a loaded model whose weights are not all finite.</summary>
-    public static void RequireFiniteWeights(torch.nn.Module network, string path)
-    {
-        if (FirstNonFinite(network) is { } name)
-            throw InvalidInputException.ForFile(path, $"tensor {name} holds non-finite values (NaN or infinity); the model it saved had diverged");
-    }
-
-    /// <summary>The name of the first floating-point tensor of the state dict with a NaN or infinity, or null.</summary>
-    public static string? FirstNonFinite(torch.nn.Module network)
-    {
-        using var scope = torch.NewDisposeScope();
-        foreach (var (name, tensor) in network.state_dict())
-            if (tensor.is_floating_point() && !torch.isfinite(tensor).all().item<bool>())
-                return name;
-        return null;
     }
 
     private static string Show(double value) => value.ToString("G4", CultureInfo.InvariantCulture);

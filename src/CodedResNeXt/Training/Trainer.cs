@@ -101,8 +101,7 @@ public sealed class Trainer
                 // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
                 // to serve the rest of it; no evaluation, which belongs to whole epochs.
                 if (_run.Directory is not null)
-                    Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator,
-                        new TrainingState(epoch - 1, bestTop1, train, stopAt));
+                    SaveCheckpoint(network, optimizer, generator, new TrainingState(epoch - 1, bestTop1, train, stopAt));
                 return (history, before + stopAt);
             }
             var metrics = FinishEpoch(network, optimizer, generator, validation, train, ref bestTop1, log, codedIndices);
@@ -110,6 +109,14 @@ public sealed class Trainer
             epochDone?.Invoke(metrics);
         }
         return (history, null);
+    }
+
+    /// <summary>Writes the run's last.ckpt: the network, its metadata, where training stands, optimizer and generator.</summary>
+    private void SaveCheckpoint(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
+    {
+        var data = _run.Data;
+        var meta = ModelMetadata.Of(Checkpoint.Kind, network, data.ClassNames, data.Normalization, _run.Options.Dataset, data.ExcludedClasses);
+        Checkpoint.Save(_run.LastCheckpointPath, meta, new TrainingRecord(_run.Options, state), network, optimizer, generator);
     }
 
     /// <summary>Optimizer steps per epoch; a batch size or accumulation the training set cannot fill is bad input.</summary>
@@ -158,7 +165,7 @@ public sealed class Trainer
         // good checkpoint.
         Divergence.CheckWeights(network, metrics.Epoch);
         if (_run.Directory is null) return metrics;
-        Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics));
+        SaveCheckpoint(network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics));
         if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
         return metrics;
     }

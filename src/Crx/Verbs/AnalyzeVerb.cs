@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using TorchSharp;
 using System.CommandLine;
 using System.Diagnostics;

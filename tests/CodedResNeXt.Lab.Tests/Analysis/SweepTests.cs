@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.CodingSchemes;
 using System.Text.Json;
 using CodedResNeXt.Analysis;

@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Prediction;
 using CodedResNeXt.Tests.TestSupport;
 using CodedResNeXt.Training;

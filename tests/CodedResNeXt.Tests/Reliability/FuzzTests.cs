@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;

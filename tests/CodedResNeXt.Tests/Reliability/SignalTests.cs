@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Tests.TestSupport;
 using CodedResNeXt.Training;
 

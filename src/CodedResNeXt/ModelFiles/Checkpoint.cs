@@ -1,30 +1,11 @@
 using System.IO.Compression;
 using CodedResNeXt.Data;
 using CodedResNeXt.Model;
-using CodedResNeXt.ModelFiles;
+using CodedResNeXt.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CodedResNeXt.Training;
-
-/// <summary>
-/// Where a run stands: <paramref name="Epoch"/> epochs done, then <paramref name="StepInEpoch"/> steps of the next
-/// (non-zero only when --max-steps stopped it mid-epoch; <paramref name="Metrics"/> then cover those steps, unvalidated).
-/// </summary>
-public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics, int StepInEpoch = 0)
-{
-    /// <summary>The state of a network nothing has trained here (an imported or untrained one): epoch 0, no figures.</summary>
-    /// <param name="codedBlocks">the network's coded blocks, one per-block figure each</param>
-    public static TrainingState NothingTrained(int codedBlocks)
-    {
-        var none = new EpochMetrics(0, double.NaN, double.NaN, double.NaN, double.NaN, Enumerable.Repeat(double.NaN, codedBlocks).ToList(),
-            double.NaN, Enumerable.Repeat(double.NaN, codedBlocks).ToList(), double.NaN, double.NaN, 0);
-        return new TrainingState(0, double.NaN, none);
-    }
-}
-
-/// <summary>The "training" section of a checkpoint's metadata: how the network was trained and where training stood.</summary>
-public sealed record TrainingRecord(TrainingOptions Options, TrainingState State);
+namespace CodedResNeXt.ModelFiles;
 
 /// <summary>A checkpoint's description: the model's metadata (shared with every model file) and its training record.</summary>
 public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options, TrainingState State)
@@ -45,10 +26,19 @@ public static class Checkpoint
     public const string Kind = "checkpoint";
     private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin";
 
-    public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
+    /// <summary>
+    /// Writes a resumable checkpoint (atomically): the network with <paramref name="meta"/> (of kind <see cref="Kind"/>),
+    /// the training record, and the optimizer's and generator's state.
+    /// </summary>
+    /// <param name="path">the .ckpt file</param>
+    /// <param name="meta">the model's metadata (<see cref="ModelMetadata.Of"/>)</param>
+    /// <param name="record">how the network was trained and where training stands</param>
+    /// <param name="network">the network</param>
+    /// <param name="optimizer">the optimizer, whose state (momentum buffers) resuming needs</param>
+    /// <param name="generator">the run's generator, whose state resuming needs</param>
+    public static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator)
     {
-        var meta = ModelMetadata.Of(Kind, network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses)
-            .WithSection(Section, new TrainingRecord(run.Options, state));
+        meta = meta.WithSection(Section, record);
         ModelFile.Write(path, meta, network, zip =>
         {
             using (var opt = new BinaryWriter(zip.CreateEntry(OptimizerEntry, CompressionLevel.NoCompression).Open()))
