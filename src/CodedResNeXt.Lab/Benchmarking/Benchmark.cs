@@ -16,8 +16,9 @@ namespace CodedResNeXt.Benchmarking;
 /// <param name="MinRepeatSeconds">a repeat of fast steps (batch-1 inference) runs this long at least, so that no repeat is a
 /// handful of milliseconds at the mercy of one scheduler hiccup</param>
 /// <param name="EarlyExitTarget">agreement the early-exit margins are calibrated for, on synthetic images</param>
+/// <param name="Materializing">also time the materializing block form (the test oracle: slow, and several GB at cifar10 sizes)</param>
 public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps = 10, int Repeats = 5, int WarmupSteps = 5,
-    double EarlyExitTarget = 0.99, int Seed = 1, double MinRepeatSeconds = 2)
+    double EarlyExitTarget = 0.99, int Seed = 1, double MinRepeatSeconds = 2, bool Materializing = false)
 {
     /// <summary>Where the networks run (null: the CPU). Inputs and weights are drawn on the CPU, then moved.</summary>
     public Device? Device { get; init; }
@@ -31,11 +32,16 @@ public sealed record Throughput(double Median, double Min, double Max, double Sp
 /// <param name="PeakResidentBytes">peak resident set while this variant ran (VmHWM reset before it), null if unavailable</param>
 /// <param name="PeakNativeHeapBytes">largest glibc heap in use seen after a forward or backward (libtorch's tensors)</param>
 /// <param name="PeakResidentBytesPerImage">peak resident set over the batch size</param>
+/// <param name="TrainingFractionOfLimit">training images/s over what the convolution limit allows for this network's FLOPs</param>
 public sealed record VariantFigures(string Name, long Parameters, Throughput? Training, Throughput InferenceBatch, Throughput InferenceSingle,
-    long? PeakResidentBytes, long? PeakNativeHeapBytes, double? PeakResidentBytesPerImage);
+    long? PeakResidentBytes, long? PeakNativeHeapBytes, double? PeakResidentBytesPerImage)
+{
+    public double? TrainingFractionOfLimit { get; init; }
+}
 
 /// <summary>Ratios of images per second (median figures).</summary>
-public sealed record BenchmarkRatios(double CodedOverControlTraining, double CodedOverControlInference, double MaterializingOverFusedTraining,
+/// <param name="MaterializingOverFusedTraining">null unless the materializing form was asked for</param>
+public sealed record BenchmarkRatios(double CodedOverControlTraining, double CodedOverControlInference, double? MaterializingOverFusedTraining,
     double ExtractedOverFullInference, double EarlyExitOverFullInference);
 
 /// <summary>Early-exit figures on the synthetic images: a random-input benchmark, not an accuracy figure.</summary>
@@ -43,8 +49,9 @@ public sealed record EarlyExitBenchFigures(double Target,
     // JSON keeps the name crx bench --json has always printed.
     [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, double ExitedFraction, IReadOnlyList<double?> Thresholds);
 
+/// <param name="Limit">the dense 3x3 convolution's rate in this process (the machine's own limit), null on a GPU</param>
 public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int Batch, int Threads, int Steps, int Repeats, bool PeakResetSupported,
-    IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit);
+    IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit, ConvolutionLimit? Limit);
 
 /// <summary>
 /// Times, in one process and after warm-up, the training step (forward, losses, backward, SGD step) and inference of a
@@ -147,18 +154,31 @@ public static class Benchmark
                 exitPredictions.Cost.Average(c => (double)c / cost.Total), exitPredictions.ExitBlock.Count(b => b >= 0) / (double)options.Batch,
                 calibration.Thresholds);
 
-            coded.Implementation = BlockImplementation.Materializing;
-            variants.Add(Measure("materializing", coded, train: true));
+            if (options.Materializing)
+            {
+                coded.Implementation = BlockImplementation.Materializing;
+                variants.Add(Measure("materializing", coded, train: true));
+            }
+
+            // The limit last, so that its convolutions do not warm or grow the heap for the networks' figures.
+            progress?.Report("dense 3x3 convolution (the limit)");
+            var limit = device.type == DeviceType.CPU ? ConvolutionLimit.Measure(options.Batch, options.Repeats, Math.Min(options.MinRepeatSeconds, 1)) : null;
+            // The coded network, its control and the materializing form compute the same convolutions: the same FLOPs.
+            double trainingFlops = ConvolutionLimit.TrainingFlops(cost.Total);
+            if (limit is not null)
+                variants = variants.Select(v => v.Training is { } t
+                    ? v with { TrainingFractionOfLimit = t.Median / limit.ImagesPerSecond(trainingFlops) }
+                    : v).ToList();
 
             VariantFigures V(string n) => variants.First(v => v.Name == n);
             var ratios = new BenchmarkRatios(
                 V("coded").Training!.Median / V("control").Training!.Median,
                 V("coded").InferenceBatch.Median / V("control").InferenceBatch.Median,
-                V("materializing").Training!.Median / V("coded").Training!.Median,
+                options.Materializing ? V("materializing").Training!.Median / V("coded").Training!.Median : null,
                 V("extracted class 0").InferenceBatch.Median / V("coded").InferenceBatch.Median,
                 V("early exit").InferenceBatch.Median / V("coded").InferenceBatch.Median);
             return new BenchmarkResult(architecture.Name, cost.Total, options.Batch, options.Threads, options.Steps, options.Repeats, resetSupported,
-                variants, ratios, exitFigures);
+                variants, ratios, exitFigures, limit);
         }
     }
 

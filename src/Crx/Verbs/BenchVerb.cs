@@ -13,7 +13,7 @@ namespace Crx.Verbs;
 internal static class BenchVerb
 {
     /// <summary>What a `bench` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device, int? MemorySteps, double MinRepeatSeconds);
+    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device, int? MemorySteps, double MinRepeatSeconds, bool Materializing);
 
     public static Command Create()
     {
@@ -24,17 +24,19 @@ internal static class BenchVerb
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (the figure is their median)", DefaultValueFactory = _ => 5 };
         var target = new Option<double>("--early-exit") { Description = "Agreement the early-exit margins are calibrated for", DefaultValueFactory = _ => 0.99 };
         var json = new Option<bool>("--json") { Description = "Print every figure as JSON" };
+        var materializing = new Option<bool>("--materializing") { Description = "Also time the materializing block form, the tests' oracle (slow; several GB at cifar10 sizes)" };
         var device = Crx.Cli.DeviceOption.Create();
         var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
         var minSeconds = new Option<double>("--min-repeat-seconds") { Description = "A repeat of fast steps runs at least this long", DefaultValueFactory = _ => 2 };
         var memorySteps = new Option<int?>("--memory-steps") { Description = "Instead: train the coded network this many steps and compare its resident memory over the last tenth with the second (the first is warm-up)" };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
-            "the materializing form, the extracted class-0 classifier and early exit, on synthetic inputs.")
+            "the extracted class-0 classifier and early exit (with --materializing, the materializing form too), on synthetic inputs, " +
+            "beside the machine's limit: a dense 3x3 convolution's rate in the same process.")
         {
-            arch, batch, threads, steps, repeats, minSeconds, target, json, profile, memorySteps, device,
+            arch, batch, threads, steps, repeats, minSeconds, target, json, materializing, profile, memorySteps, device,
         };
         command.SetAction(p => Run(new Arguments(p.GetValue(arch)!, p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats),
-            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!, p.GetValue(memorySteps), p.GetValue(minSeconds))));
+            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!, p.GetValue(memorySteps), p.GetValue(minSeconds), p.GetValue(materializing))));
         return command;
     }
 
@@ -77,7 +79,8 @@ internal static class BenchVerb
             }
             return 0;
         }
-        var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit, MinRepeatSeconds: a.MinRepeatSeconds) { Device = onDevice };
+        var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit, MinRepeatSeconds: a.MinRepeatSeconds,
+            Materializing: a.Materializing) { Device = onDevice };
         bool asJson = a.Json;
         var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
         var result = Benchmark.Run(architecture, schemes, options, progress);
@@ -88,16 +91,21 @@ internal static class BenchVerb
         }
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
             $"{result.Threads} threads, on {onDevice}, median of {result.Repeats} repeats of at least {result.Steps} steps and {a.MinRepeatSeconds:0.#} s");
-        var table = new Table().AddColumns("variant", "parameters", "train img/s", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
+        var table = new Table().AddColumns("variant", "parameters", "train img/s", "of the limit", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
         static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
         static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";
         foreach (var v in result.Variants)
-            table.AddRow(Markup.Escape(v.Name), v.Parameters.ToString("N0"), T(v.Training), T(v.InferenceBatch), T(v.InferenceSingle),
+            table.AddRow(Markup.Escape(v.Name), v.Parameters.ToString("N0"), T(v.Training), v.TrainingFractionOfLimit is { } f ? f.ToString("P0") : "-",
+                T(v.InferenceBatch), T(v.InferenceSingle),
                 M(v.PeakResidentBytes), M(v.PeakNativeHeapBytes));
         AnsiConsole.Write(table);
+        if (result.Limit is { } limit)
+            AnsiConsole.MarkupLine($"the limit: a dense 3x3 convolution, forward and backward, {limit.FlopsPerSecond / 1e9:F0} GFLOP/s ±{limit.Spread / 2:P0} " +
+                $"({Markup.Escape(limit.Shape)}): {limit.ImagesPerSecond(ConvolutionLimit.TrainingFlops(result.MacsPerImage)):F1} training images/s " +
+                $"if every one of the {ConvolutionLimit.TrainingFlops(result.MacsPerImage) / 1e9:F2} GFLOP per image ran at it");
         var r = result.Ratios;
         AnsiConsole.MarkupLine($"coded/control: training {r.CodedOverControlTraining:F2}, inference {r.CodedOverControlInference:F2}; " +
-            $"materializing/fused training {r.MaterializingOverFusedTraining:F2}; extracted/full inference {r.ExtractedOverFullInference:F2}; " +
+            (r.MaterializingOverFusedTraining is { } m ? $"materializing/fused training {m:F2}; " : "") + $"extracted/full inference {r.ExtractedOverFullInference:F2}; " +
             $"early-exit/full inference {r.EarlyExitOverFullInference:F2} ({result.EarlyExit.ComputeFraction:P0} of the MACs on these synthetic images)");
         return 0;
     }
