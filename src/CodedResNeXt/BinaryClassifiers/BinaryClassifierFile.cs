@@ -40,16 +40,23 @@ public sealed record ClassifierSection(
 /// <summary>An extracted classifier's description: the model's metadata and its classifier section.</summary>
 public sealed record BinaryClassifierInfo(ModelMetadata Model, ClassifierSection Classifier)
 {
+    /// <summary>The extracted network's architecture: only the kept subNNs, one output per kept class.</summary>
     public ArchitectureSpec Architecture => Model.Architecture;
     /// <summary>The names of all K classes of the source network.</summary>
     public IReadOnlyList<string> ClassNames => Model.ClassNames;
+    /// <summary>The per-channel normalization the source network was trained with; inputs must get the same.</summary>
     public Normalization Normalization => Model.Normalization;
     /// <summary>The kept classes (indices among all K), in the order of the classifier's outputs.</summary>
     public IReadOnlyList<int> KeptClasses => Model.KeptClasses;
+    /// <summary>The names of the kept classes, in the order of the classifier's outputs.</summary>
     public IReadOnlyList<string> KeptClassNames => Classifier.KeptClassNames;
+    /// <summary>One decision threshold per kept class, in the order of the classifier's outputs.</summary>
     public IReadOnlyList<ClassThreshold> Thresholds => Classifier.Thresholds;
+    /// <summary>Learnable parameters of the extracted network.</summary>
     public long ParameterCount => Model.ParameterCount;
+    /// <summary>Learnable parameters of the full network it was extracted from.</summary>
     public long FullParameterCount => Classifier.FullParameterCount;
+    /// <summary><see cref="ParameterCount"/> / <see cref="FullParameterCount"/>, in (0, 1].</summary>
     public double ParameterFraction => (double)ParameterCount / FullParameterCount;
 }
 
@@ -59,9 +66,11 @@ public sealed record BinaryClassifierInfo(ModelMetadata Model, ClassifierSection
 /// </summary>
 public static class BinaryClassifierFile
 {
+    /// <summary>The <see cref="ModelMetadata.Kind"/> of an extracted classifier file (a checkpoint's is <see cref="Training.Checkpoint.Kind"/>).</summary>
     public const string Kind = "binary-classifier";
     private const string Section = "classifier";
 
+    /// <summary>Writes <paramref name="classifier"/>'s network and metadata, with its classifier section, to a model file at <paramref name="path"/> (atomically).</summary>
     public static void Save(string path, ExtractedClassifier classifier)
     {
         var info = classifier.Info;

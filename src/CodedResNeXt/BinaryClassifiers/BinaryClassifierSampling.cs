@@ -7,8 +7,11 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// </summary>
 public static class BinaryClassifierSampling
 {
+    /// <summary>From this many classes (K &gt;= 100) on, classes and negatives are sampled.</summary>
     public const int ManyClasses = 100;
+    /// <summary>How many classes are analyzed when classes are sampled.</summary>
     public const int SampledClasses = 20;
+    /// <summary>Negatives drawn per positive image when negatives are sampled.</summary>
     public const int NegativesPerPositive = 9;
 
     /// <summary>Whether a network of <paramref name="classes"/> classes gets sampled classes and negatives.</summary>

@@ -12,9 +12,12 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// </summary>
 public sealed record BinaryClassifierSize(int Class, long Exact, long StageScaledEstimate, long Total)
 {
+    /// <summary><see cref="Exact"/> / <see cref="Total"/>: the share of the full network the standalone classifier keeps.</summary>
     public double ExactFraction => (double)Exact / Total;
+    /// <summary><see cref="StageScaledEstimate"/> / <see cref="Total"/>: the paper's figure for the same share.</summary>
     public double EstimateFraction => (double)StageScaledEstimate / Total;
 
+    /// <summary>The exact and the paper-style size of class <paramref name="cls"/>'s binary classifier in <paramref name="architecture"/>, whose coded blocks name schemes of <paramref name="schemes"/>.</summary>
     public static BinaryClassifierSize Of(ArchitectureSpec architecture, int cls, CodingSchemeSet schemes)
     {
         long exact = architecture.KeepPathsOf([cls], schemes).CountParameters().Total;

@@ -23,6 +23,7 @@ public sealed class EarlyDecodingAccumulator(IReadOnlyList<CodedBlock> codedBloc
     /// <summary>The last batch's early predictions, [coded block][image], for accumulators that show them per image.</summary>
     public long[][] LastPredictions { get; private set; } = [];
 
+    /// <summary>Decodes every coded block's energies to the nearest codeword, counts the hits against the labels and the final predictions, and keeps them in <see cref="LastPredictions"/>.</summary>
     public void Add(EvaluatedBatch batch)
     {
         var truth = batch.LabelList;
@@ -42,6 +43,7 @@ public sealed class EarlyDecodingAccumulator(IReadOnlyList<CodedBlock> codedBloc
         _count += truth.Length;
     }
 
+    /// <summary>Accuracy and agreement of each coded block, in network order, over all batches so far (NaN with no image).</summary>
     public EarlyDecodingResult Result()
     {
         double Fraction(long k) => _count == 0 ? double.NaN : (double)k / _count;

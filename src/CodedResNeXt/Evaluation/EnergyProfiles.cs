@@ -23,6 +23,7 @@ public sealed class EnergyProfileAccumulator(IReadOnlyList<CodedBlock> codedBloc
     /// <summary>The last batch's scaled energies, [coded block][image * N + subNN].</summary>
     public float[][] LastScaled { get; private set; } = [];
 
+    /// <summary>Adds the batch's scaled energies to the sums of its images' classes and keeps them in <see cref="LastScaled"/>.</summary>
     public void Add(EvaluatedBatch batch)
     {
         var truth = batch.LabelList;
@@ -38,6 +39,7 @@ public sealed class EnergyProfileAccumulator(IReadOnlyList<CodedBlock> codedBloc
         foreach (int label in truth) _counts[label]++;
     }
 
+    /// <summary>One profile per coded block, in network order: the mean over the images seen so far.</summary>
     public IReadOnlyList<BlockEnergyProfile> Result() => codedBlocks.Select((b, c) => new BlockEnergyProfile(b.BlockIndex, b.Scheme.Name,
         b.Scheme.ToStrings(),
         Enumerable.Range(0, classes).Select(k => (IReadOnlyList<double>)Enumerable.Range(0, b.Spec.SubNNs)

@@ -29,6 +29,10 @@ public interface IEvaluationAccumulator
     /// <summary>Whether the measurement needs the network's whole output; if no accumulator does, the pass stops early.</summary>
     bool NeedsOutput => true;
 
+    /// <summary>
+    /// Takes in one batch. Called once per batch, in loader order, inside the pass's dispose scope: the batch's
+    /// tensors are freed after the call, so copy to the host whatever must outlive it.
+    /// </summary>
     void Add(EvaluatedBatch batch);
 }
 

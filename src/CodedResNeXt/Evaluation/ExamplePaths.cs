@@ -39,6 +39,7 @@ public sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollect
         return byClass.Take(count).Select(group => group[rng.Next(group.Length)]).OrderBy(i => labels[i]).ToList();
     }
 
+    /// <summary>Records the path of each chosen image in the batch from what the two accumulators kept of the same batch.</summary>
     public void Add(EvaluatedBatch batch)
     {
         for (int i = 0; i < batch.Indices.Count; i++)
@@ -54,5 +55,6 @@ public sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollect
         }
     }
 
+    /// <summary>The recorded paths, ordered by class; an image not yet seen has none.</summary>
     public IReadOnlyList<ImagePath> Result() => _paths.Values.OrderBy(p => p.Label).ToList();
 }

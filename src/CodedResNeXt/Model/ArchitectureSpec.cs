@@ -27,6 +27,7 @@ public sealed record ArchitectureSpec(
     /// <summary>Channels entering the classifier.</summary>
     [JsonIgnore] public int Features => Blocks.Count == 0 ? Stem.OutChannels : Blocks[^1].OutChannels;
 
+    /// <summary>Weights of the bias-free linear classifier: features × outputs.</summary>
     [JsonIgnore] public long ClassifierParameterCount => (long)Features * Outputs;
 
     /// <summary>The index of each coded block among all blocks, ascending: the blocks with an early decoder.</summary>

@@ -22,6 +22,7 @@ public sealed record BlockSpec(
     [property: JsonPropertyName("energy_normalization_subnns")] int? EnergyNormalizationSubNNs = null,
     [property: JsonPropertyName("kept_subnns")] IReadOnlyList<int>? KeptSubNNs = null)
 {
+    /// <summary>Whether the block has a coding scheme (N_act &lt; N) and so an early decoder and a coding loss.</summary>
     [JsonIgnore] public bool IsCoded => Scheme is not null;
 
     /// <summary>An extracted block that lacks some of the original subNNs.</summary>
@@ -33,6 +34,7 @@ public sealed record BlockSpec(
     /// <summary>N*d, the bottleneck channels.</summary>
     [JsonIgnore] public int Width => SubNNs * BottleneckWidth;
 
+    /// <summary>Whether the shortcut is a 1x1 conv and BN (stride or channels change) rather than the identity.</summary>
     [JsonIgnore] public bool HasProjectionShortcut => Stride != 1 || InChannels != OutChannels;
 
     /// <summary>Original index of each subNN this block holds (0..N-1 for a complete block).</summary>
@@ -49,5 +51,6 @@ public sealed record BlockSpec(
     [JsonIgnore]
     public long ShortcutParameterCount => HasProjectionShortcut ? (long)InChannels * OutChannels + 2L * OutChannels : 0;
 
+    /// <summary>Learnable parameters of the whole block: residual branch and shortcut.</summary>
     [JsonIgnore] public long ParameterCount => BranchParameterCount + ShortcutParameterCount;
 }

@@ -7,11 +7,13 @@ namespace CodedResNeXt.Model;
 /// </summary>
 public sealed record ComputeCost(long Stem, IReadOnlyList<long> Blocks, long Head)
 {
+    /// <summary>MACs of the whole forward pass of one image.</summary>
     public long Total => Stem + Blocks.Sum() + Head;
 
     /// <summary>Stem plus blocks 0..<paramref name="lastBlock"/>: what a sample leaving after that block cost.</summary>
     public long Through(int lastBlock) => Stem + Blocks.Take(lastBlock + 1).Sum();
 
+    /// <summary>The MACs of one <see cref="ArchitectureSpec.ImageSize"/> image through <paramref name="architecture"/>, per segment.</summary>
     public static ComputeCost Of(ArchitectureSpec architecture)
     {
         var stem = architecture.Stem;
