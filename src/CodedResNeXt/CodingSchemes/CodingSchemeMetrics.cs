@@ -17,7 +17,9 @@ public sealed record CodingSchemeMetrics(
     IReadOnlyDictionary<int, int> DistanceHistogram,
     IReadOnlyList<int> ColumnSums)
 {
+    /// <summary>The fewest classes any subNN works for.</summary>
     public int MinColumnSum => ColumnSums.Min();
+    /// <summary>The most classes any subNN works for.</summary>
     public int MaxColumnSum => ColumnSums.Max();
 
     /// <summary>
@@ -28,6 +30,7 @@ public sealed record CodingSchemeMetrics(
 
     internal static int BalanceSlack(int classes, int subNNs, int active) => (long)classes * active % subNNs == 0 ? 0 : 1;
 
+    /// <summary>The distances and column sums of <paramref name="scheme"/>; all K(K-1)/2 pairs are compared, cheap even for K = 1000.</summary>
     public static CodingSchemeMetrics Of(CodingScheme scheme)
     {
         int k = scheme.Classes, n = scheme.SubNNs;

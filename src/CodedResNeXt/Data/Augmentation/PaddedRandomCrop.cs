@@ -6,6 +6,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// </summary>
 public sealed record PaddedRandomCrop(int Padding = 4) : IAugmentation
 {
+    /// <summary>Shifts <paramref name="image"/> in place by a random dx, dy, each uniform in [-Padding, Padding].</summary>
     public void Apply(ImageBuffer image, Random rng)
     {
         if (Padding <= 0) return;

@@ -15,6 +15,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
 
     private static readonly RandAugmentOp[] AllOps = Enum.GetValues<RandAugmentOp>();
 
+    /// <summary>Applies <see cref="Ops"/> random operations to <paramref name="image"/> in place, each at <see cref="Magnitude"/>, signed at random where the op is signed.</summary>
     public void Apply(ImageBuffer image, Random rng)
     {
         for (int i = 0; i < Ops; i++)
@@ -44,6 +45,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
         };
     }
 
+    /// <summary>Whether <paramref name="op"/>'s magnitude is negated with probability 1/2 (geometric ops and enhancements; not posterize, solarize, autocontrast, equalize or identity).</summary>
     public static bool IsSigned(RandAugmentOp op) => op is RandAugmentOp.ShearX or RandAugmentOp.ShearY
         or RandAugmentOp.TranslateX or RandAugmentOp.TranslateY or RandAugmentOp.Rotate
         or RandAugmentOp.Brightness or RandAugmentOp.Color or RandAugmentOp.Contrast or RandAugmentOp.Sharpness;
@@ -63,6 +65,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
         return new RandAugment(ops, magnitude);
     }
 
+    /// <summary>"n&lt;ops&gt;-m&lt;magnitude&gt;", or "none" for zero operations: the form <see cref="Parse"/> reads.</summary>
     public override string ToString() => Ops == 0 ? "none" : $"n{Ops}-m{Magnitude}";
 
     [GeneratedRegex(@"^n(\d+)-m(\d+)$", RegexOptions.IgnoreCase)]

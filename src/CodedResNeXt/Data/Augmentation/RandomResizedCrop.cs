@@ -8,8 +8,10 @@ namespace CodedResNeXt.Data.Augmentation;
 public sealed record RandomResizedCrop(int Size, double MinScale = 0.08, double MaxScale = 1.0,
     double MinRatio = 3.0 / 4.0, double MaxRatio = 4.0 / 3.0) : IAugmentation
 {
+    /// <summary>Always <see cref="Size"/> x <see cref="Size"/>.</summary>
     public (int Height, int Width) OutputSize(int height, int width) => (Size, Size);
 
+    /// <summary>Cuts a random <see cref="Window"/> of <paramref name="image"/> and resizes it bilinearly to <see cref="Size"/> x <see cref="Size"/>, in place.</summary>
     public void Apply(ImageBuffer image, Random rng)
     {
         var (top, left, h, w) = Window(image.Height, image.Width, rng);

@@ -7,8 +7,10 @@ namespace CodedResNeXt.Data.Augmentation;
 /// </summary>
 public sealed record ResizeCenterCrop(int Resize, int Crop) : IAugmentation
 {
+    /// <summary>Always <see cref="Crop"/> x <see cref="Crop"/>.</summary>
     public (int Height, int Width) OutputSize(int height, int width) => (Crop, Crop);
 
+    /// <summary>Replaces <paramref name="image"/> by its centre crop at the scale of <see cref="Resize"/>; <paramref name="rng"/> is not used.</summary>
     public void Apply(ImageBuffer image, Random rng)
     {
         var (top, left, side) = Window(image.Height, image.Width);
