@@ -8,6 +8,7 @@ namespace CodedResNeXt.Data;
 /// </summary>
 public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
 {
+    /// <summary>Channels the normalization applies to (the length of <see cref="Mean"/> and <see cref="Std"/>).</summary>
     public int Channels => Mean.Count;
 
     /// <summary>Images of a streamed dataset that <see cref="Compute"/> decodes: enough for statistics to three decimals.</summary>

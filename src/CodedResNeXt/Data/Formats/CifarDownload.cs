@@ -7,10 +7,13 @@ namespace CodedResNeXt.Data.Formats;
 /// <summary>One of the official CIFAR binary archives: its file name, published MD5 and top folder.</summary>
 public sealed record CifarArchive(string FileName, string Md5, string TopFolder)
 {
+    /// <summary>CIFAR-10's binary archive (cifar-10-binary.tar.gz), unpacking to cifar-10-batches-bin/.</summary>
     public static readonly CifarArchive Cifar10 = new("cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530", CifarFormat.Cifar10Folder);
+    /// <summary>CIFAR-100's binary archive (cifar-100-binary.tar.gz), unpacking to cifar-100-binary/.</summary>
     public static readonly CifarArchive Cifar100 = new("cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8", CifarFormat.Cifar100Folder);
 }
 
+/// <summary>The steps of a CIFAR download, in order: fetching the archive, checking its MD5, unpacking it, finished.</summary>
 public enum DownloadStage { Downloading, Verifying, Extracting, Done }
 
 /// <summary>Where a download is. <paramref name="TotalBytes"/> is null when the server does not say.</summary>

@@ -10,12 +10,17 @@ namespace CodedResNeXt.Data.Loading;
 /// </summary>
 public sealed class Batch(float[] images, long[] labels, int[] indices, int channels, int height, int width)
 {
+    /// <summary>Samples in the batch (the last batch of an epoch may be smaller).</summary>
     public int Count => labels.Length;
+    /// <summary>Channels of every sample.</summary>
     public int Channels { get; } = channels;
+    /// <summary>Height of every sample, in pixels.</summary>
     public int Height { get; } = height;
+    /// <summary>Width of every sample, in pixels.</summary>
     public int Width { get; } = width;
     /// <summary>Normalized floats, [Count, Channels, Height, Width].</summary>
     public ReadOnlySpan<float> Images => images;
+    /// <summary>The class of each sample, in batch order.</summary>
     public ReadOnlySpan<long> Labels => labels;
     /// <summary>The dataset index of each sample, in batch order.</summary>
     public IReadOnlyList<int> Indices => indices;
