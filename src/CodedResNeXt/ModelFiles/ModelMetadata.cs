@@ -29,6 +29,7 @@ public sealed record ModelMetadata(
     IReadOnlyList<int> ExcludedClasses,
     long ParameterCount)
 {
+    /// <summary>The format this version writes and reads (2); files of format 1 are refused with an error naming the format.</summary>
     public const int CurrentFormat = 2;
 
     private CodingSchemeSet? _schemeSet;

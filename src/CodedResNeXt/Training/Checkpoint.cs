@@ -29,10 +29,15 @@ public sealed record TrainingRecord(TrainingOptions Options, TrainingState State
 /// <summary>A checkpoint's description: the model's metadata (shared with every model file) and its training record.</summary>
 public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options, TrainingState State)
 {
+    /// <summary>The trained network's architecture.</summary>
     public ArchitectureSpec Architecture => Model.Architecture;
+    /// <summary>All K class names, in class order.</summary>
     public IReadOnlyList<string> ClassNames => Model.ClassNames;
+    /// <summary>The per-channel normalization the network was trained with; inputs must get the same.</summary>
     public Normalization Normalization => Model.Normalization;
+    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetCatalog"/>).</summary>
     public string Dataset => Model.Dataset;
+    /// <summary>Classes held out of training, kept as out-of-distribution data.</summary>
     public IReadOnlyList<int> ExcludedClasses => Model.ExcludedClasses;
 }
 
@@ -42,9 +47,19 @@ public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The <see cref="ModelMetadata.Kind"/> of a training checkpoint.</summary>
     public const string Kind = "checkpoint";
     private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin";
 
+    /// <summary>
+    /// Writes a resumable checkpoint to <paramref name="path"/>, atomically: the network's weights, metadata with the
+    /// run's options and <paramref name="state"/>, the optimizer's state and the run's generator.
+    /// </summary>
+    /// <param name="run">the run: options, class names, normalization, excluded classes</param>
+    /// <param name="network">the network being trained</param>
+    /// <param name="optimizer">the run's optimizer (a TorchSharp optimizer with a state_dict)</param>
+    /// <param name="generator">the run's random generator (dropSubNNs masks)</param>
+    /// <param name="state">where the run stands</param>
     public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
     {
         var meta = ModelMetadata.Of(Kind, network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses)

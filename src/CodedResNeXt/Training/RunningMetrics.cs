@@ -15,6 +15,7 @@ public sealed class RunningMetrics : IDisposable
     private readonly Tensor _sums;
     private readonly int _coded;
 
+    /// <summary>Zeroed sums for a network of <paramref name="codedBlocks"/> coded blocks, kept on <paramref name="device"/>, the device of the losses.</summary>
     public RunningMetrics(int codedBlocks, Device device)
     {
         _coded = codedBlocks;
@@ -47,6 +48,7 @@ public sealed class RunningMetrics : IDisposable
             sums.Skip(3).Take(_coded).Select(s => s / n).ToList(), Seen);
     }
 
+    /// <summary>Frees the sums tensor.</summary>
     public void Dispose() => _sums.Dispose();
 }
 

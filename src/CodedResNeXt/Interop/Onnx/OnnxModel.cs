@@ -27,6 +27,7 @@ public sealed class OnnxModel : IDisposable
 
     /// <summary>The metadata of the model file it was exported from.</summary>
     public ModelMetadata Meta { get; }
+    /// <summary>The architecture of the exported network: input channels and size, blocks, outputs.</summary>
     public ArchitectureSpec Architecture => Meta.Architecture;
 
     /// <summary>The blocks whose energies the file outputs (none for an extracted classifier).</summary>
@@ -75,5 +76,6 @@ public sealed class OnnxModel : IDisposable
         return new OnnxOutput(batch, values[0], values.Skip(1).ToList());
     }
 
+    /// <summary>Frees the ONNX Runtime session.</summary>
     public void Dispose() => _session.Dispose();
 }
