@@ -23,6 +23,8 @@ public static class BinaryClassifierSampling
     /// </summary>
     /// <param name="classes">K, the network's classes</param>
     /// <param name="trained">the classes the network was trained on (all but the excluded ones)</param>
+    /// <param name="requested">the classes asked for (indices among all K), or null for the default choice</param>
+    /// <param name="seed">seeds the random 20 classes when there are 100 or more</param>
     public static IReadOnlyList<int> Classes(int classes, IReadOnlyList<int> trained, IReadOnlyList<int>? requested, int seed)
     {
         if (requested is not null)

@@ -53,6 +53,11 @@ public static class ThresholdFitting
     /// <param name="classifiers">extracted networks (<see cref="PathExtraction.ExtractPathsOf"/>), in eval mode</param>
     /// <param name="classNames">all K class names</param>
     /// <returns>per classifier, one threshold per kept class in output order</returns>
+    /// <param name="trainingSet">the images the network was trained on, with their original labels</param>
+    /// <param name="normalization">the normalization the network was trained with</param>
+    /// <param name="options">the subset, seed and batch size of the fit</param>
+    /// <param name="progress">images scored so far, after each batch</param>
+    /// <param name="cancel">stops the pass between batches</param>
     public static IReadOnlyList<IReadOnlyList<ClassThreshold>> Fit(CodedResNeXtNetwork network, IReadOnlyList<CodedResNeXtNetwork> classifiers,
         ImageDataset trainingSet, IReadOnlyList<string> classNames, Normalization normalization, ThresholdOptions options,
         IProgress<int>? progress = null, CancellationToken cancel = default)

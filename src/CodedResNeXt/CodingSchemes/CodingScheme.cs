@@ -20,6 +20,8 @@ public sealed class CodingScheme
     }
 
     /// <param name="where">Starts every error message: the scheme's name, or the file it came from.</param>
+    /// <param name="name">how the scheme is named in architectures and error messages</param>
+    /// <param name="codewords">per class, N digits (true = subNN active for the class); copied</param>
     internal CodingScheme(string name, IReadOnlyList<bool[]> codewords, string where)
     {
         if (codewords.Count == 0) throw new InvalidInputException($"{where}: it has no codewords");

@@ -9,6 +9,9 @@ namespace CodedResNeXt.CodingSchemes;
 /// <param name="MinHamming">H_min, the smallest distance between two codewords; null for a single class.</param>
 /// <param name="DistanceHistogram">Number of codeword pairs at each distance that occurs, by increasing distance.</param>
 /// <param name="ColumnSums">S_n for n = 0..N-1.</param>
+/// <param name="Classes">K, the number of codewords</param>
+/// <param name="SubNNs">N, the codeword length</param>
+/// <param name="Active">N_act, the ones in every codeword</param>
 public sealed record CodingSchemeMetrics(
     int Classes,
     int SubNNs,

@@ -11,6 +11,8 @@ namespace CodedResNeXt.Decoding;
 /// </summary>
 /// <param name="CodedBlockIndices">index among all blocks of each coded block, parallel to <paramref name="Thresholds"/></param>
 /// <param name="CalibrationImages">how many images the thresholds were chosen on</param>
+/// <param name="Target">the agreement with the full network's predictions the exits must reach, in (0, 1]</param>
+/// <param name="Thresholds">per coded block, the margin d2 - d1 from which a sample leaves there; null where none leaves</param>
 public sealed record EarlyExitCalibration(double Target, IReadOnlyList<int> CodedBlockIndices, IReadOnlyList<double?> Thresholds, int CalibrationImages);
 
 /// <summary>Predictions of an early-exit pass, per sample.</summary>
@@ -25,6 +27,8 @@ public sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, lon
 /// <param name="Agreement">fraction of images whose early-exit prediction equals the full network's</param>
 /// <param name="ComputeFraction">mean over images of the fraction of the full network's multiply-accumulates computed</param>
 /// <param name="ExitFractions">fraction of images leaving at each coded block (parallel to the calibration's blocks)</param>
+/// <param name="Calibration">the thresholds that were evaluated</param>
+/// <param name="Images">images in the labelled set</param>
 public sealed record EarlyExitResult(EarlyExitCalibration Calibration, int Images, double Accuracy, double FullAccuracy, double Agreement,
     // JSON keeps the name crx eval --json has always printed.
     [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, IReadOnlyList<double> ExitFractions);
@@ -151,6 +155,8 @@ public static class EarlyExit
     /// samples whose margin reaches it: the remaining blocks run on the others only.
     /// </summary>
     /// <param name="images">[B, C, H, W], normalized</param>
+    /// <param name="network">a network with the calibration's coded blocks; run in eval mode without gradients, then put back in its mode</param>
+    /// <param name="calibration">the exit thresholds (<see cref="Calibrate(CodedResNeXtNetwork, BatchLoader, double, CancellationToken)"/>)</param>
     public static EarlyExitPredictions Predict(CodedResNeXtNetwork network, Tensor images, EarlyExitCalibration calibration)
     {
         if (!calibration.CodedBlockIndices.SequenceEqual(network.CodedBlocks.Select(c => c.BlockIndex)))

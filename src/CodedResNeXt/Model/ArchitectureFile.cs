@@ -32,6 +32,7 @@ public static class ArchitectureFile
     /// architecture, or does not fit <paramref name="schemes"/>.
     /// </summary>
     /// <param name="schemes">the coding schemes the coded blocks may name</param>
+    /// <param name="path">the architecture file</param>
     public static ArchitectureSpec Load(string path, CodingSchemeSet schemes)
     {
         string name = Path.GetFileName(path);

@@ -9,6 +9,7 @@ namespace CodedResNeXt.Prediction;
 /// <param name="Width">width of the file's image</param>
 /// <param name="Height">height of the file's image</param>
 /// <param name="Resized">whether the image was not already the model's input size: its centre square was rescaled</param>
+/// <param name="File">the file's path</param>
 public sealed record InputImage(string File, int Width, int Height, bool Resized);
 
 /// <summary>
@@ -42,6 +43,9 @@ public static class InputImages
     /// <param name="classNames">class names for the dataset (any non-empty list; the images are unlabelled)</param>
     /// <param name="folder">for a model trained on a folder: its evaluation transform (shorter side to Resize, centre crop)
     /// instead of the centre square scaled to size</param>
+    /// <param name="files">paths of the image files</param>
+    /// <param name="channels">the model's input channels: 1 (gray) or 3 (RGB)</param>
+    /// <param name="size">the model's input side, in pixels</param>
     public static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(IReadOnlyList<string> files, int channels, int size,
         IReadOnlyList<string> classNames, FolderGeometry? folder = null)
     {

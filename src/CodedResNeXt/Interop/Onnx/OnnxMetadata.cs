@@ -27,6 +27,8 @@ public static class OnnxMetadata
 
     private static readonly JsonSerializerOptions CompactJson = new(ModelFile.Json) { WriteIndented = false };
 
+    /// <summary>The metadata_props of an exported file: the keys above, and <see cref="ThresholdsKey"/> for an extracted classifier.</summary>
+    /// <param name="meta">the source model file's metadata</param>
     /// <param name="path">the source file, for errors in its classifier section</param>
     public static IEnumerable<KeyValuePair<string, string>> ToProperties(ModelMetadata meta, string path)
     {

@@ -36,6 +36,11 @@ public sealed class OnnxModel : IDisposable
     /// <summary>Whether a path names an ONNX file rather than a crx zip (by its extension).</summary>
     public static bool IsOnnxPath(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Opens an exported file with ONNX Runtime on the CPU. An <see cref="InvalidInputException"/> naming
+    /// <paramref name="path"/> when it is missing, not a model ONNX Runtime can load, or lacks crx's metadata or outputs.
+    /// </summary>
+    /// <param name="path">an .onnx file written by <see cref="OnnxModelExport"/></param>
     /// <param name="threads">intra-op threads (0: ONNX Runtime's default)</param>
     public static OnnxModel Load(string path, int threads = 0)
     {
