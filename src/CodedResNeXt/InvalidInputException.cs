@@ -7,6 +7,8 @@ public enum InputKind { File, Option, Value }
 /// The subject of an <see cref="InvalidInputException"/>. Options are named as the library's options records name
 /// them (<c>nameof(TrainingOptions.BatchSize)</c>); a front end maps them to its own words (the CLI to its flags).
 /// </summary>
+/// <param name="Kind">a file, an option or a value</param>
+/// <param name="Name">the path, the option's name or the value's text</param>
 public sealed record InputSubject(InputKind Kind, string Name)
 {
     /// <summary>A file, named by its path.</summary>

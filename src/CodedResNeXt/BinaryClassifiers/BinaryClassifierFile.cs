@@ -45,6 +45,8 @@ public sealed record ClassifierSection(
 }
 
 /// <summary>An extracted classifier's description: the model's metadata and its classifier section.</summary>
+/// <param name="Model">the model file's metadata: the extracted architecture, class names, normalization, dataset</param>
+/// <param name="Classifier">the kept classes, their thresholds and the source</param>
 public sealed record BinaryClassifierInfo(ModelMetadata Model, ClassifierSection Classifier)
 {
     /// <summary>The extracted network's architecture: only the kept subNNs, one output per kept class.</summary>

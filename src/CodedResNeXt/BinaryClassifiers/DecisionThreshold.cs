@@ -6,6 +6,11 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// different kinds and sizes (in-distribution against held-out classes). Results written before the true negatives
 /// were kept read them as 0.
 /// </summary>
+/// <param name="Threshold">a score at or above it is a "yes"</param>
+/// <param name="TruePositives">positives scored yes (TP)</param>
+/// <param name="FalsePositives">negatives scored yes (FP)</param>
+/// <param name="FalseNegatives">positives scored no (FN)</param>
+/// <param name="TrueNegatives">negatives scored no (TN)</param>
 public sealed record BinaryScores(double Threshold, int TruePositives, int FalsePositives, int FalseNegatives, int TrueNegatives = 0)
 {
     /// <summary>TP / (TP + FP); 1 when nothing was accepted.</summary>

@@ -165,4 +165,6 @@ public sealed class ImageDataset
 }
 
 /// <summary>The two halves every dataset comes in: the training set and the held-out test (or validation) set.</summary>
+/// <param name="Train">the training set</param>
+/// <param name="Test">the test (or validation) set, with the same classes</param>
 public sealed record DatasetSplits(ImageDataset Train, ImageDataset Test);

@@ -18,6 +18,8 @@ public sealed record BlockEnergyProfile(
 /// Sums every coded block's scaled energies per class (Fig. 3 of the paper: does class k light up the subNNs its
 /// codeword names?). Also keeps the last batch's scaled energies for accumulators that show them per image.
 /// </summary>
+/// <param name="codedBlocks">the network's coded blocks (<see cref="CodedResNeXtNetwork.CodedBlocks"/>)</param>
+/// <param name="classes">K, the network's classes</param>
 public sealed class EnergyProfileAccumulator(IReadOnlyList<CodedBlock> codedBlocks, int classes) : IEvaluationAccumulator
 {
     private readonly double[][,] _sums = codedBlocks.Select(b => new double[classes, b.Spec.SubNNs]).ToArray();

@@ -4,6 +4,8 @@ using CodedResNeXt.Model;
 namespace CodedResNeXt.Evaluation;
 
 /// <summary>What `crx train` (after every epoch) and `crx eval` report: the final predictions and every early decoder.</summary>
+/// <param name="Classification">top-1, top-5, per-class accuracy and confusion of the final predictions</param>
+/// <param name="EarlyDecoding">the accuracy of every coded block as an early decoder</param>
 public sealed record EvaluationResult(ClassificationResult Classification, EarlyDecodingResult EarlyDecoding)
 {
     /// <summary>One evaluation pass of <paramref name="network"/> over <paramref name="loader"/>: final predictions and every early decoder.</summary>

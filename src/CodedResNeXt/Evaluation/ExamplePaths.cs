@@ -28,6 +28,10 @@ public sealed record ImagePath(
 /// predictions that the energy-profile and early-decoding accumulators computed for the same batch, so it must be
 /// added after them.
 /// </summary>
+/// <param name="images">the dataset of the pass, for the chosen images' pixels</param>
+/// <param name="chosen">the dataset indices to record (<see cref="Choose"/>)</param>
+/// <param name="energies">the energy-profile accumulator of the same pass, added before this one</param>
+/// <param name="early">the early-decoding accumulator of the same pass, added before this one</param>
 public sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollection<int> chosen,
     EnergyProfileAccumulator energies, EarlyDecodingAccumulator early) : IEvaluationAccumulator
 {

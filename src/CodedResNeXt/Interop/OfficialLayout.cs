@@ -19,6 +19,8 @@ public static class OfficialLayout
     private const string MaskName = "Mask_perClass";
 
     /// <summary>Where the blocks start and where the classifier sits in net_list, from the architecture.</summary>
+    /// <param name="FirstBlock">the net_list index of block 0</param>
+    /// <param name="Classifier">the net_list index of the linear classifier</param>
     public sealed record Positions(int FirstBlock, int Classifier);
 
     private enum Conversion { Same, GroupedExpand, Mask }

@@ -8,6 +8,8 @@ namespace CodedResNeXt.Data.Augmentation;
 /// <paramref name="Magnitude"/> of 31 bins (0..30), negated with probability 1/2 for the signed ops.
 /// docs/method.md#training-recipe uses (3, 4) for CIFAR-10, (1, 2) for CIFAR-100 and (2, 10) for ImageNet.
 /// </summary>
+/// <param name="Ops">operations per image; 0 is none</param>
+/// <param name="Magnitude">the magnitude level, 0..30</param>
 public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
 {
     /// <summary>Number of magnitude bins; levels run 0..Levels-1.</summary>

@@ -5,6 +5,11 @@ namespace CodedResNeXt.Data.Augmentation;
 /// aspect ratio in [MinRatio, MaxRatio] (log-uniform), resized bilinearly to Size x Size. After 10 failed
 /// draws it falls back to the largest centred window within the ratio bounds, as torchvision does.
 /// </summary>
+/// <param name="Size">the output side, in pixels</param>
+/// <param name="MinScale">the smallest window, as a fraction of the image's area (0.08)</param>
+/// <param name="MaxScale">the largest window, as a fraction of the image's area (1)</param>
+/// <param name="MinRatio">the smallest width / height of the window (3/4)</param>
+/// <param name="MaxRatio">the largest width / height of the window (4/3)</param>
 public sealed record RandomResizedCrop(int Size, double MinScale = 0.08, double MaxScale = 1.0,
     double MinRatio = 3.0 / 4.0, double MaxRatio = 4.0 / 3.0) : IAugmentation
 {

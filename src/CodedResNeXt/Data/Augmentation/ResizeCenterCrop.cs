@@ -5,6 +5,8 @@ namespace CodedResNeXt.Data.Augmentation;
 /// <paramref name="Crop"/> x <paramref name="Crop"/> square. Done as one bilinear resample of the source window
 /// that becomes that square, so no intermediate image is made. Nothing random.
 /// </summary>
+/// <param name="Resize">the side the shorter side is scaled to, in pixels</param>
+/// <param name="Crop">the side of the centre square kept, in pixels</param>
 public sealed record ResizeCenterCrop(int Resize, int Crop) : IAugmentation
 {
     /// <summary>Always <see cref="Crop"/> x <see cref="Crop"/>.</summary>

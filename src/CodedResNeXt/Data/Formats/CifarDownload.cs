@@ -5,6 +5,9 @@ using System.Security.Cryptography;
 namespace CodedResNeXt.Data.Formats;
 
 /// <summary>One of the official CIFAR binary archives: its file name, published MD5 and top folder.</summary>
+/// <param name="FileName">the archive's name on the server and on disk</param>
+/// <param name="Md5">its published MD5, lowercase hex</param>
+/// <param name="TopFolder">the folder it unpacks to</param>
 public sealed record CifarArchive(string FileName, string Md5, string TopFolder)
 {
     /// <summary>CIFAR-10's binary archive (cifar-10-binary.tar.gz), unpacking to cifar-10-batches-bin/.</summary>
@@ -17,6 +20,10 @@ public sealed record CifarArchive(string FileName, string Md5, string TopFolder)
 public enum DownloadStage { Downloading, Verifying, Extracting, Done }
 
 /// <summary>Where a download is. <paramref name="TotalBytes"/> is null when the server does not say.</summary>
+/// <param name="File">the archive's file name</param>
+/// <param name="Stage">the step under way</param>
+/// <param name="Bytes">bytes received while downloading; the archive's size while verifying; 0 otherwise</param>
+/// <param name="TotalBytes">the archive's size while downloading, when the server says; null otherwise</param>
 public sealed record DownloadProgress(string File, DownloadStage Stage, long Bytes, long? TotalBytes);
 
 /// <summary>

@@ -8,6 +8,8 @@ namespace CodedResNeXt.Data.Formats;
 /// training takes a random-resized crop to its own size (--crop-size). Files are decoded at a reduced size
 /// whose shorter side is still at least <see cref="Resize"/>.
 /// </summary>
+/// <param name="Crop">the side of the evaluation centre crop, the network's input side, in pixels</param>
+/// <param name="Resize">the shorter side before that crop, at least <paramref name="Crop"/></param>
 public sealed record FolderGeometry(int Crop, int Resize)
 {
     /// <summary>The standard ratio: resize 256 for crop 224.</summary>
@@ -27,6 +29,8 @@ public sealed record FolderGeometry(int Crop, int Resize)
 }
 
 /// <summary>The files of a streamed dataset, by image index, and the geometry they are decoded with.</summary>
+/// <param name="paths">the image files, by image index</param>
+/// <param name="geometry">the sizes they are decoded and cropped to</param>
 public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry)
 {
     /// <summary>The image files, by image index.</summary>

@@ -6,6 +6,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace CodedResNeXt.Interop.Onnx;
 
 /// <summary>What one ONNX Runtime pass gives: logits [B, outputs] and each coded block's energies [B, N], row-major.</summary>
+/// <param name="Batch">B, the images run</param>
+/// <param name="Logits">[B, outputs], row-major</param>
+/// <param name="Energies">per coded block (<see cref="OnnxModel.CodedBlockIndices"/>), the normalized energies [B, N], row-major</param>
 public sealed record OnnxOutput(int Batch, float[] Logits, IReadOnlyList<float[]> Energies);
 
 /// <summary>
