@@ -10,6 +10,16 @@ namespace CodedResNeXt.Model;
 /// energy sum by the original N (<see cref="EnergyNormalizationSubNNs"/>), so its kept subNNs compute
 /// exactly what they computed inside the full network.
 /// </summary>
+/// <param name="Stage">the stage's name, e.g. "c3"; the blocks of a stage share it</param>
+/// <param name="InChannels">C_in, channels of the block's input</param>
+/// <param name="OutChannels">C_out, channels of its output</param>
+/// <param name="BottleneckWidth">d, the channels of each subNN</param>
+/// <param name="SubNNs">N, the subNNs the block holds (for a partial block, the kept ones)</param>
+/// <param name="Stride">1 or 2: the stride of the grouped 3x3 conv and of the shortcut</param>
+/// <param name="Scheme">the name of the coding scheme; null for an uncoded block</param>
+/// <param name="PDrop">dropSubNNs probability in [0, 1); 0 for an uncoded block</param>
+/// <param name="EnergyNormalizationSubNNs">partial blocks: the original N, which divides the energy sum; null: <paramref name="SubNNs"/></param>
+/// <param name="KeptSubNNs">partial blocks: the original indices of the kept subNNs, ascending; null: all</param>
 public sealed record BlockSpec(
     string Stage,
     int InChannels,

@@ -5,6 +5,9 @@ namespace CodedResNeXt.Model;
 /// (BN, ReLU, pooling and the energy terms are elementwise and under 2 % of the total for the presets). Used to say
 /// what fraction of the network an early exit computed.
 /// </summary>
+/// <param name="Stem">MACs of the stem's convolution</param>
+/// <param name="Blocks">MACs of each block, in order (shortcut included)</param>
+/// <param name="Head">MACs of the linear classifier</param>
 public sealed record ComputeCost(long Stem, IReadOnlyList<long> Blocks, long Head)
 {
     /// <summary>MACs of the whole forward pass of one image.</summary>

@@ -53,6 +53,12 @@ public sealed class RunningMetrics : IDisposable
 }
 
 /// <summary>Means over the samples seen so far of an epoch's training figures.</summary>
+/// <param name="Loss">mean total loss</param>
+/// <param name="CrossEntropy">mean cross-entropy</param>
+/// <param name="CodingLoss">mean summed coding loss, before mu</param>
+/// <param name="Accuracy">share of samples whose highest logit was their class, in [0, 1]</param>
+/// <param name="CodingLossPerBlock">mean coding loss of each coded block, in block order</param>
+/// <param name="Seen">samples the means are over</param>
 public sealed record RunningFigures(double Loss, double CrossEntropy, double CodingLoss, double Accuracy,
     IReadOnlyList<double> CodingLossPerBlock, long Seen)
 {
