@@ -15,6 +15,7 @@ public sealed class ClassifierScoring : IEvaluationAccumulator
     private readonly IReadOnlyList<CodedResNeXtNetwork> _classifiers;
     private readonly IReadOnlyList<bool[]> _needed;
 
+    /// <summary>Scoring of every output of every classifier on the images each needs; the scores stay 0 until the pass runs.</summary>
     /// <param name="network">the full network the pass runs</param>
     /// <param name="classifiers">networks extracted from it, in eval mode</param>
     /// <param name="needed">per classifier, per dataset index: whether to score that image</param>

@@ -28,6 +28,7 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
     /// <summary>The objective a run's options ask for (mu 0 for the control).</summary>
     public static CodingObjective From(TrainingOptions options) => new(options.EffectiveMu, options.LossExponent, options.LossThreshold);
 
+    /// <summary>One coded block's coding loss on a batch: the mean over samples and subNNs of max(|r·E − w| − <see cref="Threshold"/>, 0)^<see cref="Exponent"/>.</summary>
     /// <param name="energies">normalized energies E(t̄_n), [B, N]</param>
     /// <param name="codewords">codeword of each sample's class, 0/1 as floats, [B, N]</param>
     /// <param name="ratio">r = N_act / N</param>
