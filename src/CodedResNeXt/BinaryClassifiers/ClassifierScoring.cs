@@ -34,7 +34,7 @@ public sealed class ClassifierScoring : IEvaluationAccumulator
     /// <summary>The input of the first coded block (<see cref="CodedResNeXtNetwork.UncodedPrefix"/>), where every classifier takes over from the full network.</summary>
     public IEnumerable<int> BlockInputs => [_shared];
 
-    /// <summary>False: the classifiers need only the shared prefix, so the pass does not run the rest of the full network.</summary>
+    /// <summary>False: the classifiers need only the shared prefix; the pass runs the rest of the full network only if another accumulator asks.</summary>
     public bool NeedsOutput => false;
 
     /// <summary>Runs each classifier from the shared block input on the images of the batch it needs and stores their logits in <see cref="Scores"/>.</summary>

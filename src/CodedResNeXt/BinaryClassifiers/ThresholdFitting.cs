@@ -12,7 +12,7 @@ public sealed record ThresholdOptions
     public int? ThresholdSamples { get; init; }
     /// <summary>Seed of the subset and of sampled negatives.</summary>
     public int Seed { get; init; } = 1;
-    /// <summary>Images per batch of the scoring pass; the batches do not change the scores, only memory and speed.</summary>
+    /// <summary>Images per batch of the scoring pass (memory against speed).</summary>
     public int BatchSize { get; init; } = 256;
 }
 

@@ -24,7 +24,7 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     [ComponentName(Name = "bn_expand")] private readonly BatchNorm2d _bnExpand;
     [ComponentName(Name = "shortcut")] private readonly Shortcut? _shortcut;
 
-    /// <summary>Builds a block of <paramref name="spec"/> with the released code's initialization (last BN's scale zero).</summary>
+    /// <summary>Builds a block of <paramref name="spec"/> whose last BN starts with scale 0, so the block starts as its shortcut (the network's constructor draws the convolutions' weights).</summary>
     /// <param name="spec">the block's structure</param>
     /// <param name="scheme">the coding scheme of a coded block; null for an uncoded one (anything else is an <see cref="ArgumentException"/>)</param>
     /// <param name="implementation">how a coded block computes: fused (default) or materializing</param>

@@ -18,7 +18,7 @@ public static class ModelFile
     /// <summary>The names of the metadata entry (meta.json) and the weights entry (model.safetensors) inside a model file.</summary>
     public const string MetaEntry = "meta.json", WeightsEntry = "model.safetensors";
 
-    /// <summary>The JSON settings of meta.json: those of architecture files, with NaN and infinities allowed and unknown fields skipped (newer files still read).</summary>
+    /// <summary>The JSON settings of meta.json: those of architecture files, with NaN and infinities allowed and unknown fields skipped.</summary>
     public static readonly JsonSerializerOptions Json = new(ArchitectureFile.JsonOptions)
     {
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,

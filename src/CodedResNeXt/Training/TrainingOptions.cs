@@ -21,7 +21,7 @@ public sealed record TrainingOptions
     public int Epochs { get; init; }
     /// <summary>Images per (micro-)batch.</summary>
     public int BatchSize { get; init; }
-    /// <summary>The initial learning rate of SGD, reached after the warm-up.</summary>
+    /// <summary>SGD's peak learning rate: where the cosine starts, at the end of the warm-up if there is one.</summary>
     public double LearningRate { get; init; }
     /// <summary>The rate the cosine decays to at the last step.</summary>
     public double MinLearningRate { get; init; }

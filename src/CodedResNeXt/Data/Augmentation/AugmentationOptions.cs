@@ -16,6 +16,6 @@ public sealed record AugmentationOptions
     /// <summary>Output side of the random-resized crop; 0 disables it.</summary>
     public int ResizedCrop { get; init; }
 
-    /// <summary>No augmentation: what evaluation and a run with every augmentation off get.</summary>
+    /// <summary>No augmentation at all: every option off.</summary>
     public static AugmentationOptions None { get; } = new();
 }
