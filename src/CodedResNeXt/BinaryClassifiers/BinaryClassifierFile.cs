@@ -9,11 +9,11 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// The decision rule of one kept class: "yes" when the class's logit is at least <see cref="Threshold"/>, the value
 /// that maximized F1 on the training set (docs/method.md#what-a-trained-network-gives-you). The other fields say how that fit went.
 /// </summary>
-/// <param name="Positives">training images of the class that were scored</param>
-/// <param name="Negatives">training images of other classes that were scored</param>
 /// <param name="Class">the class, by index among all K</param>
 /// <param name="Name">its class name</param>
 /// <param name="Threshold">the decision threshold on the class's logit</param>
+/// <param name="Positives">training images of the class that were scored</param>
+/// <param name="Negatives">training images of other classes that were scored</param>
 /// <param name="TrainingPrecision">precision at the threshold on the scored training images, in [0, 1]</param>
 /// <param name="TrainingRecall">recall at the threshold on the scored training images, in [0, 1]</param>
 /// <param name="TrainingF1">F1 at the threshold on the scored training images, the figure the threshold maximizes</param>
@@ -31,8 +31,8 @@ public sealed record ClassThreshold(
 /// <param name="KeptClassNames">the names of the kept classes, in the order of the classifier's outputs</param>
 /// <param name="Thresholds">one per kept class, in the order of the classifier's outputs</param>
 /// <param name="ThresholdSamples">how many training images the thresholds were fitted on (all of them, or a seeded subset)</param>
-/// <param name="FullParameterCount">learnable parameters of the network it was extracted from</param>
 /// <param name="SourceCheckpoint">the full path of the model file it was extracted from, or "(a network in memory)"</param>
+/// <param name="FullParameterCount">learnable parameters of the network it was extracted from</param>
 public sealed record ClassifierSection(
     IReadOnlyList<string> KeptClassNames,
     IReadOnlyList<ClassThreshold> Thresholds,

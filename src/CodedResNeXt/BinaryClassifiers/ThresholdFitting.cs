@@ -51,13 +51,13 @@ public static class ThresholdFitting
     /// </summary>
     /// <param name="network">the full network the classifiers were extracted from</param>
     /// <param name="classifiers">extracted networks (<see cref="PathExtraction.ExtractPathsOf"/>), in eval mode</param>
-    /// <param name="classNames">all K class names</param>
-    /// <returns>per classifier, one threshold per kept class in output order</returns>
     /// <param name="trainingSet">the images the network was trained on, with their original labels</param>
+    /// <param name="classNames">all K class names</param>
     /// <param name="normalization">the normalization the network was trained with</param>
     /// <param name="options">the subset, seed and batch size of the fit</param>
     /// <param name="progress">images scored so far, after each batch</param>
     /// <param name="cancel">stops the pass between batches</param>
+    /// <returns>per classifier, one threshold per kept class in output order</returns>
     public static IReadOnlyList<IReadOnlyList<ClassThreshold>> Fit(CodedResNeXtNetwork network, IReadOnlyList<CodedResNeXtNetwork> classifiers,
         ImageDataset trainingSet, IReadOnlyList<string> classNames, Normalization normalization, ThresholdOptions options,
         IProgress<int>? progress = null, CancellationToken cancel = default)

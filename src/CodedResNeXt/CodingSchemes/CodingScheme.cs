@@ -20,9 +20,9 @@ public sealed class CodingScheme
     }
 
     /// <summary>A validated scheme, as the public constructor makes, whose error messages start with <paramref name="where"/>.</summary>
-    /// <param name="where">Starts every error message: the scheme's name, or the file it came from.</param>
     /// <param name="name">how the scheme is named in architectures and error messages</param>
     /// <param name="codewords">per class, N digits (true = subNN active for the class); copied</param>
+    /// <param name="where">Starts every error message: the scheme's name, or the file it came from.</param>
     internal CodingScheme(string name, IReadOnlyList<bool[]> codewords, string where)
     {
         if (codewords.Count == 0) throw new InvalidInputException($"{where}: it has no codewords");

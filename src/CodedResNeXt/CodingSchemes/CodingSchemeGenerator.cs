@@ -3,13 +3,13 @@ using System.Diagnostics;
 namespace CodedResNeXt.CodingSchemes;
 
 /// <summary>What to generate: K codewords of length N with N_act ones each.</summary>
+/// <param name="Classes">K, the number of codewords, at least 2</param>
+/// <param name="SubNNs">N, the codeword length, 2..64</param>
+/// <param name="Active">N_act, the ones in every codeword, 1..N</param>
 /// <param name="MinDistance">H_min to enforce; null searches for the largest H_min that leaves K words (rule B).</param>
 /// <param name="Seed">Seeds the randomized picks, so a request always gives the same scheme.</param>
 /// <param name="Attempts">Randomized greedy picks to try (in each phase) unless perfect balance comes first.</param>
 /// <param name="Name">The scheme's name; "N_act/N" by default, as in published.json.</param>
-/// <param name="Classes">K, the number of codewords, at least 2</param>
-/// <param name="SubNNs">N, the codeword length, 2..64</param>
-/// <param name="Active">N_act, the ones in every codeword, 1..N</param>
 public sealed record CodingSchemeRequest(
     int Classes,
     int SubNNs,
@@ -35,8 +35,8 @@ public enum SchemeSelection
 /// <param name="Metrics">its distances and column sums</param>
 /// <param name="PackingDistance">The H_min the packing enforced; <see cref="CodingSchemeMetrics.MinHamming"/> is what the scheme reached.</param>
 /// <param name="PackedWords">How many words the greedy packing kept at that distance.</param>
-/// <param name="Attempts">Randomized greedy picks made (0 when exhaustive).</param>
 /// <param name="Selection">how the K words were chosen among the candidates</param>
+/// <param name="Attempts">Randomized greedy picks made (0 when exhaustive).</param>
 /// <param name="Elapsed">wall-clock time the generation took</param>
 public sealed record GeneratedCodingScheme(
     CodingScheme Scheme,

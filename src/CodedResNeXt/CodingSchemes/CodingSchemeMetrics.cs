@@ -6,12 +6,12 @@ namespace CodedResNeXt.CodingSchemes;
 /// How well a coding scheme meets rules B and C of docs/method.md#coding-schemes: the pairwise Hamming distances
 /// between codewords and the column sums S_n (the number of classes subNN n works for).
 /// </summary>
-/// <param name="MinHamming">H_min, the smallest distance between two codewords; null for a single class.</param>
-/// <param name="DistanceHistogram">Number of codeword pairs at each distance that occurs, by increasing distance.</param>
-/// <param name="ColumnSums">S_n for n = 0..N-1.</param>
 /// <param name="Classes">K, the number of codewords</param>
 /// <param name="SubNNs">N, the codeword length</param>
 /// <param name="Active">N_act, the ones in every codeword</param>
+/// <param name="MinHamming">H_min, the smallest distance between two codewords; null for a single class.</param>
+/// <param name="DistanceHistogram">Number of codeword pairs at each distance that occurs, by increasing distance.</param>
+/// <param name="ColumnSums">S_n for n = 0..N-1.</param>
 public sealed record CodingSchemeMetrics(
     int Classes,
     int SubNNs,

@@ -9,10 +9,10 @@ namespace CodedResNeXt.Decoding;
 /// Per coded block, the margin from which a sample leaves the network there (null: no sample leaves there), calibrated
 /// so that the samples leaving at each block agree with the full network's prediction at least at <see cref="Target"/>.
 /// </summary>
-/// <param name="CodedBlockIndices">index among all blocks of each coded block, parallel to <paramref name="Thresholds"/></param>
-/// <param name="CalibrationImages">how many images the thresholds were chosen on</param>
 /// <param name="Target">the agreement with the full network's predictions the exits must reach, in (0, 1]</param>
+/// <param name="CodedBlockIndices">index among all blocks of each coded block, parallel to <paramref name="Thresholds"/></param>
 /// <param name="Thresholds">per coded block, the margin d2 - d1 from which a sample leaves there; null where none leaves</param>
+/// <param name="CalibrationImages">how many images the thresholds were chosen on</param>
 public sealed record EarlyExitCalibration(double Target, IReadOnlyList<int> CodedBlockIndices, IReadOnlyList<double?> Thresholds, int CalibrationImages);
 
 /// <summary>Predictions of an early-exit pass, per sample.</summary>
@@ -22,13 +22,13 @@ public sealed record EarlyExitCalibration(double Target, IReadOnlyList<int> Code
 public sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, long[] Cost);
 
 /// <summary>What an early-exit evaluation found on a labelled set.</summary>
+/// <param name="Calibration">the thresholds that were evaluated</param>
+/// <param name="Images">images in the labelled set</param>
 /// <param name="Accuracy">top-1 of the early-exit predictions</param>
 /// <param name="FullAccuracy">top-1 of the full network on the same images</param>
 /// <param name="Agreement">fraction of images whose early-exit prediction equals the full network's</param>
 /// <param name="ComputeFraction">mean over images of the fraction of the full network's multiply-accumulates computed</param>
 /// <param name="ExitFractions">fraction of images leaving at each coded block (parallel to the calibration's blocks)</param>
-/// <param name="Calibration">the thresholds that were evaluated</param>
-/// <param name="Images">images in the labelled set</param>
 public sealed record EarlyExitResult(EarlyExitCalibration Calibration, int Images, double Accuracy, double FullAccuracy, double Agreement,
     // JSON keeps the name crx eval --json has always printed.
     [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, IReadOnlyList<double> ExitFractions);
@@ -154,8 +154,8 @@ public static class EarlyExit
     /// Classifies a batch, running it block by block and, after each coded block with a threshold, taking out the
     /// samples whose margin reaches it: the remaining blocks run on the others only.
     /// </summary>
-    /// <param name="images">[B, C, H, W], normalized</param>
     /// <param name="network">a network with the calibration's coded blocks; run in eval mode without gradients, then put back in its mode</param>
+    /// <param name="images">[B, C, H, W], normalized</param>
     /// <param name="calibration">the exit thresholds (<see cref="Calibrate(CodedResNeXtNetwork, BatchLoader, double, CancellationToken)"/>)</param>
     public static EarlyExitPredictions Predict(CodedResNeXtNetwork network, Tensor images, EarlyExitCalibration calibration)
     {

@@ -3,11 +3,11 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.Evaluation;
 
 /// <summary>What a network's final predictions score on a labelled set.</summary>
-/// <param name="Top5">share of images whose class is among the five highest logits; null below 20 classes</param>
-/// <param name="Confusion">[true class][predicted class] counts</param>
 /// <param name="Count">images scored</param>
 /// <param name="Top1">share of images whose highest logit is their class; NaN with no image</param>
+/// <param name="Top5">share of images whose class is among the five highest logits; null below 20 classes</param>
 /// <param name="PerClassAccuracy">top-1 among each class's images, by class; NaN for a class with no image</param>
+/// <param name="Confusion">[true class][predicted class] counts</param>
 public sealed record ClassificationResult(int Count, double Top1, double? Top5, IReadOnlyList<double> PerClassAccuracy, int[][] Confusion);
 
 /// <summary>Top-1, per-class accuracy, the confusion matrix, and for 20 or more classes top-5 (how CIFAR-100 and ImageNet are judged).</summary>

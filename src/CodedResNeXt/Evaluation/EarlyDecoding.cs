@@ -5,9 +5,9 @@ namespace CodedResNeXt.Evaluation;
 
 /// <summary>Each coded block as an early decoder (docs/method.md#what-a-trained-network-gives-you) on a labelled set.</summary>
 /// <param name="Top1">the network's final top-1 on the same images, for comparison</param>
-/// <param name="AgreementWithFinal">how often each early decoder agrees with the network's final prediction</param>
 /// <param name="CodedBlockIndices">the index among all blocks of each coded block, in network order</param>
 /// <param name="Accuracy">per coded block, the share of images whose nearest codeword is their class's</param>
+/// <param name="AgreementWithFinal">how often each early decoder agrees with the network's final prediction</param>
 public sealed record EarlyDecodingResult(
     double Top1,
     IReadOnlyList<int> CodedBlockIndices,

@@ -4,10 +4,10 @@ using CodedResNeXt.Model;
 namespace CodedResNeXt.Evaluation;
 
 /// <summary>Mean subNN energy per class in one coded block (scaled to sum to N_act, like a codeword), beside the codewords.</summary>
-/// <param name="MeanEnergyByClass">[class][subNN]; NaN for a class with no image</param>
 /// <param name="BlockIndex">the block's index among all blocks</param>
 /// <param name="Scheme">the name of its coding scheme</param>
 /// <param name="Codewords">every class's codeword as a '0101…' string, in class order</param>
+/// <param name="MeanEnergyByClass">[class][subNN]; NaN for a class with no image</param>
 public sealed record BlockEnergyProfile(
     int BlockIndex,
     string Scheme,

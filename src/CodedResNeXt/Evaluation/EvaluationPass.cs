@@ -8,11 +8,11 @@ namespace CodedResNeXt.Evaluation;
 /// One batch of an evaluation pass, as every accumulator sees it.
 /// </summary>
 /// <param name="Indices">dataset index of each image</param>
+/// <param name="Labels">the class of each image, int64 [B] on the network's device</param>
 /// <param name="LabelList">class of each image (host copy of <paramref name="Labels"/>)</param>
 /// <param name="Output">the network's output (eval mode), or null when no accumulator asked for it</param>
 /// <param name="Predicted">the final prediction of each image (argmax of the logits), or null with <paramref name="Output"/></param>
 /// <param name="BlockInputs">the input of each block some accumulator asked for (<see cref="IEvaluationAccumulator.BlockInputs"/>)</param>
-/// <param name="Labels">the class of each image, int64 [B] on the network's device</param>
 public sealed record EvaluatedBatch(
     IReadOnlyList<int> Indices,
     Tensor Labels,
@@ -51,8 +51,8 @@ public static class EvaluationPass
     /// <param name="network">run in eval mode without gradients, then put back in the mode it was in</param>
     /// <param name="loader">the images, in the loader's order (epoch 0)</param>
     /// <param name="accumulators">the measurements; each sees every batch, in this order</param>
-    /// <param name="cancel">checked between batches</param>
     /// <param name="progress">images done so far, after each batch</param>
+    /// <param name="cancel">checked between batches</param>
     public static void Run(CodedResNeXtNetwork network, BatchLoader loader, IReadOnlyList<IEvaluationAccumulator> accumulators,
         IProgress<int>? progress = null, CancellationToken cancel = default)
     {

@@ -3,14 +3,14 @@ using CodedResNeXt.Data;
 namespace CodedResNeXt.Evaluation;
 
 /// <summary>The path one validation image took: its subNN energies (scaled to sum to N_act) in every coded block.</summary>
-/// <param name="Pixels">the image itself, uint8 [Channels, Height, Width], for a thumbnail</param>
-/// <param name="Energies">per coded block: the N scaled energies</param>
-/// <param name="EarlyPredictions">per coded block: the early decoder's prediction</param>
 /// <param name="Index">the image's dataset index</param>
 /// <param name="Label">its class</param>
 /// <param name="Predicted">the network's final prediction (an output index)</param>
 /// <param name="Channels">channels of <paramref name="Pixels"/></param>
 /// <param name="Height">height of <paramref name="Pixels"/>, in pixels</param>
+/// <param name="Pixels">the image itself, uint8 [Channels, Height, Width], for a thumbnail</param>
+/// <param name="Energies">per coded block: the N scaled energies</param>
+/// <param name="EarlyPredictions">per coded block: the early decoder's prediction</param>
 /// <param name="Width">width of <paramref name="Pixels"/>, in pixels</param>
 public sealed record ImagePath(
     int Index,

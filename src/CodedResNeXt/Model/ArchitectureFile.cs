@@ -31,8 +31,8 @@ public static class ArchitectureFile
     /// of `crx info --json`. Throws <see cref="InvalidInputException"/> naming the file when it cannot be read, is not an
     /// architecture, or does not fit <paramref name="schemes"/>.
     /// </summary>
-    /// <param name="schemes">the coding schemes the coded blocks may name</param>
     /// <param name="path">the architecture file</param>
+    /// <param name="schemes">the coding schemes the coded blocks may name</param>
     public static ArchitectureSpec Load(string path, CodingSchemeSet schemes)
     {
         string name = Path.GetFileName(path);

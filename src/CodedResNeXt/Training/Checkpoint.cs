@@ -64,12 +64,12 @@ public static class Checkpoint
     /// Writes a resumable checkpoint to <paramref name="path"/>, atomically: the network's weights, metadata with the
     /// run's options and <paramref name="state"/>, the optimizer's state and the run's generator.
     /// </summary>
+    /// <param name="path">where the checkpoint goes; an existing file is replaced</param>
     /// <param name="run">the run: options, class names, normalization, excluded classes</param>
     /// <param name="network">the network being trained</param>
     /// <param name="optimizer">the run's optimizer (a TorchSharp optimizer with a state_dict)</param>
     /// <param name="generator">the run's random generator (dropSubNNs masks)</param>
     /// <param name="state">where the run stands</param>
-    /// <param name="path">where the checkpoint goes; an existing file is replaced</param>
     public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
     {
         var meta = ModelMetadata.Of(Kind, network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses)

@@ -48,9 +48,9 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
     }
 
     /// <summary>Every coded block's loss on one batch, and their sum; zero when the network has no coded block.</summary>
-    /// <param name="labels">int64 [B], classes of the samples</param>
     /// <param name="network">the network the output came from: its coded blocks and codewords</param>
     /// <param name="output">its forward pass on the batch, with every coded block's energies</param>
+    /// <param name="labels">int64 [B], classes of the samples</param>
     public CodingLosses Compute(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
     {
         var perBlock = network.CodedBlocks.Select((block, b) =>

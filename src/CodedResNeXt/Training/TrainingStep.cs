@@ -11,12 +11,12 @@ namespace CodedResNeXt.Training;
 public static class TrainingStep
 {
     /// <summary>Forward and backward of one micro-batch, adding to the parameters' gradients; zeroing them and the optimizer step are the caller's.</summary>
+    /// <param name="network">the network, in training mode</param>
+    /// <param name="objective">the loss to backpropagate: mu, exponent, threshold</param>
     /// <param name="images">[B, C, H, W], normalized</param>
     /// <param name="labels">int64 [B]</param>
     /// <param name="accumulate">micro-batches per optimizer step (K)</param>
     /// <param name="running">where the batch's figures are summed; null for none</param>
-    /// <param name="network">the network, in training mode</param>
-    /// <param name="objective">the loss to backpropagate: mu, exponent, threshold</param>
     public static void Backward(CodedResNeXtNetwork network, CodingObjective objective, Tensor images, Tensor labels, int accumulate,
         RunningMetrics? running)
     {
