@@ -8,10 +8,10 @@ namespace CodedResNeXt.Evaluation;
 /// <param name="Predicted">the network's final prediction (an output index)</param>
 /// <param name="Channels">channels of <paramref name="Pixels"/></param>
 /// <param name="Height">height of <paramref name="Pixels"/>, in pixels</param>
+/// <param name="Width">width of <paramref name="Pixels"/>, in pixels</param>
 /// <param name="Pixels">the image itself, uint8 [Channels, Height, Width], for a thumbnail</param>
 /// <param name="Energies">per coded block: the N scaled energies</param>
 /// <param name="EarlyPredictions">per coded block: the early decoder's prediction</param>
-/// <param name="Width">width of <paramref name="Pixels"/>, in pixels</param>
 public sealed record ImagePath(
     int Index,
     int Label,

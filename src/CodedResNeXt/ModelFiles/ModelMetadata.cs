@@ -18,10 +18,10 @@ namespace CodedResNeXt.ModelFiles;
 /// <param name="Architecture">the network's architecture</param>
 /// <param name="Schemes">the codewords ("0110…") of every coding scheme the architecture names, by name</param>
 /// <param name="ClassNames">all K class names of the network's coding schemes</param>
-/// <param name="ExcludedClasses">classes held out of training (kept as out-of-distribution data)</param>
-/// <param name="ParameterCount">learnable parameters of the network in the file</param>
 /// <param name="Normalization">the per-channel normalization the network's inputs get</param>
 /// <param name="Dataset">the catalogue name of the dataset it was trained on</param>
+/// <param name="ExcludedClasses">classes held out of training (kept as out-of-distribution data)</param>
+/// <param name="ParameterCount">learnable parameters of the network in the file</param>
 public sealed record ModelMetadata(
     string Kind,
     int Format,
