@@ -17,6 +17,12 @@ public static class BinaryClassifierExtraction
     /// <summary>What a classifier extracted from a network in memory records as its source checkpoint.</summary>
     public const string InMemorySource = "(a network in memory)";
 
+    /// <summary>
+    /// The standalone classifier of <paramref name="classes"/> cut out of <paramref name="network"/>, in eval mode, with one
+    /// decision threshold per kept class fitted on <paramref name="trainingSet"/>; the caller owns it. An
+    /// <see cref="InvalidInputException"/> about <see cref="ClassesOption"/> when no class is given, or one does not exist,
+    /// was excluded from training, or is listed twice.
+    /// </summary>
     /// <param name="source">the source model's metadata: class names, normalization, excluded classes</param>
     /// <param name="network">the trained full network (not changed)</param>
     /// <param name="sourcePath">the model file, recorded in the extracted classifier (null: a network in memory)</param>

@@ -7,8 +7,11 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// </summary>
 public static class BinaryClassifierSampling
 {
+    /// <summary>From this many classes (K &gt;= 100) on, classes and negatives are sampled.</summary>
     public const int ManyClasses = 100;
+    /// <summary>How many classes are analyzed when classes are sampled.</summary>
     public const int SampledClasses = 20;
+    /// <summary>Negatives drawn per positive image when negatives are sampled.</summary>
     public const int NegativesPerPositive = 9;
 
     /// <summary>Whether a network of <paramref name="classes"/> classes gets sampled classes and negatives.</summary>
@@ -20,6 +23,8 @@ public static class BinaryClassifierSampling
     /// </summary>
     /// <param name="classes">K, the network's classes</param>
     /// <param name="trained">the classes the network was trained on (all but the excluded ones)</param>
+    /// <param name="requested">the classes asked for (indices among all K), or null for the default choice</param>
+    /// <param name="seed">seeds the random 20 classes when there are 100 or more</param>
     public static IReadOnlyList<int> Classes(int classes, IReadOnlyList<int> trained, IReadOnlyList<int>? requested, int seed)
     {
         if (requested is not null)

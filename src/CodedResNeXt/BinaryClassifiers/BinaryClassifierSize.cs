@@ -10,11 +10,18 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// stay whole, one classifier row); <see cref="StageScaledEstimate"/> is how the paper estimates it: every
 /// block's parameters, shortcuts included, scaled by its ratio N_act/N, plus the stem and one classifier row.
 /// </summary>
+/// <param name="Class">the class, by index among all K</param>
+/// <param name="Exact">learnable parameters the standalone classifier keeps</param>
+/// <param name="StageScaledEstimate">the paper's estimate of the same, rounded</param>
+/// <param name="Total">learnable parameters of the full network</param>
 public sealed record BinaryClassifierSize(int Class, long Exact, long StageScaledEstimate, long Total)
 {
+    /// <summary><see cref="Exact"/> / <see cref="Total"/>: the share of the full network the standalone classifier keeps.</summary>
     public double ExactFraction => (double)Exact / Total;
+    /// <summary><see cref="StageScaledEstimate"/> / <see cref="Total"/>: the paper's figure for the same share.</summary>
     public double EstimateFraction => (double)StageScaledEstimate / Total;
 
+    /// <summary>The exact and the paper-style size of class <paramref name="cls"/>'s binary classifier in <paramref name="architecture"/>, whose coded blocks name schemes of <paramref name="schemes"/>.</summary>
     public static BinaryClassifierSize Of(ArchitectureSpec architecture, int cls, CodingSchemeSet schemes)
     {
         long exact = architecture.KeepPathsOf([cls], schemes).CountParameters().Total;

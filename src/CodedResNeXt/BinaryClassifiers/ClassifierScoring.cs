@@ -15,6 +15,7 @@ public sealed class ClassifierScoring : IEvaluationAccumulator
     private readonly IReadOnlyList<CodedResNeXtNetwork> _classifiers;
     private readonly IReadOnlyList<bool[]> _needed;
 
+    /// <summary>Scoring of every output of every classifier on the images each needs; the scores stay 0 until the pass runs.</summary>
     /// <param name="network">the full network the pass runs</param>
     /// <param name="classifiers">networks extracted from it, in eval mode</param>
     /// <param name="needed">per classifier, per dataset index: whether to score that image</param>
@@ -30,10 +31,13 @@ public sealed class ClassifierScoring : IEvaluationAccumulator
     /// <summary>[classifier][output][dataset index]; images that were not needed keep 0.</summary>
     public float[][][] Scores { get; }
 
+    /// <summary>The input of the first coded block (<see cref="CodedResNeXtNetwork.UncodedPrefix"/>), where every classifier takes over from the full network.</summary>
     public IEnumerable<int> BlockInputs => [_shared];
 
+    /// <summary>False: the classifiers need only the shared prefix; the pass runs the rest of the full network only if another accumulator asks.</summary>
     public bool NeedsOutput => false;
 
+    /// <summary>Runs each classifier from the shared block input on the images of the batch it needs and stores their logits in <see cref="Scores"/>.</summary>
     public void Add(EvaluatedBatch batch)
     {
         var shared = batch.BlockInputs[_shared];

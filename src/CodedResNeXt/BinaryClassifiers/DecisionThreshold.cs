@@ -6,10 +6,18 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// different kinds and sizes (in-distribution against held-out classes). Results written before the true negatives
 /// were kept read them as 0.
 /// </summary>
+/// <param name="Threshold">a score at or above it is a "yes"</param>
+/// <param name="TruePositives">positives scored yes (TP)</param>
+/// <param name="FalsePositives">negatives scored yes (FP)</param>
+/// <param name="FalseNegatives">positives scored no (FN)</param>
+/// <param name="TrueNegatives">negatives scored no (TN)</param>
 public sealed record BinaryScores(double Threshold, int TruePositives, int FalsePositives, int FalseNegatives, int TrueNegatives = 0)
 {
+    /// <summary>TP / (TP + FP); 1 when nothing was accepted.</summary>
     public double Precision => TruePositives + FalsePositives == 0 ? 1 : (double)TruePositives / (TruePositives + FalsePositives);
+    /// <summary>TP / (TP + FN); 1 when there are no positives.</summary>
     public double Recall => TruePositives + FalseNegatives == 0 ? 1 : (double)TruePositives / (TruePositives + FalseNegatives);
+    /// <summary>2TP / (2TP + FP + FN); 0 when no positive was accepted.</summary>
     public double F1 => TruePositives == 0 ? 0 : 2.0 * TruePositives / (2.0 * TruePositives + FalsePositives + FalseNegatives);
     /// <summary>The share of negatives accepted; NaN without negatives.</summary>
     public double FalsePositiveRate => FalsePositives + TrueNegatives == 0 ? double.NaN : (double)FalsePositives / (FalsePositives + TrueNegatives);
@@ -38,6 +46,12 @@ public sealed record BinaryScores(double Threshold, int TruePositives, int False
 /// </summary>
 public static class DecisionThreshold
 {
+    /// <summary>
+    /// The threshold with the highest F1 on <paramref name="scores"/>, with its counts; of equally good thresholds the highest wins.
+    /// Throws <see cref="ArgumentException"/> when the lists differ in length or are empty.
+    /// </summary>
+    /// <param name="scores">one score (logit) per sample</param>
+    /// <param name="positive">per sample: whether it belongs to the class</param>
     public static BinaryScores MaximizingF1(IReadOnlyList<float> scores, IReadOnlyList<bool> positive)
     {
         if (scores.Count != positive.Count) throw new ArgumentException($"{scores.Count} scores but {positive.Count} labels");

@@ -7,6 +7,8 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// only the kept classes' paths and classifier rows, and its description with one decision threshold per class.
 /// Owns the network.
 /// </summary>
+/// <param name="network">the extracted network; the classifier takes ownership</param>
+/// <param name="info">its description</param>
 public sealed class ExtractedClassifier(CodedResNeXtNetwork network, BinaryClassifierInfo info) : IDisposable
 {
     /// <summary>The smaller network, in eval mode: the kept classes' paths and classifier rows.</summary>

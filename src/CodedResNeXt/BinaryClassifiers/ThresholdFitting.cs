@@ -12,6 +12,7 @@ public sealed record ThresholdOptions
     public int? ThresholdSamples { get; init; }
     /// <summary>Seed of the subset and of sampled negatives.</summary>
     public int Seed { get; init; } = 1;
+    /// <summary>Images per batch of the scoring pass (memory against speed).</summary>
     public int BatchSize { get; init; } = 256;
 }
 
@@ -50,7 +51,12 @@ public static class ThresholdFitting
     /// </summary>
     /// <param name="network">the full network the classifiers were extracted from</param>
     /// <param name="classifiers">extracted networks (<see cref="PathExtraction.ExtractPathsOf"/>), in eval mode</param>
+    /// <param name="trainingSet">the images the network was trained on, with their original labels</param>
     /// <param name="classNames">all K class names</param>
+    /// <param name="normalization">the normalization the network was trained with</param>
+    /// <param name="options">the subset, seed and batch size of the fit</param>
+    /// <param name="progress">images scored so far, after each batch</param>
+    /// <param name="cancel">stops the pass between batches</param>
     /// <returns>per classifier, one threshold per kept class in output order</returns>
     public static IReadOnlyList<IReadOnlyList<ClassThreshold>> Fit(CodedResNeXtNetwork network, IReadOnlyList<CodedResNeXtNetwork> classifiers,
         ImageDataset trainingSet, IReadOnlyList<string> classNames, Normalization normalization, ThresholdOptions options,

@@ -18,14 +18,17 @@ public static class BuiltInSchemes
     /// <summary>Every built-in scheme, in published.json's order.</summary>
     public static IReadOnlyList<CodingScheme> All => Published.Value.All;
 
+    /// <summary>The names of <see cref="All"/>, "dataset/N_act/N" with an optional suffix, in published.json's order.</summary>
     public static IReadOnlyList<string> Names => All.Select(s => s.Name).ToList();
 
     /// <summary>Whether the paper's networks (Table 1) use this scheme, e.g. cifar10/5/10 and cifar10/3/10.</summary>
     public static bool UsedInPaperArchitecture(string name) => Published.Value.InPaper.Contains(name);
 
+    /// <summary>The built-in scheme called <paramref name="name"/>, if there is one (names are case-sensitive).</summary>
     public static bool TryGet(string name, [MaybeNullWhen(false)] out CodingScheme scheme) =>
         Published.Value.ByName.TryGetValue(name, out scheme);
 
+    /// <summary>The built-in scheme called <paramref name="name"/>; an <see cref="InvalidInputException"/> names the paper's schemes otherwise.</summary>
     public static CodingScheme Get(string name) =>
         TryGet(name, out var scheme)
             ? scheme

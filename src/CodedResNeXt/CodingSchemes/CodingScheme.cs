@@ -8,11 +8,20 @@ public sealed class CodingScheme
 {
     private readonly bool[][] _codewords;
 
+    /// <summary>
+    /// A scheme of the given codewords (copied), one per class in class order. Throws <see cref="InvalidInputException"/>
+    /// unless there is at least one, all have the same length and the same number of ones (rule A, at least one), and no two are equal.
+    /// </summary>
+    /// <param name="name">how the scheme is named in architectures and error messages, e.g. "cifar10/5/10"</param>
+    /// <param name="codewords">per class, N digits (true = subNN active for the class)</param>
     public CodingScheme(string name, IReadOnlyList<bool[]> codewords)
         : this(name, codewords, $"coding scheme '{name}'")
     {
     }
 
+    /// <summary>A validated scheme, as the public constructor makes, whose error messages start with <paramref name="where"/>.</summary>
+    /// <param name="name">how the scheme is named in architectures and error messages</param>
+    /// <param name="codewords">per class, N digits (true = subNN active for the class); copied</param>
     /// <param name="where">Starts every error message: the scheme's name, or the file it came from.</param>
     internal CodingScheme(string name, IReadOnlyList<bool[]> codewords, string where)
     {
@@ -40,6 +49,7 @@ public sealed class CodingScheme
         _codewords = codewords.Select(w => (bool[])w.Clone()).ToArray();
     }
 
+    /// <summary>The name architectures use to refer to the scheme, e.g. "cifar10/5/10".</summary>
     public string Name { get; }
     /// <summary>K, the number of classes.</summary>
     public int Classes => _codewords.Length;
@@ -53,6 +63,7 @@ public sealed class CodingScheme
     /// <summary>Whether subNN <paramref name="subNN"/> works for class <paramref name="cls"/>.</summary>
     public bool IsActive(int cls, int subNN) => _codewords[cls][subNN];
 
+    /// <summary>A copy of class <paramref name="cls"/>'s codeword, N digits (true = active).</summary>
     public bool[] Codeword(int cls) => (bool[])_codewords[cls].Clone();
 
     /// <summary>
@@ -83,8 +94,10 @@ public sealed class CodingScheme
     internal static CodingScheme Parse(string name, IEnumerable<string> codewords, string where) =>
         new(name, codewords.Select((w, k) => ParseCodeword(where, k, w)).ToList(), where);
 
+    /// <summary>Every codeword as a '0101…' string, in class order (the form <see cref="Parse(string, IEnumerable{string})"/> reads).</summary>
     public IReadOnlyList<string> ToStrings() => _codewords.Select(Format).ToList();
 
+    /// <summary><paramref name="codeword"/> as a string of '0' and '1', subNN 0 first.</summary>
     public static string Format(bool[] codeword) => new(codeword.Select(b => b ? '1' : '0').ToArray());
 
     private static bool[] ParseCodeword(string where, int cls, string word)

@@ -3,6 +3,9 @@ using System.Diagnostics;
 namespace CodedResNeXt.CodingSchemes;
 
 /// <summary>What to generate: K codewords of length N with N_act ones each.</summary>
+/// <param name="Classes">K, the number of codewords, at least 2</param>
+/// <param name="SubNNs">N, the codeword length, 2..64</param>
+/// <param name="Active">N_act, the ones in every codeword, 1..N</param>
 /// <param name="MinDistance">H_min to enforce; null searches for the largest H_min that leaves K words (rule B).</param>
 /// <param name="Seed">Seeds the randomized picks, so a request always gives the same scheme.</param>
 /// <param name="Attempts">Randomized greedy picks to try (in each phase) unless perfect balance comes first.</param>
@@ -27,9 +30,14 @@ public enum SchemeSelection
     GreedyFromAllWords,
 }
 
+/// <summary>A generated scheme, how good it is, and how it was found.</summary>
+/// <param name="Scheme">the K codewords</param>
+/// <param name="Metrics">its distances and column sums</param>
 /// <param name="PackingDistance">The H_min the packing enforced; <see cref="CodingSchemeMetrics.MinHamming"/> is what the scheme reached.</param>
 /// <param name="PackedWords">How many words the greedy packing kept at that distance.</param>
+/// <param name="Selection">how the K words were chosen among the candidates</param>
 /// <param name="Attempts">Randomized greedy picks made (0 when exhaustive).</param>
+/// <param name="Elapsed">wall-clock time the generation took</param>
 public sealed record GeneratedCodingScheme(
     CodingScheme Scheme,
     CodingSchemeMetrics Metrics,
@@ -61,6 +69,13 @@ public static class CodingSchemeGenerator
     /// <summary>The packing stops after this many words per class, as the authors' script does.</summary>
     private const int PackedWordsPerClass = 20;
 
+    /// <summary>
+    /// The scheme <paramref name="request"/> asks for. An <see cref="InvalidInputException"/> when it is out of range
+    /// (K &lt; 2, N outside 2..64, N_act outside 1..N), impossible (fewer than K words of weight N_act, or an unreachable
+    /// <see cref="CodingSchemeRequest.MinDistance"/>), or cannot be packed at the asked distance.
+    /// </summary>
+    /// <param name="request">K, N, N_act and the generator's settings</param>
+    /// <param name="cancel">stops the search (the packing can take long for long words)</param>
     /// <param name="progress">the packing's progress (its first step, which can take very long for long words)</param>
     public static GeneratedCodingScheme Generate(CodingSchemeRequest request, CancellationToken cancel = default,
         IProgress<CodingSchemeProgress>? progress = null)

@@ -6,6 +6,9 @@ namespace CodedResNeXt.CodingSchemes;
 /// How well a coding scheme meets rules B and C of docs/method.md#coding-schemes: the pairwise Hamming distances
 /// between codewords and the column sums S_n (the number of classes subNN n works for).
 /// </summary>
+/// <param name="Classes">K, the number of codewords</param>
+/// <param name="SubNNs">N, the codeword length</param>
+/// <param name="Active">N_act, the ones in every codeword</param>
 /// <param name="MinHamming">H_min, the smallest distance between two codewords; null for a single class.</param>
 /// <param name="DistanceHistogram">Number of codeword pairs at each distance that occurs, by increasing distance.</param>
 /// <param name="ColumnSums">S_n for n = 0..N-1.</param>
@@ -17,7 +20,9 @@ public sealed record CodingSchemeMetrics(
     IReadOnlyDictionary<int, int> DistanceHistogram,
     IReadOnlyList<int> ColumnSums)
 {
+    /// <summary>The fewest classes any subNN works for.</summary>
     public int MinColumnSum => ColumnSums.Min();
+    /// <summary>The most classes any subNN works for.</summary>
     public int MaxColumnSum => ColumnSums.Max();
 
     /// <summary>
@@ -28,6 +33,7 @@ public sealed record CodingSchemeMetrics(
 
     internal static int BalanceSlack(int classes, int subNNs, int active) => (long)classes * active % subNNs == 0 ? 0 : 1;
 
+    /// <summary>The distances and column sums of <paramref name="scheme"/>; all K(K-1)/2 pairs are compared, cheap even for K = 1000.</summary>
     public static CodingSchemeMetrics Of(CodingScheme scheme)
     {
         int k = scheme.Classes, n = scheme.SubNNs;

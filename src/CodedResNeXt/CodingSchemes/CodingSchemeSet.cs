@@ -17,6 +17,7 @@ public sealed class CodingSchemeSet
     public static CodingSchemeSet BuiltInsAndFiles { get; } = new(CodingSchemeFile.Resolve);
 
     /// <summary>Schemes given by their codewords ("0110…" strings) by name, as model files store them.</summary>
+    /// <param name="codewords">per scheme name, its codewords as '0110…' strings in class order</param>
     /// <param name="owner">what holds them ("the checkpoint"), for the error when a name is missing</param>
     public static CodingSchemeSet FromCodewords(IReadOnlyDictionary<string, IReadOnlyList<string>> codewords, string owner)
     {

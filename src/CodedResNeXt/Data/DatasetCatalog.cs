@@ -9,8 +9,10 @@ namespace CodedResNeXt.Data;
 /// </summary>
 public static class DatasetCatalog
 {
+    /// <summary>Where Debian's dataset-fashion-mnist package installs the IDX files; Fashion-MNIST's data directory when none is given.</summary>
     public const string FashionMnistDefaultDir = "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>The canonical dataset names, the ones <see cref="Canonical"/> returns.</summary>
     public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10", "cifar100", "folder"];
 
     /// <summary>Loads the train and test sets of the named dataset.</summary>

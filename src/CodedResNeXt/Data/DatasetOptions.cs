@@ -11,6 +11,7 @@ public sealed record DatasetOptions
     public bool Download { get; init; }
     /// <summary>Where the CIFAR archives are fetched from; null means <see cref="CifarDownload.DefaultBaseUrl"/>.</summary>
     public Uri? DownloadBaseUrl { get; init; }
+    /// <summary>CIFAR only: told how a download goes (bytes received, then checking, unpacking, done); null reports nothing.</summary>
     public IProgress<DownloadProgress>? DownloadProgress { get; init; }
     /// <summary>CIFAR-100 only: label with the 20 coarse superclasses instead of the 100 fine classes.</summary>
     public bool CoarseLabels { get; init; }

@@ -18,6 +18,14 @@ public sealed class ImageDataset
     // Evaluation transforms draw nothing at random; they are handed this.
     private static readonly Random Deterministic = new(0);
 
+    /// <summary>An in-memory dataset over <paramref name="pixels"/> (kept, not copied). Throws <see cref="ArgumentException"/> when the sizes disagree or a label is outside 0..K-1.</summary>
+    /// <param name="name">how messages name the dataset, e.g. "fashion-mnist-train"</param>
+    /// <param name="pixels">uint8 [labels.Length, channels, height, width]</param>
+    /// <param name="labels">the class of each image, in 0..classNames.Count-1</param>
+    /// <param name="classNames">K names, in class order</param>
+    /// <param name="channels">channels per image, at least 1</param>
+    /// <param name="height">image height in pixels, at least 1</param>
+    /// <param name="width">image width in pixels, at least 1</param>
     public ImageDataset(string name, byte[] pixels, int[] labels, IReadOnlyList<string> classNames,
         int channels, int height, int width)
     {
@@ -61,18 +69,26 @@ public sealed class ImageDataset
     /// <summary>The files of a streamed dataset; null in memory.</summary>
     public ImageFiles? Files => _files;
 
+    /// <summary>How messages and results name the dataset, e.g. "cifar10-test".</summary>
     public string Name { get; }
+    /// <summary>The K class names, in class order.</summary>
     public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Channels per image: 1 gray, 3 RGB (always 3 when streamed).</summary>
     public int Channels { get; }
+    /// <summary>Height of a sample, in pixels, after the evaluation transform.</summary>
     public int Height { get; }
+    /// <summary>Width of a sample, in pixels, after the evaluation transform.</summary>
     public int Width { get; }
+    /// <summary>The number of images.</summary>
     public int Count => _labels.Length;
+    /// <summary>K, the number of classes (not all need have images).</summary>
     public int ClassCount => ClassNames.Count;
     /// <summary>Bytes per image: Channels * Height * Width.</summary>
     public int ImageBytes => Channels * Height * Width;
     /// <summary>All pixels, [Count, Channels, Height, Width]; in-memory datasets only.</summary>
     public ReadOnlyMemory<byte> Pixels => _pixels ?? throw new InvalidOperationException(
         $"{Name} is streamed from files and holds no pixel array; read images one at a time with Image(i)");
+    /// <summary>The class of each image, by dataset index.</summary>
     public IReadOnlyList<int> Labels => _labels;
 
     /// <summary>
@@ -104,6 +120,7 @@ public sealed class ImageDataset
     /// </summary>
     public IReadOnlyList<IAugmentation> EvaluationSteps => _files is null ? [] : [_files.Geometry.EvaluationCrop];
 
+    /// <summary>The class of image <paramref name="index"/>.</summary>
     public int Label(int index) => _labels[index];
 
     /// <summary>How many images each class has, indexed by class.</summary>
@@ -148,4 +165,6 @@ public sealed class ImageDataset
 }
 
 /// <summary>The two halves every dataset comes in: the training set and the held-out test (or validation) set.</summary>
+/// <param name="Train">the training set</param>
+/// <param name="Test">the test (or validation) set, with the same classes</param>
 public sealed record DatasetSplits(ImageDataset Train, ImageDataset Test);

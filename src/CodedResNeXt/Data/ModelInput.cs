@@ -8,6 +8,12 @@ namespace CodedResNeXt.Data;
 /// </summary>
 public static class ModelInput
 {
+    /// <summary>
+    /// Throws an <see cref="InvalidInputException"/> about <paramref name="option"/> unless <paramref name="data"/>'s
+    /// images have the network's channels and size and it has the network's number of classes.
+    /// </summary>
+    /// <param name="architecture">the trained network's architecture</param>
+    /// <param name="data">the images to run through it</param>
     /// <param name="option">the option that chose the data (nameof DatasetOptions.DataDir, or "Dataset")</param>
     /// <param name="source">the data as the user named it (its folder or dataset name)</param>
     /// <param name="model">the model file, for the message</param>

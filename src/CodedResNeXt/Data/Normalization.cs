@@ -6,8 +6,11 @@ namespace CodedResNeXt.Data;
 /// network moves between its code and ours unchanged; other datasets, and CIFAR on request, use their training
 /// set's own statistics (<see cref="NormalizationSource"/>).
 /// </summary>
+/// <param name="Mean">per channel, the mean of b / 255</param>
+/// <param name="Std">per channel, the standard deviation of b / 255</param>
 public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
 {
+    /// <summary>Channels the normalization applies to (the length of <see cref="Mean"/> and <see cref="Std"/>).</summary>
     public int Channels => Mean.Count;
 
     /// <summary>Images of a streamed dataset that <see cref="Compute"/> decodes: enough for statistics to three decimals.</summary>

@@ -9,7 +9,9 @@ namespace CodedResNeXt.Decoding;
 /// Per coded block, the margin from which a sample leaves the network there (null: no sample leaves there), calibrated
 /// so that the samples leaving at each block agree with the full network's prediction at least at <see cref="Target"/>.
 /// </summary>
+/// <param name="Target">the agreement with the full network's predictions the exits must reach, in (0, 1]</param>
 /// <param name="CodedBlockIndices">index among all blocks of each coded block, parallel to <paramref name="Thresholds"/></param>
+/// <param name="Thresholds">per coded block, the margin d2 - d1 from which a sample leaves there; null where none leaves</param>
 /// <param name="CalibrationImages">how many images the thresholds were chosen on</param>
 public sealed record EarlyExitCalibration(double Target, IReadOnlyList<int> CodedBlockIndices, IReadOnlyList<double?> Thresholds, int CalibrationImages);
 
@@ -20,6 +22,8 @@ public sealed record EarlyExitCalibration(double Target, IReadOnlyList<int> Code
 public sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, long[] Cost);
 
 /// <summary>What an early-exit evaluation found on a labelled set.</summary>
+/// <param name="Calibration">the thresholds that were evaluated</param>
+/// <param name="Images">images in the labelled set</param>
 /// <param name="Accuracy">top-1 of the early-exit predictions</param>
 /// <param name="FullAccuracy">top-1 of the full network on the same images</param>
 /// <param name="Agreement">fraction of images whose early-exit prediction equals the full network's</param>
@@ -150,7 +154,9 @@ public static class EarlyExit
     /// Classifies a batch, running it block by block and, after each coded block with a threshold, taking out the
     /// samples whose margin reaches it: the remaining blocks run on the others only.
     /// </summary>
+    /// <param name="network">a network with the calibration's coded blocks; run in eval mode without gradients, then put back in its mode</param>
     /// <param name="images">[B, C, H, W], normalized</param>
+    /// <param name="calibration">the exit thresholds (<see cref="Calibrate(CodedResNeXtNetwork, BatchLoader, double, CancellationToken)"/>)</param>
     public static EarlyExitPredictions Predict(CodedResNeXtNetwork network, Tensor images, EarlyExitCalibration calibration)
     {
         if (!calibration.CodedBlockIndices.SequenceEqual(network.CodedBlocks.Select(c => c.BlockIndex)))

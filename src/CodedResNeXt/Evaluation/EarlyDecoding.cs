@@ -5,6 +5,8 @@ namespace CodedResNeXt.Evaluation;
 
 /// <summary>Each coded block as an early decoder (docs/method.md#what-a-trained-network-gives-you) on a labelled set.</summary>
 /// <param name="Top1">the network's final top-1 on the same images, for comparison</param>
+/// <param name="CodedBlockIndices">the index among all blocks of each coded block, in network order</param>
+/// <param name="Accuracy">per coded block, the share of images whose nearest codeword is their class's</param>
 /// <param name="AgreementWithFinal">how often each early decoder agrees with the network's final prediction</param>
 public sealed record EarlyDecodingResult(
     double Top1,
@@ -13,6 +15,7 @@ public sealed record EarlyDecodingResult(
     IReadOnlyList<double> AgreementWithFinal);
 
 /// <summary>Counts, per coded block, the images whose nearest codeword is their class, and those where it is the final prediction.</summary>
+/// <param name="codedBlocks">the network's coded blocks (<see cref="CodedResNeXtNetwork.CodedBlocks"/>)</param>
 public sealed class EarlyDecodingAccumulator(IReadOnlyList<CodedBlock> codedBlocks) : IEvaluationAccumulator
 {
     private readonly long[] _correct = new long[codedBlocks.Count];
@@ -23,6 +26,7 @@ public sealed class EarlyDecodingAccumulator(IReadOnlyList<CodedBlock> codedBloc
     /// <summary>The last batch's early predictions, [coded block][image], for accumulators that show them per image.</summary>
     public long[][] LastPredictions { get; private set; } = [];
 
+    /// <summary>Decodes every coded block's energies to the nearest codeword, counts the hits against the labels and the final predictions, and keeps them in <see cref="LastPredictions"/>.</summary>
     public void Add(EvaluatedBatch batch)
     {
         var truth = batch.LabelList;
@@ -42,6 +46,7 @@ public sealed class EarlyDecodingAccumulator(IReadOnlyList<CodedBlock> codedBloc
         _count += truth.Length;
     }
 
+    /// <summary>Accuracy and agreement of each coded block, in network order, over all batches so far (NaN with no image).</summary>
     public EarlyDecodingResult Result()
     {
         double Fraction(long k) => _count == 0 ? double.NaN : (double)k / _count;

@@ -8,6 +8,7 @@ namespace CodedResNeXt.Evaluation;
 /// One batch of an evaluation pass, as every accumulator sees it.
 /// </summary>
 /// <param name="Indices">dataset index of each image</param>
+/// <param name="Labels">the class of each image, int64 [B] on the network's device</param>
 /// <param name="LabelList">class of each image (host copy of <paramref name="Labels"/>)</param>
 /// <param name="Output">the network's output (eval mode), or null when no accumulator asked for it</param>
 /// <param name="Predicted">the final prediction of each image (argmax of the logits), or null with <paramref name="Output"/></param>
@@ -29,6 +30,10 @@ public interface IEvaluationAccumulator
     /// <summary>Whether the measurement needs the network's whole output; if no accumulator does, the pass stops early.</summary>
     bool NeedsOutput => true;
 
+    /// <summary>
+    /// Takes in one batch. Called once per batch, in loader order, inside the pass's dispose scope: the batch's
+    /// tensors are freed after the call, so copy to the host whatever must outlive it.
+    /// </summary>
     void Add(EvaluatedBatch batch);
 }
 
@@ -39,7 +44,15 @@ public interface IEvaluationAccumulator
 /// </summary>
 public static class EvaluationPass
 {
+    /// <summary>
+    /// Runs <paramref name="network"/> once over <paramref name="loader"/> and hands every batch to each accumulator, in
+    /// order; the network stops after the last block an accumulator needs when none needs the whole output.
+    /// </summary>
+    /// <param name="network">run in eval mode without gradients, then put back in the mode it was in</param>
+    /// <param name="loader">the images, in the loader's order (epoch 0)</param>
+    /// <param name="accumulators">the measurements; each sees every batch, in this order</param>
     /// <param name="progress">images done so far, after each batch</param>
+    /// <param name="cancel">checked between batches</param>
     public static void Run(CodedResNeXtNetwork network, BatchLoader loader, IReadOnlyList<IEvaluationAccumulator> accumulators,
         IProgress<int>? progress = null, CancellationToken cancel = default)
     {

@@ -3,6 +3,12 @@ using CodedResNeXt.Data;
 namespace CodedResNeXt.Evaluation;
 
 /// <summary>The path one validation image took: its subNN energies (scaled to sum to N_act) in every coded block.</summary>
+/// <param name="Index">the image's dataset index</param>
+/// <param name="Label">its class</param>
+/// <param name="Predicted">the network's final prediction (an output index)</param>
+/// <param name="Channels">channels of <paramref name="Pixels"/></param>
+/// <param name="Height">height of <paramref name="Pixels"/>, in pixels</param>
+/// <param name="Width">width of <paramref name="Pixels"/>, in pixels</param>
 /// <param name="Pixels">the image itself, uint8 [Channels, Height, Width], for a thumbnail</param>
 /// <param name="Energies">per coded block: the N scaled energies</param>
 /// <param name="EarlyPredictions">per coded block: the early decoder's prediction</param>
@@ -22,6 +28,10 @@ public sealed record ImagePath(
 /// predictions that the energy-profile and early-decoding accumulators computed for the same batch, so it must be
 /// added after them.
 /// </summary>
+/// <param name="images">the dataset of the pass, for the chosen images' pixels</param>
+/// <param name="chosen">the dataset indices to record (<see cref="Choose"/>)</param>
+/// <param name="energies">the energy-profile accumulator of the same pass, added before this one</param>
+/// <param name="early">the early-decoding accumulator of the same pass, added before this one</param>
 public sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollection<int> chosen,
     EnergyProfileAccumulator energies, EarlyDecodingAccumulator early) : IEvaluationAccumulator
 {
@@ -39,6 +49,7 @@ public sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollect
         return byClass.Take(count).Select(group => group[rng.Next(group.Length)]).OrderBy(i => labels[i]).ToList();
     }
 
+    /// <summary>Records the path of each chosen image in the batch from what the two accumulators kept of the same batch.</summary>
     public void Add(EvaluatedBatch batch)
     {
         for (int i = 0; i < batch.Indices.Count; i++)
@@ -54,5 +65,6 @@ public sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollect
         }
     }
 
+    /// <summary>The recorded paths, ordered by class; an image not yet seen has none.</summary>
     public IReadOnlyList<ImagePath> Result() => _paths.Values.OrderBy(p => p.Label).ToList();
 }

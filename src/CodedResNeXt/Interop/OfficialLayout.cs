@@ -19,6 +19,8 @@ public static class OfficialLayout
     private const string MaskName = "Mask_perClass";
 
     /// <summary>Where the blocks start and where the classifier sits in net_list, from the architecture.</summary>
+    /// <param name="FirstBlock">the net_list index of block 0</param>
+    /// <param name="Classifier">the net_list index of the linear classifier</param>
     public sealed record Positions(int FirstBlock, int Classifier);
 
     private enum Conversion { Same, GroupedExpand, Mask }
@@ -26,6 +28,7 @@ public static class OfficialLayout
     /// <summary>One tensor of the released layout; <see cref="Ours"/> is null for Mask_perClass, which we do not store.</summary>
     private sealed record Slot(string Theirs, string? Ours, Conversion Conversion, int Block, long[] Shape, ScalarType DType);
 
+    /// <summary>The net_list positions of the first block and of the classifier in the released code's layout of <paramref name="architecture"/> (the stem takes 3 modules, 4 with a max pool).</summary>
     public static Positions PositionsOf(ArchitectureSpec architecture)
     {
         int stemModules = architecture.Stem.MaxPool ? 4 : 3; // conv, BN, ReLU [, max pool]

@@ -10,6 +10,7 @@ namespace CodedResNeXt.Model;
 /// </summary>
 public static class ArchitectureFile
 {
+    /// <summary>The JSON settings of architecture files (and of architectures inside other JSON): snake_case, indented, nulls left out; unknown or missing fields are errors.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -21,9 +22,17 @@ public static class ArchitectureFile
         RespectNullableAnnotations = true,
     };
 
+    /// <summary>Writes <paramref name="architecture"/> to <paramref name="path"/> as JSON, replacing any file there.</summary>
     public static void Save(ArchitectureSpec architecture, string path) =>
         File.WriteAllText(path, JsonSerializer.Serialize(architecture, JsonOptions) + "\n");
 
+    /// <summary>
+    /// Reads and validates the architecture in <paramref name="path"/>: a file written by <see cref="Save"/>, or the output
+    /// of `crx info --json`. Throws <see cref="InvalidInputException"/> naming the file when it cannot be read, is not an
+    /// architecture, or does not fit <paramref name="schemes"/>.
+    /// </summary>
+    /// <param name="path">the architecture file</param>
+    /// <param name="schemes">the coding schemes the coded blocks may name</param>
     public static ArchitectureSpec Load(string path, CodingSchemeSet schemes)
     {
         string name = Path.GetFileName(path);

@@ -9,6 +9,13 @@ namespace CodedResNeXt.Model;
 /// encode; <see cref="KeptClasses"/> (null = all) lists the classes whose logits a classifier extracted by
 /// <see cref="KeepPathsOf"/> still produces.
 /// </summary>
+/// <param name="Name">the architecture's name, e.g. a preset's</param>
+/// <param name="Classes">K, the classes the coding schemes encode</param>
+/// <param name="InputChannels">channels of the input images (1 gray, 3 RGB)</param>
+/// <param name="ImageSize">side of the square input images, in pixels</param>
+/// <param name="Stem">the stem before block 0</param>
+/// <param name="Blocks">every block, in order</param>
+/// <param name="KeptClasses">an extracted classifier's classes (indices among all K), in logit order; null: all K</param>
 public sealed record ArchitectureSpec(
     string Name,
     int Classes,
@@ -27,6 +34,7 @@ public sealed record ArchitectureSpec(
     /// <summary>Channels entering the classifier.</summary>
     [JsonIgnore] public int Features => Blocks.Count == 0 ? Stem.OutChannels : Blocks[^1].OutChannels;
 
+    /// <summary>Weights of the bias-free linear classifier: features × outputs.</summary>
     [JsonIgnore] public long ClassifierParameterCount => (long)Features * Outputs;
 
     /// <summary>The index of each coded block among all blocks, ascending: the blocks with an early decoder.</summary>

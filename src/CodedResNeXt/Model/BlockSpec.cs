@@ -10,6 +10,16 @@ namespace CodedResNeXt.Model;
 /// energy sum by the original N (<see cref="EnergyNormalizationSubNNs"/>), so its kept subNNs compute
 /// exactly what they computed inside the full network.
 /// </summary>
+/// <param name="Stage">the stage's name, e.g. "c3"; the blocks of a stage share it</param>
+/// <param name="InChannels">C_in, channels of the block's input</param>
+/// <param name="OutChannels">C_out, channels of its output</param>
+/// <param name="BottleneckWidth">d, the channels of each subNN</param>
+/// <param name="SubNNs">N, the subNNs the block holds (for a partial block, the kept ones)</param>
+/// <param name="Stride">1 or 2: the stride of the grouped 3x3 conv and of the shortcut</param>
+/// <param name="Scheme">the name of the coding scheme; null for an uncoded block</param>
+/// <param name="PDrop">dropSubNNs probability in [0, 1); 0 for an uncoded block</param>
+/// <param name="EnergyNormalizationSubNNs">partial blocks: the original N, which divides the energy sum; null: <paramref name="SubNNs"/></param>
+/// <param name="KeptSubNNs">partial blocks: the original indices of the kept subNNs, ascending; null: all</param>
 public sealed record BlockSpec(
     string Stage,
     int InChannels,
@@ -22,6 +32,7 @@ public sealed record BlockSpec(
     [property: JsonPropertyName("energy_normalization_subnns")] int? EnergyNormalizationSubNNs = null,
     [property: JsonPropertyName("kept_subnns")] IReadOnlyList<int>? KeptSubNNs = null)
 {
+    /// <summary>Whether the block has a coding scheme (N_act &lt; N) and so an early decoder and a coding loss.</summary>
     [JsonIgnore] public bool IsCoded => Scheme is not null;
 
     /// <summary>An extracted block that lacks some of the original subNNs.</summary>
@@ -33,6 +44,7 @@ public sealed record BlockSpec(
     /// <summary>N*d, the bottleneck channels.</summary>
     [JsonIgnore] public int Width => SubNNs * BottleneckWidth;
 
+    /// <summary>Whether the shortcut is a 1x1 conv and BN (stride or channels change) rather than the identity.</summary>
     [JsonIgnore] public bool HasProjectionShortcut => Stride != 1 || InChannels != OutChannels;
 
     /// <summary>Original index of each subNN this block holds (0..N-1 for a complete block).</summary>
@@ -49,5 +61,6 @@ public sealed record BlockSpec(
     [JsonIgnore]
     public long ShortcutParameterCount => HasProjectionShortcut ? (long)InChannels * OutChannels + 2L * OutChannels : 0;
 
+    /// <summary>Learnable parameters of the whole block: residual branch and shortcut.</summary>
     [JsonIgnore] public long ParameterCount => BranchParameterCount + ShortcutParameterCount;
 }

@@ -20,6 +20,11 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
     [ComponentName(Name = "blocks")] private readonly ModuleList<ResNeXtBlock> _blocks;
     [ComponentName(Name = "classifier")] private readonly Linear _classifier;
 
+    /// <summary>Builds the network of <paramref name="architecture"/> and initializes it as the released code does (docs/method.md#the-block), in training mode.</summary>
+    /// <param name="architecture">the structure; validated against <paramref name="schemes"/> (an <see cref="InvalidInputException"/> names the first problem)</param>
+    /// <param name="schemes">the coding schemes its coded blocks name</param>
+    /// <param name="implementation">how coded blocks compute (fused by default; both give the same function)</param>
+    /// <param name="generator">source of the initial weights (null: torch's global generator)</param>
     public CodedResNeXtNetwork(ArchitectureSpec architecture, CodingSchemeSet schemes,
         BlockImplementation implementation = BlockImplementation.Fused, Generator? generator = null)
         : base("CodedResNeXtNetwork")
@@ -42,6 +47,7 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
         Initialization.Apply(this, generator);
     }
 
+    /// <summary>The structure the network was built from (for an extracted classifier, with its kept subNNs and classes).</summary>
     public ArchitectureSpec Architecture { get; }
 
     /// <summary>The coding schemes the blocks name.</summary>
@@ -50,6 +56,7 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
     /// <summary>The coded blocks in order, with their schemes and codewords.</summary>
     public IReadOnlyList<CodedBlock> CodedBlocks { get; }
 
+    /// <summary>All blocks in order; index i is state_dict prefix blocks.{i}.</summary>
     public IReadOnlyList<ResNeXtBlock> Blocks { get; }
 
     /// <summary>Blocks before the first coded block: every binary classifier of the network keeps them whole.</summary>
@@ -71,6 +78,8 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
     /// <summary>Learnable parameters (BN running statistics excluded).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// <summary>The whole network, no subNN removed: logits [B, outputs] and the energies of every coded block.</summary>
+    /// <param name="images">normalized images [B, C, H, W]</param>
     public override NetworkOutput forward(Tensor images) => Forward(images, null);
 
     /// <summary>The whole network, with the subNNs of <paramref name="removal"/> removed (null: none).</summary>

@@ -5,13 +5,18 @@ namespace CodedResNeXt.Model;
 /// (BN, ReLU, pooling and the energy terms are elementwise and under 2 % of the total for the presets). Used to say
 /// what fraction of the network an early exit computed.
 /// </summary>
+/// <param name="Stem">MACs of the stem's convolution</param>
+/// <param name="Blocks">MACs of each block, in order (shortcut included)</param>
+/// <param name="Head">MACs of the linear classifier</param>
 public sealed record ComputeCost(long Stem, IReadOnlyList<long> Blocks, long Head)
 {
+    /// <summary>MACs of the whole forward pass of one image.</summary>
     public long Total => Stem + Blocks.Sum() + Head;
 
     /// <summary>Stem plus blocks 0..<paramref name="lastBlock"/>: what a sample leaving after that block cost.</summary>
     public long Through(int lastBlock) => Stem + Blocks.Take(lastBlock + 1).Sum();
 
+    /// <summary>The MACs of one <see cref="ArchitectureSpec.ImageSize"/> image through <paramref name="architecture"/>, per segment.</summary>
     public static ComputeCost Of(ArchitectureSpec architecture)
     {
         var stem = architecture.Stem;

@@ -18,6 +18,13 @@ public static class PathExtraction
         "conv_conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var",
     ];
 
+    /// <summary>
+    /// A new network that keeps, in every coded block, only the subNNs on the codewords of <paramref name="classes"/>, and
+    /// only their rows of the classifier; its weights are copied from <paramref name="network"/>, which is not changed.
+    /// It is on the same device and in the same mode as <paramref name="network"/>; the caller owns it.
+    /// </summary>
+    /// <param name="network">a trained network</param>
+    /// <param name="classes">the classes to keep (indices among all K), in the order of the new network's outputs</param>
     public static CodedResNeXtNetwork ExtractPathsOf(this CodedResNeXtNetwork network, IReadOnlyList<int> classes)
     {
         var source = network.Architecture;

@@ -48,6 +48,7 @@ public static class Presets
         ]),
     };
 
+    /// <summary>The preset names, for <see cref="Get"/> and the command line.</summary>
     public static IReadOnlyCollection<string> Names => All.Keys;
 
     /// <summary>The preset called <paramref name="name"/>; an <see cref="InvalidInputException"/> lists the presets otherwise.</summary>

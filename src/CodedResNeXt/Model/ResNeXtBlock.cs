@@ -24,6 +24,10 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     [ComponentName(Name = "bn_expand")] private readonly BatchNorm2d _bnExpand;
     [ComponentName(Name = "shortcut")] private readonly Shortcut? _shortcut;
 
+    /// <summary>Builds a block of <paramref name="spec"/> whose last BN starts with scale 0, so the block starts as its shortcut (the network's constructor draws the convolutions' weights).</summary>
+    /// <param name="spec">the block's structure</param>
+    /// <param name="scheme">the coding scheme of a coded block; null for an uncoded one (anything else is an <see cref="ArgumentException"/>)</param>
+    /// <param name="implementation">how a coded block computes: fused (default) or materializing</param>
     public ResNeXtBlock(BlockSpec spec, CodingScheme? scheme, BlockImplementation implementation = BlockImplementation.Fused)
         : base("ResNeXtBlock")
     {
@@ -54,8 +58,11 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     private readonly float[]? _codewordDigits;
     private (Device Device, Tensor Matrix)? _codewords;
 
+    /// <summary>The block's structure: channels, N, d, stride, scheme name, p_drop.</summary>
     public BlockSpec Spec { get; }
+    /// <summary>The coding scheme of a coded block; null for an uncoded one.</summary>
     public CodingScheme? Scheme { get; }
+    /// <summary>Fused or materializing coded-block computation; can be switched at any time, the weights are the same.</summary>
     public BlockImplementation Implementation { get; set; }
 
     /// <summary>
@@ -79,6 +86,7 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
         }
     }
 
+    /// <summary>ReLU(BN(sum of the subNN outputs) + shortcut), with the input's drop mask and removed subNNs applied; a coded block also returns its energies.</summary>
     public override BlockOutput forward(BlockInput input)
     {
         var x = input.Input;

@@ -12,6 +12,7 @@ public sealed class Shortcut : Module<Tensor, Tensor>
     [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;
     private readonly int _stride;
 
+    /// <summary>A 1x1 conv from <paramref name="inChannels"/> to <paramref name="outChannels"/> with stride <paramref name="stride"/>, then BN (momentum 0.1).</summary>
     public Shortcut(int inChannels, int outChannels, int stride) : base("shortcut")
     {
         _conv = Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
@@ -20,5 +21,6 @@ public sealed class Shortcut : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The block input [B, C_in, H, W] projected to [B, C_out, H', W'] (H' = ceil(H / stride)), the shape of the block's output.</summary>
     public override Tensor forward(Tensor x) => ConvBatchNorm.Apply(_conv, _bn, x, _stride);
 }

@@ -12,6 +12,7 @@ public sealed class Stem : Module<Tensor, Tensor>
     [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;
     private readonly StemSpec _spec;
 
+    /// <summary>A stem of <paramref name="spec"/>: conv with padding kernel/2, no bias, then BN (momentum 0.1).</summary>
     public Stem(StemSpec spec) : base("stem")
     {
         _conv = Conv2d(spec.InChannels, spec.OutChannels, spec.Kernel, stride: spec.Stride, padding: spec.Kernel / 2, bias: false);
@@ -20,6 +21,7 @@ public sealed class Stem : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Images [B, C, H, W] to the input of block 0: conv, BN, ReLU, and the max pool if the spec has one.</summary>
     public override Tensor forward(Tensor x)
     {
         // In place: BN's backward does not need its output.

@@ -7,6 +7,7 @@ namespace CodedResNeXt.Model;
 /// one form every analysis uses. Maps a block index to a bool mask, [B, N] (per sample) or [N] (every sample);
 /// true = removed. The caller owns the tensors.
 /// </summary>
+/// <param name="RemovedByBlock">block index to its removal mask, bool [B, N] or [N] (true = removed); blocks not listed lose nothing</param>
 public sealed record SubNNRemoval(IReadOnlyDictionary<int, Tensor> RemovedByBlock)
 {
     /// <summary>Removes the masked subNNs of one block.</summary>

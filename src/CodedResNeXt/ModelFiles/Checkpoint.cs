@@ -8,12 +8,20 @@ using static TorchSharp.torch;
 namespace CodedResNeXt.ModelFiles;
 
 /// <summary>A checkpoint's description: the model's metadata (shared with every model file) and its training record.</summary>
+/// <param name="Model">the model file's metadata</param>
+/// <param name="Options">the run's hyperparameters</param>
+/// <param name="State">where training stood when the checkpoint was written</param>
 public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options, TrainingState State)
 {
+    /// <summary>The trained network's architecture.</summary>
     public ArchitectureSpec Architecture => Model.Architecture;
+    /// <summary>All K class names, in class order.</summary>
     public IReadOnlyList<string> ClassNames => Model.ClassNames;
+    /// <summary>The per-channel normalization the network was trained with; inputs must get the same.</summary>
     public Normalization Normalization => Model.Normalization;
+    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetCatalog"/>).</summary>
     public string Dataset => Model.Dataset;
+    /// <summary>Classes held out of training, kept as out-of-distribution data.</summary>
     public IReadOnlyList<int> ExcludedClasses => Model.ExcludedClasses;
 }
 
@@ -23,6 +31,7 @@ public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The <see cref="ModelMetadata.Kind"/> of a training checkpoint.</summary>
     public const string Kind = "checkpoint";
     private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin";
 

@@ -15,8 +15,10 @@ namespace CodedResNeXt.ModelFiles;
 /// </summary>
 public static class ModelFile
 {
+    /// <summary>The names of the metadata entry (meta.json) and the weights entry (model.safetensors) inside a model file.</summary>
     public const string MetaEntry = "meta.json", WeightsEntry = "model.safetensors";
 
+    /// <summary>The JSON settings of meta.json: those of architecture files, with NaN and infinities allowed and unknown fields skipped.</summary>
     public static readonly JsonSerializerOptions Json = new(ArchitectureFile.JsonOptions)
     {
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -128,6 +130,9 @@ public static class ModelFile
         FiniteWeights.Require(network, path);
     }
 
+    /// <summary>Reads and checks meta.json of an open model file: an <see cref="InvalidInputException"/> naming <paramref name="path"/> when it is missing, invalid, of another format, or names a different number of classes than its network.</summary>
+    /// <param name="zip">the open model file</param>
+    /// <param name="path">the file's path, for errors</param>
     public static ModelMetadata ReadMetadata(ZipArchive zip, string path)
     {
         ModelMetadata? meta;
@@ -144,6 +149,7 @@ public static class ModelFile
         return meta;
     }
 
+    /// <summary>Opens the model file at <paramref name="path"/> as a zip for reading; an <see cref="InvalidInputException"/> when it is a folder, missing, or not a zip. The caller disposes it.</summary>
     public static ZipArchive Open(string path)
     {
         if (Directory.Exists(path)) throw InvalidInputException.ForFile(path, $"is a folder, not a model file");

@@ -14,8 +14,12 @@ namespace CodedResNeXt.ModelFiles;
 /// this layer carries without reading, so that loading a model for inference needs nothing of training.
 /// </summary>
 /// <param name="Kind">"checkpoint" or "binary-classifier"</param>
+/// <param name="Format">the layout version of the file, <see cref="CurrentFormat"/></param>
+/// <param name="Architecture">the network's architecture</param>
 /// <param name="Schemes">the codewords ("0110…") of every coding scheme the architecture names, by name</param>
 /// <param name="ClassNames">all K class names of the network's coding schemes</param>
+/// <param name="Normalization">the per-channel normalization the network's inputs get</param>
+/// <param name="Dataset">the catalogue name of the dataset it was trained on</param>
 /// <param name="ExcludedClasses">classes held out of training (kept as out-of-distribution data)</param>
 /// <param name="ParameterCount">learnable parameters of the network in the file</param>
 public sealed record ModelMetadata(
@@ -29,6 +33,7 @@ public sealed record ModelMetadata(
     IReadOnlyList<int> ExcludedClasses,
     long ParameterCount)
 {
+    /// <summary>The format this version writes and reads (2); files of format 1 are refused with an error naming the format.</summary>
     public const int CurrentFormat = 2;
 
     private CodingSchemeSet? _schemeSet;

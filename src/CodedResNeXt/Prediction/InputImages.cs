@@ -6,6 +6,7 @@ using SkiaSharp;
 namespace CodedResNeXt.Prediction;
 
 /// <summary>An image file and how it was fitted to the model's input.</summary>
+/// <param name="File">the file's path</param>
 /// <param name="Width">width of the file's image</param>
 /// <param name="Height">height of the file's image</param>
 /// <param name="Resized">whether the image was not already the model's input size: its centre square was rescaled</param>
@@ -39,6 +40,9 @@ public static class InputImages
     /// Decodes every file into one in-memory dataset of <paramref name="channels"/> x size x size images (labels 0,
     /// unused), in file order. The first file that cannot be decoded is an <see cref="InvalidInputException"/> naming it.
     /// </summary>
+    /// <param name="files">paths of the image files</param>
+    /// <param name="channels">the model's input channels: 1 (gray) or 3 (RGB)</param>
+    /// <param name="size">the model's input side, in pixels</param>
     /// <param name="classNames">class names for the dataset (any non-empty list; the images are unlabelled)</param>
     /// <param name="folder">for a model trained on a folder: its evaluation transform (shorter side to Resize, centre crop)
     /// instead of the centre square scaled to size</param>

@@ -13,6 +13,11 @@ public static class ComputeDevice
     /// <summary>The option that names the device, for errors.</summary>
     public const string Option = "Device";
 
+    /// <summary>
+    /// The device <paramref name="spec"/> names (case and spaces forgiven): "auto", "cpu", "cuda" or "cuda:i". An
+    /// <see cref="InvalidInputException"/> about <see cref="Option"/> when CUDA is asked for and not available, the index
+    /// is out of range, or the text is not a device.
+    /// </summary>
     public static Device Resolve(string spec)
     {
         string text = spec.Trim().ToLowerInvariant();

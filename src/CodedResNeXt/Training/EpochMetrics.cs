@@ -1,6 +1,17 @@
 namespace CodedResNeXt.Training;
 
 /// <summary>What one epoch measured; one line of metrics.jsonl.</summary>
+/// <param name="Epoch">the epoch, counted from 1</param>
+/// <param name="TrainLoss">mean total loss over the epoch's training samples</param>
+/// <param name="TrainCrossEntropy">mean cross-entropy over them</param>
+/// <param name="TrainCodingLoss">mean summed coding loss over them, before mu</param>
+/// <param name="TrainAccuracy">top-1 on the training batches as trained (augmented, with dropSubNNs), in [0, 1]</param>
+/// <param name="CodingLossPerBlock">mean coding loss of each coded block, in block order</param>
+/// <param name="ValidationTop1">top-1 on the validation set after the epoch; NaN when not validated</param>
+/// <param name="EarlyDecoderAccuracy">validation accuracy of each coded block used as an early decoder, in block order</param>
+/// <param name="LearningRate">the rate of the epoch's last optimizer step</param>
+/// <param name="ImagesPerSecond">training throughput of the epoch, validation excluded</param>
+/// <param name="Seconds">wall-clock time of the epoch's training steps, validation excluded</param>
 public sealed record EpochMetrics(
     int Epoch,
     double TrainLoss,

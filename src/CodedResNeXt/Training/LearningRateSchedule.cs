@@ -9,6 +9,14 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public static class LearningRateSchedule
 {
+    /// <summary>
+    /// The scheduler of a run of <see cref="TrainingOptions.Epochs"/> × <paramref name="stepsPerEpoch"/> steps, to be
+    /// stepped after every optimizer step: a linear warm-up over <see cref="TrainingOptions.WarmupEpochs"/> (none at 0),
+    /// then a cosine from the optimizer's rate down to <see cref="TrainingOptions.MinLearningRate"/>.
+    /// </summary>
+    /// <param name="optimizer">the optimizer, its rate set to <see cref="TrainingOptions.LearningRate"/></param>
+    /// <param name="options">epochs, warm-up and minimum rate</param>
+    /// <param name="stepsPerEpoch">optimizer steps per epoch</param>
     public static lr_scheduler.LRScheduler Create(Optimizer optimizer, TrainingOptions options, int stepsPerEpoch)
     {
         int total = Math.Max(1, options.Epochs * stepsPerEpoch);

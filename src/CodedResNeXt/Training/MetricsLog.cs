@@ -10,6 +10,7 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public sealed class MetricsLog
 {
+    /// <summary>The JSON settings of metrics.jsonl: snake_case, NaN allowed (a figure that was not measured).</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -19,6 +20,7 @@ public sealed class MetricsLog
     private readonly string _path;
     private readonly TorchSharp.Modules.SummaryWriter _tensorBoard;
 
+    /// <summary>A log in <paramref name="runDirectory"/>: metrics.jsonl and the tensorboard folder, created or appended to.</summary>
     public MetricsLog(string runDirectory)
     {
         _path = Path.Combine(runDirectory, "metrics.jsonl");
@@ -33,6 +35,9 @@ public sealed class MetricsLog
         File.WriteAllLines(_path, kept);
     }
 
+    /// <summary>Adds one epoch's line to metrics.jsonl and its scalars to TensorBoard.</summary>
+    /// <param name="m">the epoch's figures</param>
+    /// <param name="codedBlockIndices">the block index of each coded block, to name the per-block scalars</param>
     public void Append(EpochMetrics m, IReadOnlyList<int> codedBlockIndices)
     {
         File.AppendAllText(_path, JsonSerializer.Serialize(m, Json) + "\n");
@@ -51,6 +56,7 @@ public sealed class MetricsLog
         }
     }
 
+    /// <summary>Every epoch's figures in a metrics.jsonl file, in file order (blank lines skipped).</summary>
     public static IReadOnlyList<EpochMetrics> Read(string path) =>
         File.ReadLines(path).Where(l => l.Length > 0)
             .Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Json)

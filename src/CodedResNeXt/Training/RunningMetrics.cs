@@ -15,6 +15,7 @@ public sealed class RunningMetrics : IDisposable
     private readonly Tensor _sums;
     private readonly int _coded;
 
+    /// <summary>Zeroed sums for a network of <paramref name="codedBlocks"/> coded blocks, kept on <paramref name="device"/>, the device of the losses.</summary>
     public RunningMetrics(int codedBlocks, Device device)
     {
         _coded = codedBlocks;
@@ -47,10 +48,17 @@ public sealed class RunningMetrics : IDisposable
             sums.Skip(3).Take(_coded).Select(s => s / n).ToList(), Seen);
     }
 
+    /// <summary>Frees the sums tensor.</summary>
     public void Dispose() => _sums.Dispose();
 }
 
 /// <summary>Means over the samples seen so far of an epoch's training figures.</summary>
+/// <param name="Loss">mean total loss</param>
+/// <param name="CrossEntropy">mean cross-entropy</param>
+/// <param name="CodingLoss">mean summed coding loss, before mu</param>
+/// <param name="Accuracy">share of samples whose highest logit was their class, in [0, 1]</param>
+/// <param name="CodingLossPerBlock">mean coding loss of each coded block, in block order</param>
+/// <param name="Seen">samples the means are over</param>
 public sealed record RunningFigures(double Loss, double CrossEntropy, double CodingLoss, double Accuracy,
     IReadOnlyList<double> CodingLossPerBlock, long Seen)
 {

@@ -7,6 +7,11 @@ namespace CodedResNeXt.Training;
 /// removed from both sets but keep their original labels elsewhere, so the network still has K outputs and
 /// the coding schemes their K codewords; the held-out validation images are the analyses' out-of-distribution data.
 /// </summary>
+/// <param name="Train">the training images, without the excluded classes</param>
+/// <param name="Validation">the test images, without the excluded classes</param>
+/// <param name="HeldOutValidation">the test images of the excluded classes only (empty when none is excluded)</param>
+/// <param name="Normalization">what every image of the run is normalized with</param>
+/// <param name="ExcludedClasses">classes held out of training, ascending</param>
 public sealed record TrainingData(
     ImageDataset Train,
     ImageDataset Validation,

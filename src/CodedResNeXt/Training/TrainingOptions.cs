@@ -11,23 +11,35 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>The dataset, by catalogue name (<see cref="DatasetCatalog.Names"/>).</summary>
     public required string Dataset { get; init; }
+    /// <summary>A preset name (<see cref="Model.Presets.Names"/>) or the path of an architecture file.</summary>
     public required string Architecture { get; init; }
     /// <summary>Train the plain ResNeXt control: every block N/N and mu = 0.</summary>
     public bool Control { get; init; }
+    /// <summary>Epochs to train; the cosine schedule spans them all.</summary>
     public int Epochs { get; init; }
+    /// <summary>Images per (micro-)batch.</summary>
     public int BatchSize { get; init; }
+    /// <summary>SGD's peak learning rate: where the cosine starts, at the end of the warm-up if there is one.</summary>
     public double LearningRate { get; init; }
+    /// <summary>The rate the cosine decays to at the last step.</summary>
     public double MinLearningRate { get; init; }
+    /// <summary>Epochs of linear warm-up before the cosine (may be fractional; 0: none).</summary>
     public double WarmupEpochs { get; init; }
+    /// <summary>SGD's L2 weight decay.</summary>
     public double WeightDecay { get; init; }
+    /// <summary>SGD momentum, in [0, 1).</summary>
     public double Momentum { get; init; } = 0.9;
+    /// <summary>Nesterov momentum (needs <see cref="Momentum"/> above 0).</summary>
     public bool Nesterov { get; init; } = true;
     /// <summary>mu, the weight of the summed coding losses.</summary>
     public double Mu { get; init; }
     /// <summary>p_drop of dropSubNNs on coded blocks (0 elsewhere).</summary>
     public double PDrop { get; init; } = 0.1;
+    /// <summary>p, the exponent of the coding loss: 4 in the paper (docs/method.md#energy-and-the-coding-loss).</summary>
     public double LossExponent { get; init; } = 4;
+    /// <summary>The threshold of the coding loss max(|r·E − w| − threshold, 0)^p: deviations below it cost nothing; 0 in the paper.</summary>
     public double LossThreshold { get; init; }
     /// <summary>Training augmentation; the dataset's recipe unless overridden.</summary>
     public required AugmentationOptions Augmentation { get; init; }
@@ -36,7 +48,9 @@ public sealed record TrainingOptions
     /// of BatchSize x K in the memory of one BatchSize. BN still normalizes over each micro-batch.
     /// </summary>
     public int Accumulate { get; init; } = 1;
+    /// <summary>Seeds the initial weights, the dropSubNNs masks, and the batch order and augmentations.</summary>
     public int Seed { get; init; } = 1;
+    /// <summary>libtorch's thread count for the run, at least 1; the process is set to it by <see cref="Runtime.ProcessSettings.Apply"/>, which the CLI calls (the library only when asked).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>
     public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;

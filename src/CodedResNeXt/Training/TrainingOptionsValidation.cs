@@ -9,6 +9,7 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public static class TrainingOptionsValidation
 {
+    /// <summary>Throws an <see cref="InvalidInputException"/> about the first hyperparameter of <paramref name="o"/> that is out of range (NaN included).</summary>
     public static void Validate(this TrainingOptions o)
     {
         if (o.Epochs < 1) Fail(nameof(o.Epochs), o.Epochs, "must be at least 1");

@@ -10,6 +10,9 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public static class TrainingStep
 {
+    /// <summary>Forward and backward of one micro-batch, adding to the parameters' gradients; zeroing them and the optimizer step are the caller's.</summary>
+    /// <param name="network">the network, in training mode</param>
+    /// <param name="objective">the loss to backpropagate: mu, exponent, threshold</param>
     /// <param name="images">[B, C, H, W], normalized</param>
     /// <param name="labels">int64 [B]</param>
     /// <param name="accumulate">micro-batches per optimizer step (K)</param>

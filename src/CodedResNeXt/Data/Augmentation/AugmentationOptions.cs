@@ -7,12 +7,15 @@ namespace CodedResNeXt.Data.Augmentation;
 /// </summary>
 public sealed record AugmentationOptions
 {
+    /// <summary>RandAugment's operations and magnitude; null (or zero operations) disables it.</summary>
     public RandAugment? RandAugment { get; init; }
     /// <summary>Padding of the random crop that keeps the size (4 for CIFAR); 0 disables it.</summary>
     public int CropPadding { get; init; }
+    /// <summary>Whether to mirror images left-right with probability 1/2.</summary>
     public bool HorizontalFlip { get; init; }
     /// <summary>Output side of the random-resized crop; 0 disables it.</summary>
     public int ResizedCrop { get; init; }
 
+    /// <summary>No augmentation at all: every option off.</summary>
     public static AugmentationOptions None { get; } = new();
 }

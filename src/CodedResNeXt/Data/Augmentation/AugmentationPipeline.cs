@@ -9,6 +9,7 @@ public sealed class AugmentationPipeline
     private readonly IAugmentation[] _steps;
     private readonly float[][] _tables;
 
+    /// <summary>A pipeline that applies <paramref name="steps"/> in order, then <paramref name="normalization"/>.</summary>
     public AugmentationPipeline(IEnumerable<IAugmentation> steps, Normalization normalization)
     {
         _steps = steps.ToArray();
@@ -16,7 +17,9 @@ public sealed class AugmentationPipeline
         _tables = normalization.LookupTables();
     }
 
+    /// <summary>The augmentations, in the order they are applied.</summary>
     public IReadOnlyList<IAugmentation> Steps => _steps;
+    /// <summary>The per-channel mean and std the output floats are normalized with.</summary>
     public Normalization Normalization { get; }
 
     /// <summary>Normalization only: what evaluation uses.</summary>

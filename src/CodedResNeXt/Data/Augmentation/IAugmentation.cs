@@ -6,6 +6,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// </summary>
 public interface IAugmentation
 {
+    /// <summary>Transforms <paramref name="image"/> in place (its size may change), drawing only from <paramref name="rng"/>.</summary>
     void Apply(ImageBuffer image, Random rng);
 
     /// <summary>The (height, width) this transform produces from an input of the given size.</summary>

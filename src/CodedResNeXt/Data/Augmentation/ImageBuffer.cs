@@ -10,15 +10,21 @@ public sealed class ImageBuffer
     private byte[] _pixels = [];
     private byte[] _scratch = [];
 
+    /// <summary>Channels of the current image (1 gray, 3 RGB).</summary>
     public int Channels { get; private set; }
+    /// <summary>Height of the current image, in pixels.</summary>
     public int Height { get; private set; }
+    /// <summary>Width of the current image, in pixels.</summary>
     public int Width { get; private set; }
+    /// <summary>Bytes of the current image: Channels × Height × Width.</summary>
     public int Length => Channels * Height * Width;
+    /// <summary>Bytes of one channel: Height × Width.</summary>
     public int Plane => Height * Width;
 
     /// <summary>The current image, [Channels, Height, Width].</summary>
     public Span<byte> Pixels => _pixels.AsSpan(0, Length);
 
+    /// <summary>Channel <paramref name="c"/>'s plane of the current image, row-major, writable.</summary>
     public Span<byte> Channel(int c) => _pixels.AsSpan(c * Plane, Plane);
 
     /// <summary>Copies an image in, replacing whatever the buffer held.</summary>
@@ -37,6 +43,7 @@ public sealed class ImageBuffer
         return Pixels;
     }
 
+    /// <summary>A new buffer holding a copy of <paramref name="image"/>, uint8 [<paramref name="channels"/>, <paramref name="height"/>, <paramref name="width"/>].</summary>
     public static ImageBuffer From(ReadOnlySpan<byte> image, int channels, int height, int width)
     {
         var buffer = new ImageBuffer();
@@ -44,6 +51,7 @@ public sealed class ImageBuffer
         return buffer;
     }
 
+    /// <summary>A copy of the current image, [Channels, Height, Width].</summary>
     public byte[] ToArray() => Pixels.ToArray();
 
     /// <summary>A scratch target for an image of <paramref name="height"/> x <paramref name="width"/>; publish it with <see cref="SwapScratch"/>.</summary>

@@ -8,6 +8,8 @@ namespace CodedResNeXt.Data.Augmentation;
 /// <paramref name="Magnitude"/> of 31 bins (0..30), negated with probability 1/2 for the signed ops.
 /// docs/method.md#training-recipe uses (3, 4) for CIFAR-10, (1, 2) for CIFAR-100 and (2, 10) for ImageNet.
 /// </summary>
+/// <param name="Ops">operations per image; 0 is none</param>
+/// <param name="Magnitude">the magnitude level, 0..30</param>
 public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
 {
     /// <summary>Number of magnitude bins; levels run 0..Levels-1.</summary>
@@ -15,6 +17,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
 
     private static readonly RandAugmentOp[] AllOps = Enum.GetValues<RandAugmentOp>();
 
+    /// <summary>Applies <see cref="Ops"/> random operations to <paramref name="image"/> in place, each at <see cref="Magnitude"/>, signed at random where the op is signed.</summary>
     public void Apply(ImageBuffer image, Random rng)
     {
         for (int i = 0; i < Ops; i++)
@@ -44,6 +47,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
         };
     }
 
+    /// <summary>Whether <paramref name="op"/>'s magnitude is negated with probability 1/2 (geometric ops and enhancements; not posterize, solarize, autocontrast, equalize or identity).</summary>
     public static bool IsSigned(RandAugmentOp op) => op is RandAugmentOp.ShearX or RandAugmentOp.ShearY
         or RandAugmentOp.TranslateX or RandAugmentOp.TranslateY or RandAugmentOp.Rotate
         or RandAugmentOp.Brightness or RandAugmentOp.Color or RandAugmentOp.Contrast or RandAugmentOp.Sharpness;
@@ -63,6 +67,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
         return new RandAugment(ops, magnitude);
     }
 
+    /// <summary>"n&lt;ops&gt;-m&lt;magnitude&gt;", or "none" for zero operations: the form <see cref="Parse"/> reads.</summary>
     public override string ToString() => Ops == 0 ? "none" : $"n{Ops}-m{Magnitude}";
 
     [GeneratedRegex(@"^n(\d+)-m(\d+)$", RegexOptions.IgnoreCase)]

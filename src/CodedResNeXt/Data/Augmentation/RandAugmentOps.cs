@@ -80,6 +80,7 @@ public static class RandAugmentOps
         image.SwapScratch(h, w);
     }
 
+    /// <summary>Multiplies every pixel by <paramref name="factor"/> (a blend with black), clamped to 0..255 and truncated.</summary>
     public static void Brightness(ImageBuffer image, float factor)
     {
         Span<byte> lut = stackalloc byte[256];

@@ -5,11 +5,18 @@ namespace CodedResNeXt.Data.Augmentation;
 /// aspect ratio in [MinRatio, MaxRatio] (log-uniform), resized bilinearly to Size x Size. After 10 failed
 /// draws it falls back to the largest centred window within the ratio bounds, as torchvision does.
 /// </summary>
+/// <param name="Size">the output side, in pixels</param>
+/// <param name="MinScale">the smallest window, as a fraction of the image's area (0.08)</param>
+/// <param name="MaxScale">the largest window, as a fraction of the image's area (1)</param>
+/// <param name="MinRatio">the smallest width / height of the window (3/4)</param>
+/// <param name="MaxRatio">the largest width / height of the window (4/3)</param>
 public sealed record RandomResizedCrop(int Size, double MinScale = 0.08, double MaxScale = 1.0,
     double MinRatio = 3.0 / 4.0, double MaxRatio = 4.0 / 3.0) : IAugmentation
 {
+    /// <summary>Always <see cref="Size"/> x <see cref="Size"/>.</summary>
     public (int Height, int Width) OutputSize(int height, int width) => (Size, Size);
 
+    /// <summary>Cuts a random <see cref="Window"/> of <paramref name="image"/> and resizes it bilinearly to <see cref="Size"/> x <see cref="Size"/>, in place.</summary>
     public void Apply(ImageBuffer image, Random rng)
     {
         var (top, left, h, w) = Window(image.Height, image.Width, rng);

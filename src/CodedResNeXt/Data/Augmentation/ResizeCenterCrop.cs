@@ -5,10 +5,14 @@ namespace CodedResNeXt.Data.Augmentation;
 /// <paramref name="Crop"/> x <paramref name="Crop"/> square. Done as one bilinear resample of the source window
 /// that becomes that square, so no intermediate image is made. Nothing random.
 /// </summary>
+/// <param name="Resize">the side the shorter side is scaled to, in pixels</param>
+/// <param name="Crop">the side of the centre square kept, in pixels</param>
 public sealed record ResizeCenterCrop(int Resize, int Crop) : IAugmentation
 {
+    /// <summary>Always <see cref="Crop"/> x <see cref="Crop"/>.</summary>
     public (int Height, int Width) OutputSize(int height, int width) => (Crop, Crop);
 
+    /// <summary>Replaces <paramref name="image"/> by its centre crop at the scale of <see cref="Resize"/>; <paramref name="rng"/> is not used.</summary>
     public void Apply(ImageBuffer image, Random rng)
     {
         var (top, left, side) = Window(image.Height, image.Width);

@@ -5,15 +5,25 @@ using System.Security.Cryptography;
 namespace CodedResNeXt.Data.Formats;
 
 /// <summary>One of the official CIFAR binary archives: its file name, published MD5 and top folder.</summary>
+/// <param name="FileName">the archive's name on the server and on disk</param>
+/// <param name="Md5">its published MD5, lowercase hex</param>
+/// <param name="TopFolder">the folder it unpacks to</param>
 public sealed record CifarArchive(string FileName, string Md5, string TopFolder)
 {
+    /// <summary>CIFAR-10's binary archive (cifar-10-binary.tar.gz), unpacking to cifar-10-batches-bin/.</summary>
     public static readonly CifarArchive Cifar10 = new("cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530", CifarFormat.Cifar10Folder);
+    /// <summary>CIFAR-100's binary archive (cifar-100-binary.tar.gz), unpacking to cifar-100-binary/.</summary>
     public static readonly CifarArchive Cifar100 = new("cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8", CifarFormat.Cifar100Folder);
 }
 
+/// <summary>The steps of a CIFAR download, in order: fetching the archive, checking its MD5, unpacking it, finished.</summary>
 public enum DownloadStage { Downloading, Verifying, Extracting, Done }
 
 /// <summary>Where a download is. <paramref name="TotalBytes"/> is null when the server does not say.</summary>
+/// <param name="File">the archive's file name</param>
+/// <param name="Stage">the step under way</param>
+/// <param name="Bytes">bytes received while downloading; the archive's size while verifying; 0 otherwise</param>
+/// <param name="TotalBytes">the archive's size while downloading, when the server says; null otherwise</param>
 public sealed record DownloadProgress(string File, DownloadStage Stage, long Bytes, long? TotalBytes);
 
 /// <summary>

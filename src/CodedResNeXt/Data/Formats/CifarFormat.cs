@@ -9,10 +9,14 @@ namespace CodedResNeXt.Data.Formats;
 /// </summary>
 public static class CifarFormat
 {
+    /// <summary>The side of a CIFAR image, in pixels.</summary>
     public const int Side = 32;
+    /// <summary>Pixel bytes of one record: 3 planes of 32x32.</summary>
     public const int ImageBytes = 3 * Side * Side;
 
+    /// <summary>The folder the CIFAR-10 binary archive unpacks to.</summary>
     public const string Cifar10Folder = "cifar-10-batches-bin";
+    /// <summary>The folder the CIFAR-100 binary archive unpacks to.</summary>
     public const string Cifar100Folder = "cifar-100-binary";
 
     /// <summary>

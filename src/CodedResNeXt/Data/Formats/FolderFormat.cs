@@ -12,6 +12,13 @@ public static class FolderFormat
 {
     private static readonly string[] Extensions = [".jpeg", ".jpg", ".png"];
 
+    /// <summary>
+    /// Indexes root/train and root/val as two streamed datasets named "&lt;root folder&gt;-train" and "-val", labelled by
+    /// their sorted class folders. Throws <see cref="InvalidInputException"/> naming the folder when either is missing,
+    /// they hold different class folders, or a class folder has no image.
+    /// </summary>
+    /// <param name="root">the folder holding train/ and val/</param>
+    /// <param name="geometry">the sizes the images are decoded and cropped to</param>
     public static DatasetSplits Load(string root, FolderGeometry geometry)
     {
         if (!Directory.Exists(root)) throw new InvalidInputException($"{root}: directory not found (expected train/ and val/ class folders)");

@@ -9,12 +9,16 @@ namespace CodedResNeXt.Data.Formats;
 /// </summary>
 public static class IdxFormat
 {
+    /// <summary>The magic number that opens an IDX images file (unsigned bytes, 3 dimensions).</summary>
     public const int ImagesMagic = 0x00000803;
+    /// <summary>The magic number that opens an IDX labels file (unsigned bytes, 1 dimension).</summary>
     public const int LabelsMagic = 0x00000801;
 
+    /// <summary>Fashion-MNIST's ten class names, in label order.</summary>
     public static readonly IReadOnlyList<string> FashionMnistClasses =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
+    /// <summary>MNIST's class names, the digits "0".."9".</summary>
     public static readonly IReadOnlyList<string> MnistClasses = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
     /// <summary>Reads an images file: returns the pixels ([count, rows, cols]) and their shape.</summary>

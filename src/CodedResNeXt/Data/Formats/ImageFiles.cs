@@ -8,11 +8,14 @@ namespace CodedResNeXt.Data.Formats;
 /// training takes a random-resized crop to its own size (--crop-size). Files are decoded at a reduced size
 /// whose shorter side is still at least <see cref="Resize"/>.
 /// </summary>
+/// <param name="Crop">the side of the evaluation centre crop, the network's input side, in pixels</param>
+/// <param name="Resize">the shorter side before that crop, at least <paramref name="Crop"/></param>
 public sealed record FolderGeometry(int Crop, int Resize)
 {
     /// <summary>The standard ratio: resize 256 for crop 224.</summary>
     public static int DefaultResize(int crop) => (int)Math.Round(crop * 256.0 / 224.0);
 
+    /// <summary>The geometry for a centre crop of <paramref name="crop"/> after resizing the shorter side to <paramref name="resize"/> (null: <see cref="DefaultResize"/>); errors name the options ImageSize and ResizeSize.</summary>
     public static FolderGeometry For(int crop, int? resize = null)
     {
         if (crop < 1) throw InvalidInputException.ForOption("ImageSize", $"must be at least 1, got {crop}");
@@ -21,15 +24,22 @@ public sealed record FolderGeometry(int Crop, int Resize)
         return new FolderGeometry(crop, r);
     }
 
+    /// <summary>The evaluation transform of this geometry: shorter side to <see cref="Resize"/>, centre <see cref="Crop"/> square.</summary>
     public ResizeCenterCrop EvaluationCrop => new(Resize, Crop);
 }
 
 /// <summary>The files of a streamed dataset, by image index, and the geometry they are decoded with.</summary>
+/// <param name="paths">the image files, by image index</param>
+/// <param name="geometry">the sizes they are decoded and cropped to</param>
 public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry)
 {
+    /// <summary>The image files, by image index.</summary>
     public IReadOnlyList<string> Paths { get; } = paths;
+    /// <summary>The sizes the files are decoded and cropped to.</summary>
     public FolderGeometry Geometry { get; } = geometry;
+    /// <summary>The number of files (images).</summary>
     public int Count => Paths.Count;
 
+    /// <summary>The files at <paramref name="indices"/>, in that order, with the same geometry.</summary>
     public ImageFiles Select(IReadOnlyList<int> indices) => new(indices.Select(i => Paths[i]).ToArray(), Geometry);
 }

@@ -8,14 +8,25 @@ namespace CodedResNeXt.Data.Loading;
 /// Tensors are made by <see cref="ToTensors"/> on the caller's thread, so they belong to the caller's
 /// dispose scope (open one per step, then call ToTensors inside it).
 /// </summary>
+/// <param name="images">normalized floats, [labels.Length, channels, height, width]</param>
+/// <param name="labels">the class of each sample</param>
+/// <param name="indices">the dataset index of each sample</param>
+/// <param name="channels">channels of every sample</param>
+/// <param name="height">height of every sample, in pixels</param>
+/// <param name="width">width of every sample, in pixels</param>
 public sealed class Batch(float[] images, long[] labels, int[] indices, int channels, int height, int width)
 {
+    /// <summary>Samples in the batch (the last batch of an epoch may be smaller).</summary>
     public int Count => labels.Length;
+    /// <summary>Channels of every sample.</summary>
     public int Channels { get; } = channels;
+    /// <summary>Height of every sample, in pixels.</summary>
     public int Height { get; } = height;
+    /// <summary>Width of every sample, in pixels.</summary>
     public int Width { get; } = width;
     /// <summary>Normalized floats, [Count, Channels, Height, Width].</summary>
     public ReadOnlySpan<float> Images => images;
+    /// <summary>The class of each sample, in batch order.</summary>
     public ReadOnlySpan<long> Labels => labels;
     /// <summary>The dataset index of each sample, in batch order.</summary>
     public IReadOnlyList<int> Indices => indices;

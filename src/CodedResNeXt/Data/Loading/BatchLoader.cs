@@ -15,6 +15,14 @@ public sealed class BatchLoader
     // Evaluation pipelines have no random steps; they are handed this instead of a fresh generator.
     private static readonly Random Unused = new(0);
 
+    /// <summary>
+    /// A loader of <paramref name="dataset"/> through <paramref name="pipeline"/>. Throws <see cref="InvalidInputException"/>
+    /// for a batch size below 1 or negative threads, and <see cref="ArgumentException"/> when the pipeline's normalization has the
+    /// wrong channels or a streamed dataset's pipeline does not resize.
+    /// </summary>
+    /// <param name="dataset">the images to serve</param>
+    /// <param name="pipeline">the augmentations and normalization every sample goes through</param>
+    /// <param name="options">batch size, order, seed and threads</param>
     public BatchLoader(ImageDataset dataset, AugmentationPipeline pipeline, LoaderOptions options)
     {
         if (options.BatchSize < 1) throw InvalidInputException.ForOption("BatchSize", $"must be at least 1, got {options.BatchSize}");
@@ -35,8 +43,11 @@ public sealed class BatchLoader
         new(dataset, new AugmentationPipeline(dataset.EvaluationSteps, normalization),
             new LoaderOptions { BatchSize = batchSize, Shuffle = false, Threads = threads });
 
+    /// <summary>The images served.</summary>
     public ImageDataset Dataset { get; }
+    /// <summary>What every sample goes through: augmentations, then normalization.</summary>
     public AugmentationPipeline Pipeline { get; }
+    /// <summary>Batch size, order, seed, threads and prefetch.</summary>
     public LoaderOptions Options { get; }
     /// <summary>(channels, height, width) of every sample in a batch.</summary>
     public (int Channels, int Height, int Width) SampleShape { get; }
@@ -44,6 +55,7 @@ public sealed class BatchLoader
     /// <summary>Worker threads actually used.</summary>
     public int Workers => Options.Threads > 0 ? Options.Threads : Environment.ProcessorCount;
 
+    /// <summary>Batches in one epoch: the last partial batch counts unless <see cref="LoaderOptions.DropLast"/>.</summary>
     public int BatchCount => Options.DropLast
         ? Dataset.Count / Options.BatchSize
         : (Dataset.Count + Options.BatchSize - 1) / Options.BatchSize;

@@ -3,6 +3,7 @@ namespace CodedResNeXt.Data.Loading;
 /// <summary>How a <see cref="BatchLoader"/> cuts an epoch into batches.</summary>
 public sealed record LoaderOptions
 {
+    /// <summary>Samples per batch, at least 1.</summary>
     public int BatchSize { get; init; } = 128;
     /// <summary>A new random order every epoch (training); off gives dataset order (evaluation).</summary>
     public bool Shuffle { get; init; } = true;

@@ -22,7 +22,9 @@ public static class OnnxExport
     // Stands in for a zero mean energy, as EnergyNormalization does.
     private const float ZeroGuard = 1e-12f;
 
+    /// <summary>The graph's input: normalized images [batch, C, H, W].</summary>
     public const string Input = "images";
+    /// <summary>The graph's first output: logits [batch, outputs].</summary>
     public const string Logits = "logits";
 
     /// <summary>The name of coded block <paramref name="blockIndex"/>'s energies output.</summary>

@@ -14,15 +14,21 @@ namespace CodedResNeXt.Interop.Onnx;
 /// </summary>
 public static class OnnxMetadata
 {
+    /// <summary>The key of the source file's whole metadata (meta.json as JSON), what crx reads back.</summary>
     public const string MetaKey = "crx.meta";
+    /// <summary>The key of the model kind: "checkpoint" or "binary-classifier", plain text.</summary>
     public const string KindKey = "crx.kind";
+    /// <summary>The key of the K class names, a JSON array in class order.</summary>
     public const string ClassNamesKey = "crx.class_names";
+    /// <summary>The key of the per-channel normalization, JSON {"mean": […], "std": […]}.</summary>
     public const string NormalizationKey = "crx.normalization";
     /// <summary>Per kept class, in the order of the logits: class index, name, threshold (and how it was fitted).</summary>
     public const string ThresholdsKey = "crx.thresholds";
 
     private static readonly JsonSerializerOptions CompactJson = new(ModelFile.Json) { WriteIndented = false };
 
+    /// <summary>The metadata_props of an exported file: the keys above, and <see cref="ThresholdsKey"/> for an extracted classifier.</summary>
+    /// <param name="meta">the source model file's metadata</param>
     /// <param name="path">the source file, for errors in its classifier section</param>
     public static IEnumerable<KeyValuePair<string, string>> ToProperties(ModelMetadata meta, string path)
     {

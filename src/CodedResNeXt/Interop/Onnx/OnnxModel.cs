@@ -6,6 +6,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace CodedResNeXt.Interop.Onnx;
 
 /// <summary>What one ONNX Runtime pass gives: logits [B, outputs] and each coded block's energies [B, N], row-major.</summary>
+/// <param name="Batch">B, the images run</param>
+/// <param name="Logits">[B, outputs], row-major</param>
+/// <param name="Energies">per coded block (<see cref="OnnxModel.CodedBlockIndices"/>), the normalized energies [B, N], row-major</param>
 public sealed record OnnxOutput(int Batch, float[] Logits, IReadOnlyList<float[]> Energies);
 
 /// <summary>
@@ -27,6 +30,7 @@ public sealed class OnnxModel : IDisposable
 
     /// <summary>The metadata of the model file it was exported from.</summary>
     public ModelMetadata Meta { get; }
+    /// <summary>The architecture of the exported network: input channels and size, blocks, outputs.</summary>
     public ArchitectureSpec Architecture => Meta.Architecture;
 
     /// <summary>The blocks whose energies the file outputs (none for an extracted classifier).</summary>
@@ -35,6 +39,11 @@ public sealed class OnnxModel : IDisposable
     /// <summary>Whether a path names an ONNX file rather than a crx zip (by its extension).</summary>
     public static bool IsOnnxPath(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Opens an exported file with ONNX Runtime on the CPU. An <see cref="InvalidInputException"/> naming
+    /// <paramref name="path"/> when it is missing, not a model ONNX Runtime can load, or lacks crx's metadata or outputs.
+    /// </summary>
+    /// <param name="path">an .onnx file written by <see cref="OnnxModelExport"/></param>
     /// <param name="threads">intra-op threads (0: ONNX Runtime's default)</param>
     public static OnnxModel Load(string path, int threads = 0)
     {
@@ -75,5 +84,6 @@ public sealed class OnnxModel : IDisposable
         return new OnnxOutput(batch, values[0], values.Skip(1).ToList());
     }
 
+    /// <summary>Frees the ONNX Runtime session.</summary>
     public void Dispose() => _session.Dispose();
 }

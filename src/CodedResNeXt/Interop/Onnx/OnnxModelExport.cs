@@ -12,6 +12,9 @@ namespace CodedResNeXt.Interop.Onnx;
 public static class OnnxModelExport
 {
     /// <summary>Exports the model file at <paramref name="modelPath"/>; refuses to overwrite <paramref name="outPath"/>.</summary>
+    /// <param name="modelPath">a checkpoint or an extracted classifier</param>
+    /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
+    /// <returns>the model file's metadata</returns>
     /// <param name="outOption">the option that named the output, for errors</param>
     public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out")
     {
@@ -27,6 +30,8 @@ public static class OnnxModelExport
     }
 
     /// <summary>The ONNX bytes of a network (eval mode: BN running statistics) with <paramref name="properties"/> as metadata_props.</summary>
+    /// <param name="network">the network to export, in eval mode</param>
+    /// <param name="properties">key-value pairs for metadata_props (<see cref="OnnxMetadata.ToProperties"/>)</param>
     /// <param name="energies">whether to output every coded block's energies (a full network) or only the logits (a classifier)</param>
     public static byte[] ToBytes(CodedResNeXtNetwork network, IEnumerable<KeyValuePair<string, string>> properties, bool energies)
     {
