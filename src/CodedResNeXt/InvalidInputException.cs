@@ -1,7 +1,15 @@
 namespace CodedResNeXt;
 
 /// <summary>What a piece of bad input is: a file, an option of the library's options records, or a value.</summary>
-public enum InputKind { File, Option, Value }
+public enum InputKind
+{
+    /// <summary>A file: its path is the subject's name.</summary>
+    File,
+    /// <summary>An option of the library's options records (the CLI maps it to its flag).</summary>
+    Option,
+    /// <summary>A value given directly, such as a class name.</summary>
+    Value,
+}
 
 /// <summary>
 /// The subject of an <see cref="InvalidInputException"/>. Options are named as the library's options records name

@@ -75,7 +75,7 @@ public sealed record BinaryClassifierInfo(ModelMetadata Model, ClassifierSection
 /// </summary>
 public static class BinaryClassifierFile
 {
-    /// <summary>The <see cref="ModelMetadata.Kind"/> of an extracted classifier file (a checkpoint's is <see cref="Training.Checkpoint.Kind"/>).</summary>
+    /// <summary>The <see cref="ModelMetadata.Kind"/> of an extracted classifier file (a checkpoint's is <see cref="ModelFiles.Checkpoint.Kind"/>).</summary>
     public const string Kind = "binary-classifier";
     private const string Section = "classifier";
 

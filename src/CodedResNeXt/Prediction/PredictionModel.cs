@@ -18,7 +18,7 @@ namespace CodedResNeXt.Prediction;
 /// full network (the predicted class and every early decoder's). Which one is read from the file's metadata;
 /// nothing of training is needed. A .onnx file exported from either (<see cref="OnnxModelExport"/>) runs in ONNX
 /// Runtime instead, with the metadata it carries. A model loaded from a file owns its network; one made from a network
-/// in memory (<see cref="From"/>) leaves it to its owner unless told otherwise.
+/// in memory (<see cref="From(CodedResNeXtNetwork, ModelMetadata, bool)"/>) leaves it to its owner unless told otherwise.
 /// </summary>
 public sealed class PredictionModel : IDisposable
 {

@@ -18,10 +18,8 @@ public sealed record EpochMetrics(
     double TrainCrossEntropy,
     double TrainCodingLoss,
     double TrainAccuracy,
-    /// <summary>Mean coding loss of each coded block, in block order.</summary>
     IReadOnlyList<double> CodingLossPerBlock,
     double ValidationTop1,
-    /// <summary>Validation accuracy of each coded block used as an early decoder, in block order.</summary>
     IReadOnlyList<double> EarlyDecoderAccuracy,
     double LearningRate,
     double ImagesPerSecond,

@@ -3,8 +3,34 @@ namespace CodedResNeXt.Data.Augmentation;
 /// <summary>The 14 operations of RandAugment, in torchvision's order.</summary>
 public enum RandAugmentOp
 {
-    Identity, ShearX, ShearY, TranslateX, TranslateY, Rotate, Brightness, Color, Contrast, Sharpness,
-    Posterize, Solarize, AutoContrast, Equalize,
+    /// <summary>Leaves the image as it is.</summary>
+    Identity,
+    /// <summary>Shears along x.</summary>
+    ShearX,
+    /// <summary>Shears along y.</summary>
+    ShearY,
+    /// <summary>Shifts along x.</summary>
+    TranslateX,
+    /// <summary>Shifts along y.</summary>
+    TranslateY,
+    /// <summary>Rotates about the centre.</summary>
+    Rotate,
+    /// <summary>Scales the brightness.</summary>
+    Brightness,
+    /// <summary>Scales the saturation (a no-op on grayscale).</summary>
+    Color,
+    /// <summary>Scales the contrast about the mean gray.</summary>
+    Contrast,
+    /// <summary>Sharpens or blurs.</summary>
+    Sharpness,
+    /// <summary>Keeps fewer bits per channel.</summary>
+    Posterize,
+    /// <summary>Inverts the pixels above a threshold.</summary>
+    Solarize,
+    /// <summary>Stretches each channel to the full range.</summary>
+    AutoContrast,
+    /// <summary>Equalizes each channel's histogram.</summary>
+    Equalize,
 }
 
 /// <summary>

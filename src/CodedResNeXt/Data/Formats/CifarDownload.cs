@@ -17,7 +17,17 @@ public sealed record CifarArchive(string FileName, string Md5, string TopFolder)
 }
 
 /// <summary>The steps of a CIFAR download, in order: fetching the archive, checking its MD5, unpacking it, finished.</summary>
-public enum DownloadStage { Downloading, Verifying, Extracting, Done }
+public enum DownloadStage
+{
+    /// <summary>Fetching the official archive.</summary>
+    Downloading,
+    /// <summary>Checking the archive's MD5 against the published one.</summary>
+    Verifying,
+    /// <summary>Unpacking the archive into the data folder.</summary>
+    Extracting,
+    /// <summary>The dataset is in place.</summary>
+    Done,
+}
 
 /// <summary>Where a download is. <paramref name="TotalBytes"/> is null when the server does not say.</summary>
 /// <param name="File">the archive's file name</param>
