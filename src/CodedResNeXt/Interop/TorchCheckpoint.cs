@@ -13,7 +13,8 @@ namespace CodedResNeXt.Interop;
 /// <summary>
 /// Reads the tensors of a file written by PyTorch's <c>torch.save</c> in its zip format (PyTorch 1.6 and later): a
 /// Lightning checkpoint (a dict whose "state_dict" holds the module's tensors, beside epoch, global_step, optimizer and
-/// scheduler state) or a bare state_dict. The zip holds <c>NAME/data.pkl</c>, a pickle of the object whose tensors point
+/// scheduler state), a dict holding them under "model" (timm's train state, many DDP scripts), or a bare state_dict;
+/// names that all start with "module." (a DistributedDataParallel wrapper's) lose that prefix. The zip holds <c>NAME/data.pkl</c>, a pickle of the object whose tensors point
 /// at storages <c>NAME/data/KEY</c>, one raw little-endian entry per storage.
 /// <para>
 /// The pickle is read with Razorvine.Pickle, the unpickler TorchSharp.PyBridge is built on, with PyBridge's
@@ -78,8 +79,8 @@ public static class TorchCheckpoint
     }
 
     /// <summary>
-    /// The state_dict of a Lightning checkpoint or a bare torch.save state_dict, on the CPU, contiguous, names as in the
-    /// file; the caller owns the tensors. A file that is not one, or declares sizes its zip does not hold, is an
+    /// The state_dict of a Lightning checkpoint, a "model" entry or a bare torch.save state_dict, on the CPU, contiguous,
+    /// names as in the file (less a DDP wrapper's "module."); the caller owns the tensors. A file that is not one, or declares sizes its zip does not hold, is an
     /// <see cref="InvalidInputException"/> naming <paramref name="path"/>.
     /// </summary>
     public static Dictionary<string, Tensor> ReadStateDict(string path)
@@ -199,9 +200,11 @@ public static class TorchCheckpoint
         var dict = root as IDictionary ?? throw Invalid(path, $"its pickle holds {Describe(root)}, not a dict");
         IDictionary state;
         IDictionary? top;
-        if (dict.Contains("state_dict"))
+        // Lightning keeps the module's tensors under "state_dict"; timm's train state and many DDP scripts under "model".
+        string? key = dict.Contains("state_dict") ? "state_dict" : dict.Contains("model") && !IsStateDict(dict) ? "model" : null;
+        if (key is not null)
         {
-            state = dict["state_dict"] as IDictionary ?? throw Invalid(path, $"its \"state_dict\" is {Describe(dict["state_dict"])}, not a dict");
+            state = dict[key] as IDictionary ?? throw Invalid(path, $"its \"{key}\" is {Describe(dict[key])}, not a dict");
             top = dict;
         }
         else if (IsStateDict(dict))
@@ -218,6 +221,10 @@ public static class TorchCheckpoint
             if (entry.Value is not TensorRef t) throw Invalid(path, $"state_dict entry '{name}' is {Describe(entry.Value)}, not a tensor");
             tensors.Add((name, t));
         }
+        // A module saved through its DistributedDataParallel wrapper has every name under "module.".
+        const string wrapper = "module.";
+        if (tensors.Count > 0 && tensors.All(t => t.Item1.StartsWith(wrapper, StringComparison.Ordinal)))
+            tensors = tensors.Select(t => (t.Item1[wrapper.Length..], t.Item2)).ToList();
         return (top, tensors);
     }
 

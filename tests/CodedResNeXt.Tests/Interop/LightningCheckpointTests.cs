@@ -117,6 +117,23 @@ public sealed class LightningCheckpointTests(ITestOutputHelper output) : IDispos
         Assert.Null(TorchCheckpoint.ReadSummary(path).Epoch);
     }
 
+    [Fact]
+    public void A_DDP_wrapper_prefix_and_a_model_entry_are_understood()
+    {
+        var official = SafeTensors.Load(OfficialFixture.Weights);
+        var wrapped = new System.Collections.Hashtable();
+        foreach (var (name, t) in official) wrapped["module." + name] = t;
+        string ddp = _tmp["ddp.pt"];
+        PyTorchPickler.PickleStateDict(ddp, wrapped);
+        Assert.Equal(official.Keys.Order(StringComparer.Ordinal), TorchCheckpoint.ReadStateDict(ddp).Keys.Order(StringComparer.Ordinal));
+
+        string nested = _tmp["nested.pt"];
+        PyTorchPickler.PickleStateDict(nested, new System.Collections.Hashtable { ["epoch"] = 3, ["model"] = new System.Collections.Hashtable(official) });
+        var read = TorchCheckpoint.ReadStateDict(nested);
+        Assert.All(official, p => Assert.True(p.Value.bytes.SequenceEqual(read[p.Key].bytes), p.Key));
+        Assert.Equal(3, TorchCheckpoint.ReadSummary(nested).Epoch);
+    }
+
     /// <summary>A copy of new_exp.ckpt whose pickle has <paramref name="from"/> replaced by <paramref name="to"/> (same length) at its first occurrence.</summary>
     private string PatchedPickle(byte[] from, byte[] to)
     {
