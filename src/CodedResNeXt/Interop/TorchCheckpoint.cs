@@ -80,8 +80,8 @@ public static class TorchCheckpoint
 
     /// <summary>
     /// The state_dict of a Lightning checkpoint, a "model" entry or a bare torch.save state_dict, on the CPU, contiguous,
-    /// names as in the file (less a DDP wrapper's "module."); the caller owns the tensors. A file that is not one, or declares sizes its zip does not hold, is an
-    /// <see cref="InvalidInputException"/> naming <paramref name="path"/>.
+    /// names as in the file (less a DDP wrapper's "module."); the caller owns the tensors. A file that is not one, or
+    /// declares sizes its zip does not hold, is an <see cref="InvalidInputException"/> naming <paramref name="path"/>.
     /// </summary>
     public static Dictionary<string, Tensor> ReadStateDict(string path)
     {
