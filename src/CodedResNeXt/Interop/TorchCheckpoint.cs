@@ -33,8 +33,12 @@ public static class TorchCheckpoint
     /// <summary>More zip entries than this is not a checkpoint of a network: the ResNeXt-50 with its optimizer has fewer than 1000.</summary>
     public const int MaxEntries = 100_000;
 
-    /// <summary>The pickle of a Lightning checkpoint is tens of kB (32 kB for the CIFAR fixture); 64 MB leaves room for anything real.</summary>
-    public const int MaxPickleBytes = 64 << 20;
+    /// <summary>
+    /// The pickle of a Lightning checkpoint is tens of kB (32 kB for the CIFAR fixture, about 50 bytes a tensor); 8 MB
+    /// leaves room for anything real. The bound matters beyond the pickle's own bytes: every 1-byte opcode that makes an
+    /// empty list or dict costs the unpickler an object of tens of bytes, so this also bounds what those can cost.
+    /// </summary>
+    public const int MaxPickleBytes = 8 << 20;
 
     /// <summary>Tensors a pickle may construct: each costs a few hundred bytes of bookkeeping before any data.</summary>
     public const int MaxTensors = 100_000;
