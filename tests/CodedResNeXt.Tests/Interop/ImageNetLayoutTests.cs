@@ -17,7 +17,7 @@ namespace CodedResNeXt.Tests.Interop;
 /// dense one; every block holds Mask_perClass [1000, 32] from SUBNNS_CODING_IMAGENET, all true for 32/32.
 /// The tensors here are built from that description, not from OfficialLayout.
 /// </summary>
-public sealed class ImageNetLayoutTests : IDisposable
+public sealed class ImageNetLayoutTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _tmp = new();
 
@@ -106,6 +106,14 @@ public sealed class ImageNetLayoutTests : IDisposable
         }
         Assert.Equal([1000L, 2048], exported["net_list.21.weight"].shape);
         Assert.Equal([32L * 2048, 32, 1, 1], exported["net_list.19.conv_expand.weight"].shape);
+
+        // The same tensors as a torch.save file (what their training leaves) import to the same checkpoint weights.
+        string pickled = _tmp["imagenet.pt"], fromPickle = _tmp["from-pickle.ckpt"], back2 = _tmp["back2.safetensors"];
+        PyTorchPickler.PickleStateDict(pickled, new System.Collections.Hashtable(theirs));
+        OfficialModelFile.Import(pickled, "imagenet", fromPickle, OfficialModelFile.WeightsFormat.Lightning);
+        OfficialModelFile.Export(fromPickle, back2);
+        var again = SafeTensors.Load(back2);
+        Assert.All(theirs, p => Assert.True(p.Value.bytes.SequenceEqual(again[p.Key].bytes), p.Key));
     }
 
     /// <summary>The ImageNet stem and three blocks (uncoded, 16/32, 8/32) at 32x32: the smallest network of their ImageNet layout.</summary>
@@ -138,6 +146,7 @@ public sealed class ImageNetLayoutTests : IDisposable
         var oracle = TheirForward(theirs.ToDictionary(p => p.Key, p => p.Value.dtype == ScalarType.Float32 ? p.Value.to(float64) : p.Value), Small, x.to(float64));
         double worst = ours.sub(oracle).abs().max().item<double>();
         double scale = oracle.abs().max().item<double>();
+        output.WriteLine($"max |logit difference| {worst:G3}, largest |logit| {scale:G3}, over {x.shape[0]} inputs");
         Assert.True(scale > 0.1, $"the logits are too small to compare ({scale:G3})");
         Assert.True(worst < 1e-4 * Math.Max(1, scale), $"logits differ by up to {worst:G3} (largest logit {scale:G3})");
     }
