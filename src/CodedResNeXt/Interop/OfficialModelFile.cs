@@ -8,37 +8,67 @@ using CodedResNeXt.Training;
 namespace CodedResNeXt.Interop;
 
 /// <summary>
-/// Weights of the authors' released CIFAR code (a safetensors file in its state_dict layout, see
-/// <see cref="OfficialLayout"/>) in and out of our model files. An imported model is a checkpoint that eval,
-/// predict, extract and analyze read like any other; it holds no optimizer or generator state, so it starts new
-/// runs (<c>crx train --init-from</c>) but cannot be resumed.
+/// Weights of the authors' released code in and out of our model files: a safetensors file in its state_dict layout
+/// (<see cref="WeightsFormat.Safetensors"/>, what <c>crx export --format official</c> writes), or the checkpoint their
+/// Lightning training saves, or any <c>torch.save</c> of such a state_dict (<see cref="WeightsFormat.Lightning"/>, read by
+/// <see cref="TorchCheckpoint"/>); the layout is <see cref="OfficialLayout"/>, for the presets and any architecture file.
+/// An imported model is a checkpoint that eval, predict, extract and analyze read like any other; it holds no optimizer
+/// or generator state (their optimizer's state is laid out differently), so it starts new runs
+/// (<c>crx train --init-from</c>) but cannot be resumed.
 /// </summary>
 public static class OfficialModelFile
 {
-    /// <summary>The presets the released CIFAR code trains, by the name <c>--arch</c> takes.</summary>
-    public static IReadOnlyList<string> Architectures { get; } = ["cifar10", "cifar100"];
-
-    /// <summary>Reads <paramref name="from"/> for the preset <paramref name="architecture"/> and writes the checkpoint <paramref name="outPath"/>.</summary>
-    public static void Import(string from, string architecture, string outPath)
+    /// <summary>How the authors' weights are stored.</summary>
+    public enum WeightsFormat
     {
-        if (!Architectures.Contains(architecture))
-            throw InvalidInputException.ForOption("Architecture", $"'{architecture}' has no counterpart in the released code; use {string.Join(" or ", Architectures)}");
-        RefuseOverwrite(outPath);
-        if (!File.Exists(from)) throw InvalidInputException.ForFile(from, "does not exist");
-        if (IsZip(from))
-            throw InvalidInputException.ForFile(from, "a zip archive (a PyTorch/Lightning .ckpt pickle or a checkpoint of ours), not safetensors; " +
-                                                      "pickles are not read here, as unpickling can run code: convert it first (docs/interop.md)");
+        /// <summary>safetensors with their state_dict names (crx import --from official).</summary>
+        Safetensors,
+        /// <summary>a torch.save zip: a Lightning checkpoint's state_dict, or a bare state_dict (crx import --from lightning).</summary>
+        Lightning,
+    }
 
-        var tensors = SafeTensors.Load(from);
+    /// <summary>
+    /// The normalization timm applies when a model names none, as the authors' ImageNet model does (its default_cfg
+    /// has no mean or std): IMAGENET_DEFAULT_MEAN and IMAGENET_DEFAULT_STD.
+    /// </summary>
+    public static Normalization ImageNet { get; } = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+
+    /// <summary>
+    /// Reads <paramref name="from"/> for <paramref name="architecture"/> (a preset or an architecture file) and writes the
+    /// checkpoint <paramref name="outPath"/>. The CIFAR presets get the CIFAR class names and the authors' CIFAR
+    /// normalization; imagenet gets <see cref="ImageNet"/> and class names "0".."999" (the index of the class folder in
+    /// sorted order, as their loader numbers them); any other architecture class names "0".."K-1" and no normalization
+    /// beyond scaling to 0..1.
+    /// </summary>
+    public static void Import(string from, string architecture, string outPath, WeightsFormat format = WeightsFormat.Safetensors)
+    {
+        ArchitectureSpec spec;
+        try { spec = ArchitectureFile.LoadPresetOrFile(architecture, CodingSchemeSet.BuiltInsAndFiles); }
+        catch (InvalidInputException e) { throw new InvalidInputException(InputSubject.Option("Architecture"), e.Message); }
+        RefuseOverwrite(outPath);
+        if (Directory.Exists(from)) throw InvalidInputException.ForFile(from, "is a folder, not a weights file");
+        if (!File.Exists(from)) throw InvalidInputException.ForFile(from, "does not exist");
+        if (format == WeightsFormat.Safetensors && IsZip(from))
+            throw InvalidInputException.ForFile(from, TorchCheckpoint.IsTorchZip(from)
+                ? "a PyTorch/Lightning checkpoint (a torch.save zip), not safetensors; import it with --from lightning"
+                : "a zip archive (a checkpoint of ours?), not safetensors");
+
+        var tensors = format == WeightsFormat.Lightning ? TorchCheckpoint.ReadStateDict(from) : SafeTensors.Load(from);
         try
         {
-            using var network = new CodedResNeXtNetwork(Presets.Get(architecture), CodingSchemeSet.BuiltInsAndFiles);
+            using var network = new CodedResNeXtNetwork(spec, CodingSchemeSet.BuiltInsAndFiles);
             OfficialLayout.Import(network, tensors, from);
             network.eval();
-            var model = ModelMetadata.Of(Checkpoint.Kind, network, ClassNames(architecture), Normalization.Published(architecture)!, architecture, []);
+            bool cifar = architecture is "cifar10" or "cifar100";
+            var names = cifar ? ClassNames(architecture) : Enumerable.Range(0, spec.Classes).Select(k => k.ToString()).ToList();
+            var normalization = cifar ? Normalization.Published(architecture)!
+                : architecture == "imagenet" ? ImageNet : Normalization.Unit(spec.InputChannels);
+            string dataset = cifar ? architecture : "folder";
+            var options = cifar ? TrainingOptions.For(architecture) : TrainingOptions.For("folder", spec.ImageSize) with { Architecture = architecture };
+            var model = ModelMetadata.Of(Checkpoint.Kind, network, names, normalization, dataset, []);
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null) Directory.CreateDirectory(dir);
-            Checkpoint.SaveWeightsOnly(outPath, model, network, TrainingOptions.For(architecture) with { Epochs = 0 }, NothingTrained(network));
+            Checkpoint.SaveWeightsOnly(outPath, model, network, options with { Epochs = 0 }, TrainingState.NothingTrained(network.CodedBlocks.Count));
         }
         finally
         {
@@ -79,13 +109,6 @@ public static class OfficialModelFile
             throw InvalidInputException.ForOption("Out", $"{outPath} already exists; choose another path or delete it");
     }
 
-    private static TrainingState NothingTrained(CodedResNeXtNetwork network)
-    {
-        int coded = network.CodedBlocks.Count;
-        var none = new EpochMetrics(0, double.NaN, double.NaN, double.NaN, double.NaN, Enumerable.Repeat(double.NaN, coded).ToList(),
-            double.NaN, Enumerable.Repeat(double.NaN, coded).ToList(), double.NaN, double.NaN, 0);
-        return new TrainingState(0, double.NaN, none);
-    }
 
     /// <summary>The class names of the official CIFAR sets, in label order (batches.meta.txt, fine_label_names.txt).</summary>
     public static IReadOnlyList<string> ClassNames(string architecture) => architecture switch

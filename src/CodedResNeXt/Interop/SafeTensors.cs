@@ -9,6 +9,15 @@ namespace CodedResNeXt.Interop;
 /// The safetensors format: an 8-byte little-endian header length, a JSON header mapping each tensor name to
 /// {dtype, shape, data_offsets} (plus an optional "__metadata__" string map), then the raw little-endian
 /// data. Files written here load in Python's safetensors/PyTorch and back.
+/// <para>
+/// Reading is TorchSharp.PyBridge's <c>Safetensors.LoadStateDict</c>, after this class has checked the header: PyBridge
+/// trusts it (it allocates a header of any declared length up to 2 GB and every tensor at its declared shape before
+/// comparing it with its byte range, and checks neither that the ranges lie inside the file nor that names are distinct
+/// and ranges disjoint), so a header reaches it only once every size in it is known to fit in the file.
+/// Writing stays ours, for two things PyBridge's <c>SaveStateDict</c> does not do: it pads the header with spaces so the
+/// data starts 8-byte aligned, as the reference writer does (PyTorch views the bytes of a mapped file as tensors of the
+/// dtype, which needs the alignment), and it writes the tensors sorted by name, so the same weights make the same bytes.
+/// </para>
 /// </summary>
 public static class SafeTensors
 {
@@ -25,15 +34,15 @@ public static class SafeTensors
 
     private static readonly Dictionary<string, ScalarType> DTypes = DTypeNames.ToDictionary(p => p.Value, p => p.Key);
 
-    /// <summary>Writes <paramref name="tensors"/> (sorted by name) and optional string metadata.</summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>Writes <paramref name="tensors"/>, sorted by name.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors)
     {
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
-        Save(file, tensors, metadata);
+        Save(file, tensors);
     }
 
-    /// <summary>Writes <paramref name="tensors"/> (sorted by name) and optional string metadata to a stream.</summary>
-    public static void Save(Stream file, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>Writes <paramref name="tensors"/>, sorted by name, to a stream (which need not seek: a zip entry will do).</summary>
+    public static void Save(Stream file, IReadOnlyDictionary<string, Tensor> tensors)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian");
         var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
@@ -44,12 +53,6 @@ public static class SafeTensors
             using (var json = new Utf8JsonWriter(header))
             {
                 json.WriteStartObject();
-                if (metadata is { Count: > 0 })
-                {
-                    json.WriteStartObject(MetadataKey);
-                    foreach (var (key, value) in metadata) json.WriteString(key, value);
-                    json.WriteEndObject();
-                }
                 long offset = 0;
                 foreach (var name in names)
                 {
@@ -97,36 +100,14 @@ public static class SafeTensors
     /// <summary>Reads every tensor of a seekable stream; <paramref name="source"/> names it in errors.</summary>
     public static Dictionary<string, Tensor> Load(Stream file, string source)
     {
-        var (entries, _, dataStart) = ReadHeader(file, source);
-        var result = new Dictionary<string, Tensor>();
-        try
-        {
-            foreach (var e in entries)
-            {
-                var t = empty(e.Shape, e.DType);
-                file.Position = dataStart + e.Begin;
-                file.ReadExactly(t.bytes);
-                result[e.Name] = t;
-            }
-        }
-        catch
-        {
-            foreach (var t in result.Values) t.Dispose();
-            throw;
-        }
-        return result;
-    }
-
-    /// <summary>The file's "__metadata__" map (empty when it has none).</summary>
-    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
-    {
-        using var file = OpenRead(path);
-        return ReadHeader(file, Path.GetFileName(path)).Metadata;
+        ReadHeader(file, source);
+        file.Position = 0;
+        // The header is sound (every range inside the file, disjoint, of its shape's size): PyBridge reads the data.
+        return TorchSharp.PyBridge.Safetensors.LoadStateDict(file, leaveOpen: true);
     }
 
     /// <summary>Saves a module's state_dict: parameters and buffers (BN running statistics, num_batches_tracked).</summary>
-    public static void Save(nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Save(path, module.state_dict(), metadata);
+    public static void Save(nn.Module module, string path) => Save(path, module.state_dict());
 
     /// <summary>
     /// Copies the file's tensors into <paramref name="module"/>'s state_dict. The file must hold exactly the
@@ -142,7 +123,7 @@ public static class SafeTensors
     /// <summary>As <see cref="LoadInto(nn.Module, string)"/>, from a seekable stream named <paramref name="file"/> in errors.</summary>
     public static void LoadInto(nn.Module module, Stream stream, string file)
     {
-        var (entries, _, _) = ReadHeader(stream, file);
+        var (entries, _) = ReadHeader(stream, file);
         var inFile = entries.ToDictionary(e => e.Name);
         var state = module.state_dict();
         foreach (var (name, target) in state)
@@ -179,7 +160,12 @@ public static class SafeTensors
         { throw new InvalidInputException($"{path}: cannot read the file ({e.Message})"); }
     }
 
-    private static (List<Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ReadHeader(Stream stream, string file)
+    /// <summary>
+    /// Checks the header against the file: its length, its JSON (no name twice, at the top or inside an entry), each
+    /// entry's dtype, shape (whose byte size must not overflow) and data_offsets (inside the data, exactly the shape's
+    /// size, no two ranges overlapping), and the metadata's strings.
+    /// </summary>
+    private static (List<Entry> Entries, long DataStart) ReadHeader(Stream stream, string file)
     {
         InvalidInputException Invalid(string problem) => new($"{file}: not a valid safetensors file: {problem}");
 
@@ -195,34 +181,43 @@ public static class SafeTensors
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
 
         var entries = new List<Entry>();
-        var metadata = new Dictionary<string, string>();
         JsonDocument doc;
         try { doc = JsonDocument.Parse(Encoding.UTF8.GetString(headerBytes)); }
         catch (JsonException e) { throw Invalid($"the header is not JSON ({e.Message.Split('\n')[0]})"); }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Invalid("the header is not a JSON object");
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in doc.RootElement.EnumerateObject())
             {
+                // JSON parsers disagree on a repeated name (first wins, last wins, or an error): refuse it.
+                if (!names.Add(p.Name)) throw Invalid($"tensor '{p.Name}' appears twice in the header");
                 if (p.Name == MetadataKey)
                 {
                     if (p.Value.ValueKind != JsonValueKind.Object) throw Invalid("__metadata__ is not an object");
+                    var keys = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var m in p.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String
-                            ? m.Value.GetString()!
-                            : throw Invalid($"__metadata__ entry '{m.Name}' is not a string");
+                        if (!keys.Add(m.Name) || m.Value.ValueKind != JsonValueKind.String)
+                            throw Invalid($"__metadata__ entry '{m.Name}' is repeated or not a string");
                     continue;
                 }
                 entries.Add(ParseEntry(p, dataLength, Invalid));
             }
         }
-        return (entries.OrderBy(e => e.Begin).ToList(), metadata, dataStart);
+        entries = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        // Overlapping ranges would make two tensors share (or split) bytes: no writer does that.
+        for (int i = 1; i < entries.Count; i++)
+            if (entries[i].Begin < entries[i - 1].End)
+                throw Invalid($"tensors '{entries[i - 1].Name}' and '{entries[i].Name}' overlap in the data (bytes {entries[i].Begin}..{entries[i - 1].End})");
+        return (entries, dataStart);
     }
 
     private static Entry ParseEntry(JsonProperty p, long dataLength, Func<string, InvalidInputException> invalid)
     {
         var v = p.Value;
         string at = $"tensor '{p.Name}'";
+        if (v.ValueKind == JsonValueKind.Object && v.EnumerateObject().GroupBy(f => f.Name).Any(g => g.Count() > 1))
+            throw invalid($"{at} names a field twice");
         if (v.ValueKind != JsonValueKind.Object
             || !v.TryGetProperty("dtype", out var dtypeJson) || dtypeJson.ValueKind != JsonValueKind.String
             || !v.TryGetProperty("shape", out var shapeJson) || shapeJson.ValueKind != JsonValueKind.Array
@@ -241,7 +236,12 @@ public static class SafeTensors
         if (!offsetsJson[0].TryGetInt64(out long begin) || !offsetsJson[1].TryGetInt64(out long end)
             || begin < 0 || end < begin || end > dataLength)
             throw invalid($"{at} has data_offsets outside the {dataLength} data bytes");
-        long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
+        long expected = ElementSize(dtype);
+        try
+        {
+            foreach (long d in shape) expected = checked(expected * d);
+        }
+        catch (OverflowException) { throw invalid($"{at} has shape [{string.Join(", ", shape)}], whose byte size overflows"); }
         if (end - begin != expected) throw invalid($"{at} has {end - begin} data bytes but its dtype and shape need {expected}");
         return new Entry(p.Name, dtype, shape, begin, end);
     }

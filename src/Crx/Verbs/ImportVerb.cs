@@ -4,7 +4,11 @@ using CodedResNeXt.Interop;
 
 namespace Crx.Verbs;
 
-/// <summary>`crx import --from official`: the authors' released weights (safetensors, their state_dict layout) as a checkpoint.</summary>
+/// <summary>
+/// `crx import --from official|lightning`: weights in the authors' state_dict layout as a checkpoint, from safetensors
+/// (official) or from their Lightning checkpoint or any torch.save of the state_dict (lightning). The format is named,
+/// not guessed, so that a pickle is only ever read when the user asked for one.
+/// </summary>
 internal static class ImportVerb
 {
     /// <summary>What a `import` command line asks for, one field per flag.</summary>
@@ -12,9 +16,14 @@ internal static class ImportVerb
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A safetensors file of the released code's state_dict (net_list.* names)" };
-        var from = new Option<string>("--from") { Description = "Where the weights come from: official (the authors' CIFAR code)", Required = true };
-        var arch = new Option<string>("--arch") { Description = "The preset the weights are for: " + string.Join(" | ", OfficialModelFile.Architectures), Required = true };
+        var file = new Argument<string>("file") { Description = "The weights, with the released code's state_dict names (net_list.*)" };
+        var from = new Option<string>("--from")
+        {
+            Description = "The file's format: official (safetensors, as crx export --format official writes) | " +
+                          "lightning (a Lightning .ckpt of the authors' code, or any torch.save of the state_dict)",
+            Required = true,
+        };
+        var arch = new Option<string>("--arch") { Description = "The architecture the weights are for: cifar10 | cifar100 | imagenet, any preset, or an architecture .json file", Required = true };
         var output = new Option<string>("--out") { Description = "The checkpoint to write (never overwritten)", Required = true };
         var command = new Command("import",
             "Turn the authors' released weights into a checkpoint for eval, predict, extract, analyze and train --init-from.")
@@ -27,10 +36,14 @@ internal static class ImportVerb
 
     private static int Run(Arguments a)
     {
-        if (a.From != "official")
-            throw new InvalidInputException($"--from: '{a.From}' is not a known source (official)");
+        var format = a.From switch
+        {
+            "official" => OfficialModelFile.WeightsFormat.Safetensors,
+            "lightning" => OfficialModelFile.WeightsFormat.Lightning,
+            _ => throw new InvalidInputException($"--from: '{a.From}' is not a known source (official, lightning)"),
+        };
         string outPath = a.Out;
-        OfficialModelFile.Import(a.File, a.Arch, outPath);
+        OfficialModelFile.Import(a.File, a.Arch, outPath, format);
         Console.WriteLine($"written: {outPath}; next: ./crx eval --checkpoint {outPath} --data-dir DIR");
         return 0;
     }

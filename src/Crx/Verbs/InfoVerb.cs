@@ -4,43 +4,80 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodedResNeXt;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Model;
+using CodedResNeXt.ModelFiles;
 using Spectre.Console;
 
 namespace Crx.Verbs;
 
-/// <summary>`crx info`: an architecture's blocks, parameters per stage, and the size of a class's binary classifier.</summary>
+/// <summary>
+/// `crx info`: an architecture's blocks, parameters per stage, and the size of a class's binary classifier; or, given a
+/// file, what it holds: a PyTorch/Lightning checkpoint's epoch, step and state_dict size, or a model file's architecture.
+/// </summary>
 internal static class InfoVerb
 {
     /// <summary>What a `info` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Arch, bool Control, bool Json);
+    private sealed record Arguments(string? File, string? Arch, bool Control, bool Json);
 
     public static Command Create()
     {
+        var file = new Argument<string?>("file")
+        {
+            Description = "A PyTorch/Lightning .ckpt (its epoch, step, Lightning version, tensors) or a model file of ours (its architecture)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var arch = new Option<string>("--arch")
         {
             Description = $"A preset ({string.Join(", ", Presets.Names)}) or an architecture .json file",
-            Required = true,
         };
         var control = new Option<bool>("--control") { Description = "Show the control network: every block uncoded (N/N), no dropSubNNs" };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON" };
         var command = new Command("info", "Describe an architecture: blocks, parameters per stage, coded blocks, binary classifier size")
         {
-            arch, control, json,
+            file, arch, control, json,
         };
-        command.SetAction(parse => Run(new Arguments(parse.GetValue(arch)!, parse.GetValue(control), parse.GetValue(json))));
+        command.SetAction(parse => Run(new Arguments(parse.GetValue(file), parse.GetValue(arch), parse.GetValue(control), parse.GetValue(json))));
         return command;
     }
 
     private static int Run(Arguments a)
     {
+        if ((a.File is null) == (a.Arch is null))
+            throw new InvalidInputException("--arch: give either an architecture (--arch) or a file, not both or neither");
         ArchitectureSpec spec;
-        try { spec = ArchitectureFile.LoadPresetOrFile(a.Arch, CodingSchemeSet.BuiltInsAndFiles); }
-        catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
+        if (a.File is not null)
+        {
+            if (TorchCheckpoint.IsTorchZip(a.File)) return PrintTorchCheckpoint(a.File, a.Json);
+            spec = ModelFile.ReadMetadata(a.File).Architecture;
+        }
+        else
+        {
+            try { spec = ArchitectureFile.LoadPresetOrFile(a.Arch!, CodingSchemeSet.BuiltInsAndFiles); }
+            catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
+        }
         if (a.Control) spec = spec.ToControl();
         var report = Report(spec);
         if (a.Json) Console.WriteLine(JsonSerializer.Serialize(report, ArchitectureFile.JsonOptions));
         else Print(report);
+        return 0;
+    }
+
+    /// <summary>A torch.save file's summary. Its optimizer and scheduler state are not imported: a run from it starts anew.</summary>
+    private static int PrintTorchCheckpoint(string path, bool json)
+    {
+        var summary = TorchCheckpoint.ReadSummary(path);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(summary, ArchitectureFile.JsonOptions));
+            return 0;
+        }
+        string Or(object? value) => value?.ToString() ?? "-";
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(path))}[/]: a PyTorch checkpoint (torch.save zip)" +
+                               (summary.LightningVersion is null ? "" : $" from PyTorch Lightning {Markup.Escape(summary.LightningVersion)}"));
+        AnsiConsole.MarkupLine($"epoch {Or(summary.Epoch)}, global step {Or(summary.GlobalStep)}, {summary.Tensors} tensors in its state_dict");
+        if (summary.Keys.Count > 0) AnsiConsole.MarkupLine($"holds: {Markup.Escape(string.Join(", ", summary.Keys))}");
+        AnsiConsole.MarkupLine("import it with: crx import --from lightning FILE --arch ARCH --out OUT (a new run starts from it with train --init-from)");
         return 0;
     }
 

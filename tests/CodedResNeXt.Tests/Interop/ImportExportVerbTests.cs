@@ -57,15 +57,21 @@ public sealed class ImportExportVerbTests : IDisposable
     }
 
     [Theory]
-    [InlineData("import --from authors --arch cifar10 FIXTURE --out OUT", "crx: error: --from: 'authors' is not a known source (official)")]
-    [InlineData("import --from official --arch imagenet FIXTURE --out OUT", "crx: error: --arch: 'imagenet' has no counterpart in the released code; use cifar10 or cifar100")]
+    [InlineData("import --from authors --arch cifar10 FIXTURE --out OUT", "crx: error: --from: 'authors' is not a known source (official, lightning)")]
+    [InlineData("import --from official --arch imagenet FIXTURE --out OUT", "crx: error: FIXTURE: tensor 'net_list.0.weight' has shape [64, 3, 3, 3] in the file but the imagenet architecture needs [64, 3, 7, 7]")]
+    [InlineData("import --from official --arch nonesuch FIXTURE --out OUT", "crx: error: --arch: 'nonesuch' is neither a preset")]
+    [InlineData("import --from official --arch cifar10 LIGHTNING --out OUT", "crx: error: LIGHTNING: a PyTorch/Lightning checkpoint (a torch.save zip), not safetensors; import it with --from lightning")]
+    [InlineData("import --from lightning --arch cifar10 FIXTURE --out OUT", "crx: error: FIXTURE: not a PyTorch/Lightning checkpoint this program reads: not a zip archive")]
+    [InlineData("import --from lightning --arch cifar10 HOSTILE --out OUT", "crx: error: HOSTILE: not a PyTorch/Lightning checkpoint this program reads: its pickle calls posix.system, which is neither a tensor nor a container; refused without running it")]
+    [InlineData("import --from lightning --arch cifar100 LIGHTNING --out OUT", "crx: error: LIGHTNING: tensor 'net_list.3.conv_reduce.weight' has shape [110, 64, 1, 1] in the file but the cifar100 architecture needs [120, 64, 1, 1]")]
     [InlineData("import --from official --arch cifar100 FIXTURE --out OUT", "crx: error: FIXTURE: tensor 'net_list.3.conv_reduce.weight' has shape [110, 64, 1, 1] in the file but the cifar100 architecture needs [120, 64, 1, 1]")]
-    [InlineData("import --from official --arch cifar10 CHECKPOINT --out OUT", "crx: error: CHECKPOINT: a zip archive (a PyTorch/Lightning .ckpt pickle or a checkpoint of ours), not safetensors")]
+    [InlineData("import --from official --arch cifar10 CHECKPOINT --out OUT", "crx: error: CHECKPOINT: a zip archive (a checkpoint of ours?), not safetensors")]
     [InlineData("export --format tflite CHECKPOINT --out OUT", "crx: error: --format: 'tflite' is not a known format (official, onnx)")]
     [InlineData("export --format official MISSING --out OUT", "crx: error: MISSING: does not exist")]
     public void Bad_input_gets_one_line(string command, string expected)
     {
         string Fill(string s) => s.Replace("FIXTURE", OfficialFixture.Weights).Replace("CHECKPOINT", OfficialFixture.Imported)
+            .Replace("LIGHTNING", LightningFixture.Checkpoint).Replace("HOSTILE", LightningFixture.Hostile)
             .Replace("MISSING", _tmp["missing.ckpt"]).Replace("OUT", _tmp["out"]);
         var (code, _, error) = CrxProcess.Run(_tmp.Path, Fill(command).Split(' '));
         Assert.Equal(2, code);

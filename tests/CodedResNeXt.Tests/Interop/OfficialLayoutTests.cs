@@ -114,8 +114,9 @@ public sealed class OfficialLayoutTests : IDisposable
     {
         Assert.Equal(new OfficialLayout.Positions(3, 14), OfficialLayout.PositionsOf(Presets.Get("cifar10")));
         Assert.Equal(new OfficialLayout.Positions(3, 10), OfficialLayout.PositionsOf(Presets.Get("fashion-tiny")));
-        // A max-pool stem is one more module; ResNeXt-50 has 16 blocks.
-        Assert.Equal(new OfficialLayout.Positions(4, 22), OfficialLayout.PositionsOf(Presets.Get("imagenet")));
+        // A max-pool stem is one more module; ResNeXt-50 has 16 blocks, and the ImageNet code pools in one module (no flatten).
+        Assert.Equal(new OfficialLayout.Positions(4, 21), OfficialLayout.PositionsOf(Presets.Get("imagenet")));
+        Assert.Equal(new OfficialLayout.Positions(4, 22), OfficialLayout.PositionsOf(Presets.Get("imagenet"), OfficialLayout.Tail.PoolFlatten));
         var tiny = Synthetic.Architecture();
         Assert.Equal("net_list.4.skip_connection.conv_skip.weight", OfficialLayout.TheirName("blocks.1.shortcut.conv.weight", tiny));
         Assert.Equal("net_list.6.conv_internal.weight", OfficialLayout.TheirName("blocks.3.conv_conv.weight", tiny));

@@ -23,7 +23,7 @@ public sealed class SafeTensorsTests : IDisposable
         network.call(TinyNetworks.Images(8)); // moves running statistics and num_batches_tracked
         network.eval();
         string path = Path.Combine(_dir, "model.safetensors");
-        SafeTensors.Save(network, path, new Dictionary<string, string> { ["preset"] = "tiny" });
+        SafeTensors.Save(network, path);
 
         using var fresh = TinyNetworks.Network();
         fresh.eval();
@@ -32,7 +32,6 @@ public sealed class SafeTensorsTests : IDisposable
         SafeTensors.LoadInto(fresh, path);
         Assert.True(network.call(x).Logits.eq(fresh.call(x).Logits).all().item<bool>());
         Assert.Equal(1L, fresh.state_dict()["blocks.3.bn.num_batches_tracked"].item<long>());
-        Assert.Equal("tiny", SafeTensors.ReadMetadata(path)["preset"]);
     }
 
     [Fact]
@@ -58,6 +57,59 @@ public sealed class SafeTensorsTests : IDisposable
         long aBegin = a.GetProperty("data_offsets")[0].GetInt64(), bBegin = b.GetProperty("data_offsets")[0].GetInt64();
         Assert.Equal(7L, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan((int)(start + aBegin))));
         Assert.Equal(-2f, BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(start + bBegin + 4))));
+    }
+
+    /// <summary>A safetensors file of the given header JSON followed by <paramref name="dataBytes"/> bytes of 0.25f values.</summary>
+    private string HandWritten(string json, int dataBytes)
+    {
+        var file = new List<byte>();
+        file.AddRange(BitConverter.GetBytes((long)json.Length));
+        file.AddRange(Encoding.ASCII.GetBytes(json));
+        for (int i = 0; i < dataBytes / 4; i++) file.AddRange(BitConverter.GetBytes(0.25f));
+        string path = Path.Combine(_dir, $"hand-{Guid.NewGuid():N}.safetensors");
+        File.WriteAllBytes(path, file.ToArray());
+        return path;
+    }
+
+    /// <summary>Load and LoadInto a one-tensor network both refuse the file, in one line naming it.</summary>
+    private static string Refusal(string path)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => SafeTensors.Load(path));
+        Assert.DoesNotContain('\n', e.Message);
+        string prefix = $"{Path.GetFileName(path)}: not a valid safetensors file: ";
+        Assert.StartsWith(prefix, e.Message);
+        using var one = new OneTensor();
+        Assert.Equal(e.Message, Assert.Throws<InvalidInputException>(() => SafeTensors.LoadInto(one, path)).Message);
+        return e.Message[prefix.Length..];
+    }
+
+    /// <summary>A module whose state_dict is one float tensor "x" of 2 elements.</summary>
+    private sealed class OneTensor : nn.Module
+    {
+        private readonly TorchSharp.Modules.Parameter x = nn.Parameter(zeros(2));
+        public OneTensor() : base("one") => RegisterComponents();
+    }
+
+    [Fact]
+    public void A_duplicate_tensor_name_is_refused()
+    {
+        string path = HandWritten("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16);
+        Assert.Equal("tensor 'x' appears twice in the header", Refusal(path));
+    }
+
+    [Fact]
+    public void A_shape_whose_byte_size_overflows_is_refused()
+    {
+        // 2^62 x 4 floats is 2^66 bytes, which wraps to 0 in 64 bits: data_offsets [0, 0] would seem to fit.
+        string path = HandWritten("{\"x\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,0]}}", 8);
+        Assert.Equal("tensor 'x' has shape [4611686018427387904, 4], whose byte size overflows", Refusal(path));
+    }
+
+    [Fact]
+    public void Overlapping_tensor_offsets_are_refused()
+    {
+        string path = HandWritten("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        Assert.Equal("tensors 'x' and 'y' overlap in the data (bytes 4..8)", Refusal(path));
     }
 
     [Fact]

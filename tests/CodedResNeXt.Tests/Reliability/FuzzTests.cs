@@ -42,6 +42,10 @@ public sealed class FuzzTests(ReliabilityRun fixture)
         DataFixtures.WriteCifar10(cifar);
         string safetensors = tmp["model.safetensors"];
         using (var network = new CodedResNeXtNetwork(Synthetic.Architecture(), CodingSchemeSet.BuiltInsAndFiles)) SafeTensors.Save(network, safetensors);
+        // A torch.save zip of a state_dict (PyBridge's pickler writes the format Lightning checkpoints use).
+        string torchZip = tmp["state_dict.pt"];
+        using (var network = new CodedResNeXtNetwork(Synthetic.Architecture(), CodingSchemeSet.BuiltInsAndFiles))
+            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(torchZip, new System.Collections.Hashtable(network.state_dict()));
         string scheme = tmp["scheme.json"];
         CodingSchemeFile.Save(BuiltInSchemes.Get("cifar10/5/10"), scheme);
         string architecture = Synthetic.ArchitectureFile(tmp.Path);
@@ -55,6 +59,8 @@ public sealed class FuzzTests(ReliabilityRun fixture)
             ("cifar10 batch", Path.Combine(cifar, "data_batch_1.bin"), false, f => CifarFormat.LoadCifar10(Swap(cifar, "data_batch_1.bin", f, tmp))),
             ("cifar10 names", Path.Combine(cifar, "batches.meta.txt"), true, f => CifarFormat.LoadCifar10(Swap(cifar, "batches.meta.txt", f, tmp))),
             ("safetensors", safetensors, false, f => { using var n = new CodedResNeXtNetwork(Synthetic.Architecture(), CodingSchemeSet.BuiltInsAndFiles); SafeTensors.LoadInto(n, f); }),
+            ("torch zip", torchZip, false, ReadTorch),
+            ("torch zip model/data.pkl", torchZip, false, ReadTorch),
             ("coding scheme", scheme, true, f => CodingSchemeFile.Load(f)),
             ("architecture", architecture, true, f => ArchitectureFile.Load(f, CodingSchemeSet.BuiltInsAndFiles)),
             ("checkpoint zip", checkpoint, false, f => Checkpoint.Load(f).Network.Dispose()),
@@ -64,12 +70,13 @@ public sealed class FuzzTests(ReliabilityRun fixture)
 
         foreach (var (name, original, text, read) in formats)
         {
-            string? entry = name.StartsWith("checkpoint ") && name != "checkpoint zip" ? name["checkpoint ".Length..] : null;
+            string? entry = name.StartsWith("checkpoint ") && name != "checkpoint zip" ? name["checkpoint ".Length..]
+                : name.StartsWith("torch zip ") ? name["torch zip ".Length..] : null;
             byte[] bytes = entry is null ? File.ReadAllBytes(original) : ZipEntries.Read(original, entry);
             for (int i = 0; i < MutationsPerFormat; i++)
             {
                 var (mutated, how) = Mutate(bytes, text, random);
-                string file = tmp[$"case-{name.Replace(' ', '-')}-{i}{Path.GetExtension(original)}"];
+                string file = tmp[$"case-{name.Replace(' ', '-').Replace('/', '-')}-{i}{Path.GetExtension(original)}"];
                 if (entry is null) File.WriteAllBytes(file, mutated);
                 else ZipEntries.Replace(original, file, entry, mutated);
 
@@ -88,6 +95,11 @@ public sealed class FuzzTests(ReliabilityRun fixture)
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"the fuzz run took {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    private static void ReadTorch(string file)
+    {
+        foreach (var t in TorchCheckpoint.ReadStateDict(file).Values) t.Dispose();
     }
 
     /// <summary>A copy of the CIFAR folder with one file replaced by <paramref name="mutated"/>.</summary>
