@@ -80,7 +80,7 @@ internal static class EvalVerb
             var subset = train.Subset(EarlyExitSubset(train.Count, count));
             var calibration = EarlyExit.Calibrate(network, BatchLoader.ForEvaluation(subset, info.Normalization, a.Batch), target);
             exit = EarlyExit.Evaluate(network, loader, calibration);
-            if (a.StoreCalibration) EarlyExit.Store(path, calibration);
+            if (a.StoreCalibration) StoredCalibrations.Store(path, calibration);
         }
         if (a.Json)
         {

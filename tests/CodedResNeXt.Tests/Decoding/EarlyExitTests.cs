@@ -134,7 +134,7 @@ public class EarlyExitTests(TrainedTinyModel model)
             "--early-exit", "0.9", "--calibration-images", "150", "--store-calibration", "--json");
         Assert.True(code == 0, error);
         var reported = JsonDocument.Parse(output).RootElement.GetProperty("early_exit").GetProperty("calibration");
-        var stored = EarlyExit.StoredFor(ModelFiles.ModelFile.ReadMetadata(checkpoint), checkpoint, 0.9);
+        var stored = StoredCalibrations.StoredFor(ModelFiles.ModelFile.ReadMetadata(checkpoint), checkpoint, 0.9);
         Assert.Equal(reported.GetProperty("thresholds").EnumerateArray().Select(t => t.ValueKind == JsonValueKind.Null ? (double?)null : t.GetDouble()), stored.Thresholds);
         Assert.Equal(before, Weights(checkpoint));
         Assert.Equal(model.Data.Train.Count > 0, Checkpoint.CanResume(checkpoint)); // still a whole checkpoint
