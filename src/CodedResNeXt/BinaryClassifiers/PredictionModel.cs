@@ -62,6 +62,12 @@ public sealed class PredictionModel : IDisposable
     /// </summary>
     public FolderGeometry? Folder => Meta.Dataset == "folder" ? FolderGeometry.For(ImageSize) : null;
     public int InputChannels => Architecture.InputChannels;
+
+    /// <summary>
+    /// The most pixels an image file may declare; a file declaring more is refused before it is decoded
+    /// (<see cref="ImageDecoder.DefaultMaxPixels"/>, PIL's limit).
+    /// </summary>
+    public long MaxImagePixels { get; set; } = ImageDecoder.DefaultMaxPixels;
     public int ImageSize => Architecture.ImageSize;
 
     /// <summary>Where the batches go: the network's device (the CPU for ONNX Runtime, which takes host arrays).</summary>
@@ -100,7 +106,7 @@ public sealed class PredictionModel : IDisposable
     /// <summary>Decodes the image files (see <see cref="InputImages"/>) and predicts each, in file order.</summary>
     public IReadOnlyList<ImagePrediction> Predict(IReadOnlyList<string> files, int batchSize = 256)
     {
-        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
+        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
         return Predict(images, sources, batchSize);
     }
 
@@ -133,7 +139,7 @@ public sealed class PredictionModel : IDisposable
     /// <summary>Decodes the image files and predicts each with early exit, in file order.</summary>
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256)
     {
-        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
+        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
         return PredictEarlyExit(images, sources, calibration, batchSize);
     }
 

@@ -27,7 +27,7 @@ public static class CodingSchemeFile
         Entry? entry;
         try
         {
-            entry = JsonSerializer.Deserialize<Entry>(File.ReadAllText(path), Options);
+            entry = JsonSerializer.Deserialize<Entry>(InputFile.ReadText(path, InputFile.LargeText, "coding scheme file"), Options);
         }
         catch (JsonException e)
         {

@@ -82,7 +82,7 @@ public static class ModelFile
                 JsonSerializer.Serialize(json, meta, Json);
             foreach (var entry in source.Entries.Where(e => e.FullName != MetaEntry))
             {
-                using var from = Entry(source, path, entry.FullName);
+                using var from = Entry(source, path, entry.FullName, EntryLimit(meta, entry.FullName));
                 using var to = zip.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
                 from.CopyTo(to);
             }
@@ -120,18 +120,17 @@ public static class ModelFile
     /// <summary>Loads model.safetensors into <paramref name="network"/>: every name and shape must match.</summary>
     public static void LoadWeights(ZipArchive zip, string path, nn.Module network)
     {
-        using var weights = Entry(zip, path, WeightsEntry);
-        var buffer = new MemoryStream();
-        weights.CopyTo(buffer);
-        buffer.Position = 0;
-        SafeTensors.LoadInto(network, buffer, $"{path} ({WeightsEntry})");
+        // The weights of this network need its tensors' bytes and a header naming them: nothing more is read.
+        long tensorBytes = network.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
+        using var weights = Entry(zip, path, WeightsEntry, tensorBytes + HeaderAllowance);
+        SafeTensors.LoadInto(network, weights, $"{path} ({WeightsEntry})");
         Training.Divergence.RequireFiniteWeights(network, path);
     }
 
     public static ModelMetadata ReadMetadata(ZipArchive zip, string path)
     {
         ModelMetadata? meta;
-        using (var stream = Entry(zip, path, MetaEntry))
+        using (var stream = Entry(zip, path, MetaEntry, InputFile.LargeText))
         {
             try { meta = JsonSerializer.Deserialize<ModelMetadata>(stream, Json); }
             catch (JsonException e) { throw InvalidInputException.ForFile(path, $"meta.json is not valid: {e.Message.Split('\n')[0]}"); }
@@ -146,24 +145,43 @@ public static class ModelFile
 
     public static ZipArchive Open(string path)
     {
-        if (Directory.Exists(path)) throw InvalidInputException.ForFile(path, $"is a folder, not a model file");
-        if (!File.Exists(path)) throw InvalidInputException.ForFile(path, $"does not exist");
+        InputFile.RequireRegular(path, "model file");
         try { return ZipFile.OpenRead(path); }
         catch (InvalidDataException) { throw InvalidInputException.ForFile(path, $"not a model file (not a zip archive)"); }
     }
 
-    /// <summary>An entry's bytes, read whole, so that a damaged archive fails here as bad input, not mid-parse.</summary>
-    public static Stream Entry(ZipArchive zip, string path, string name)
+    /// <summary>
+    /// Room for what a safetensors header or a serialized optimizer adds to the tensors' bytes: names, shapes and
+    /// offsets of a few thousand tensors take well under a MiB.
+    /// </summary>
+    public const long HeaderAllowance = 16L << 20;
+
+    /// <summary>
+    /// An entry's bytes, read whole, so that a damaged archive fails here as bad input, not mid-parse. At most
+    /// <paramref name="maxBytes"/> are inflated: an entry that declares or inflates to more (a zip bomb) is refused
+    /// before it can take the memory.
+    /// </summary>
+    public static Stream Entry(ZipArchive zip, string path, string name, long maxBytes)
     {
         var entry = zip.GetEntry(name) ?? throw InvalidInputException.ForFile(path, $"not a model file (no {name} inside)");
-        var buffer = new MemoryStream();
+        InvalidInputException TooLarge(string size) =>
+            InvalidInputException.ForFile(path, $"{name} inflates to {size}; it can need at most {InputFile.Bytes(maxBytes)}");
+        if (entry.Length > maxBytes) throw TooLarge(InputFile.Bytes(entry.Length));
+        byte[] bytes;
         try
         {
             using var stream = entry.Open();
-            stream.CopyTo(buffer);
+            bytes = InputFile.ReadBounded(stream, maxBytes, () => TooLarge("more than " + InputFile.Bytes(maxBytes)));
         }
         catch (InvalidDataException e) { throw InvalidInputException.ForFile(path, $"damaged: {name} cannot be read ({e.Message})"); }
-        buffer.Position = 0;
-        return buffer;
+        return new MemoryStream(bytes, writable: false);
     }
+
+    /// <summary>
+    /// The most an entry of a model file described by <paramref name="meta"/> can need: meta.json is text, every
+    /// other entry (weights, optimizer state, generator state) grows with the network, at most twice its parameters
+    /// (SGD's momentum buffer beside the weights) in 4-byte floats, plus the headers.
+    /// </summary>
+    public static long EntryLimit(ModelMetadata meta, string name) =>
+        name == MetaEntry ? InputFile.LargeText : 2 * 4 * meta.Architecture.CountParameters().Total + HeaderAllowance;
 }

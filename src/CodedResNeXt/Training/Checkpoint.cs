@@ -80,9 +80,9 @@ public static class Checkpoint
         using var zip = ModelFile.Open(path);
         var info = Info(ModelFile.ReadMetadata(zip, path), path);
         ModelFile.LoadWeights(zip, path, network);
-        using (var opt = new BinaryReader(ModelFile.Entry(zip, path, OptimizerEntry)))
+        using (var opt = new BinaryReader(ModelFile.Entry(zip, path, OptimizerEntry, ModelFile.EntryLimit(info.Model, OptimizerEntry))))
             ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(opt);
-        using (var rng = ModelFile.Entry(zip, path, GeneratorEntry))
+        using (var rng = ModelFile.Entry(zip, path, GeneratorEntry, ModelFile.EntryLimit(info.Model, GeneratorEntry)))
         {
             var buffer = new MemoryStream();
             rng.CopyTo(buffer);

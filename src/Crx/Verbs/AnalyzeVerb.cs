@@ -1,3 +1,4 @@
+using CodedResNeXt.Model;
 using TorchSharp;
 using System.CommandLine;
 using System.Diagnostics;
@@ -47,7 +48,8 @@ internal static class AnalyzeVerb
         string? oodName = a.OodDataset;
         if (oodName is null && a.OodDataDir is not null)
             throw new InvalidInputException("--ood-data-dir: say which dataset it holds with --ood-dataset");
-        int threadCount = a.Threads >= 1 ? a.Threads : throw new InvalidInputException($"--threads: {a.Threads} must be at least 1");
+        CpuSettings.RequireThreads(a.Threads);
+        int threadCount = a.Threads;
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
         var where = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);

@@ -42,6 +42,7 @@ internal static class BenchVerb
     {
         foreach (var (flag, value) in new[] { ("--batch", a.Batch), ("--threads", a.Threads), ("--steps", a.Steps), ("--repeats", a.Repeats) })
             if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
+        CodedResNeXt.Model.CpuSettings.RequireThreads(a.Threads);
         if (!(a.MinRepeatSeconds >= 0)) throw new InvalidInputException($"--min-repeat-seconds: {a.MinRepeatSeconds} must be 0 or more");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
         var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);

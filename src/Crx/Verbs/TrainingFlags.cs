@@ -111,7 +111,8 @@ internal sealed class TrainingFlags
             LossThreshold = p.GetValue(LossThreshold) ?? o.LossThreshold,
             Augmentation = aug,
             Seed = p.GetValue(Seed) ?? o.Seed,
-            Threads = Positive(p.GetValue(Threads) ?? o.Threads, "--threads"),
+            // A resumed run made on a larger machine keeps its thread count only up to this machine's cores.
+            Threads = p.GetValue(Threads) ?? Math.Min(o.Threads, Environment.ProcessorCount),
             Workers = p.GetValue(Workers) is { } workers ? Positive(workers, "--workers") : o.Workers,
             ExcludeClasses = excluded is null || classNames is null ? o.ExcludeClasses : ClassList.Parse(excluded, classNames),
             Normalization = p.GetValue(Normalization) switch

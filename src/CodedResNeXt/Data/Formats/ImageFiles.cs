@@ -24,12 +24,16 @@ public sealed record FolderGeometry(int Crop, int Resize)
     public ResizeCenterCrop EvaluationCrop => new(Resize, Crop);
 }
 
-/// <summary>The files of a streamed dataset, by image index, and the geometry they are decoded with.</summary>
-public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry)
+/// <summary>
+/// The files of a streamed dataset, by image index, the geometry they are decoded with, and the most pixels a file
+/// may declare (<see cref="ImageDecoder.DefaultMaxPixels"/>).
+/// </summary>
+public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry, long maxPixels = ImageDecoder.DefaultMaxPixels)
 {
     public IReadOnlyList<string> Paths { get; } = paths;
     public FolderGeometry Geometry { get; } = geometry;
+    public long MaxPixels { get; } = maxPixels;
     public int Count => Paths.Count;
 
-    public ImageFiles Select(IReadOnlyList<int> indices) => new(indices.Select(i => Paths[i]).ToArray(), Geometry);
+    public ImageFiles Select(IReadOnlyList<int> indices) => new(indices.Select(i => Paths[i]).ToArray(), Geometry, MaxPixels);
 }
