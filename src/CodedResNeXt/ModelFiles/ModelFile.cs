@@ -52,11 +52,24 @@ public static class ModelFile
             }
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
-            File.Delete(temp);
+            try { File.Delete(temp); }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // the write's error says more
+            // Disk full, a read-only file system, an I/O error: say which file could not be written (the message
+            // of the system names the temporary file); the old file is untouched.
+            if (e is IOException and not (FileNotFoundException or DirectoryNotFoundException) || e is UnauthorizedAccessException)
+                throw new IOException($"{path}: cannot write: {Reason(e)}; the previous file is untouched", e);
             throw;
         }
+    }
+
+    // The system's words for a failed write, without the path of the temporary file it names.
+    private static string Reason(Exception e)
+    {
+        string message = e.Message.Split('\n')[0].Trim();
+        int path = message.IndexOf(" : '", StringComparison.Ordinal);
+        return (path > 0 ? message[..path] : message).TrimEnd('.', ' ');
     }
 
     /// <summary>Copies a file atomically (best.ckpt from last.ckpt): a reader sees the old copy or the new one, never a part.</summary>
@@ -136,6 +149,9 @@ public static class ModelFile
             catch (JsonException e) { throw InvalidInputException.ForFile(path, $"meta.json is not valid: {e.Message.Split('\n')[0]}"); }
         }
         if (meta is null) throw InvalidInputException.ForFile(path, $"meta.json is empty");
+        // Before anything is sized from it: an absurd architecture is refused here, not by a failed allocation.
+        meta.Architecture.RequireBuildable($"{path} (meta.json)");
+        meta.Normalization.Validate($"{path} (meta.json)", meta.Architecture.InputChannels);
         if (meta.Format != ModelMetadata.CurrentFormat)
             throw InvalidInputException.ForFile(path, $"model file format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
         if (meta.ClassNames.Count != meta.Architecture.Classes)
@@ -183,5 +199,5 @@ public static class ModelFile
     /// (SGD's momentum buffer beside the weights) in 4-byte floats, plus the headers.
     /// </summary>
     public static long EntryLimit(ModelMetadata meta, string name) =>
-        name == MetaEntry ? InputFile.LargeText : 2 * 4 * meta.Architecture.CountParameters().Total + HeaderAllowance;
+        name is MetaEntry or "metrics.jsonl" ? InputFile.LargeText : 2 * 4 * meta.Architecture.CountParameters().Total + HeaderAllowance;
 }

@@ -33,9 +33,11 @@ public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options
 public static class Checkpoint
 {
     public const string Kind = "checkpoint";
-    private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin";
+    private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin", LogEntry = "metrics.jsonl";
 
-    public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
+    /// <param name="log">the run's metrics.jsonl up to this state: kept inside, so resume can rebuild a damaged log</param>
+    public static void Save(string path, TrainingRun run, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state,
+        IReadOnlyList<EpochMetrics>? log = null)
     {
         var meta = ModelMetadata.Of(Kind, network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses)
             .WithSection(Section, new TrainingRecord(run.Options, state));
@@ -46,7 +48,33 @@ public static class Checkpoint
             using (var rng = zip.CreateEntry(GeneratorEntry, CompressionLevel.NoCompression).Open())
             using (var generatorState = generator.get_state())
                 rng.Write(generatorState.bytes);
+            if (log is not null)
+                using (var lines = new StreamWriter(zip.CreateEntry(LogEntry, CompressionLevel.Fastest).Open()))
+                    foreach (var m in log.Where(m => m.Epoch <= state.Epoch))
+                        lines.Write(System.Text.Json.JsonSerializer.Serialize(m, MetricsLog.Json) + "\n");
         });
+    }
+
+    /// <summary>
+    /// The copy of metrics.jsonl a checkpoint holds (empty for checkpoints written before it held one); its lines
+    /// that do not parse are skipped.
+    /// </summary>
+    public static IReadOnlyList<EpochMetrics> ReadLog(string path)
+    {
+        using var zip = ModelFile.Open(path);
+        if (zip.GetEntry(LogEntry) is null) return [];
+        var meta = ModelFile.ReadMetadata(zip, path);
+        using var reader = new StreamReader(ModelFile.Entry(zip, path, LogEntry, ModelFile.EntryLimit(meta, LogEntry)));
+        var epochs = new List<EpochMetrics>();
+        while (reader.ReadLine() is { } line)
+        {
+            try
+            {
+                if (line.Trim().Length > 0 && System.Text.Json.JsonSerializer.Deserialize<EpochMetrics>(line, MetricsLog.Json) is { } m) epochs.Add(m);
+            }
+            catch (System.Text.Json.JsonException) { }
+        }
+        return epochs;
     }
 
     /// <summary>

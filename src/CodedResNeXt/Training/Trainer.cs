@@ -29,7 +29,8 @@ public sealed class Trainer
     {
         var options = _run.Options;
         CpuSettings.Apply(options.Threads);
-        Directory.CreateDirectory(_run.Directory);
+        // One process per run folder (re-entrant: the CLI takes it before it writes config.json).
+        using var owned = RunFolderLock.Acquire(_run.Directory);
 
         using var generator = new Generator((ulong)options.Seed);
         using var network = _run.CreateNetwork(generator);
@@ -54,8 +55,12 @@ public sealed class Trainer
             firstEpoch = state.Epoch + 1;
             firstStep = state.StepInEpoch;
             bestTop1 = state.BestTop1;
-            log.TruncateAfter(state.Epoch);
+            // The log may have lost its last line to a kill mid-write, or been emptied: rebuild it from what the
+            // checkpoint says is done (its copy of the log, or at least its own last epoch).
+            log.Repair(state.Epoch, Checkpoint.ReadLog(_run.LastCheckpointPath),
+                state.StepInEpoch == 0 && state.Metrics.Epoch == state.Epoch ? state.Metrics : null);
         }
+        else log.Repair(0, [], null); // a new run: no line of an earlier attempt that never reached a checkpoint
 
         var history = new List<EpochMetrics>();
         var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
@@ -77,7 +82,7 @@ public sealed class Trainer
                 // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
                 // to serve the rest of it; no evaluation, which belongs to whole epochs.
                 Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator,
-                    new TrainingState(epoch - 1, bestTop1, train, stopAt));
+                    new TrainingState(epoch - 1, bestTop1, train, stopAt), log.Epochs);
                 _run.StoppedAtStep = before + stopAt;
                 break;
             }
@@ -133,7 +138,7 @@ public sealed class Trainer
         // Finite losses can still end in non-finite weights (the last step of the epoch); never let those replace a
         // good checkpoint.
         Divergence.CheckWeights(network, metrics.Epoch);
-        Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics));
+        Checkpoint.Save(_run.LastCheckpointPath, _run, network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics), log.Epochs);
         if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
         return metrics;
     }

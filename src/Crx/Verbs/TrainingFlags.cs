@@ -43,6 +43,7 @@ internal sealed class TrainingFlags
     public readonly Option<string?> Normalization = new("--normalization") { Description = "Per-channel mean/std: published (the released code's constants, CIFAR only) or dataset (the training set's own) [cifar published, else dataset]" };
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs [1]" };
     public readonly Option<int?> Threads = new("--threads") { Description = "CPU threads [all cores]" };
+    public readonly Option<long> MaxImagePixels = Crx.Cli.ImageLimitOption.Create();
 
     public void AddTo(Command command)
     {
@@ -50,7 +51,7 @@ internal sealed class TrainingFlags
                  {
                      Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Accumulate, Lr, MinLr, Warmup,
                      WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
-                     ExcludeClasses, Normalization, Seed, Threads,
+                     ExcludeClasses, Normalization, Seed, Threads, MaxImagePixels,
                  })
             command.Options.Add(option);
     }
@@ -62,6 +63,7 @@ internal sealed class TrainingFlags
         CoarseLabels = p.GetValue(CoarseLabels),
         ImageSize = p.GetValue(ImageSize) ?? 160,
         ResizeSize = p.GetValue(ResizeSize),
+        MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(p.GetValue(MaxImagePixels)),
     };
 
     /// <summary>
@@ -77,7 +79,11 @@ internal sealed class TrainingFlags
         {
             // A resumed run keeps the geometry it was trained with (its checkpoint's options are the basis).
             if (basis is null) o = o with { Folder = FolderGeometry.For(imageSize, p.GetValue(ResizeSize)) };
-            if (p.GetValue(CropSize) is { } crop) aug = aug with { ResizedCrop = Positive(crop, "--crop-size") };
+            if (p.GetValue(CropSize) is { } crop) aug = aug with
+            {
+                ResizedCrop = Positive(crop, "--crop-size") <= FolderGeometry.MaxSide ? crop
+                    : throw new InvalidInputException($"--crop-size: {crop} is more than {FolderGeometry.MaxSide} pixels"),
+            };
         }
         else
         {

@@ -13,9 +13,18 @@ public sealed record FolderGeometry(int Crop, int Resize)
     /// <summary>The standard ratio: resize 256 for crop 224.</summary>
     public static int DefaultResize(int crop) => (int)Math.Round(crop * 256.0 / 224.0);
 
+    /// <summary>
+    /// The largest side of a network's input and of the resized image: 4096, eighteen times ImageNet's 224. Every
+    /// image is scaled to it before the crop, so a side far beyond the images (an --image-size of 10^5 on 8x8 files)
+    /// would make each decoded image tens of GB.
+    /// </summary>
+    public const int MaxSide = 4096;
+
     public static FolderGeometry For(int crop, int? resize = null)
     {
         if (crop < 1) throw InvalidInputException.ForOption("ImageSize", $"must be at least 1, got {crop}");
+        if (crop > MaxSide) throw InvalidInputException.ForOption("ImageSize", $"{crop} is more than {MaxSide} pixels");
+        if (resize > MaxSide) throw InvalidInputException.ForOption("ResizeSize", $"{resize} is more than {MaxSide} pixels");
         int r = resize ?? DefaultResize(crop);
         if (r < crop) throw InvalidInputException.ForOption("ResizeSize", $"{r} is smaller than the centre crop {crop} (the image size)");
         return new FolderGeometry(crop, r);
