@@ -23,7 +23,7 @@ public static class CodingSchemeFile
     /// <summary>Reads and validates a scheme file; a file without "name" is named after the file.</summary>
     public static CodingScheme Load(string path)
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such coding scheme file");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException($"{path}: no such coding scheme file");
         Entry? entry;
         try
         {
