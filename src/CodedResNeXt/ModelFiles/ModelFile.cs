@@ -152,6 +152,13 @@ public static class ModelFile
         // Before anything is sized from it: an absurd architecture is refused here, not by a failed allocation.
         meta.Architecture.RequireBuildable($"{path} (meta.json)");
         meta.Normalization.Validate($"{path} (meta.json)", meta.Architecture.InputChannels);
+        // The codewords are parsed here, so that a damaged or missing scheme is an error naming the file.
+        try
+        {
+            foreach (var block in meta.Architecture.Blocks ?? [])
+                if (block is { IsCoded: true }) _ = meta.SchemeSet[block.Scheme!];
+        }
+        catch (InvalidInputException e) { throw InvalidInputException.ForFile(path, $"meta.json: {e.Message}"); }
         if (meta.Format != ModelMetadata.CurrentFormat)
             throw InvalidInputException.ForFile(path, $"model file format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
         if (meta.ClassNames.Count != meta.Architecture.Classes)
