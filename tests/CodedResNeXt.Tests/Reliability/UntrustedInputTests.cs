@@ -334,6 +334,19 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
             : $"crx: error: {flag}: {value} is more than {max} (4 per core of the {Environment.ProcessorCount} cores here)", OneLine(error));
     }
 
+    [Fact]
+    public void A_batch_size_near_the_integer_limit_evaluates_every_image_in_one_batch()
+    {
+        var (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", fixture.Checkpoint, "--data-dir", fixture.DataDir,
+            "--batch", int.MaxValue.ToString());
+
+        Assert.True(code == 0, error);
+        Assert.Contains("100 validation images", output);
+        var loader = CodedResNeXt.Data.Loading.BatchLoader.ForEvaluation(Synthetic.Images(100, 2), Normalization.Unit(1), int.MaxValue);
+        Assert.Equal(1, loader.BatchCount);
+        Assert.Equal(100, Assert.Single(loader.Epoch(0)).Count);
+    }
+
     [Theory]
     [InlineData("[]", "[]", "has 0 means and 0 stds for 1-channel images")]
     [InlineData("[0.5]", "[0]", "has std 0 on channel 0; it must be a finite number above 0")]
