@@ -347,6 +347,17 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
         Assert.Equal(100, Assert.Single(loader.Epoch(0)).Count);
     }
 
+    [Fact]
+    public void A_coding_scheme_of_a_billion_classes_is_refused_before_the_packing_starts()
+    {
+        var clock = Stopwatch.StartNew();
+        var (code, error) = CrxProcess.Run(["codes", "--classes", "1000000000", "--subnns", "64", "--active", "32", "--out", fixture.NewPath("s-") + ".json"]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("crx: error: --classes: 1000000000 is more than 100000, the most classes a coding scheme may have", OneLine(error));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60));
+    }
+
     [Theory]
     [InlineData("[]", "[]", "has 0 means and 0 stds for 1-channel images")]
     [InlineData("[0.5]", "[0]", "has std 0 on channel 0; it must be a finite number above 0")]
