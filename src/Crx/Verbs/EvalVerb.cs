@@ -53,6 +53,10 @@ internal static class EvalVerb
         if (a.StoreCalibration && a.EarlyExit is null) throw new InvalidInputException("--store-calibration: give the --early-exit target to calibrate for");
         // The calibration takes minutes: learn that the checkpoint cannot be rewritten before, not after.
         if (a.StoreCalibration) Crx.Cli.OutputPaths.RequireWritableFile(path, "--store-calibration");
+        // Rewriting a checkpoint of a run that is training would put this older copy back over the epochs it
+        // saves meanwhile: in a run folder (one that has a run.lock), the folder is taken first.
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        using var owned = a.StoreCalibration && File.Exists(Path.Combine(folder, RunFolderLock.FileName)) ? RunFolderLock.Acquire(folder) : null;
         var onDevice = CodedResNeXt.Model.ComputeDevice.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         network.to(onDevice);

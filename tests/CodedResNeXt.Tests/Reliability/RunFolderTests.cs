@@ -104,6 +104,23 @@ public sealed class RunFolderTests(ReliabilityRun fixture)
     }
 
     [Fact]
+    public void Storing_a_calibration_in_the_checkpoint_of_a_run_that_is_training_is_refused()
+    {
+        string run = fixture.NewPath("calibrating-");
+        using var training = new RunningCrx(Path.GetTempPath(), fixture.TrainArgs(run, epochs: 200));
+        training.WaitFor((o, _) => o.Contains("epoch 1/200"), TimeSpan.FromMinutes(1), "first epoch");
+
+        var (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data-dir", fixture.DataDir,
+            "--early-exit", "0.9", "--store-calibration");
+
+        Assert.Equal(75, code);
+        Assert.Contains($"in use by process {training.Id}", OneLine(error));
+        Assert.Equal("", output);
+        training.Signal(RunningCrx.SigTerm);
+        Assert.Equal(143, training.WaitForExit(TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
     public void A_killed_run_leaves_its_folder_free_for_the_next_process()
     {
         string run = fixture.NewPath("killed-");
