@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Interop;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
@@ -149,20 +150,20 @@ public static class ModelFile
             catch (JsonException e) { throw InvalidInputException.ForFile(path, $"meta.json is not valid: {e.Message.Split('\n')[0]}"); }
         }
         if (meta is null) throw InvalidInputException.ForFile(path, $"meta.json is empty");
-        // Before anything is sized from it: an absurd architecture is refused here, not by a failed allocation.
-        meta.Architecture.RequireBuildable($"{path} (meta.json)");
-        meta.Normalization.Validate($"{path} (meta.json)", meta.Architecture.InputChannels);
-        // The codewords are parsed here, so that a damaged or missing scheme is an error naming the file.
-        try
-        {
-            foreach (var block in meta.Architecture.Blocks ?? [])
-                if (block is { IsCoded: true }) _ = meta.SchemeSet[block.Scheme!];
-        }
-        catch (InvalidInputException e) { throw InvalidInputException.ForFile(path, $"meta.json: {e.Message}"); }
         if (meta.Format != ModelMetadata.CurrentFormat)
             throw InvalidInputException.ForFile(path, $"model file format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
+        string source = $"{path} (meta.json)";
+        // Before anything is sized from it: an absurd architecture is refused here, not by a failed allocation.
+        meta.Architecture.RequireBuildable(source);
         if (meta.ClassNames.Count != meta.Architecture.Classes)
             throw InvalidInputException.ForFile(path, $"meta.json names {meta.ClassNames.Count} classes but the network has {meta.Architecture.Classes}");
+        meta.Normalization.Validate(source, meta.Architecture.InputChannels);
+        // The codewords are parsed and the architecture checked here, so that every inconsistency is an error naming
+        // the file (building the network would check the same, naming only the architecture).
+        CodingSchemeSet schemes;
+        try { schemes = meta.SchemeSet; }
+        catch (InvalidInputException e) { throw InvalidInputException.ForFile(path, $"meta.json: {e.Message}"); }
+        meta.Architecture.Validate(source, schemes);
         return meta;
     }
 

@@ -35,10 +35,9 @@ public sealed class RunFolderLock : IDisposable
             Directory.CreateDirectory(key);
             FileStream stream;
             try { stream = new FileStream(Path.Combine(key, FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-            catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))
+            catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException)
+                                         && HeldElsewhere(Path.Combine(key, FileName)))
             {
-                // EWOULDBLOCK from flock: another process holds it. Any other failure to open is the machine's.
-                if (!File.Exists(Path.Combine(key, FileName))) throw;
                 throw new RunFolderInUseException(folder, Owner(key));
             }
             try { File.WriteAllText(Path.Combine(key, OwnerFileName), $"{Environment.ProcessId}\n"); }
@@ -50,6 +49,20 @@ public sealed class RunFolderLock : IDisposable
             Held[key] = (stream, 1);
             return new RunFolderLock(key);
         }
+    }
+
+    // Whether the lock file exists and even a shared open of it is refused: another process holds it. A failure of
+    // the exclusive open for another reason (a read-only file system) lets the shared read-only open succeed, and
+    // the original error stands.
+    private static bool HeldElsewhere(string lockFile)
+    {
+        if (!File.Exists(lockFile)) return false;
+        try
+        {
+            using (new FileStream(lockFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)) return false;
+        }
+        catch (IOException) { return true; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 
     private static int? Owner(string key)
