@@ -78,6 +78,8 @@ internal static class CodesVerb
 
     private static void Generate(IAnsiConsole console, TextWriter output, CodingSchemeRequest request, string? outPath, bool json)
     {
+        // The packing can take minutes: an --out that cannot be written is refused before it starts.
+        if (outPath is not null) Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
         var result = Crx.Display.PackingProgress.Run(request.SubNNs, request.Active,
             (progress, cancel) => CodingSchemeGenerator.Generate(request, cancel, progress));
         var scheme = result.Scheme;

@@ -358,6 +358,16 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60));
     }
 
+    [Fact]
+    public void A_coding_scheme_out_that_cannot_be_written_is_refused_before_the_packing()
+    {
+        var (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "codes", "--classes", "10", "--subnns", "10", "--active", "5", "--out", "/proc/crx-scheme.json");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("crx: error: --out: cannot write to /proc/crx-scheme.json (", OneLine(error));
+        Assert.Equal("", output);
+    }
+
     [Theory]
     [InlineData("[]", "[]", "has 0 means and 0 stds for 1-channel images")]
     [InlineData("[0.5]", "[0]", "has std 0 on channel 0; it must be a finite number above 0")]
