@@ -19,7 +19,7 @@ ParseResult parsed;
 try { parsed = root.Parse(RunConfig.Expand(root.Subcommands.Single(c => c.Name == "train"), args)); }
 catch (InvalidInputException e)
 {
-    Console.Error.WriteLine($"crx: error: {CliErrors.Describe(e)}");
+    Console.Error.WriteLine($"crx: error: {Crx.Display.DisplayText.Safe(CliErrors.Describe(e))}");
     return ExitCodes.BadInput;
 }
 if (parsed.Errors.Count > 0)
@@ -33,13 +33,15 @@ try
 {
     return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (InvalidInputException e)
-{
-    Console.Error.WriteLine($"crx: error: {CliErrors.Describe(e)}");
-    return ExitCodes.BadInput;
-}
 catch (OperationCanceledException e)
 {
     Console.Error.WriteLine($"crx: interrupted by {Interruption.LastSignalName}{(e is InterruptedException ? ": " + e.Message : "")}");
     return Interruption.ExitCode;
+}
+catch (Exception e) when (CliErrors.Classify(e) is { } failure)
+{
+    // The line can quote a file's text (a class name, a path): shown escaped, it stays one line and cannot
+    // drive the terminal.
+    Console.Error.WriteLine($"crx: error: {Crx.Display.DisplayText.Safe(failure.Line)}");
+    return failure.Code;
 }

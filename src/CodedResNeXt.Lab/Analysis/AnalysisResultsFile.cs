@@ -26,7 +26,7 @@ public static class AnalysisResultsFile
     public static AnalysisResults Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path} does not exist");
-        using var stream = File.OpenRead(path);
+        using var stream = new MemoryStream(InputFile.ReadBytes(path, InputFile.LargeText, "analysis results file"), writable: false);
         try
         {
             return JsonSerializer.Deserialize<AnalysisResults>(stream, Json) ?? throw new InvalidInputException($"{path}: empty");

@@ -52,7 +52,7 @@ public sealed record ExperimentPlan(
     {
         if (!File.Exists(path)) throw InvalidInputException.ForFile(path, "does not exist");
         ExperimentPlan? plan;
-        try { plan = JsonSerializer.Deserialize<ExperimentPlan>(File.ReadAllText(path), Json); }
+        try { plan = JsonSerializer.Deserialize<ExperimentPlan>(InputFile.ReadText(path, InputFile.SmallText, "experiment file"), Json); }
         catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not an experiment file: {e.Message.Split('\n')[0]}"); }
         if (plan is null) throw InvalidInputException.ForFile(path, "is empty");
         string? problem = plan.Problem();

@@ -87,7 +87,7 @@ public sealed record ExperimentResults(string Experiment, IReadOnlyList<RunFigur
         if (!File.Exists(path)) return Of(experiment, []);
         try
         {
-            var results = JsonSerializer.Deserialize<ExperimentResults>(File.ReadAllText(path), ExperimentPlan.Json)
+            var results = JsonSerializer.Deserialize<ExperimentResults>(InputFile.ReadText(path, InputFile.LargeText, "experiment results file"), ExperimentPlan.Json)
                           ?? throw InvalidInputException.ForFile(path, "is empty");
             return Of(results.Experiment, results.Runs ?? []); // the aggregates are always recomputed from the runs
         }

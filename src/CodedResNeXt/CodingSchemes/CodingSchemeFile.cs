@@ -23,11 +23,11 @@ public static class CodingSchemeFile
     /// <summary>Reads and validates a scheme file; a file without "name" is named after the file.</summary>
     public static CodingScheme Load(string path)
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: no such coding scheme file");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException($"{path}: no such coding scheme file");
         Entry? entry;
         try
         {
-            entry = JsonSerializer.Deserialize<Entry>(File.ReadAllText(path), Options);
+            entry = JsonSerializer.Deserialize<Entry>(InputFile.ReadText(path, InputFile.LargeText, "coding scheme file"), Options);
         }
         catch (JsonException e)
         {

@@ -66,6 +66,13 @@ public static class CodingSchemeGenerator
     /// <summary>The picks among all words run only when K times the number of words is at most this much work.</summary>
     private const long AllWordsWorkLimit = 20_000_000;
 
+    /// <summary>
+    /// The most classes a generated scheme may have: the largest labelled image sets have tens of thousands
+    /// (ImageNet-21k: 21841). The packing keeps up to 20 words per class, so 10^9 classes asked for billions of
+    /// 8-byte words before the first was chosen.
+    /// </summary>
+    public const int MaxClasses = 100_000;
+
     /// <summary>The packing stops after this many words per class, as the authors' script does.</summary>
     private const int PackedWordsPerClass = 20;
 
@@ -83,6 +90,7 @@ public static class CodingSchemeGenerator
         var clock = Stopwatch.StartNew();
         var (k, n, active) = (request.Classes, request.SubNNs, request.Active);
         if (k < 2) throw new InvalidInputException($"a coding scheme needs at least 2 classes, got {k}");
+        if (k > MaxClasses) throw InvalidInputException.ForOption(nameof(request.Classes), $"{k} is more than {MaxClasses}, the most classes a coding scheme may have");
         if (n < 2 || n > 64) throw new InvalidInputException($"the number of subNNs must be 2..64, got {n}");
         if (active < 1 || active > n) throw new InvalidInputException($"the number of active subNNs must be 1..{n} (the number of subNNs), got {active}");
         if (request.Attempts < 1) throw new InvalidInputException($"the number of attempts must be at least 1, got {request.Attempts}");

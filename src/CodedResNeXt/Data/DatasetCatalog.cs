@@ -27,7 +27,7 @@ public static class DatasetCatalog
             "mnist" => IdxFormat.LoadDirectory(RequireDir(options, key), key, IdxFormat.MnistClasses),
             "cifar10" => CifarFormat.LoadCifar10(Fetched(options, key, "data_batch_1.bin", CifarArchive.Cifar10)),
             "cifar100" => CifarFormat.LoadCifar100(Fetched(options, key, "train.bin", CifarArchive.Cifar100), options.CoarseLabels),
-            _ => FolderFormat.Load(RequireDir(options, key), FolderGeometry.For(options.ImageSize, options.ResizeSize)),
+            _ => FolderFormat.Load(RequireDir(options, key), FolderGeometry.For(options.ImageSize, options.ResizeSize), options.MaxImagePixels),
         };
     }
 

@@ -19,4 +19,9 @@ public sealed record DatasetOptions
     public int ImageSize { get; init; } = 160;
     /// <summary>Folder datasets only: the shorter side before that crop (--resize-size); null is the 256/224 ratio.</summary>
     public int? ResizeSize { get; init; }
+    /// <summary>
+    /// Folder datasets only: the most pixels an image file may declare (--max-image-pixels); a file declaring more is
+    /// refused before it is decoded (<see cref="Formats.ImageDecoder.DefaultMaxPixels"/>).
+    /// </summary>
+    public long MaxImagePixels { get; init; } = Formats.ImageDecoder.DefaultMaxPixels;
 }

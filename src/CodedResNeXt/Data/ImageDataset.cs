@@ -111,7 +111,7 @@ public sealed class ImageDataset
     internal void Read(int index, ImageBuffer into)
     {
         if (_files is null) into.Load(Image(index), Channels, Height, Width);
-        else ImageDecoder.Decode(_files.Paths[index], _files.Geometry.Resize, into);
+        else ImageDecoder.Decode(_files.Paths[index], _files.Geometry.Resize, into, _files.MaxPixels);
     }
 
     /// <summary>

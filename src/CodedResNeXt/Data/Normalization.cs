@@ -77,6 +77,24 @@ public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<floa
         return new Normalization(mean, std);
     }
 
+    /// <summary>
+    /// Refuses constants that cannot normalize <paramref name="channels"/>-channel images: a list of another length
+    /// (an empty one fails on the first pixel), a non-finite value, or a std of 0 or less (division by zero: every
+    /// prediction NaN). <paramref name="source"/> starts the message (the model file).
+    /// </summary>
+    public void Validate(string source, int channels)
+    {
+        void Fail(string problem) => throw new InvalidInputException($"{source}: the normalization {problem}");
+        if (Mean is null || Std is null) Fail("has no mean or no std");
+        if (Mean!.Count != channels || Std!.Count != channels)
+            Fail($"has {Mean.Count} means and {Std!.Count} stds for {channels}-channel images");
+        for (int c = 0; c < channels; c++)
+        {
+            if (!float.IsFinite(Mean[c])) Fail($"has mean {Mean[c]} on channel {c}; it must be a finite number");
+            if (!(float.IsFinite(Std[c]) && Std[c] > 0)) Fail($"has std {Std[c]} on channel {c}; it must be a finite number above 0");
+        }
+    }
+
     /// <summary>The released code's constants for a dataset (cifar10, cifar100), or null for a dataset without any.</summary>
     public static Normalization? Published(string dataset) => DatasetCatalog.Canonical(dataset) switch
     {

@@ -37,7 +37,7 @@ public static class ArchitectureFile
     {
         string name = Path.GetFileName(path);
         string json;
-        try { json = File.ReadAllText(path); }
+        try { json = InputFile.ReadText(path, InputFile.SmallText, "architecture file"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{path}: cannot read the architecture file ({e.Message})"); }
         ArchitectureSpec? spec;

@@ -92,7 +92,64 @@ public sealed record ArchitectureSpec(
                 if (k < 0 || k >= Classes) Fail($"kept_classes has class {k}; classes are 0..{Classes - 1}");
             if (KeptClasses.Distinct().Count() != KeptClasses.Count) Fail("kept_classes lists a class twice");
         }
+        RequireBuildable(source);
     }
+
+    /// <summary>
+    /// The most blocks an architecture may have. The deepest published ResNets have a few hundred blocks
+    /// (ResNet-1001: 333); each block is dozens of native modules, so ten thousand is far beyond any real network
+    /// and still builds in seconds.
+    /// </summary>
+    public const int MaxBlocks = 10_000;
+
+    /// <summary>
+    /// Refuses an architecture too large to build here, before anything is allocated: more than
+    /// <see cref="MaxBlocks"/> blocks, or more float32 parameters plus activations of a single image than this
+    /// machine's memory (a file with 10^9 channels or a 10^9 input side would make libtorch try to allocate hundreds
+    /// of GB, or abort). Computed in floating point from the numbers alone, so absurd values cannot overflow; also
+    /// applied to a model file's meta.json before its entries are read.
+    /// </summary>
+    public void RequireBuildable(string source)
+    {
+        void Fail(string problem) => throw new InvalidInputException($"{source}: {problem}");
+        if (Blocks is null || Stem is null) return; // structural errors are Validate's
+        if (Blocks.Count > MaxBlocks) Fail($"{Blocks.Count} blocks; an architecture may have at most {MaxBlocks}");
+
+        // Sizes as doubles: 10^9 x 10^9 overflows every integer type the spec uses.
+        double side = Math.Max(1.0, Math.Floor(((double)ImageSize + 2 * (Stem.Kernel / 2) - Stem.Kernel) / Math.Max(1, Stem.Stride)) + 1);
+        if (Stem.MaxPool) side = Math.Floor((side - 1) / 2) + 1;
+        double parameters = (double)Stem.InChannels * Stem.OutChannels * Stem.Kernel * Stem.Kernel + 2.0 * Stem.OutChannels;
+        double activations = (double)InputChannels * ImageSize * ImageSize + 2.0 * Stem.OutChannels * side * side;
+        double features = Stem.OutChannels;
+        foreach (var b in Blocks)
+        {
+            if (b is null) continue;
+            double width = (double)b.SubNNs * b.BottleneckWidth;
+            double outSide = Math.Floor((side - 1) / Math.Max(1, b.Stride)) + 1;
+            parameters += (double)b.InChannels * width + width * b.BottleneckWidth * 9 + width * b.OutChannels
+                          + 4.0 * width + 2.0 * b.OutChannels + (double)b.InChannels * b.OutChannels + 2.0 * b.OutChannels;
+            // reduce (and its BN and ReLU), grouped conv, expand, shortcut and the sum: each output kept once.
+            activations += 3 * width * side * side + 3 * width * outSide * outSide + 3.0 * b.OutChannels * outSide * outSide;
+            side = outSide;
+            features = b.OutChannels;
+        }
+        parameters += features * Math.Max(1, KeptClasses?.Count ?? Classes);
+        double bytes = 4 * (parameters + activations);
+        long available = AvailableMemory();
+        if (bytes > available)
+            Fail($"{parameters:G3} parameters and {activations:G3} activations per image need {Bytes(bytes)} in float32, " +
+                 $"more than the {Bytes(available)} of memory here");
+    }
+
+    /// <summary>The memory the process may use: the machine's, or its container's limit.</summary>
+    private static long AvailableMemory()
+    {
+        long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return total > 0 ? total : long.MaxValue;
+    }
+
+    private static string Bytes(double bytes) =>
+        bytes >= 1L << 40 ? $"{bytes / (1L << 40):G3} TiB" : bytes >= 1L << 30 ? $"{bytes / (1L << 30):0.#} GiB" : $"{bytes / (1L << 20):0.#} MiB";
 
     private static void ValidatePartial(BlockSpec b, string at, Action<string> fail)
     {

@@ -33,7 +33,7 @@ public static class Checkpoint
 {
     /// <summary>The <see cref="ModelMetadata.Kind"/> of a training checkpoint.</summary>
     public const string Kind = "checkpoint";
-    private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin";
+    private const string Section = "training", OptimizerEntry = "optimizer.bin", GeneratorEntry = "rng.bin", LogEntry = "metrics.jsonl";
 
     /// <summary>
     /// Writes a resumable checkpoint (atomically): the network with <paramref name="meta"/> (of kind <see cref="Kind"/>),
@@ -45,7 +45,9 @@ public static class Checkpoint
     /// <param name="network">the network</param>
     /// <param name="optimizer">the optimizer, whose state (momentum buffers) resuming needs</param>
     /// <param name="generator">the run's generator, whose state resuming needs</param>
-    public static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator)
+    /// <param name="log">the run's metrics.jsonl up to this state: kept inside, so resume can rebuild a damaged log</param>
+    public static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator,
+        IReadOnlyList<EpochMetrics>? log = null)
     {
         meta = meta.WithSection(Section, record);
         ModelFile.Write(path, meta, network, zip =>
@@ -55,7 +57,33 @@ public static class Checkpoint
             using (var rng = zip.CreateEntry(GeneratorEntry, CompressionLevel.NoCompression).Open())
             using (var generatorState = generator.get_state())
                 rng.Write(generatorState.bytes);
+            if (log is not null)
+                using (var lines = new StreamWriter(zip.CreateEntry(LogEntry, CompressionLevel.Fastest).Open()))
+                    foreach (var m in log.Where(m => m.Epoch <= record.State.Epoch))
+                        lines.Write(System.Text.Json.JsonSerializer.Serialize(m, MetricsLog.Json) + "\n");
         });
+    }
+
+    /// <summary>
+    /// The copy of metrics.jsonl a checkpoint holds (empty for checkpoints written before it held one); its lines
+    /// that do not parse are skipped.
+    /// </summary>
+    public static IReadOnlyList<EpochMetrics> ReadLog(string path)
+    {
+        using var zip = ModelFile.Open(path);
+        if (zip.GetEntry(LogEntry) is null) return [];
+        var meta = ModelFile.ReadMetadata(zip, path);
+        using var reader = new StreamReader(ModelFile.Entry(zip, path, LogEntry, ModelFile.EntryLimit(meta, LogEntry)));
+        var epochs = new List<EpochMetrics>();
+        while (reader.ReadLine() is { } line)
+        {
+            try
+            {
+                if (line.Trim().Length > 0 && System.Text.Json.JsonSerializer.Deserialize<EpochMetrics>(line, MetricsLog.Json) is { } m) epochs.Add(m);
+            }
+            catch (System.Text.Json.JsonException) { }
+        }
+        return epochs;
     }
 
     /// <summary>
@@ -89,9 +117,9 @@ public static class Checkpoint
         using var zip = ModelFile.Open(path);
         var info = Info(ModelFile.ReadMetadata(zip, path), path);
         ModelFile.LoadWeights(zip, path, network);
-        using (var opt = new BinaryReader(ModelFile.Entry(zip, path, OptimizerEntry)))
+        using (var opt = new BinaryReader(ModelFile.Entry(zip, path, OptimizerEntry, ModelFile.EntryLimit(info.Model, OptimizerEntry))))
             ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(opt);
-        using (var rng = ModelFile.Entry(zip, path, GeneratorEntry))
+        using (var rng = ModelFile.Entry(zip, path, GeneratorEntry, ModelFile.EntryLimit(info.Model, GeneratorEntry)))
         {
             var buffer = new MemoryStream();
             rng.CopyTo(buffer);

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Interop;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
@@ -54,11 +55,24 @@ public static class ModelFile
             }
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
-            File.Delete(temp);
+            try { File.Delete(temp); }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // the write's error says more
+            // Disk full, a read-only file system, an I/O error: say which file could not be written (the message
+            // of the system names the temporary file); the old file is untouched.
+            if (e is IOException and not (FileNotFoundException or DirectoryNotFoundException) || e is UnauthorizedAccessException)
+                throw new IOException($"{path}: cannot write: {Reason(e)}; the previous file is untouched", e);
             throw;
         }
+    }
+
+    // The system's words for a failed write, without the path of the temporary file it names.
+    private static string Reason(Exception e)
+    {
+        string message = e.Message.Split('\n')[0].Trim();
+        int path = message.IndexOf(" : '", StringComparison.Ordinal);
+        return (path > 0 ? message[..path] : message).TrimEnd('.', ' ');
     }
 
     /// <summary>Copies a file atomically (best.ckpt from last.ckpt): a reader sees the old copy or the new one, never a part.</summary>
@@ -84,7 +98,7 @@ public static class ModelFile
                 JsonSerializer.Serialize(json, meta, Json);
             foreach (var entry in source.Entries.Where(e => e.FullName != MetaEntry))
             {
-                using var from = Entry(source, path, entry.FullName);
+                using var from = Entry(source, path, entry.FullName, EntryLimit(meta, entry.FullName));
                 using var to = zip.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
                 from.CopyTo(to);
             }
@@ -122,11 +136,10 @@ public static class ModelFile
     /// <summary>Loads model.safetensors into <paramref name="network"/>: every name and shape must match.</summary>
     public static void LoadWeights(ZipArchive zip, string path, nn.Module network)
     {
-        using var weights = Entry(zip, path, WeightsEntry);
-        var buffer = new MemoryStream();
-        weights.CopyTo(buffer);
-        buffer.Position = 0;
-        SafeTensors.LoadInto(network, buffer, $"{path} ({WeightsEntry})");
+        // The weights of this network need its tensors' bytes and a header naming them: nothing more is read.
+        long tensorBytes = network.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
+        using var weights = Entry(zip, path, WeightsEntry, tensorBytes + HeaderAllowance);
+        SafeTensors.LoadInto(network, weights, $"{path} ({WeightsEntry})");
         FiniteWeights.Require(network, path);
     }
 
@@ -136,7 +149,7 @@ public static class ModelFile
     public static ModelMetadata ReadMetadata(ZipArchive zip, string path)
     {
         ModelMetadata? meta;
-        using (var stream = Entry(zip, path, MetaEntry))
+        using (var stream = Entry(zip, path, MetaEntry, InputFile.LargeText))
         {
             try { meta = JsonSerializer.Deserialize<ModelMetadata>(stream, Json); }
             catch (JsonException e) { throw InvalidInputException.ForFile(path, $"meta.json is not valid: {e.Message.Split('\n')[0]}"); }
@@ -144,32 +157,61 @@ public static class ModelFile
         if (meta is null) throw InvalidInputException.ForFile(path, $"meta.json is empty");
         if (meta.Format != ModelMetadata.CurrentFormat)
             throw InvalidInputException.ForFile(path, $"model file format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
+        string source = $"{path} (meta.json)";
+        // Before anything is sized from it: an absurd architecture is refused here, not by a failed allocation.
+        meta.Architecture.RequireBuildable(source);
         if (meta.ClassNames.Count != meta.Architecture.Classes)
             throw InvalidInputException.ForFile(path, $"meta.json names {meta.ClassNames.Count} classes but the network has {meta.Architecture.Classes}");
+        meta.Normalization.Validate(source, meta.Architecture.InputChannels);
+        // The codewords are parsed and the architecture checked here, so that every inconsistency is an error naming
+        // the file (building the network would check the same, naming only the architecture).
+        CodingSchemeSet schemes;
+        try { schemes = meta.SchemeSet; }
+        catch (InvalidInputException e) { throw InvalidInputException.ForFile(path, $"meta.json: {e.Message}"); }
+        meta.Architecture.Validate(source, schemes);
         return meta;
     }
 
     /// <summary>Opens the model file at <paramref name="path"/> as a zip for reading; an <see cref="InvalidInputException"/> when it is a folder, missing, or not a zip. The caller disposes it.</summary>
     public static ZipArchive Open(string path)
     {
-        if (Directory.Exists(path)) throw InvalidInputException.ForFile(path, $"is a folder, not a model file");
-        if (!File.Exists(path)) throw InvalidInputException.ForFile(path, $"does not exist");
+        InputFile.RequireRegular(path, "model file");
         try { return ZipFile.OpenRead(path); }
         catch (InvalidDataException) { throw InvalidInputException.ForFile(path, $"not a model file (not a zip archive)"); }
     }
 
-    /// <summary>An entry's bytes, read whole, so that a damaged archive fails here as bad input, not mid-parse.</summary>
-    public static Stream Entry(ZipArchive zip, string path, string name)
+    /// <summary>
+    /// Room for what a safetensors header or a serialized optimizer adds to the tensors' bytes: names, shapes and
+    /// offsets of a few thousand tensors take well under a MiB.
+    /// </summary>
+    public const long HeaderAllowance = 16L << 20;
+
+    /// <summary>
+    /// An entry's bytes, read whole, so that a damaged archive fails here as bad input, not mid-parse. At most
+    /// <paramref name="maxBytes"/> are inflated: an entry that declares or inflates to more (a zip bomb) is refused
+    /// before it can take the memory.
+    /// </summary>
+    public static Stream Entry(ZipArchive zip, string path, string name, long maxBytes)
     {
         var entry = zip.GetEntry(name) ?? throw InvalidInputException.ForFile(path, $"not a model file (no {name} inside)");
-        var buffer = new MemoryStream();
+        InvalidInputException TooLarge(string size) =>
+            InvalidInputException.ForFile(path, $"{name} inflates to {size}; it can need at most {InputFile.Bytes(maxBytes)}");
+        if (entry.Length > maxBytes) throw TooLarge(InputFile.Bytes(entry.Length));
+        byte[] bytes;
         try
         {
             using var stream = entry.Open();
-            stream.CopyTo(buffer);
+            bytes = InputFile.ReadBounded(stream, maxBytes, () => TooLarge("more than " + InputFile.Bytes(maxBytes)));
         }
         catch (InvalidDataException e) { throw InvalidInputException.ForFile(path, $"damaged: {name} cannot be read ({e.Message})"); }
-        buffer.Position = 0;
-        return buffer;
+        return new MemoryStream(bytes, writable: false);
     }
+
+    /// <summary>
+    /// The most an entry of a model file described by <paramref name="meta"/> can need: meta.json is text, every
+    /// other entry (weights, optimizer state, generator state) grows with the network, at most twice its parameters
+    /// (SGD's momentum buffer beside the weights) in 4-byte floats, plus the headers.
+    /// </summary>
+    public static long EntryLimit(ModelMetadata meta, string name) =>
+        name is MetaEntry or "metrics.jsonl" ? InputFile.LargeText : 2 * 4 * meta.Architecture.CountParameters().Total + HeaderAllowance;
 }

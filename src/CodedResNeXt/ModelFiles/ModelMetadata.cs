@@ -41,8 +41,21 @@ public sealed record ModelMetadata(
     /// <summary>The kind-specific sections, kept as JSON for their owners to read.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Sections { get; init; }
 
-    /// <summary>The coding schemes, parsed once from the stored codewords.</summary>
-    [JsonIgnore] public CodingSchemeSet SchemeSet => _schemeSet ??= CodingSchemeSet.FromCodewords(Schemes, $"the {Kind} file");
+    /// <summary>
+    /// The coding schemes, parsed once from the stored codewords, by the names the blocks use. Files written before
+    /// schemes were stored under those names stored a scheme named by a file path under the scheme's own name; a
+    /// block whose name is missing then takes the one stored scheme no block names, when there is exactly one.
+    /// </summary>
+    [JsonIgnore] public CodingSchemeSet SchemeSet => _schemeSet ??= CodingSchemeSet.FromCodewords(SchemesByBlockName(), $"the {Kind} file");
+
+    private IReadOnlyDictionary<string, IReadOnlyList<string>> SchemesByBlockName()
+    {
+        var named = (Architecture?.Blocks ?? []).Where(b => b is { IsCoded: true }).Select(b => b.Scheme!).Distinct().ToList();
+        var missing = named.Where(n => !Schemes.ContainsKey(n)).ToList();
+        var unclaimed = Schemes.Keys.Where(k => !named.Contains(k)).ToList();
+        if (missing.Count != 1 || unclaimed.Count != 1) return Schemes;
+        return new Dictionary<string, IReadOnlyList<string>>(Schemes) { [missing[0]] = Schemes[unclaimed[0]] };
+    }
 
     /// <summary>The classes the network's outputs stand for (indices among all K), in output order.</summary>
     [JsonIgnore] public IReadOnlyList<int> KeptClasses => Architecture.OutputClasses;
@@ -50,8 +63,11 @@ public sealed record ModelMetadata(
     /// <summary>The metadata of <paramref name="network"/>: its architecture, the codewords of its schemes, its size.</summary>
     public static ModelMetadata Of(string kind, CodedResNeXtNetwork network, IReadOnlyList<string> classNames, Normalization normalization,
         string dataset, IReadOnlyList<int> excludedClasses) =>
+        // Stored under the name each block uses (a built-in name, or the path of a scheme file), so the file holds
+        // what its blocks need wherever it is loaded.
         new(kind, CurrentFormat, network.Architecture,
-            network.CodedBlocks.Select(b => b.Scheme).DistinctBy(s => s.Name).ToDictionary(s => s.Name, s => s.ToStrings()),
+            network.CodedBlocks.Select(b => (Name: b.Block.Spec.Scheme!, b.Block.Scheme!)).DistinctBy(s => s.Name)
+                .ToDictionary(s => s.Name, s => s.Item2.ToStrings()),
             classNames, normalization, dataset, excludedClasses, network.ParameterCount);
 
     /// <summary>This record with one kind-specific section set.</summary>

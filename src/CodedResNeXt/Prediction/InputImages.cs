@@ -46,8 +46,9 @@ public static class InputImages
     /// <param name="classNames">class names for the dataset (any non-empty list; the images are unlabelled)</param>
     /// <param name="folder">for a model trained on a folder: its evaluation transform (shorter side to Resize, centre crop)
     /// instead of the centre square scaled to size</param>
+    /// <param name="maxPixels">the most pixels a file may declare (<see cref="ImageDecoder.DefaultMaxPixels"/>); more is refused before decoding</param>
     public static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(IReadOnlyList<string> files, int channels, int size,
-        IReadOnlyList<string> classNames, FolderGeometry? folder = null)
+        IReadOnlyList<string> classNames, FolderGeometry? folder = null, long maxPixels = ImageDecoder.DefaultMaxPixels)
     {
         if (channels is not (1 or 3)) throw new InvalidInputException($"the model takes {channels}-channel images; only 1 (gray) and 3 (RGB) can be made from image files");
         int plane = size * size;
@@ -57,14 +58,14 @@ public static class InputImages
         var sources = new List<InputImage>();
         for (int i = 0; i < files.Count; i++)
         {
-            if (folder is null) FolderFormat.DecodeInto(files[i], size, rgb);
+            if (folder is null) FolderFormat.DecodeInto(files[i], size, rgb, maxPixels);
             else
             {
-                ImageDecoder.Decode(files[i], folder.Resize, buffer);
+                ImageDecoder.Decode(files[i], folder.Resize, buffer, maxPixels);
                 folder.EvaluationCrop.Apply(buffer, Unused);
                 buffer.Pixels.CopyTo(rgb);
             }
-            var info = ImageSize(files[i]);
+            var info = ImageSize(files[i], maxPixels);
             sources.Add(new InputImage(files[i], info.Width, info.Height, info.Width != size || info.Height != size));
             var target = pixels.AsSpan(i * channels * plane, channels * plane);
             if (channels == 3) rgb.CopyTo(target);
@@ -75,9 +76,9 @@ public static class InputImages
         return (new ImageDataset("images", pixels, new int[files.Count], classNames, channels, size, size), sources);
     }
 
-    private static SKImageInfo ImageSize(string path)
+    private static SKImageInfo ImageSize(string path, long maxPixels)
     {
-        using var codec = SKCodec.Create(path) ?? throw new InvalidInputException($"{path}: cannot decode image (not a readable JPEG or PNG)");
+        using var codec = ImageDecoder.Open(path, maxPixels);
         return codec.Info;
     }
 }

@@ -71,6 +71,12 @@ public sealed class PredictionModel : IDisposable
     public FolderGeometry? Folder => Meta.Dataset == "folder" ? FolderGeometry.For(ImageSize) : null;
     /// <summary>Channels of the input images (1 gray, 3 RGB).</summary>
     public int InputChannels => Architecture.InputChannels;
+    /// <summary>
+    /// The most pixels an image file may declare; a file declaring more is refused before it is decoded
+    /// (<see cref="ImageDecoder.DefaultMaxPixels"/>, PIL's limit).
+    /// </summary>
+    public long MaxImagePixels { get; set; } = ImageDecoder.DefaultMaxPixels;
+
     /// <summary>Side of the square input images.</summary>
     public int ImageSize => Architecture.ImageSize;
 
@@ -159,7 +165,7 @@ public sealed class PredictionModel : IDisposable
     /// <param name="batchSize">images run at once</param>
     public IReadOnlyList<ImagePrediction> Predict(IReadOnlyList<string> files, int batchSize = 256)
     {
-        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
+        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
         return Predict(images, sources, batchSize);
     }
 
@@ -198,7 +204,7 @@ public sealed class PredictionModel : IDisposable
     /// <param name="batchSize">images run at once</param>
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256)
     {
-        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder);
+        var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
         return PredictEarlyExit(images, sources, calibration, batchSize);
     }
 

@@ -25,9 +25,26 @@ public static class ProcessSettings
     /// <summary>Set this environment variable to 1 to keep glibc's default policy (less resident memory, slower steps).</summary>
     public const string OptOut = "CRX_RELEASE_FREED_MEMORY";
 
+    /// <summary>
+    /// The most CPU threads a run may ask for: four per core of this machine. More only makes libtorch's threads
+    /// contend (at 1000 threads a step took minutes and the process answered SIGTERM minutes late; at 10000 libtorch
+    /// crashed natively), while a few per core still leaves room for cores hidden from
+    /// <see cref="Environment.ProcessorCount"/> by a container's CPU quota.
+    /// </summary>
+    public static int MaxThreads => 4 * Environment.ProcessorCount;
+
+    /// <summary>Refuses a thread count outside 1..<see cref="MaxThreads"/>, as an error about <paramref name="option"/>.</summary>
+    public static void RequireThreads(int threads, string option = "Threads")
+    {
+        if (threads < 1) throw InvalidInputException.ForOption(option, $"{threads} must be at least 1");
+        if (threads > MaxThreads)
+            throw InvalidInputException.ForOption(option, $"{threads} is more than {MaxThreads} (4 per core of the {Environment.ProcessorCount} cores here)");
+    }
+
     /// <summary>Sets libtorch's intra-op thread count and (once per process, on glibc) keeps freed tensor memory for reuse.</summary>
     public static void Apply(int threads)
     {
+        RequireThreads(threads);
         torch.set_num_threads(threads);
         KeepFreedMemory();
     }

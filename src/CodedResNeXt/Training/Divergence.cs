@@ -13,7 +13,7 @@ public static class Divergence
 {
     /// <summary>Stops the run at the first non-finite loss.</summary>
     public static void Fail(int epoch, int step, int steps, float loss, double learningRate) =>
-        throw InvalidInputException.ForOption(nameof(TrainingOptions.LearningRate),
+        throw new TrainingDivergedException(nameof(TrainingOptions.LearningRate),
             $"the loss became {Show(loss)} at epoch {epoch}, step {step} of {steps} (learning rate {Show(learningRate)}): " +
             "the run diverged and this epoch was not saved; try a lower learning rate");
 
@@ -21,9 +21,21 @@ public static class Divergence
     public static void CheckWeights(CodedResNeXtNetwork network, int epoch)
     {
         if (ModelFiles.FiniteWeights.FirstNonFinite(network) is { } name)
-            throw InvalidInputException.ForOption(nameof(TrainingOptions.LearningRate),
+            throw new TrainingDivergedException(nameof(TrainingOptions.LearningRate),
                 $"after epoch {epoch} the tensor {name} holds non-finite values: the run diverged and this epoch was not saved; try a lower learning rate");
     }
 
     private static string Show(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// A training run diverged (its loss or weights stopped being finite): a failure of the training, not of its input
+/// (the CLI exits 3, not 2). Names the option most likely to blame, as the options records name it, apart from the
+/// <see cref="Problem"/>.
+/// </summary>
+public sealed class TrainingDivergedException(string option, string problem) : Exception($"{option}: {problem}")
+{
+    /// <summary>The option to change (<c>LearningRate</c>).</summary>
+    public string Option { get; } = option;
+    public string Problem { get; } = problem;
 }

@@ -27,12 +27,32 @@ public sealed class MetricsLog
         _tensorBoard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDirectory, "tensorboard"));
     }
 
+    private readonly List<EpochMetrics> _epochs = [];
+
+    /// <summary>The epochs logged so far, in order (what a checkpoint stores as its copy of the log).</summary>
+    public IReadOnlyList<EpochMetrics> Epochs => _epochs;
+
     /// <summary>Keeps only the epochs up to <paramref name="lastEpoch"/>, for a resumed run.</summary>
-    public void TruncateAfter(int lastEpoch)
+    public void TruncateAfter(int lastEpoch) => Repair(lastEpoch, [], null);
+
+    /// <summary>
+    /// Puts the log back to what the checkpoint says is done, for a resumed run: the epochs up to
+    /// <paramref name="lastEpoch"/>, one line each. Lines a kill cut short or damaged are dropped, and an epoch the
+    /// file lacks (an emptied or truncated log) is taken from <paramref name="saved"/>, the checkpoint's copy of the
+    /// log, or at least its own last epoch <paramref name="last"/>; lines the file holds after that epoch (written
+    /// before a kill, for an epoch whose checkpoint never landed) go. Rewritten atomically.
+    /// </summary>
+    public void Repair(int lastEpoch, IReadOnlyList<EpochMetrics> saved, EpochMetrics? last)
     {
-        if (!File.Exists(_path)) return;
-        var kept = Read(_path).Where(m => m.Epoch <= lastEpoch).Select(m => JsonSerializer.Serialize(m, Json));
-        File.WriteAllLines(_path, kept);
+        var byEpoch = new SortedDictionary<int, EpochMetrics>();
+        if (File.Exists(_path))
+            foreach (var m in ReadValid(_path)) byEpoch.TryAdd(m.Epoch, m);
+        foreach (var m in saved) byEpoch.TryAdd(m.Epoch, m);
+        if (last is not null) byEpoch.TryAdd(last.Epoch, last);
+        _epochs.Clear();
+        _epochs.AddRange(byEpoch.Values.Where(m => m.Epoch >= 1 && m.Epoch <= lastEpoch));
+        string text = string.Concat(_epochs.Select(m => JsonSerializer.Serialize(m, Json) + "\n"));
+        ModelFiles.ModelFile.WriteAtomically(_path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
     }
 
     /// <summary>Adds one epoch's line to metrics.jsonl and its scalars to TensorBoard.</summary>
@@ -41,6 +61,7 @@ public sealed class MetricsLog
     public void Append(EpochMetrics m, IReadOnlyList<int> codedBlockIndices)
     {
         File.AppendAllText(_path, JsonSerializer.Serialize(m, Json) + "\n");
+        _epochs.Add(m);
         _tensorBoard.add_scalar("train/loss", (float)m.TrainLoss, m.Epoch);
         _tensorBoard.add_scalar("train/cross_entropy", (float)m.TrainCrossEntropy, m.Epoch);
         _tensorBoard.add_scalar("train/coding_loss", (float)m.TrainCodingLoss, m.Epoch);
@@ -56,10 +77,31 @@ public sealed class MetricsLog
         }
     }
 
-    /// <summary>Every epoch's figures in a metrics.jsonl file, in file order (blank lines skipped).</summary>
-    public static IReadOnlyList<EpochMetrics> Read(string path) =>
-        File.ReadLines(path).Where(l => l.Length > 0)
-            .Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Json)
-                         ?? throw new InvalidInputException($"{path}: empty metrics line"))
-            .ToList();
+    /// <summary>The longest metrics.jsonl a run can write: 10^5 epochs of a few KB.</summary>
+    private const long MaxBytes = 1L << 30;
+
+    /// <summary>Every line of a metrics.jsonl; a malformed line is an error naming the file and the line.</summary>
+    public static IReadOnlyList<EpochMetrics> Read(string path)
+    {
+        var lines = InputFile.ReadText(path, MaxBytes, "metrics log").Split('\n');
+        var epochs = new List<EpochMetrics>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Trim().Length == 0) continue;
+            epochs.Add(Parse(lines[i]) ?? throw InvalidInputException.ForFile(path,
+                $"line {i + 1} is not an epoch's metrics{(i == lines.Length - 1 ? " (cut short: resume the run to repair the log)" : "")}"));
+        }
+        return epochs;
+    }
+
+    /// <summary>The lines of a metrics.jsonl that parse, skipping any others (the one a kill cut short).</summary>
+    private static IEnumerable<EpochMetrics> ReadValid(string path) =>
+        InputFile.ReadText(path, MaxBytes, "metrics log").Split('\n').Select(Parse).OfType<EpochMetrics>();
+
+    private static EpochMetrics? Parse(string line)
+    {
+        if (line.Trim().Length == 0) return null;
+        try { return JsonSerializer.Deserialize<EpochMetrics>(line, Json); }
+        catch (JsonException) { return null; }
+    }
 }

@@ -39,6 +39,8 @@ public sealed class Trainer
         var options = _run.Options;
         if (resume && _run.Directory is null) throw new InvalidOperationException("a run in memory has no checkpoint to resume from");
         if (_run.Directory is not null) Directory.CreateDirectory(_run.Directory);
+        // One process per run folder (re-entrant: the CLI takes it before it writes config.json).
+        using var owned = _run.Directory is null ? null : RunFolderLock.Acquire(_run.Directory);
 
         using var generator = new Generator((ulong)options.Seed);
         var network = _run.CreateNetwork(generator);
@@ -82,8 +84,12 @@ public sealed class Trainer
             firstEpoch = state.Epoch + 1;
             firstStep = state.StepInEpoch;
             bestTop1 = state.BestTop1;
-            log?.TruncateAfter(state.Epoch);
+            // The log may have lost its last line to a kill mid-write, or been emptied: rebuild it from what the
+            // checkpoint says is done (its copy of the log, or at least its own last epoch).
+            log?.Repair(state.Epoch, Checkpoint.ReadLog(_run.LastCheckpointPath),
+                state.StepInEpoch == 0 && state.Metrics.Epoch == state.Epoch ? state.Metrics : null);
         }
+        else log.Repair(0, [], null); // a new run: no line of an earlier attempt that never reached a checkpoint
 
         var history = new List<EpochMetrics>();
         var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
@@ -101,7 +107,7 @@ public sealed class Trainer
                 // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
                 // to serve the rest of it; no evaluation, which belongs to whole epochs.
                 if (_run.Directory is not null)
-                    SaveCheckpoint(network, optimizer, generator, new TrainingState(epoch - 1, bestTop1, train, stopAt));
+                    SaveCheckpoint(network, optimizer, generator, new TrainingState(epoch - 1, bestTop1, train, stopAt), log?.Epochs);
                 return (history, before + stopAt);
             }
             var metrics = FinishEpoch(network, optimizer, generator, validation, train, ref bestTop1, log, codedIndices);
@@ -112,11 +118,12 @@ public sealed class Trainer
     }
 
     /// <summary>Writes the run's last.ckpt: the network, its metadata, where training stands, optimizer and generator.</summary>
-    private void SaveCheckpoint(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state)
+    private void SaveCheckpoint(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state,
+        IReadOnlyList<EpochMetrics>? log)
     {
         var data = _run.Data;
         var meta = ModelMetadata.Of(Checkpoint.Kind, network, data.ClassNames, data.Normalization, _run.Options.Dataset, data.ExcludedClasses);
-        Checkpoint.Save(_run.LastCheckpointPath, meta, new TrainingRecord(_run.Options, state), network, optimizer, generator);
+        Checkpoint.Save(_run.LastCheckpointPath, meta, new TrainingRecord(_run.Options, state), network, optimizer, generator, log);
     }
 
     /// <summary>Optimizer steps per epoch; a batch size or accumulation the training set cannot fill is bad input.</summary>
@@ -165,7 +172,7 @@ public sealed class Trainer
         // good checkpoint.
         Divergence.CheckWeights(network, metrics.Epoch);
         if (_run.Directory is null) return metrics;
-        SaveCheckpoint(network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics));
+        SaveCheckpoint(network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics), log?.Epochs);
         if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
         return metrics;
     }

@@ -15,7 +15,9 @@ public static class TrainingOptionsValidation
         if (o.Epochs < 1) Fail(nameof(o.Epochs), o.Epochs, "must be at least 1");
         if (o.BatchSize < 1) Fail(nameof(o.BatchSize), o.BatchSize, "must be at least 1");
         if (o.Accumulate < 1) Fail(nameof(o.Accumulate), o.Accumulate, "must be at least 1");
-        if (o.Threads < 1) Fail(nameof(o.Threads), o.Threads, "must be at least 1");
+        Runtime.ProcessSettings.RequireThreads(o.Threads, nameof(o.Threads));
+        if (o.Workers < 0 || o.Workers > Runtime.ProcessSettings.MaxThreads)
+            Fail(nameof(o.Workers), o.Workers, $"is not in 0..{Runtime.ProcessSettings.MaxThreads} (4 per core; 0 means one per core)");
         if (!(double.IsFinite(o.LearningRate) && o.LearningRate > 0)) Fail(nameof(o.LearningRate), o.LearningRate, "must be a finite number above 0");
         if (!(double.IsFinite(o.MinLearningRate) && o.MinLearningRate >= 0)) Fail(nameof(o.MinLearningRate), o.MinLearningRate, "must be a finite number, 0 or more");
         if (o.MinLearningRate > o.LearningRate)

@@ -36,6 +36,27 @@ internal static class CliErrors
     public static string Describe(InvalidInputException e) =>
         e.Subject is { Kind: InputKind.Option } subject ? $"{FlagOf(subject.Name)}: {e.Problem}" : e.Message;
 
+    /// <summary>The one line printed after "crx: error: " for a diverged run.</summary>
+    public static string Describe(CodedResNeXt.Training.TrainingDivergedException e) => $"{FlagOf(e.Option)}: {e.Problem}";
+
+    /// <summary>
+    /// The exit code and the one line (after "crx: error: ") for what a verb threw, or null for an exception that
+    /// is a bug (and keeps its stack trace). Failures of the machine (disk full, read-only file system, I/O error)
+    /// are told apart from bad input, so a script can retry the one and fix the other.
+    /// </summary>
+    public static (int Code, string Line)? Classify(Exception e) => e switch
+    {
+        InvalidInputException bad => (ExitCodes.BadInput, Describe(bad)),
+        CodedResNeXt.Training.TrainingDivergedException diverged => (ExitCodes.Diverged, Describe(diverged)),
+        CodedResNeXt.Training.RunFolderInUseException busy => (ExitCodes.FolderInUse, busy.Message),
+        // A file that is not there is what the user named, not the machine failing.
+        FileNotFoundException or DirectoryNotFoundException => (ExitCodes.BadInput, OneLine(e.Message)),
+        IOException or UnauthorizedAccessException => (ExitCodes.MachineFailure, OneLine(e.Message)),
+        _ => null,
+    };
+
+    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+
     private static string Kebab(string name)
     {
         var text = new StringBuilder();

@@ -95,7 +95,7 @@ internal static class RunConfig
     private static JsonObject Read(string path)
     {
         string text;
-        try { text = File.ReadAllText(path); }
+        try { text = InputFile.ReadText(path, InputFile.SmallText, "recipe file"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw InvalidInputException.ForFile(path, $"cannot read the recipe ({e.Message})"); }
         try

@@ -33,7 +33,7 @@ internal static class PackingProgress
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             return console.Status().Start("packing codewords", ctx =>
-                search(new Reporter(p => ctx.Status(Markup.Escape(Describe(p)))), interruption.Token));
+                search(new Reporter(p => ctx.Status(DisplayText.Markup(Describe(p)))), interruption.Token));
         }
         var lastLine = Stopwatch.StartNew();
         return search(new Reporter(p =>

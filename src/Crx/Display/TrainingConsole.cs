@@ -39,7 +39,7 @@ internal static class TrainingConsole
                             if (task is null || task.IsFinished)
                                 task = ctx.AddTask("", maxValue: p.StepsPerEpoch);
                             task.Value = p.Step;
-                            task.Description = Markup.Escape(
+                            task.Description = DisplayText.Markup(
                                 $"{label} epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F3}  coding {p.CodingLoss:F4}  " +
                                 $"acc {p.Accuracy:P1}  {p.ImagesPerSecond:F0} img/s  lr {p.LearningRate:G3}");
                             ctx.Refresh();

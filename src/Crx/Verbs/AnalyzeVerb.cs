@@ -1,4 +1,6 @@
 using CodedResNeXt.ModelFiles;
+using Crx.Display;
+using CodedResNeXt.Model;
 using TorchSharp;
 using System.CommandLine;
 using System.Diagnostics;
@@ -18,7 +20,7 @@ namespace Crx.Verbs;
 internal static class AnalyzeVerb
 {
     /// <summary>What an `analyze` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Checkpoint, string? DataDir, string? OodDataset, string? OodDataDir, int? Block, string Classes, int ThresholdSamples, int Seed, int Batch, int Threads, string Out, string Device);
+    private sealed record Arguments(string Checkpoint, string? DataDir, string? OodDataset, string? OodDataDir, int? Block, string Classes, int ThresholdSamples, int Seed, int Batch, int Threads, string Out, string Device, long MaxImagePixels);
 
     public static Command Create()
     {
@@ -34,11 +36,12 @@ internal static class AnalyzeVerb
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string>("--out") { Description = "Report folder: results.json and index.html", DefaultValueFactory = _ => "report" };
         var device = Crx.Cli.DeviceOption.Create();
+        var maxPixels = Crx.Cli.ImageLimitOption.Create();
         var command = new Command("analyze", "Take a trained network apart: early decoders, specialization, binary classifiers, energy profiles, example paths.")
         {
-            checkpoint, dataDir, oodDataset, oodDataDir, block, classes, thresholdSamples, seed, batch, threads, output, device,
+            checkpoint, dataDir, oodDataset, oodDataDir, block, classes, thresholdSamples, seed, batch, threads, output, device, maxPixels,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataDir), p.GetValue(oodDataset), p.GetValue(oodDataDir), p.GetValue(block), p.GetValue(classes)!, p.GetValue(thresholdSamples), p.GetValue(seed), p.GetValue(batch), p.GetValue(threads), p.GetValue(output)!, p.GetValue(device)!)));
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataDir), p.GetValue(oodDataset), p.GetValue(oodDataDir), p.GetValue(block), p.GetValue(classes)!, p.GetValue(thresholdSamples), p.GetValue(seed), p.GetValue(batch), p.GetValue(threads), p.GetValue(output)!, p.GetValue(device)!, p.GetValue(maxPixels))));
         return command;
     }
 
@@ -48,7 +51,8 @@ internal static class AnalyzeVerb
         string? oodName = a.OodDataset;
         if (oodName is null && a.OodDataDir is not null)
             throw new InvalidInputException("--ood-data-dir: say which dataset it holds with --ood-dataset");
-        int threadCount = a.Threads >= 1 ? a.Threads : throw new InvalidInputException($"--threads: {a.Threads} must be at least 1");
+        CodedResNeXt.Runtime.ProcessSettings.RequireThreads(a.Threads);
+        int threadCount = a.Threads;
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
         var where = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
@@ -61,6 +65,7 @@ internal static class AnalyzeVerb
             {
                 DataDir = a.DataDir, CoarseLabels = coarse,
                 ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+                MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels),
             }), info.ExcludedClasses);
         ModelInput.Require(info.Architecture, data.Validation, nameof(DatasetOptions.DataDir), a.DataDir ?? info.Dataset, path);
         string classText = a.Classes;
@@ -73,10 +78,10 @@ internal static class AnalyzeVerb
             BatchSize = a.Batch,
         };
         options.Validate();
-        var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = a.OodDataDir }, data);
+        var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = a.OodDataDir, MaxImagePixels = a.MaxImagePixels }, data);
         CodedResNeXt.Runtime.ProcessSettings.Apply(threadCount);
 
-        Console.WriteLine($"analyzing {info.Architecture.Name} ({path}) on {where}, {info.Dataset}: {data.Validation.Count} validation images, " +
+        Console.WriteLine($"analyzing {DisplayText.Safe(info.Architecture.Name)} ({DisplayText.Safe(path)}) on {where}, {info.Dataset}: {data.Validation.Count} validation images, " +
                           $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
                           (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
         var clock = Stopwatch.StartNew();
@@ -107,7 +112,7 @@ internal static class AnalyzeVerb
                     return analysis(new Reporter(p =>
                     {
                         if (!tasks.TryGetValue(p.Pass, out var task))
-                            tasks[p.Pass] = task = ctx.AddTask(Markup.Escape($"{p.Pass} ({p.Total} images)"), maxValue: Math.Max(p.Total, 1));
+                            tasks[p.Pass] = task = ctx.AddTask(DisplayText.Markup($"{p.Pass} ({p.Total} images)"), maxValue: Math.Max(p.Total, 1));
                         task.Value = p.Total == 0 ? 1 : p.Done;
                     }), interruption.Token);
                 });
@@ -143,7 +148,7 @@ internal static class AnalyzeVerb
         }
         if (r.Specialization is { } s)
         {
-            var table = new Table().Title($"Specialization: block {s.BlockIndex} ({Markup.Escape(s.Scheme)}), baseline {s.Baseline:P2}")
+            var table = new Table().Title($"Specialization: block {s.BlockIndex} ({DisplayText.Markup(s.Scheme)}), baseline {s.Baseline:P2}")
                 .AddColumns("subNNs removed", "active removed", "inactive removed");
             for (int j = 1; j <= Math.Max(s.ActiveRemoved.Count, s.InactiveRemoved.Count); j++)
                 table.AddRow(j.ToString(),
@@ -161,7 +166,7 @@ internal static class AnalyzeVerb
             {
                 var cells = new List<string>
                 {
-                    $"{b.Class} {Markup.Escape(b.ClassName)}", $"{b.Parameters / 1e6:F3} M ({b.ParameterFraction:P1})", b.Threshold.ToString("G4"),
+                    $"{b.Class} {DisplayText.Markup(b.ClassName)}", $"{b.Parameters / 1e6:F3} M ({b.ParameterFraction:P1})", b.Threshold.ToString("G4"),
                     b.TrainF1.ToString("F3"), b.InDistribution.Precision.ToString("P1"), b.InDistribution.Recall.ToString("P1"),
                 };
                 if (ood) cells.AddRange([b.OutOfDistribution!.Precision.ToString("P1"), b.OutOfDistribution.Recall.ToString("P1")]);
@@ -169,8 +174,8 @@ internal static class AnalyzeVerb
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"mean validation F1 {r.BinaryClassifiers.Average(b => b.InDistribution.F1):F3}" +
-                                   (ood ? $", with OOD negatives ({Markup.Escape(r.OodSource!)}) {r.BinaryClassifiers.Average(b => b.OutOfDistribution!.F1):F3}" : ""));
+                                   (ood ? $", with OOD negatives ({DisplayText.Markup(r.OodSource!)}) {r.BinaryClassifiers.Average(b => b.OutOfDistribution!.F1):F3}" : ""));
         }
-        foreach (string note in r.Settings?.Notes ?? []) AnsiConsole.MarkupLine($"[grey]note: {Markup.Escape(note)}[/]");
+        foreach (string note in r.Settings?.Notes ?? []) AnsiConsole.MarkupLine($"[grey]note: {DisplayText.Markup(note)}[/]");
     }
 }

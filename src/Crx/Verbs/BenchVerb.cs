@@ -1,3 +1,4 @@
+using Crx.Display;
 using System.CommandLine;
 using System.Text.Json;
 using CodedResNeXt;
@@ -44,6 +45,7 @@ internal static class BenchVerb
     {
         foreach (var (flag, value) in new[] { ("--batch", a.Batch), ("--threads", a.Threads), ("--steps", a.Steps), ("--repeats", a.Repeats) })
             if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
+        CodedResNeXt.Runtime.ProcessSettings.RequireThreads(a.Threads);
         if (!(a.MinRepeatSeconds >= 0)) throw new InvalidInputException($"--min-repeat-seconds: {a.MinRepeatSeconds} must be 0 or more");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
         var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
@@ -68,12 +70,12 @@ internal static class BenchVerb
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(breakdown, ModelFile.Json));
             else
             {
-                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(breakdown.Architecture)}[/] training step, batch {breakdown.Batch}, {breakdown.Threads} threads: " +
+                AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(breakdown.Architecture)}[/] training step, batch {breakdown.Batch}, {breakdown.Threads} threads: " +
                     $"median {breakdown.StepMilliseconds:F1} ms over {breakdown.Steps} steps");
                 foreach (var (title, rows) in new[] { ("phase", breakdown.Phases), ("forward op (blocks)", breakdown.ForwardOps) })
                 {
                     var t = new Table().AddColumns(title, "ms", "share");
-                    foreach (var row in rows) t.AddRow(Markup.Escape(row.Name), row.Milliseconds.ToString("F2"), row.Share.ToString("P1"));
+                    foreach (var row in rows) t.AddRow(DisplayText.Markup(row.Name), row.Milliseconds.ToString("F2"), row.Share.ToString("P1"));
                     AnsiConsole.Write(t);
                 }
             }
@@ -89,13 +91,13 @@ internal static class BenchVerb
             Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
             return 0;
         }
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
+        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
             $"{result.Threads} threads, on {onDevice}, median of {result.Repeats} repeats of at least {result.Steps} steps and {a.MinRepeatSeconds:0.#} s");
         var table = new Table().AddColumns("variant", "parameters", "train img/s", "of the limit", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
         static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
         static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";
         foreach (var v in result.Variants)
-            table.AddRow(Markup.Escape(v.Name), v.Parameters.ToString("N0"), T(v.Training), v.TrainingFractionOfLimit is { } f ? f.ToString("P0") : "-",
+            table.AddRow(DisplayText.Markup(v.Name), v.Parameters.ToString("N0"), T(v.Training), v.TrainingFractionOfLimit is { } f ? f.ToString("P0") : "-",
                 T(v.InferenceBatch), T(v.InferenceSingle),
                 M(v.PeakResidentBytes), M(v.PeakNativeHeapBytes));
         AnsiConsole.Write(table);

@@ -1,3 +1,4 @@
+using Crx.Display;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -77,6 +78,8 @@ internal static class CodesVerb
 
     private static void Generate(IAnsiConsole console, TextWriter output, CodingSchemeRequest request, string? outPath, bool json)
     {
+        // The packing can take minutes: an --out that cannot be written is refused before it starts.
+        if (outPath is not null) Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
         var result = Crx.Display.PackingProgress.Run(request.SubNNs, request.Active,
             (progress, cancel) => CodingSchemeGenerator.Generate(request, cancel, progress));
         var scheme = result.Scheme;
@@ -141,7 +144,7 @@ internal static class CodesVerb
             }.ToJsonString(Indented));
             return;
         }
-        console.WriteLine($"{path}: valid coding scheme '{scheme.Name}'");
+        console.WriteLine($"{DisplayText.Safe(path)}: valid coding scheme '{DisplayText.Safe(scheme.Name)}'");
         console.Write(MetricsTable($"Coding scheme {scheme.Name}", metrics));
     }
 
@@ -164,7 +167,7 @@ internal static class CodesVerb
         foreach (var (scheme, m) in all)
         {
             table.AddRow(
-                Markup.Escape(scheme.Name),
+                DisplayText.Markup(scheme.Name),
                 m.Classes.ToString(CultureInfo.InvariantCulture),
                 $"{m.Active}/{m.SubNNs}",
                 m.MinHamming?.ToString(CultureInfo.InvariantCulture) ?? "-",
@@ -179,7 +182,7 @@ internal static class CodesVerb
     /// <summary>The quantities every mode shows: K, N, N_act, distances and column sums.</summary>
     private static Table MetricsTable(string title, CodingSchemeMetrics m, string? enforcedDistance = null)
     {
-        var table = new Table { Title = new TableTitle(Markup.Escape(title)) }.AddColumn("Quantity").AddColumn("Value");
+        var table = new Table { Title = new TableTitle(DisplayText.Markup(title)) }.AddColumn("Quantity").AddColumn("Value");
         table.AddRow("Classes K", m.Classes.ToString(CultureInfo.InvariantCulture));
         table.AddRow("SubNNs N", m.SubNNs.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Active N_act", $"{m.Active} (r = {((double)m.Active / m.SubNNs).ToString("0.###", CultureInfo.InvariantCulture)})");

@@ -1,3 +1,4 @@
+using Crx.Display;
 using TorchSharp;
 using CodedResNeXt;
 using CodedResNeXt.Decoding;
@@ -16,7 +17,7 @@ namespace Crx.Verbs;
 internal static class EvalVerb
 {
     /// <summary>What a `eval` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Checkpoint, string? Dataset, string? DataDir, int Batch, bool Json, double? EarlyExit, int CalibrationImages, string Device, bool StoreCalibration);
+    private sealed record Arguments(string Checkpoint, string? Dataset, string? DataDir, int Batch, bool Json, double? EarlyExit, int CalibrationImages, string Device, bool StoreCalibration, long MaxImagePixels);
 
     /// <summary>A fixed-seed choice of <paramref name="count"/> training images (all when there are fewer), in dataset order.</summary>
     private static int[] EarlyExitSubset(int available, int count)
@@ -37,11 +38,12 @@ internal static class EvalVerb
         var storeCalibration = new Option<bool>("--store-calibration") { Description = "Store the early-exit margins in the checkpoint (weights untouched), for crx predict --early-exit" };
         var calibrationImages = new Option<int>("--calibration-images") { Description = "Training images the early-exit margins are calibrated on", DefaultValueFactory = _ => 5000 };
         var device = Crx.Cli.DeviceOption.Create();
+        var maxPixels = Crx.Cli.ImageLimitOption.Create();
         var command = new Command("eval", "Evaluate a checkpoint on its validation set: top-1, per class, early decoders.")
         {
-            checkpoint, dataset, dataDir, batch, json, earlyExit, calibrationImages, storeCalibration, device,
+            checkpoint, dataset, dataDir, batch, json, earlyExit, calibrationImages, storeCalibration, device, maxPixels,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataset), p.GetValue(dataDir), p.GetValue(batch), p.GetValue(json), p.GetValue(earlyExit), p.GetValue(calibrationImages), p.GetValue(device)!, p.GetValue(storeCalibration))));
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(dataset), p.GetValue(dataDir), p.GetValue(batch), p.GetValue(json), p.GetValue(earlyExit), p.GetValue(calibrationImages), p.GetValue(device)!, p.GetValue(storeCalibration), p.GetValue(maxPixels))));
         return command;
     }
 
@@ -49,6 +51,12 @@ internal static class EvalVerb
     {
         string path = a.Checkpoint;
         if (a.StoreCalibration && a.EarlyExit is null) throw new InvalidInputException("--store-calibration: give the --early-exit target to calibrate for");
+        // The calibration takes minutes: learn that the checkpoint cannot be rewritten before, not after.
+        if (a.StoreCalibration) Crx.Cli.OutputPaths.RequireWritableFile(path, "--store-calibration");
+        // Rewriting a checkpoint of a run that is training would put this older copy back over the epochs it
+        // saves meanwhile: in a run folder (one that has a run.lock), the folder is taken first.
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        using var owned = a.StoreCalibration && File.Exists(Path.Combine(folder, RunFolderLock.FileName)) ? RunFolderLock.Acquire(folder) : null;
         var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
         var (network, info) = Checkpoint.Load(path);
         network.to(onDevice);
@@ -60,6 +68,7 @@ internal static class EvalVerb
         var where = new DatasetOptions
         {
             DataDir = a.DataDir, CoarseLabels = coarse, ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
+            MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels),
         };
         var test = DatasetCatalog.LoadValidation(name, where);
         ModelInput.Require(info.Architecture, test, a.DataDir is null ? "Dataset" : nameof(DatasetOptions.DataDir), a.DataDir ?? name, path);
@@ -89,12 +98,12 @@ internal static class EvalVerb
                 : JsonSerializer.Serialize(new { result.Classification, result.EarlyDecoding, EarlyExit = exit }, ModelFile.Json));
             return 0;
         }
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {Markup.Escape(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images, on {onDevice}");
+        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(path)}[/]: {DisplayText.Markup(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images, on {onDevice}");
         AnsiConsole.MarkupLine($"top-1 [bold]{classification.Top1:P2}[/]" + (classification.Top5 is { } top5 ? $"  top-5 [bold]{top5:P2}[/]" : ""));
         var perClass = new Table().AddColumns("class", "name", "accuracy");
         for (int k = 0; k < classification.PerClassAccuracy.Count; k++)
             if (!double.IsNaN(classification.PerClassAccuracy[k]))
-                perClass.AddRow(k.ToString(), Markup.Escape(info.ClassNames[k]), classification.PerClassAccuracy[k].ToString("P1"));
+                perClass.AddRow(k.ToString(), DisplayText.Markup(info.ClassNames[k]), classification.PerClassAccuracy[k].ToString("P1"));
         AnsiConsole.Write(perClass);
         if (early.CodedBlockIndices.Count > 0)
         {
@@ -113,7 +122,7 @@ internal static class EvalVerb
             for (int b = 0; b < c.CodedBlockIndices.Count; b++)
                 exits.AddRow(c.CodedBlockIndices[b].ToString(), c.Thresholds[b] is { } t ? t.ToString("F3") : "none", exit.ExitFractions[b].ToString("P1"));
             AnsiConsole.Write(exits);
-            if (a.StoreCalibration) AnsiConsole.MarkupLine($"stored in {Markup.Escape(path)}; use it with crx predict --model {Markup.Escape(path)} --early-exit {c.Target} IMAGES");
+            if (a.StoreCalibration) AnsiConsole.MarkupLine($"stored in {DisplayText.Markup(path)}; use it with crx predict --model {DisplayText.Markup(path)} --early-exit {c.Target} IMAGES");
         }
         return 0;
     }

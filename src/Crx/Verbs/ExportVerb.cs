@@ -35,6 +35,7 @@ internal static class ExportVerb
     private static int Run(Arguments a)
     {
         string source = a.Model, outPath = a.Out;
+        if (a.Format is "official" or "onnx") Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out"); // before the model loads
         switch (a.Format)
         {
             case "official":
@@ -44,7 +45,7 @@ internal static class ExportVerb
             case "onnx":
                 var meta = OnnxModelExport.ExportFile(source, outPath);
                 var arch = meta.Architecture;
-                Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {meta.Kind} {arch.Name}, " +
+                Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {Crx.Display.DisplayText.Safe(meta.Kind)} {Crx.Display.DisplayText.Safe(arch.Name)}, " +
                                   $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]");
                 break;
             default: throw new InvalidInputException($"--format: '{a.Format}' is not a known format (official, onnx)");

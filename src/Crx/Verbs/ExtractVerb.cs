@@ -1,3 +1,4 @@
+using Crx.Display;
 using Crx.Cli;
 using CodedResNeXt.ModelFiles;
 using System.CommandLine;
@@ -19,7 +20,7 @@ namespace Crx.Verbs;
 internal static class ExtractVerb
 {
     /// <summary>What a `extract` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Checkpoint, string? Class, string? Classes, string Out, string? DataDir, int? ThresholdSamples, int Seed, int Batch, bool Json);
+    private sealed record Arguments(string Checkpoint, string? Class, string? Classes, string Out, string? DataDir, int? ThresholdSamples, int Seed, int Batch, bool Json, long MaxImagePixels);
 
     public static Command Create()
     {
@@ -32,14 +33,15 @@ internal static class ExtractVerb
         var seed = new Option<int>("--seed") { Description = "Seed of the --threshold-samples subset", DefaultValueFactory = _ => 1 };
         var batch = new Option<int>("--batch") { Description = "Batch size for scoring the training images", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var maxPixels = Crx.Cli.ImageLimitOption.Create();
         var command = new Command("extract",
             "Extract the standalone binary classifier of a class (or of several classes) from a checkpoint: " +
             "only the class's paths through the coded blocks and its row of the classifier stay, and its decision " +
             "threshold is the one that maximizes F1 on the training set.")
         {
-            checkpoint, cls, classes, output, dataDir, samples, seed, batch, json,
+            checkpoint, cls, classes, output, dataDir, samples, seed, batch, json, maxPixels,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(cls), p.GetValue(classes), p.GetValue(output)!, p.GetValue(dataDir), p.GetValue(samples), p.GetValue(seed), p.GetValue(batch), p.GetValue(json))));
+        command.SetAction(p => Run(new Arguments(p.GetValue(checkpoint)!, p.GetValue(cls), p.GetValue(classes), p.GetValue(output)!, p.GetValue(dataDir), p.GetValue(samples), p.GetValue(seed), p.GetValue(batch), p.GetValue(json), p.GetValue(maxPixels))));
         return command;
     }
 
@@ -69,6 +71,7 @@ internal static class ExtractVerb
         {
             DataDir = a.DataDir,
             ImageSize = source.Architecture.ImageSize,
+            MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels),
         });
         var training = TrainingData.From(splits, source.ExcludedClasses).Train;
         using var extracted = BinaryClassifierExtraction.Extract(full, source, path, kept, training,
@@ -95,13 +98,13 @@ internal static class ExtractVerb
             }, ModelFile.Json));
             return 0;
         }
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(outPath)}[/]: classifier of {Markup.Escape(string.Join(", ", info.KeptClasses.Select((k, j) => $"{k} ({info.KeptClassNames[j]})")))} " +
-                               $"from {Markup.Escape(path)}");
+        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(outPath)}[/]: classifier of {DisplayText.Markup(string.Join(", ", info.KeptClasses.Select((k, j) => $"{k} ({info.KeptClassNames[j]})")))} " +
+                               $"from {DisplayText.Markup(path)}");
         AnsiConsole.MarkupLine($"parameters: [bold]{info.ParameterCount:N0}[/] of {info.FullParameterCount:N0} ([bold]{info.ParameterFraction:P1}[/])" +
                                (size is null ? "" : $"; the paper's stage-scaled estimate: {size.EstimateFraction:P1}"));
         var table = new Table().AddColumns("class", "name", "threshold", "train precision", "train recall", "train F1", "positives", "negatives");
         foreach (var t in info.Thresholds)
-            table.AddRow(t.Class.ToString(), Markup.Escape(t.Name), t.Threshold.ToString("G5"), t.TrainingPrecision.ToString("P2"),
+            table.AddRow(t.Class.ToString(), DisplayText.Markup(t.Name), t.Threshold.ToString("G5"), t.TrainingPrecision.ToString("P2"),
                 t.TrainingRecall.ToString("P2"), t.TrainingF1.ToString("F4"), t.Positives.ToString(), t.Negatives.ToString());
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"thresholds fitted on {info.Classifier.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");

@@ -1,4 +1,5 @@
 using CodedResNeXt.BinaryClassifiers;
+using Crx.Display;
 using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using System.Text.Json;
@@ -107,12 +108,12 @@ internal static class InfoVerb
 
     private static void Print(InfoReport r)
     {
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(r.Name)}[/]: {r.Classes} classes, input {r.InputChannels}x{r.ImageSize}x{r.ImageSize}");
+        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(r.Name)}[/]: {r.Classes} classes, input {r.InputChannels}x{r.ImageSize}x{r.ImageSize}");
         var blocks = new Table().Border(TableBorder.None);
         foreach (var column in new[] { "#", "stage", "in", "out", "d", "N_act/N", "stride", "p_drop", "shortcut", "params" })
             blocks.AddColumn(new TableColumn(column).RightAligned().PadLeft(1).PadRight(1));
         foreach (var b in r.Blocks)
-            blocks.AddRow(b.Index.ToString(), Markup.Escape(b.Stage), b.InChannels.ToString(), b.OutChannels.ToString(),
+            blocks.AddRow(b.Index.ToString(), DisplayText.Markup(b.Stage), b.InChannels.ToString(), b.OutChannels.ToString(),
                 b.BottleneckWidth.ToString(), $"{b.ActiveSubNNs}/{b.OriginalSubNNs}" + (b.SubNNs < b.OriginalSubNNs ? $" ({b.SubNNs} kept)" : ""), b.Stride.ToString(),
                 b.PDrop.ToString("0.##"), b.ProjectionShortcut ? "projection" : "identity", b.Parameters.ToString("N0"));
         AnsiConsole.Write(blocks);
@@ -122,7 +123,7 @@ internal static class InfoVerb
         stages.AddColumn(new TableColumn("params").RightAligned());
         stages.AddColumn(new TableColumn("M").RightAligned());
         stages.AddRow("stem", r.Parameters.Stem.ToString("N0"), Millions(r.Parameters.Stem));
-        foreach (var s in r.Parameters.Stages) stages.AddRow(Markup.Escape(s.Stage), s.Parameters.ToString("N0"), Millions(s.Parameters));
+        foreach (var s in r.Parameters.Stages) stages.AddRow(DisplayText.Markup(s.Stage), s.Parameters.ToString("N0"), Millions(s.Parameters));
         stages.AddRow("classifier", r.Parameters.Classifier.ToString("N0"), Millions(r.Parameters.Classifier));
         stages.AddRow("[bold]total[/]", $"[bold]{r.TotalParameters:N0}[/]", $"[bold]{Millions(r.TotalParameters)}[/]");
         AnsiConsole.Write(stages);
@@ -130,7 +131,7 @@ internal static class InfoVerb
         AnsiConsole.MarkupLine(r.CodedBlocks.Count == 0
             ? "Coded blocks: none (a plain ResNeXt)"
             : "Coded blocks: " + string.Join("; ", r.Blocks.Where(b => b.Scheme is not null).GroupBy(b => b.Scheme)
-                .Select(g => $"{string.Join(", ", g.Select(b => b.Index))} with scheme {Markup.Escape(g.Key!)}")));
+                .Select(g => $"{string.Join(", ", g.Select(b => b.Index))} with scheme {DisplayText.Markup(g.Key!)}")));
         var bc = r.BinaryClassifier;
         AnsiConsole.MarkupLine($"Binary classifier of class {bc.Class}: [bold]{Millions(bc.Exact)}[/] = {bc.ExactFraction:P1} of the parameters " +
             $"(the paper's stage-scaled estimate: {Millions(bc.StageScaledEstimate)} = {bc.EstimateFraction:P1})");

@@ -1,3 +1,4 @@
+using Crx.Display;
 using CodedResNeXt.ModelFiles;
 using System.CommandLine;
 using System.Text.Json;
@@ -17,7 +18,7 @@ namespace Crx.Verbs;
 internal static class PredictVerb
 {
     /// <summary>What a `predict` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Model, string Images, int Batch, bool Json, string Device, double? EarlyExit);
+    private sealed record Arguments(string Model, string Images, int Batch, bool Json, string Device, double? EarlyExit, long MaxImagePixels);
 
     public static Command Create()
     {
@@ -26,16 +27,17 @@ internal static class PredictVerb
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the predictions as JSON" };
         var device = Crx.Cli.DeviceOption.Create();
+        var maxPixels = Crx.Cli.ImageLimitOption.Create();
         var earlyExit = new Option<double?>("--early-exit") { Description = "Checkpoint only: stop each image at the first coded block confident enough, with the margins stored for this target agreement (crx eval --early-exit TARGET --store-calibration)" };
         var command = new Command("predict",
             "Classify images with an extracted classifier or a checkpoint. Images are converted to the model's " +
             "channels (gray by luminance) and resized to its input size when they differ; Fashion-MNIST models " +
             "expect light-on-dark 28x28 images like their training set.")
         {
-            images, model, batch, json, device, earlyExit,
+            images, model, batch, json, device, earlyExit, maxPixels,
         };
         command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(batch), p.GetValue(json), p.GetValue(device)!,
-            p.GetValue(earlyExit))));
+            p.GetValue(earlyExit), p.GetValue(maxPixels))));
         return command;
     }
 
@@ -45,6 +47,7 @@ internal static class PredictVerb
         var device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
         var files = InputImages.Find(a.Images);
         using var loaded = PredictionModel.Load(path, device);
+        loaded.MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels);
         EarlyExitCalibration? calibration = null;
         if (a.EarlyExit is { } target)
         {
@@ -61,9 +64,9 @@ internal static class PredictVerb
         }
         int size = loaded.ImageSize;
         foreach (var r in predictions.Where(r => r.Image.Resized))
-            AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(r.Image.File)} is {r.Image.Width}x{r.Image.Height}; " +
+            AnsiConsole.MarkupLine($"[yellow]note[/]: {DisplayText.Markup(r.Image.File)} is {r.Image.Width}x{r.Image.Height}; " +
                                    $"its centre square was resized to the model's {size}x{size}");
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {kind} {Markup.Escape(loaded.Architecture.Name)}, " +
+        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(path)}[/]: {kind} {DisplayText.Markup(loaded.Architecture.Name)}, " +
                                $"input {loaded.InputChannels}x{size}x{size}, on {(loaded.IsOnnx ? "ONNX Runtime (CPU)" : loaded.Device.ToString())}");
         AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : calibration is not null ? Exits(predictions, calibration) : Classes(predictions));
         if (calibration is not null)
@@ -76,8 +79,8 @@ internal static class PredictVerb
         var table = new Table().AddColumns("image", "decision", "score", "threshold");
         foreach (var r in predictions)
             foreach (var d in r.Decisions!)
-                table.AddRow(Markup.Escape(Path.GetFileName(r.Image.File)),
-                    Markup.Escape($"class {d.Class} ({d.Name}): ") + (d.Yes ? "[green]yes[/]" : "[red]no[/]"),
+                table.AddRow(DisplayText.Markup(Path.GetFileName(r.Image.File)),
+                    DisplayText.Markup($"class {d.Class} ({d.Name}): ") + (d.Yes ? "[green]yes[/]" : "[red]no[/]"),
                     d.Score.ToString("F4"), d.Threshold.ToString("F4"));
         return table;
     }
@@ -86,7 +89,7 @@ internal static class PredictVerb
     {
         var table = new Table().AddColumns("image", "predicted class", "left at", "compute");
         foreach (var r in predictions)
-            table.AddRow(Markup.Escape(Path.GetFileName(r.Image.File)), Markup.Escape($"{r.Prediction!.Class} ({r.Prediction.Name})"),
+            table.AddRow(DisplayText.Markup(Path.GetFileName(r.Image.File)), DisplayText.Markup($"{r.Prediction!.Class} ({r.Prediction.Name})"),
                 r.Exit!.ExitBlock is { } b ? $"block {b}" : "head", r.Exit.ComputeFraction.ToString("P0"));
         return table;
     }
@@ -98,9 +101,9 @@ internal static class PredictVerb
         foreach (var e in predictions[0].EarlyDecoders!) table.AddColumn($"block {e.BlockIndex}");
         foreach (var r in predictions)
             table.AddRow([
-                Markup.Escape(Path.GetFileName(r.Image.File)), Markup.Escape($"{r.Prediction!.Class} ({r.Prediction.Name})"),
+                DisplayText.Markup(Path.GetFileName(r.Image.File)), DisplayText.Markup($"{r.Prediction!.Class} ({r.Prediction.Name})"),
                 r.Prediction.Probability.ToString("P1"),
-                .. r.EarlyDecoders!.Select(e => Markup.Escape($"{e.Name} {100 * e.Confidence:F0}%")),
+                .. r.EarlyDecoders!.Select(e => DisplayText.Markup($"{e.Name} {100 * e.Confidence:F0}%")),
             ]);
         return table;
     }

@@ -63,8 +63,8 @@ internal static class SweepVerb
 
     private static void Print(SweepResult result)
     {
-        var table = new Table().Title($"Sweep over {Markup.Escape(result.Parameter)}")
-            .AddColumns(Markup.Escape(result.Parameter), "top-1", "early decoder, last coded block", "mean binary F1", "epochs");
+        var table = new Table().Title($"Sweep over {DisplayText.Markup(result.Parameter)}")
+            .AddColumns(DisplayText.Markup(result.Parameter), "top-1", "early decoder, last coded block", "mean binary F1", "epochs");
         foreach (var point in result.Points.OrderBy(x => x.Value))
             table.AddRow(point.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), point.Top1.ToString("P2"),
                 double.IsNaN(point.LastEarlyDecoderAccuracy) ? "—" : point.LastEarlyDecoderAccuracy.ToString("P2"),

@@ -51,6 +51,9 @@ internal static class TrainVerb
             }
             var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
             bool isResume = a.Resume;
+            // The run folder is this process's from before config.json is written until the run ends.
+            RunFolderLock? owned = null;
+            using var release = new Disposer(() => owned?.Dispose());
             string? dir = a.Out;
             TrainingOptions options;
             DatasetSplits splits;
@@ -66,6 +69,7 @@ internal static class TrainVerb
                         ? $"--resume: {dir} holds no run to continue (no last.ckpt); start one without --resume"
                         : $"--resume: {dir} does not exist; give the --out of the run to continue");
                 OutputPaths.RequireWritableFolder(dir, "--out");
+                owned = RunFolderLock.Acquire(dir);
                 if (!Checkpoint.CanResume(last))
                     throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
                 var info = Checkpoint.ReadInfo(last);
@@ -87,6 +91,7 @@ internal static class TrainVerb
                     dir = Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
                     OutputPaths.RequireWritableFolder(dir, "--out");
                 }
+                owned = RunFolderLock.Acquire(dir);
                 if (File.Exists(Path.Combine(dir, "last.ckpt")))
                     throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
             }
@@ -98,7 +103,7 @@ internal static class TrainVerb
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
                 DatasetCatalog.UsesCoarseLabels(options.Dataset, run.Architecture.Classes))));
-            Console.WriteLine($"{(isResume ? "resuming" : "training")} {run.Architecture.Name} on {options.Dataset} " +
+            Console.WriteLine($"{(isResume ? "resuming" : "training")} {DisplayText.Safe(run.Architecture.Name)} on {options.Dataset} " +
                               $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
             using var result = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
             var history = result.History;
@@ -111,4 +116,10 @@ internal static class TrainVerb
             return 0;
         }
     }
+}
+
+/// <summary>Runs an action when disposed (releases what a branch of the verb took).</summary>
+internal sealed class Disposer(Action dispose) : IDisposable
+{
+    public void Dispose() => dispose();
 }

@@ -43,12 +43,13 @@ internal sealed class TrainingFlags
     public readonly Option<string?> Normalization = new("--normalization") { Description = "Per-channel mean/std: published (the released code's constants, CIFAR only) or dataset (the training set's own) [cifar published, else dataset]" };
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs [1]" };
     public readonly Option<int?> Threads = new("--threads") { Description = "CPU threads [all cores]" };
+    public readonly Option<long> MaxImagePixels = Crx.Cli.ImageLimitOption.Create();
 
     private Option[] All =>
     [
         Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Accumulate, Lr, MinLr, Warmup,
         WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
-        ExcludeClasses, Normalization, Seed, Threads,
+        ExcludeClasses, Normalization, Seed, Threads, MaxImagePixels,
     ];
 
     public void AddTo(Command command)
@@ -63,6 +64,7 @@ internal sealed class TrainingFlags
         CoarseLabels = p.GetValue(CoarseLabels),
         ImageSize = p.GetValue(ImageSize) ?? 160,
         ResizeSize = p.GetValue(ResizeSize),
+        MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(p.GetValue(MaxImagePixels)),
     };
 
     /// <summary>
@@ -78,7 +80,11 @@ internal sealed class TrainingFlags
         {
             // A resumed run keeps the geometry it was trained with (its checkpoint's options are the basis).
             if (basis is null) o = o with { Folder = FolderGeometry.For(imageSize, p.GetValue(ResizeSize)) };
-            if (p.GetValue(CropSize) is { } crop) aug = aug with { ResizedCrop = Positive(crop, "--crop-size") };
+            if (p.GetValue(CropSize) is { } crop) aug = aug with
+            {
+                ResizedCrop = Positive(crop, "--crop-size") <= FolderGeometry.MaxSide ? crop
+                    : throw new InvalidInputException($"--crop-size: {crop} is more than {FolderGeometry.MaxSide} pixels"),
+            };
         }
         else
         {
@@ -112,7 +118,8 @@ internal sealed class TrainingFlags
             LossThreshold = p.GetValue(LossThreshold) ?? o.LossThreshold,
             Augmentation = aug,
             Seed = p.GetValue(Seed) ?? o.Seed,
-            Threads = Positive(p.GetValue(Threads) ?? o.Threads, "--threads"),
+            // A resumed run made on a larger machine keeps its thread count only up to this machine's cores.
+            Threads = p.GetValue(Threads) ?? Math.Min(o.Threads, Environment.ProcessorCount),
             Workers = p.GetValue(Workers) is { } workers ? Positive(workers, "--workers") : o.Workers,
             ExcludeClasses = excluded is null || classNames is null ? o.ExcludeClasses : ClassList.Parse(excluded, classNames),
             Normalization = p.GetValue(Normalization) switch

@@ -28,6 +28,8 @@ public sealed class RunningCrx : IDisposable
     }
 
     public string Output { get { lock (_lock) return _output.ToString(); } }
+    public int Id => _process.Id;
+    public const int SigKill = 9;
     public string Error { get { lock (_lock) return _error.ToString(); } }
 
     /// <summary>Waits until standard output or error satisfies <paramref name="seen"/>; fails the test after the timeout or on exit.</summary>

@@ -11,7 +11,8 @@ internal static class DataFile
     /// <summary>Opens a file for reading, transparently decompressing it when it starts with the gzip magic.</summary>
     public static Stream Open(string path)
     {
-        if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException($"{path}: file not found");
+        InputFile.RequireRegular(path, "data file");
         FileStream file;
         try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -42,21 +43,23 @@ internal static class DataFile
         catch (InvalidDataException e) { throw new InvalidInputException($"{path}: corrupt gzip data ({e.Message})"); }
     }
 
-    /// <summary>The whole (uncompressed) content of a file.</summary>
-    public static byte[] ReadAll(string path)
+    /// <summary>The whole (uncompressed) content of a file, at most <paramref name="maxBytes"/> (a gzip bomb stops there).</summary>
+    public static byte[] ReadAll(string path, long maxBytes, string what)
     {
         using var stream = Open(path);
-        var memory = new MemoryStream();
-        try { stream.CopyTo(memory); }
+        try
+        {
+            return InputFile.ReadBounded(stream, maxBytes,
+                () => new InvalidInputException($"{path}: holds more than {InputFile.Bytes(maxBytes)}; a {what} needs at most that"));
+        }
         catch (InvalidDataException e) { throw new InvalidInputException($"{path}: corrupt gzip data ({e.Message})"); }
-        return memory.ToArray();
     }
 
     /// <summary>The non-blank lines of a text file, trimmed (class-name lists).</summary>
     public static string[] ReadNames(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found");
-        var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        var names = InputFile.ReadLines(path, InputFile.LargeText, "class-name list");
         if (names.Length == 0) throw new InvalidInputException($"{path}: holds no class names");
         return names;
     }

@@ -19,8 +19,10 @@ public static class FolderFormat
     /// </summary>
     /// <param name="root">the folder holding train/ and val/</param>
     /// <param name="geometry">the sizes the images are decoded and cropped to</param>
-    public static DatasetSplits Load(string root, FolderGeometry geometry)
+    /// <param name="maxPixels">the most pixels an image file may declare (<see cref="ImageDecoder.DefaultMaxPixels"/>)</param>
+    public static DatasetSplits Load(string root, FolderGeometry geometry, long maxPixels = ImageDecoder.DefaultMaxPixels)
     {
+        if (maxPixels < 1) throw InvalidInputException.ForOption("MaxImagePixels", $"{maxPixels} must be at least 1");
         if (!Directory.Exists(root)) throw new InvalidInputException($"{root}: directory not found (expected train/ and val/ class folders)");
         string trainDir = Path.Combine(root, "train"), valDir = Path.Combine(root, "val");
         foreach (string dir in new[] { trainDir, valDir })
@@ -39,14 +41,14 @@ public static class FolderFormat
 
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)));
         return new DatasetSplits(
-            Index(trainDir, trainClasses, geometry, $"{name}-train"),
-            Index(valDir, valClasses, geometry, $"{name}-val"));
+            Index(trainDir, trainClasses, geometry, maxPixels, $"{name}-train"),
+            Index(valDir, valClasses, geometry, maxPixels, $"{name}-val"));
     }
 
     private static List<string> ClassFolders(string dir) =>
         Directory.GetDirectories(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
 
-    private static ImageDataset Index(string dir, IReadOnlyList<string> classes, FolderGeometry geometry, string name)
+    private static ImageDataset Index(string dir, IReadOnlyList<string> classes, FolderGeometry geometry, long maxPixels, string name)
     {
         var paths = new List<string>();
         var labels = new List<int>();
@@ -60,13 +62,13 @@ public static class FolderFormat
             paths.AddRange(images);
             labels.AddRange(Enumerable.Repeat(k, images.Count));
         }
-        return new ImageDataset(name, new ImageFiles(paths.ToArray(), geometry), labels.ToArray(), classes);
+        return new ImageDataset(name, new ImageFiles(paths.ToArray(), geometry, maxPixels), labels.ToArray(), classes);
     }
 
     /// <summary>Predict's fitting of a file: decodes it, scales its shorter side to <paramref name="size"/>, keeps the centre square as RGB planes.</summary>
-    internal static void DecodeInto(string path, int size, Span<byte> planes)
+    internal static void DecodeInto(string path, int size, Span<byte> planes, long maxPixels = ImageDecoder.DefaultMaxPixels)
     {
-        using var decoded = ImageDecoder.DecodeBitmap(path, size);
+        using var decoded = ImageDecoder.DecodeBitmap(path, size, maxPixels);
 
         int side = Math.Min(decoded.Width, decoded.Height);
         var square = SKRectI.Create((decoded.Width - side) / 2, (decoded.Height - side) / 2, side, side);

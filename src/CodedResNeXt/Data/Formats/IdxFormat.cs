@@ -39,10 +39,7 @@ public static class IdxFormat
         // An uncompressed file says how much it holds: a damaged count must not allocate gigabytes first.
         if (stream.CanSeek && total > stream.Length - stream.Position)
             throw new InvalidInputException($"{path}: truncated: the file ends {total - (stream.Length - stream.Position)} bytes short of {count} images of {rows}x{cols}");
-        var pixels = new byte[total];
-        DataFile.ReadExactly(stream, pixels, path, $"{count} images of {rows}x{cols}");
-        if (DataFile.HasMore(stream, path))
-            throw new InvalidInputException($"{path}: holds more bytes than the {count} images of {rows}x{cols} its header declares");
+        var pixels = ReadBody(stream, total, path, $"{count} images of {rows}x{cols}");
         return (pixels, count, rows, cols);
     }
 
@@ -57,10 +54,7 @@ public static class IdxFormat
         if (count < 0) throw new InvalidInputException($"{path}: bad header: {count} labels");
         if (stream.CanSeek && count > stream.Length - stream.Position)
             throw new InvalidInputException($"{path}: truncated: the file ends {count - (stream.Length - stream.Position)} bytes short of {count} labels");
-        var bytes = new byte[count];
-        DataFile.ReadExactly(stream, bytes, path, $"{count} labels");
-        if (DataFile.HasMore(stream, path))
-            throw new InvalidInputException($"{path}: holds more bytes than the {count} labels its header declares");
+        var bytes = ReadBody(stream, count, path, $"{count} labels");
         var labels = new int[count];
         for (int i = 0; i < count; i++)
         {
@@ -128,4 +122,28 @@ public static class IdxFormat
         }
         throw new InvalidInputException($"{Path.Combine(directory, candidates[0])}: file not found (nor without .gz)");
     }
+
+    /// <summary>
+    /// The <paramref name="length"/> bytes after the header, and nothing after them. A gzip stream cannot say how much
+    /// it holds, so its bytes are read as they come instead of allocating what a damaged header claims.
+    /// </summary>
+    private static byte[] ReadBody(Stream stream, long length, string path, string what)
+    {
+        byte[] body;
+        if (stream.CanSeek)
+        {
+            body = new byte[length];
+            DataFile.ReadExactly(stream, body, path, what);
+            if (DataFile.HasMore(stream, path)) throw More(path, what);
+            return body;
+        }
+        try { body = InputFile.ReadBounded(stream, length, () => More(path, what)); }
+        catch (InvalidDataException e) { throw new InvalidInputException($"{path}: corrupt gzip data ({e.Message})"); }
+        if (body.Length < length)
+            throw new InvalidInputException($"{path}: truncated: the file ends {length - body.Length} bytes short of {what}");
+        return body;
+    }
+
+    private static InvalidInputException More(string path, string what) =>
+        new($"{path}: holds more bytes than the {what} its header declares");
 }

@@ -10,17 +10,23 @@ namespace CodedResNeXt.Data.Formats;
 public static class ImageDecoder
 {
     /// <summary>
+    /// The default limit on the pixels an image file may declare, PIL's MAX_IMAGE_PIXELS (1 GiB / 4 / 3, about
+    /// 89.5 megapixels): the decoded RGBA bitmap of such an image takes 341 MiB, every real photograph of a dataset
+    /// is far below it, and Python users of the field already meet the same limit. A small file can declare far
+    /// more (a 514 KB PNG of 23000x23000 decodes to 2 GB), so the header is checked before anything is decoded.
+    /// </summary>
+    public const long DefaultMaxPixels = 89_478_485;
+
+
+    /// <summary>
     /// Decodes <paramref name="path"/> as RGBA at the smallest size the codec offers whose shorter side is still
     /// at least <paramref name="minSide"/> (JPEG scales by 1/2..1/8 while decoding, which is most of the saving
     /// on large photos; PNG only at full size). 0 means full size.
     /// </summary>
-    public static SKBitmap DecodeBitmap(string path, int minSide)
+    /// <param name="maxPixels">the most pixels the file may declare (<see cref="DefaultMaxPixels"/>); more is refused before decoding</param>
+    public static SKBitmap DecodeBitmap(string path, int minSide, long maxPixels = DefaultMaxPixels)
     {
-        using var codec = SKCodec.Create(path, out var opened);
-        if (codec is null)
-            throw new InvalidInputException(opened == SKCodecResult.IncompleteInput
-                ? $"{path}: cannot decode image ({Describe(opened)})"
-                : $"{path}: cannot decode image (not a readable JPEG or PNG)");
+        using var codec = Open(path, maxPixels);
         var size = codec.Info.Size;
         if (minSide > 0)
         {
@@ -39,10 +45,32 @@ public static class ImageDecoder
         return bitmap;
     }
 
-    /// <summary>Decodes <paramref name="path"/> into <paramref name="into"/> as 3 RGB planes (see <see cref="DecodeBitmap"/>).</summary>
-    public static void Decode(string path, int minSide, ImageBuffer into)
+    /// <summary>
+    /// A codec for the file, its header read: a regular file (a FIFO would block the decoder) whose declared size
+    /// is at most <paramref name="maxPixels"/>.
+    /// </summary>
+    public static SKCodec Open(string path, long maxPixels = DefaultMaxPixels)
     {
-        using var bitmap = DecodeBitmap(path, minSide);
+        InputFile.RequireRegular(path, "image");
+        var codec = SKCodec.Create(path, out var opened);
+        if (codec is null)
+            throw new InvalidInputException(opened == SKCodecResult.IncompleteInput
+                ? $"{path}: cannot decode image ({Describe(opened)})"
+                : $"{path}: cannot decode image (not a readable JPEG or PNG)");
+        var info = codec.Info;
+        if ((long)info.Width * info.Height > maxPixels)
+        {
+            codec.Dispose();
+            throw new InvalidInputException($"{path}: the image declares {info.Width}x{info.Height} = {(long)info.Width * info.Height} pixels, " +
+                $"more than the limit of {maxPixels} (raise it with --max-image-pixels if the file is trusted)");
+        }
+        return codec;
+    }
+
+    /// <summary>Decodes <paramref name="path"/> into <paramref name="into"/> as 3 RGB planes (see <see cref="DecodeBitmap"/>).</summary>
+    public static void Decode(string path, int minSide, ImageBuffer into, long maxPixels = DefaultMaxPixels)
+    {
+        using var bitmap = DecodeBitmap(path, minSide, maxPixels);
         int w = bitmap.Width, h = bitmap.Height, plane = w * h, rowBytes = bitmap.RowBytes;
         var planes = into.Reset(3, h, w);
         var rgba = bitmap.GetPixelSpan();

@@ -15,10 +15,19 @@ public sealed record FolderGeometry(int Crop, int Resize)
     /// <summary>The standard ratio: resize 256 for crop 224.</summary>
     public static int DefaultResize(int crop) => (int)Math.Round(crop * 256.0 / 224.0);
 
+    /// <summary>
+    /// The largest side of a network's input and of the resized image: 4096, eighteen times ImageNet's 224. Every
+    /// image is scaled to it before the crop, so a side far beyond the images (an --image-size of 10^5 on 8x8 files)
+    /// would make each decoded image tens of GB.
+    /// </summary>
+    public const int MaxSide = 4096;
+
     /// <summary>The geometry for a centre crop of <paramref name="crop"/> after resizing the shorter side to <paramref name="resize"/> (null: <see cref="DefaultResize"/>); errors name the options ImageSize and ResizeSize.</summary>
     public static FolderGeometry For(int crop, int? resize = null)
     {
         if (crop < 1) throw InvalidInputException.ForOption("ImageSize", $"must be at least 1, got {crop}");
+        if (crop > MaxSide) throw InvalidInputException.ForOption("ImageSize", $"{crop} is more than {MaxSide} pixels");
+        if (resize > MaxSide) throw InvalidInputException.ForOption("ResizeSize", $"{resize} is more than {MaxSide} pixels");
         int r = resize ?? DefaultResize(crop);
         if (r < crop) throw InvalidInputException.ForOption("ResizeSize", $"{r} is smaller than the centre crop {crop} (the image size)");
         return new FolderGeometry(crop, r);
@@ -28,18 +37,24 @@ public sealed record FolderGeometry(int Crop, int Resize)
     public ResizeCenterCrop EvaluationCrop => new(Resize, Crop);
 }
 
-/// <summary>The files of a streamed dataset, by image index, and the geometry they are decoded with.</summary>
+/// <summary>
+/// The files of a streamed dataset, by image index, the geometry they are decoded with, and the most pixels a file
+/// may declare (<see cref="ImageDecoder.DefaultMaxPixels"/>).
+/// </summary>
 /// <param name="paths">the image files, by image index</param>
 /// <param name="geometry">the sizes they are decoded and cropped to</param>
-public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry)
+/// <param name="maxPixels">the most pixels a file may declare</param>
+public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry, long maxPixels = ImageDecoder.DefaultMaxPixels)
 {
     /// <summary>The image files, by image index.</summary>
     public IReadOnlyList<string> Paths { get; } = paths;
     /// <summary>The sizes the files are decoded and cropped to.</summary>
     public FolderGeometry Geometry { get; } = geometry;
+    /// <summary>The most pixels a file may declare before it is decoded.</summary>
+    public long MaxPixels { get; } = maxPixels;
     /// <summary>The number of files (images).</summary>
     public int Count => Paths.Count;
 
-    /// <summary>The files at <paramref name="indices"/>, in that order, with the same geometry.</summary>
-    public ImageFiles Select(IReadOnlyList<int> indices) => new(indices.Select(i => Paths[i]).ToArray(), Geometry);
+    /// <summary>The files at <paramref name="indices"/>, in that order, with the same geometry and pixel limit.</summary>
+    public ImageFiles Select(IReadOnlyList<int> indices) => new(indices.Select(i => Paths[i]).ToArray(), Geometry, MaxPixels);
 }

@@ -56,9 +56,10 @@ public sealed class BatchLoader
     public int Workers => Options.Threads > 0 ? Options.Threads : Environment.ProcessorCount;
 
     /// <summary>Batches in one epoch: the last partial batch counts unless <see cref="LoaderOptions.DropLast"/>.</summary>
+    // In long: a --batch near int.MaxValue would overflow the rounding up and leave no batch at all.
     public int BatchCount => Options.DropLast
         ? Dataset.Count / Options.BatchSize
-        : (Dataset.Count + Options.BatchSize - 1) / Options.BatchSize;
+        : (int)(((long)Dataset.Count + Options.BatchSize - 1) / Options.BatchSize);
 
     /// <summary>The dataset indices of an epoch in the order they are served.</summary>
     public int[] Order(int epoch)
@@ -184,8 +185,8 @@ public sealed class BatchLoader
             _loader = loader;
             _order = order;
             _epoch = epoch;
-            _next = firstBatch * loader.Options.BatchSize;
-            _end = Math.Min(order.Length, loader.BatchCount * loader.Options.BatchSize);
+            _next = (int)Math.Min(order.Length, (long)firstBatch * loader.Options.BatchSize);
+            _end = (int)Math.Min(order.Length, (long)loader.BatchCount * loader.Options.BatchSize);
             _allocatedUpTo = firstBatch;
             Allocate(firstBatch);
             _threads = new Thread[loader.Workers];

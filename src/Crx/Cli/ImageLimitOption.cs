@@ -1,0 +1,18 @@
+using System.CommandLine;
+using CodedResNeXt.Data.Formats;
+
+namespace Crx.Cli;
+
+/// <summary>`--max-image-pixels`, shared by the verbs that decode image files (<see cref="ImageDecoder.DefaultMaxPixels"/>).</summary>
+internal static class ImageLimitOption
+{
+    public static Option<long> Create() => new("--max-image-pixels")
+    {
+        Description = "Image files declaring more pixels (width x height) are refused before decoding, as decompression bombs; raise it for trusted large images",
+        DefaultValueFactory = _ => ImageDecoder.DefaultMaxPixels,
+    };
+
+    /// <summary>The value, refused when below 1.</summary>
+    public static long Checked(long value) =>
+        value >= 1 ? value : throw new CodedResNeXt.InvalidInputException($"--max-image-pixels: {value} must be at least 1");
+}
