@@ -29,6 +29,9 @@ public static class Dotnet
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        // An installed tool's launcher finds the runtime through DOTNET_ROOT first: the one running these tests.
+        if (Path.IsPathRooted(Host) && Environment.GetEnvironmentVariable("DOTNET_ROOT") is null)
+            start.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(Host);
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
