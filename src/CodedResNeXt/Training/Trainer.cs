@@ -89,7 +89,7 @@ public sealed class Trainer
             log?.Repair(state.Epoch, Checkpoint.ReadLog(_run.LastCheckpointPath),
                 state.StepInEpoch == 0 && state.Metrics.Epoch == state.Epoch ? state.Metrics : null);
         }
-        else log.Repair(0, [], null); // a new run: no line of an earlier attempt that never reached a checkpoint
+        else log?.Repair(0, [], null); // a new run: no line of an earlier attempt that never reached a checkpoint
 
         var history = new List<EpochMetrics>();
         var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
