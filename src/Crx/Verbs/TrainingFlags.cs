@@ -216,7 +216,11 @@ internal sealed class TrainingFlags
                 Option<string> o => p.GetValue(o),
                 Option<bool> o => p.GetValue(o),
                 Option<bool?> o => p.GetValue(o),
+                Option<int> o => p.GetValue(o),
                 Option<int?> o => p.GetValue(o),
+                Option<long> o => p.GetValue(o),
+                Option<long?> o => p.GetValue(o),
+                Option<double> o => p.GetValue(o),
                 Option<double?> o => p.GetValue(o),
                 _ => throw new InvalidOperationException($"{option.Name}: a flag of a type TrainingFlags.Read does not read"),
             };
