@@ -176,8 +176,21 @@ public static class ModelFile
     public static ZipArchive Open(string path)
     {
         InputFile.RequireRegular(path, "model file");
-        try { return ZipFile.OpenRead(path); }
-        catch (InvalidDataException) { throw InvalidInputException.ForFile(path, $"not a model file (not a zip archive)"); }
+        ZipArchive zip;
+        try { zip = ZipFile.OpenRead(path); }
+        catch (InvalidDataException) { throw InvalidInputException.ForFile(path, "not a model file (not a zip archive)"); }
+        try
+        {
+            // The central directory is read on first use; read it here, so that a damaged one is bad input at once
+            // rather than an exception from whichever entry is looked up first.
+            _ = zip.Entries.Count;
+            return zip;
+        }
+        catch (InvalidDataException e)
+        {
+            zip.Dispose();
+            throw InvalidInputException.ForFile(path, $"damaged: its zip directory cannot be read ({e.Message})");
+        }
     }
 
     /// <summary>

@@ -30,7 +30,6 @@ public sealed class FuzzTests(ReliabilityRun fixture)
     {
         using var tmp = new TempDirectory();
         var failures = new List<string>();
-        var clock = Stopwatch.StartNew();
         var random = new Random(Seed);
 
         // Valid originals of every format.
@@ -112,7 +111,6 @@ public sealed class FuzzTests(ReliabilityRun fixture)
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"the fuzz run took {clock.Elapsed.TotalSeconds:F0} s");
     }
 
     private static void ReadTorch(string file)
