@@ -75,59 +75,11 @@ public static class Benchmark
         using var labels = randint(architecture.Classes, [options.Batch], generator: generator).to(device);
         // A GPU runs asynchronously: reading a value back waits for the queued work, so the clock sees all of it.
         Action sync = device.type == DeviceType.CPU ? () => { } : () => { using var total = images.sum(); total.item<float>(); };
-        var objective = new CodingObjective(Mu: 6);
         var variants = new List<VariantFigures>();
 
-        VariantFigures Measure(string name, CodedResNeXtNetwork network, bool train, Func<Tensor, object>? infer = null)
-        {
-            progress?.Report(name);
-            GC.Collect();
-            ProcessMemory.TryResetPeak();
-            long heapPeak = 0;
-            // Read during the untimed warm-up steps only: every step reaches the same peak, and reading glibc's heap
-            // statistics walks its free lists, which the clock should not see.
-            bool timing = false;
-            void Heap() { if (!timing && ProcessMemory.NativeHeapBytes() is { } h) heapPeak = Math.Max(heapPeak, h); }
-            Throughput? training = null;
-            if (train)
-            {
-                using var optimizer = optim.SGD(network.parameters(), 0.01, 0.9, weight_decay: 5e-4, nesterov: true);
-                network.train();
-                void Step()
-                {
-                    using var scope = NewDisposeScope();
-                    // The control has no coded block, so its coding loss is zero: the same objective serves both.
-                    var loss = objective.Loss(network, network.call(images), labels).Total;
-                    Heap();
-                    optimizer.zero_grad();
-                    loss.backward();
-                    Heap();
-                    optimizer.step();
-                }
-                training = Time(Step, options.Batch, options, sync, () => timing = true);
-                timing = false;
-            }
-            network.eval();
-            infer ??= x => network.call(x).Logits;
-            using var single = images.narrow(0, 0, 1).clone();
-            Throughput Infer(Tensor x)
-            {
-                var figure = Time(() =>
-                {
-                    using var noGrad = no_grad();
-                    using var scope = NewDisposeScope();
-                    infer(x);
-                    Heap();
-                }, (int)x.shape[0], options, sync, () => timing = true);
-                timing = false;
-                return figure;
-            }
-            var batchFigure = Infer(images);
-            var singleFigure = Infer(single);
-            long? peak = resetSupported ? ProcessMemory.PeakResidentBytes() : null;
-            return new VariantFigures(name, network.ParameterCount, training, batchFigure, singleFigure, peak,
-                heapPeak > 0 ? heapPeak : null, peak is { } p ? (double)p / options.Batch : null);
-        }
+        var session = new Session(images, labels, options, sync, new CodingObjective(Mu: 6), resetSupported, progress);
+        VariantFigures Measure(string name, CodedResNeXtNetwork network, bool train, Func<Tensor, object>? infer = null) =>
+            session.Measure(name, network, train, infer);
 
         using (var coded = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator))
         {
@@ -179,6 +131,63 @@ public static class Benchmark
                 V("early exit").InferenceBatch.Median / V("coded").InferenceBatch.Median);
             return new BenchmarkResult(architecture.Name, cost.Total, options.Batch, options.Threads, options.Steps, options.Repeats, resetSupported,
                 variants, ratios, exitFigures, limit);
+        }
+    }
+
+    /// <summary>What every variant is measured with: the same synthetic batch, options, clock and memory readings.</summary>
+    private sealed record Session(Tensor Images, Tensor Labels, BenchmarkOptions Options, Action Sync, CodingObjective Objective,
+        bool ResetSupported, IProgress<string>? Progress)
+    {
+        /// <summary>One variant: its training step (when <paramref name="train"/>), inference at batch B and 1, its peak memory.</summary>
+        public VariantFigures Measure(string name, CodedResNeXtNetwork network, bool train, Func<Tensor, object>? infer = null)
+        {
+            Progress?.Report(name);
+            GC.Collect();
+            ProcessMemory.TryResetPeak();
+            long heapPeak = 0;
+            // Read during the untimed warm-up steps only: every step reaches the same peak, and reading glibc's heap
+            // statistics walks its free lists, which the clock should not see.
+            bool timing = false;
+            void Heap() { if (!timing && ProcessMemory.NativeHeapBytes() is { } h) heapPeak = Math.Max(heapPeak, h); }
+            Throughput? training = null;
+            if (train)
+            {
+                using var optimizer = optim.SGD(network.parameters(), 0.01, 0.9, weight_decay: 5e-4, nesterov: true);
+                network.train();
+                void Step()
+                {
+                    using var scope = NewDisposeScope();
+                    // The control has no coded block, so its coding loss is zero: the same objective serves both.
+                    var loss = Objective.Loss(network, network.call(Images), Labels).Total;
+                    Heap();
+                    optimizer.zero_grad();
+                    loss.backward();
+                    Heap();
+                    optimizer.step();
+                }
+                training = Time(Step, Options.Batch, Options, Sync, () => timing = true);
+                timing = false;
+            }
+            network.eval();
+            infer ??= x => network.call(x).Logits;
+            using var single = Images.narrow(0, 0, 1).clone();
+            Throughput Infer(Tensor x)
+            {
+                var figure = Time(() =>
+                {
+                    using var noGrad = no_grad();
+                    using var scope = NewDisposeScope();
+                    infer(x);
+                    Heap();
+                }, (int)x.shape[0], Options, Sync, () => timing = true);
+                timing = false;
+                return figure;
+            }
+            var batchFigure = Infer(Images);
+            var singleFigure = Infer(single);
+            long? peak = ResetSupported ? ProcessMemory.PeakResidentBytes() : null;
+            return new VariantFigures(name, network.ParameterCount, training, batchFigure, singleFigure, peak,
+                heapPeak > 0 ? heapPeak : null, peak is { } p ? (double)p / Options.Batch : null);
         }
     }
 

@@ -42,84 +42,91 @@ internal static class TrainVerb
     private static int Run(Arguments a)
     {
         var (flags, p) = (a.Flags, a.Values);
+        if (a.PrintConfig)
         {
-            if (a.PrintConfig)
-            {
-                var defaults = flags.Options(p, classNames: null);
-                Console.Write(RunConfig.ToJson(RunConfig.Of(defaults, p.GetValue(flags.DataDir), p.GetValue(flags.CoarseLabels), p.GetValue(flags.ExcludeClasses))));
-                return 0;
-            }
-            var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-            bool isResume = a.Resume;
-            // The run folder is this process's from before config.json is written until the run ends.
-            RunFolderLock? owned = null;
-            using var release = new Disposer(() => owned?.Dispose());
-            string? dir = a.Out;
-            TrainingOptions options;
-            DatasetSplits splits;
-            if (isResume)
-            {
-                // A resumed run continues as it started: its options come from its checkpoint; a flag that would
-                // change them is refused (TrainingFlags.ForResume), except --epochs and --threads.
-                if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
-                if (a.InitFrom is not null) throw new CodedResNeXt.InvalidInputException("--init-from: a resumed run continues from its own checkpoint; leave --init-from out");
-                string last = Path.Combine(dir, "last.ckpt");
-                if (!File.Exists(last))
-                    throw new CodedResNeXt.InvalidInputException(Directory.Exists(dir)
-                        ? $"--resume: {dir} holds no run to continue (no last.ckpt); start one without --resume"
-                        : $"--resume: {dir} does not exist; give the --out of the run to continue");
-                OutputPaths.RequireWritableFolder(dir, "--out");
-                owned = RunFolderLock.Acquire(dir);
-                if (!Checkpoint.CanResume(last))
-                    throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
-                var info = Checkpoint.ReadInfo(last);
-                options = flags.ForResume(p, info.Options, info.ClassNames, info.State.Epoch, dir);
-                options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
-                var where = flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir);
-                if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };
-                splits = DatasetCatalog.Load(info.Options.Dataset, where);
-            }
-            else
-            {
-                flags.Options(p, classNames: null); // every flag but the class list is checked before the data loads
-                if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
-                splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
-                options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = a.InitFrom };
-                if (dir is null)
-                {
-                    // The default folder is known only once the options are: check it now.
-                    dir = Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
-                    OutputPaths.RequireWritableFolder(dir, "--out");
-                }
-                owned = RunFolderLock.Acquire(dir);
-                if (File.Exists(Path.Combine(dir, "last.ckpt")))
-                    throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
-            }
-            if (a.MaxSteps is { } steps)
-                options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
-            var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
-            var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
-            if (!isResume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
-                DatasetCatalog.UsesCoarseLabels(options.Dataset, run.Architecture.Classes))));
-            Console.WriteLine($"{(isResume ? "resuming" : "training")} {DisplayText.Safe(run.Architecture.Name)} on {options.Dataset} " +
-                              $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
-            using var result = TrainingConsole.Train(run, isResume, options.Control ? "control" : "coded");
-            var history = result.History;
-            if (result.StoppedAtStep is { } stopped)
-                Console.WriteLine($"stopped after step {stopped} (--max-steps); {run.LastCheckpointPath} holds it (continue with --resume)");
-            else if (history.Count == 0)
-                Console.WriteLine($"nothing to do: the run has finished its {options.Epochs} epochs; give a larger --epochs to extend it");
-            else
-                Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
+            var defaults = flags.Options(p, classNames: null);
+            Console.Write(RunConfig.ToJson(RunConfig.Of(defaults, p.GetValue(flags.DataDir), p.GetValue(flags.CoarseLabels), p.GetValue(flags.ExcludeClasses))));
             return 0;
         }
+        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        // The run folder is this process's from before config.json is written until the run ends.
+        var (options, splits, dir, owned) = a.Resume ? Resumed(a) : Started(a);
+        using var _ = owned;
+        if (a.MaxSteps is { } steps)
+            options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
+        var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
+        var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
+        if (!a.Resume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
+            DatasetCatalog.UsesCoarseLabels(options.Dataset, run.Architecture.Classes))));
+        Console.WriteLine($"{(a.Resume ? "resuming" : "training")} {DisplayText.Safe(run.Architecture.Name)} on {options.Dataset} " +
+                          $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
+        using var result = TrainingConsole.Train(run, a.Resume, options.Control ? "control" : "coded");
+        var history = result.History;
+        if (result.StoppedAtStep is { } stopped)
+            Console.WriteLine($"stopped after step {stopped} (--max-steps); {run.LastCheckpointPath} holds it (continue with --resume)");
+        else if (history.Count == 0)
+            Console.WriteLine($"nothing to do: the run has finished its {options.Epochs} epochs; give a larger --epochs to extend it");
+        else
+            Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
+        return 0;
     }
-}
 
-/// <summary>Runs an action when disposed (releases what a branch of the verb took).</summary>
-internal sealed class Disposer(Action dispose) : IDisposable
-{
-    public void Dispose() => dispose();
+    /// <summary>
+    /// A resumed run continues as it started: its options come from its checkpoint; a flag that would change them is
+    /// refused (TrainingFlags.ForResume), except --epochs and --threads. Its folder is taken before anything is read.
+    /// </summary>
+    private static (TrainingOptions Options, DatasetSplits Splits, string Directory, RunFolderLock Owned) Resumed(Arguments a)
+    {
+        var (flags, p, dir) = (a.Flags, a.Values, a.Out);
+        if (dir is null) throw new CodedResNeXt.InvalidInputException("--resume: say which run with --out runs/NAME");
+        if (a.InitFrom is not null) throw new CodedResNeXt.InvalidInputException("--init-from: a resumed run continues from its own checkpoint; leave --init-from out");
+        string last = Path.Combine(dir, "last.ckpt");
+        if (!File.Exists(last))
+            throw new CodedResNeXt.InvalidInputException(Directory.Exists(dir)
+                ? $"--resume: {dir} holds no run to continue (no last.ckpt); start one without --resume"
+                : $"--resume: {dir} does not exist; give the --out of the run to continue");
+        OutputPaths.RequireWritableFolder(dir, "--out");
+        var owned = RunFolderLock.Acquire(dir);
+        try
+        {
+            if (!Checkpoint.CanResume(last))
+                throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
+            var info = Checkpoint.ReadInfo(last);
+            var options = flags.ForResume(p, info.Options, info.ClassNames, info.State.Epoch, dir);
+            options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
+            var where = flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir);
+            if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };
+            return (options, DatasetCatalog.Load(info.Options.Dataset, where), dir, owned);
+        }
+        catch
+        {
+            owned.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new run: every flag checked before the data loads, its folder (given or the default) taken and empty of runs.</summary>
+    private static (TrainingOptions Options, DatasetSplits Splits, string Directory, RunFolderLock Owned) Started(Arguments a)
+    {
+        var (flags, p, dir) = (a.Flags, a.Values, a.Out);
+        flags.Options(p, classNames: null); // every flag but the class list is checked before the data loads
+        if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
+        var splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
+        var options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = a.InitFrom };
+        if (dir is null)
+        {
+            // The default folder is known only once the options are: check it now.
+            dir = Path.Combine("runs", $"{options.Dataset}-{Path.GetFileNameWithoutExtension(options.Architecture)}{(options.Control ? "-control" : "")}");
+            OutputPaths.RequireWritableFolder(dir, "--out");
+        }
+        var owned = RunFolderLock.Acquire(dir);
+        if (File.Exists(Path.Combine(dir, "last.ckpt")))
+        {
+            owned.Dispose();
+            throw new CodedResNeXt.InvalidInputException($"--out: {dir} already holds a run; pass --resume to continue it or choose another --out");
+        }
+        return (options, splits, dir, owned);
+    }
 }
