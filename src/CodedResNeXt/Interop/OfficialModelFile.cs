@@ -48,6 +48,7 @@ public static class OfficialModelFile
         RefuseOverwrite(outPath);
         if (Directory.Exists(from)) throw InvalidInputException.ForFile(from, "is a folder, not a weights file");
         if (!File.Exists(from)) throw InvalidInputException.ForFile(from, "does not exist");
+        InputFile.RequireRegular(from, "weights file");
         if (format == WeightsFormat.Safetensors && IsZip(from))
             throw InvalidInputException.ForFile(from, TorchCheckpoint.IsTorchZip(from)
                 ? "a PyTorch/Lightning checkpoint (a torch.save zip), not safetensors; import it with --from lightning"

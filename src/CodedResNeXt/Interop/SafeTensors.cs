@@ -155,6 +155,7 @@ public static class SafeTensors
 
     private static FileStream OpenRead(string path)
     {
+        InputFile.RequireRegular(path, "safetensors file");
         try { return new FileStream(path, FileMode.Open, FileAccess.Read); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{path}: cannot read the file ({e.Message})"); }

@@ -73,13 +73,14 @@ public static class TorchCheckpoint
     {
         try
         {
+            InputFile.RequireRegular(path, "checkpoint file");
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read);
             if (!file.CanSeek || file.ReadByte() != 'P' || file.ReadByte() != 'K') return false;
             file.Position = 0;
             using var zip = new ZipArchive(file, ZipArchiveMode.Read);
             return zip.Entries.Count <= MaxEntries && zip.Entries.Any(e => PickleName.IsMatch(e.FullName));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { return false; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or InvalidInputException) { return false; }
     }
 
     /// <summary>
@@ -136,8 +137,8 @@ public static class TorchCheckpoint
 
     private static FileStream Open(string path)
     {
-        if (Directory.Exists(path)) throw InvalidInputException.ForFile(path, "is a folder, not a checkpoint file");
-        if (!File.Exists(path)) throw InvalidInputException.ForFile(path, "does not exist");
+        // A FIFO or a device would block or never end: refused before it is opened.
+        InputFile.RequireRegular(path, "checkpoint file");
         FileStream file;
         try { file = new FileStream(path, FileMode.Open, FileAccess.Read); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

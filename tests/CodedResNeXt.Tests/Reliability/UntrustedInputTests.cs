@@ -97,6 +97,8 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
             ("data file", f => IdxFormat.ReadImages(f)),
             ("image", f => ImageDecoder.DecodeBitmap(f, 0).Dispose()),
             ("metrics log", f => MetricsLog.Read(f)),
+            ("safetensors file", f => CodedResNeXt.Interop.SafeTensors.Load(f)),
+            ("torch checkpoint", f => CodedResNeXt.Interop.TorchCheckpoint.ReadStateDict(f)),
         };
         foreach (var (what, read) in readers)
             foreach (var (path, kind) in new[] { ("/dev/zero", "a character device"), (fifo, "a FIFO (named pipe)"), (folder, "folder") })
