@@ -25,6 +25,7 @@ public static class InputFile
     /// Refuses what is not a regular file (a folder, a FIFO, a character or block device, a socket) and a missing
     /// path. Symbolic links are followed: a link to a regular file is one.
     /// </summary>
+    /// <param name="path">the path to check</param>
     /// <param name="what">what the file should be ("architecture file"), for the message</param>
     public static void RequireRegular(string path, string what)
     {

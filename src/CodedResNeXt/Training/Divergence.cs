@@ -37,5 +37,6 @@ public sealed class TrainingDivergedException(string option, string problem) : E
 {
     /// <summary>The option to change (<c>LearningRate</c>).</summary>
     public string Option { get; } = option;
+    /// <summary>What went wrong, without the option's name.</summary>
     public string Problem { get; } = problem;
 }

@@ -10,7 +10,10 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public sealed class RunFolderLock : IDisposable
 {
-    public const string FileName = "run.lock", OwnerFileName = "run.lock.pid";
+    /// <summary>The lock file in a run folder, held open (FileShare.None) by the process that owns the folder.</summary>
+    public const string FileName = "run.lock";
+    /// <summary>Beside it, the owner's process id, for the message a second process gets.</summary>
+    public const string OwnerFileName = "run.lock.pid";
 
     private static readonly Dictionary<string, (FileStream Stream, int Count)> Held = [];
     private readonly string _key;
@@ -71,6 +74,7 @@ public sealed class RunFolderLock : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>Releases the folder (the last release of a re-entrant hold closes the lock file).</summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -94,6 +98,7 @@ public sealed class RunFolderInUseException(string folder, int? processId)
     : Exception($"{folder}: the run folder is in use by {(processId is { } pid ? $"process {pid}" : "another process")}; " +
                 "wait for it to finish or stop it, or choose another folder")
 {
+    /// <summary>The run folder asked for.</summary>
     public string Folder { get; } = folder;
     /// <summary>The process that holds the folder, when it could be read.</summary>
     public int? ProcessId { get; } = processId;

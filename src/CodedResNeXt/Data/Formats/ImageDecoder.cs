@@ -23,6 +23,8 @@ public static class ImageDecoder
     /// at least <paramref name="minSide"/> (JPEG scales by 1/2..1/8 while decoding, which is most of the saving
     /// on large photos; PNG only at full size). 0 means full size.
     /// </summary>
+    /// <param name="path">the image file (PNG or JPEG)</param>
+    /// <param name="minSide">the shorter side the decoded image must keep at least; 0 for full size</param>
     /// <param name="maxPixels">the most pixels the file may declare (<see cref="DefaultMaxPixels"/>); more is refused before decoding</param>
     public static SKBitmap DecodeBitmap(string path, int minSide, long maxPixels = DefaultMaxPixels)
     {
