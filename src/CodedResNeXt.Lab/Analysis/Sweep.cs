@@ -9,6 +9,7 @@ using ScottPlot;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>The hyperparameters a sweep varies (docs/method.md#what-a-trained-network-gives-you, ablations).</summary>
+/// <remarks>Mu: mu, the weight of the summed coding losses; PDrop: p_drop of dropSubNNs on coded blocks; LossExponent: p, the coding loss's exponent (<see cref="TrainingOptions"/>).</remarks>
 public enum SweepParameter { Mu, PDrop, LossExponent }
 
 /// <summary>

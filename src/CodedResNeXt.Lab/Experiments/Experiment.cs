@@ -12,6 +12,7 @@ namespace CodedResNeXt.Experiments;
 public static class Experiment
 {
     /// <summary>What the experiment does next with a run.</summary>
+    /// <remarks>Skip: already recorded with the same train command; Train: no checkpoint yet; Resume: a stopped run; Analyze: a finished run not yet recorded (<see cref="NextStep"/>).</remarks>
     public enum Step { Skip, Train, Resume, Analyze }
 
     /// <summary>
