@@ -27,6 +27,7 @@ public sealed record AnalysisOptions
     /// <summary>Seed of every random choice: subsets, sampled classes and negatives, removed subNNs, example images.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>Images per forward pass, in the threshold fit and in the validation and OOD passes; memory grows with it.</summary>
     public int BatchSize { get; init; } = 256;
 
     /// <summary>Throws <see cref="InvalidInputException"/> naming the CLI flag of a bad user value.</summary>

@@ -6,8 +6,10 @@ namespace CodedResNeXt.Analysis;
 /// <summary>results.json: <see cref="AnalysisResults"/> in snake_case JSON, NaN written as "NaN" where nothing was measured.</summary>
 public static class AnalysisResultsFile
 {
+    /// <summary>The file's name inside an analysis directory.</summary>
     public const string FileName = "results.json";
 
+    /// <summary>The serializer options of results.json (snake_case names, NaN as a string); <see cref="Sweep"/> writes sweep.json with them too.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -23,6 +25,7 @@ public static class AnalysisResultsFile
         return path;
     }
 
+    /// <summary>Reads a results.json written by <see cref="Save"/>; a missing, oversized or malformed file is an <see cref="InvalidInputException"/> naming it.</summary>
     public static AnalysisResults Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException($"{path} does not exist");

@@ -17,17 +17,24 @@ namespace CodedResNeXt.Analysis;
 /// </summary>
 public static class NetworkAnalysis
 {
+    /// <summary>The <see cref="AnalysisProgress.Pass"/> of the threshold fit over the training images.</summary>
     public const string TrainingPass = "training outputs";
+    /// <summary>The <see cref="AnalysisProgress.Pass"/> of the evaluation pass over the validation set.</summary>
     public const string ValidationPass = "validation set";
+    /// <summary>The <see cref="AnalysisProgress.Pass"/> over the out-of-distribution negatives (only when there are some).</summary>
     public const string OodPass = "out-of-distribution set";
 
     // Independent random streams, so that changing one sample size does not reshuffle the others.
     private const int ClassSampleStream = 2, ValidationNegativeStream = 5, OodNegativeStream = 6, ExamplePathStream = 4;
 
+    /// <param name="network">the trained network; its class count and input channels must match the validation set</param>
     /// <param name="meta">the model file's metadata (class names, normalization, dataset)</param>
     /// <param name="checkpoint">the model file's path, recorded in the results</param>
     /// <param name="data">the run's data (<see cref="TrainingData.From"/> with the model's excluded classes)</param>
     /// <param name="ood">out-of-distribution negatives (<see cref="OodNegatives.Resolve"/>), or null</param>
+    /// <param name="options">what to measure and on how many images; validated first</param>
+    /// <param name="progress">images done of each pass, named by <see cref="TrainingPass"/>, <see cref="ValidationPass"/> and <see cref="OodPass"/></param>
+    /// <param name="cancel">stops the analysis between batches with <see cref="OperationCanceledException"/></param>
     public static AnalysisResults Run(CodedResNeXtNetwork network, ModelMetadata meta, string checkpoint, TrainingData data,
         OodNegatives? ood, AnalysisOptions options, IProgress<AnalysisProgress>? progress = null, CancellationToken cancel = default)
     {

@@ -8,6 +8,7 @@ namespace CodedResNeXt.Analysis;
 /// never saw, either another dataset's validation set (CIFAR-100 for a CIFAR-10 model) or the validation images
 /// of the classes held out of training.
 /// </summary>
+/// <param name="Images">the negative images; labels are ignored, every one is a negative for every classifier</param>
 /// <param name="Source">where they come from, for the report ("cifar100", "held-out classes 8 (Bag), 9 (Ankle boot)")</param>
 public sealed record OodNegatives(ImageDataset Images, string Source)
 {

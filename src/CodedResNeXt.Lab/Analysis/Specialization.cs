@@ -50,6 +50,10 @@ public static class Specialization
     /// </summary>
     /// <param name="labels">class of each image</param>
     /// <param name="imageIndices">dataset index of each image</param>
+    /// <param name="scheme">the tested block's coding scheme (N subNNs, which ones are active per class)</param>
+    /// <param name="count">j, subNNs removed per image: 0 up to the number active (or inactive) per class</param>
+    /// <param name="active">remove subNNs active for the image's class (true) or inactive ones (false)</param>
+    /// <param name="seed">seed of the draw, <see cref="AnalysisOptions.Seed"/></param>
     public static bool[] RemovalMask(IReadOnlyList<int> labels, IReadOnlyList<int> imageIndices, CodingScheme scheme, int count, bool active, int seed)
     {
         if (labels.Count != imageIndices.Count) throw new ArgumentException($"{labels.Count} labels but {imageIndices.Count} image indices");
@@ -90,10 +94,13 @@ public sealed class SpecializationAccumulator(CodedResNeXtNetwork network, int b
     private readonly long[] _inactive = new long[(network.Blocks[block].Scheme?.SubNNs ?? 0) - (network.Blocks[block].Scheme?.Active ?? 0)];
     private int _count;
 
+    /// <summary>The tested block: its input is where the network reruns with subNNs removed.</summary>
     public IEnumerable<int> BlockInputs => [block];
 
+    /// <summary>False: the test reruns the later blocks itself, so it needs no output of the unchanged pass.</summary>
     public bool NeedsOutput => false;
 
+    /// <summary>Counts, for every j and kind, the batch's images still classified correctly with j subNNs removed (2·N reruns of the later blocks per batch, in total).</summary>
     public void Add(EvaluatedBatch batch)
     {
         foreach (bool active in new[] { true, false })

@@ -9,6 +9,7 @@ using ScottPlot;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>The hyperparameters a sweep varies (docs/method.md#what-a-trained-network-gives-you, ablations).</summary>
+/// <remarks>Mu: mu, the weight of the summed coding losses; PDrop: p_drop of dropSubNNs on coded blocks; LossExponent: p, the coding loss's exponent (<see cref="TrainingOptions"/>).</remarks>
 public enum SweepParameter { Mu, PDrop, LossExponent }
 
 /// <summary>
@@ -20,6 +21,7 @@ public sealed record SweepPlan(SweepParameter Parameter, IReadOnlyList<double> V
     /// <summary>The parameter as the CLI spells it: mu, p-drop, loss-exponent.</summary>
     public string ParameterName => Sweep.Name(Parameter);
 
+    /// <summary>The plan's training options with the swept parameter set to <paramref name="value"/>.</summary>
     public TrainingOptions OptionsFor(double value) => Parameter switch
     {
         SweepParameter.Mu => Options with { Mu = value },
@@ -27,10 +29,17 @@ public sealed record SweepPlan(SweepParameter Parameter, IReadOnlyList<double> V
         _ => Options with { LossExponent = value },
     };
 
+    /// <summary>Where the run of <paramref name="value"/> trains: &lt;Directory&gt;/&lt;param&gt;=&lt;value&gt;, the value in invariant culture ("mu=6", "p-drop=0.1").</summary>
     public string RunDirectory(double value) => Path.Combine(Directory, $"{ParameterName}={value.ToString(CultureInfo.InvariantCulture)}");
 }
 
 /// <summary>What one trained value of a sweep measures.</summary>
+/// <param name="Value">the swept parameter's value</param>
+/// <param name="Run">the run's directory</param>
+/// <param name="Epochs">epoch of the measured (last) checkpoint</param>
+/// <param name="TrainSeconds">training time summed over metrics.jsonl, in seconds; NaN without that file</param>
+/// <param name="Top1">validation top-1 accuracy, in [0, 1]</param>
+/// <param name="CodedBlockIndices">indices of the coded blocks, one per <paramref name="EarlyDecoderAccuracy"/> entry</param>
 /// <param name="EarlyDecoderAccuracy">validation accuracy of each coded block as an early decoder, in block order</param>
 /// <param name="MeanBinaryF1">mean F1 of the binary classifiers on the validation set with in-distribution negatives</param>
 public sealed record SweepPoint(
@@ -47,6 +56,9 @@ public sealed record SweepPoint(
     public double LastEarlyDecoderAccuracy => EarlyDecoderAccuracy.Count == 0 ? double.NaN : EarlyDecoderAccuracy[^1];
 }
 
+/// <summary>A whole sweep, as sweep.json holds it.</summary>
+/// <param name="Parameter">the swept parameter as the CLI spells it (<see cref="Sweep.Name"/>)</param>
+/// <param name="Points">one per value, in the plan's order</param>
 public sealed record SweepResult(string Parameter, IReadOnlyList<SweepPoint> Points);
 
 /// <summary>
@@ -56,6 +68,7 @@ public sealed record SweepResult(string Parameter, IReadOnlyList<SweepPoint> Poi
 /// </summary>
 public static class Sweep
 {
+    /// <summary>The names of the files <see cref="Write"/> puts in the sweep's directory: results, markdown table, plot.</summary>
     public const string JsonFile = "sweep.json", MarkdownFile = "sweep.md", PlotFile = "sweep.png";
 
     /// <summary>
@@ -64,6 +77,7 @@ public static class Sweep
     /// </summary>
     public static AnalysisOptions CheapAnalysis(int seed) => new() { Specialization = false, ExamplePaths = 0, ThresholdSamples = 2000, Seed = seed };
 
+    /// <summary>The parameter as the CLI spells it: mu, p-drop, loss-exponent.</summary>
     public static string Name(SweepParameter parameter) => parameter switch
     {
         SweepParameter.Mu => "mu",
@@ -71,6 +85,7 @@ public static class Sweep
         _ => "loss-exponent",
     };
 
+    /// <summary>Reads a CLI parameter name, case-insensitive (p_drop, pdrop and loss_exponent also accepted); anything else is an <see cref="InvalidInputException"/>.</summary>
     public static SweepParameter ParseParameter(string text) => text.Trim().ToLowerInvariant() switch
     {
         "mu" => SweepParameter.Mu,
@@ -99,6 +114,12 @@ public static class Sweep
     /// <param name="train">trains a run to its last epoch, resuming from its last checkpoint when told to; it may stop
     /// early when interrupted, which ends the sweep with <see cref="OperationCanceledException"/></param>
     /// <param name="status">one line per step ("mu=6: training", "mu=6: finished run reused")</param>
+    /// <param name="plan">the values and the shared training options; the control network cannot be swept</param>
+    /// <param name="data">the run's data, shared by every value</param>
+    /// <param name="schemes">the coding schemes each run is built with</param>
+    /// <param name="analysis">how each finished run is measured, usually <see cref="CheapAnalysis"/></param>
+    /// <param name="progress">images done of each analysis pass</param>
+    /// <param name="cancel">stops the sweep before the next value or inside an analysis</param>
     public static SweepResult Run(SweepPlan plan, TrainingData data, CodingSchemeSet schemes, Action<TrainingRun, bool> train,
         AnalysisOptions analysis, IProgress<AnalysisProgress>? progress = null, Action<string>? status = null, CancellationToken cancel = default)
     {

@@ -17,6 +17,9 @@ namespace CodedResNeXt.Benchmarking;
 /// handful of milliseconds at the mercy of one scheduler hiccup</param>
 /// <param name="EarlyExitTarget">agreement the early-exit margins are calibrated for, on synthetic images</param>
 /// <param name="Materializing">also time the materializing block form (the test oracle: slow, and several GB at cifar10 sizes)</param>
+/// <param name="Batch">images per step, B; batch-1 inference is timed as well</param>
+/// <param name="Threads">torch threads of the process (set for the whole process, not restored)</param>
+/// <param name="Seed">seed of the synthetic images and labels and of the networks' initial weights</param>
 public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps = 10, int Repeats = 5, int WarmupSteps = 5,
     double EarlyExitTarget = 0.99, int Seed = 1, double MinRepeatSeconds = 2, bool Materializing = false)
 {
@@ -26,6 +29,10 @@ public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps
 
 /// <summary>Throughput of one variant in images per second: the median over the repeats and the repeats' spread.</summary>
 /// <param name="Spread">(max - min) / median over the repeats</param>
+/// <param name="Median">median images per second over the repeats</param>
+/// <param name="Min">slowest repeat, images per second</param>
+/// <param name="Max">fastest repeat, images per second</param>
+/// <param name="Repeats">images per second of each repeat, in the order they ran</param>
 public sealed record Throughput(double Median, double Min, double Max, double Spread, IReadOnlyList<double> Repeats);
 
 /// <summary>One network variant's figures (training figures are null for the inference-only variants).</summary>
@@ -33,14 +40,24 @@ public sealed record Throughput(double Median, double Min, double Max, double Sp
 /// <param name="PeakNativeHeapBytes">largest glibc heap in use seen after a forward or backward (libtorch's tensors)</param>
 /// <param name="PeakResidentBytesPerImage">peak resident set over the batch size</param>
 /// <param name="TrainingFractionOfLimit">training images/s over what the convolution limit allows for this network's FLOPs</param>
+/// <param name="Name">the variant: "coded", "control", "extracted class 0", "early exit", "materializing"</param>
+/// <param name="Parameters">the network's parameter count</param>
+/// <param name="Training">training steps (forward, losses, backward, SGD step) at batch B; null for inference-only variants</param>
+/// <param name="InferenceBatch">inference at batch B, without gradients</param>
+/// <param name="InferenceSingle">inference of one image at a time</param>
 public sealed record VariantFigures(string Name, long Parameters, Throughput? Training, Throughput InferenceBatch, Throughput InferenceSingle,
     long? PeakResidentBytes, long? PeakNativeHeapBytes, double? PeakResidentBytesPerImage)
 {
+    /// <summary>Training images/s over what <see cref="ConvolutionLimit"/> allows for this network's training FLOPs, in (0, 1] in practice; null without training figures or on a GPU.</summary>
     public double? TrainingFractionOfLimit { get; init; }
 }
 
 /// <summary>Ratios of images per second (median figures).</summary>
 /// <param name="MaterializingOverFusedTraining">null unless the materializing form was asked for</param>
+/// <param name="CodedOverControlTraining">coded network's training images/s over its control's</param>
+/// <param name="CodedOverControlInference">coded network's batch inference images/s over its control's</param>
+/// <param name="ExtractedOverFullInference">extracted class-0 classifier's batch inference images/s over the full coded network's</param>
+/// <param name="EarlyExitOverFullInference">early-exit batch inference images/s over the coded network's without exits</param>
 public sealed record BenchmarkRatios(double CodedOverControlTraining, double CodedOverControlInference, double? MaterializingOverFusedTraining,
     double ExtractedOverFullInference, double EarlyExitOverFullInference);
 
@@ -49,6 +66,17 @@ public sealed record EarlyExitBenchFigures(double Target,
     // JSON keeps the name crx bench --json has always printed.
     [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, double ExitedFraction, IReadOnlyList<double?> Thresholds);
 
+/// <summary>What `crx bench` prints (and writes with --json): the settings it ran with, every variant's figures and their ratios.</summary>
+/// <param name="Architecture">the architecture's name</param>
+/// <param name="MacsPerImage">multiply-accumulates of one image's forward pass through the coded network</param>
+/// <param name="Batch">images per step, B</param>
+/// <param name="Threads">torch threads the process ran with</param>
+/// <param name="Steps">timed steps per repeat asked for (fast variants run more, see <see cref="BenchmarkOptions.MinRepeatSeconds"/>)</param>
+/// <param name="Repeats">timed repeats per figure</param>
+/// <param name="PeakResetSupported">whether the peak resident set could be reset per variant (Linux); without it the peaks are null</param>
+/// <param name="Variants">one per variant, in the order measured</param>
+/// <param name="Ratios">the ratios of the variants' median figures</param>
+/// <param name="EarlyExit">what the early-exit variant skipped on the synthetic images</param>
 /// <param name="Limit">the dense 3x3 convolution's rate in this process (the machine's own limit), null on a GPU</param>
 public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int Batch, int Threads, int Steps, int Repeats, bool PeakResetSupported,
     IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit, ConvolutionLimit? Limit);
@@ -61,6 +89,11 @@ public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int
 /// </summary>
 public static class Benchmark
 {
+    /// <summary>Builds the coded network, its control and the other variants with fresh weights and times each on one synthetic batch.</summary>
+    /// <param name="architecture">the network to time; it must have a coded block</param>
+    /// <param name="schemes">the coding schemes of its coded blocks</param>
+    /// <param name="options">batch, threads, steps, repeats; a batch, thread, step or repeat count under 1 is an <see cref="InvalidInputException"/></param>
+    /// <param name="progress">the name of each variant as its measurement starts</param>
     public static BenchmarkResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, BenchmarkOptions options, IProgress<string>? progress = null)
     {
         if (options.Batch < 1 || options.Threads < 1 || options.Steps < 1 || options.Repeats < 1 || options.WarmupSteps < 0)

@@ -12,6 +12,11 @@ namespace CodedResNeXt.Benchmarking;
 /// <param name="SecondTenthMedian">median resident bytes over the samples of the second tenth of the steps (in the
 /// first, the heap grows to the step's working size)</param>
 /// <param name="LastTenthMedian">the same over the last tenth: growth shows as a larger figure here</param>
+/// <param name="Architecture">the architecture's name</param>
+/// <param name="Batch">images per step</param>
+/// <param name="Threads">torch threads the process ran with</param>
+/// <param name="Steps">training steps run</param>
+/// <param name="PeakBytes">peak resident set of the process (VmHWM), else the largest sample</param>
 public sealed record MemoryOverStepsResult(string Architecture, int Batch, int Threads, int Steps, IReadOnlyList<(int Step, long Bytes)> Samples,
     long SecondTenthMedian, long LastTenthMedian, long PeakBytes)
 {
@@ -26,6 +31,14 @@ public sealed record MemoryOverStepsResult(string Architecture, int Batch, int T
 /// </summary>
 public static class MemoryOverSteps
 {
+    /// <summary>Trains a freshly initialized coded network <paramref name="steps"/> times on one synthetic batch, reading the resident set about every steps/200 steps.</summary>
+    /// <param name="architecture">the network to train</param>
+    /// <param name="schemes">the coding schemes of its coded blocks</param>
+    /// <param name="batch">images per step</param>
+    /// <param name="threads">torch threads, set for the whole process</param>
+    /// <param name="steps">training steps, at least 20 (fewer is an <see cref="InvalidInputException"/>)</param>
+    /// <param name="progress">steps done, at each sample</param>
+    /// <param name="seed">seed of the weights, the dropped subNNs and the synthetic batch</param>
     public static MemoryOverStepsResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps,
         IProgress<int>? progress = null, int seed = 1)
     {

@@ -9,8 +9,10 @@ namespace CodedResNeXt.Benchmarking;
 /// </summary>
 public static class ProcessMemory
 {
+    /// <summary>Resident set now (VmRSS), in bytes; null without /proc/self/status.</summary>
     public static long? ResidentBytes() => StatusField("VmRSS:");
 
+    /// <summary>Peak resident set since the process started or <see cref="TryResetPeak"/> last succeeded (VmHWM), in bytes; null without /proc/self/status.</summary>
     public static long? PeakResidentBytes() => StatusField("VmHWM:");
 
     /// <summary>

@@ -18,6 +18,10 @@ public sealed record ProfilePhase(string Name, double Milliseconds, double Share
 /// <param name="StepMilliseconds">median wall time of a whole step</param>
 /// <param name="Phases">data, stem, each stage's blocks, head, losses, backward, optimizer, disposal; shares of the step</param>
 /// <param name="ForwardOps">the forward of every block split into 1x1 convs, the grouped 3x3 conv, BN, ReLU and the rest (energy terms, residual add), timed op by op</param>
+/// <param name="Architecture">the architecture's name</param>
+/// <param name="Batch">images per step</param>
+/// <param name="Threads">torch threads (and loader threads) the step ran with</param>
+/// <param name="Steps">profiled steps, after two warm-up steps</param>
 public sealed record TrainingStepProfileResult(string Architecture, int Batch, int Threads, int Steps, double StepMilliseconds,
     IReadOnlyList<ProfilePhase> Phases, IReadOnlyList<ProfilePhase> ForwardOps);
 
@@ -29,6 +33,13 @@ public sealed record TrainingStepProfileResult(string Architecture, int Batch, i
 /// </summary>
 public static class TrainingStepProfile
 {
+    /// <summary>Profiles <paramref name="steps"/> training steps of a freshly initialized coded network on synthetic images loaded and augmented as the trainer does.</summary>
+    /// <param name="architecture">the network to profile; 3-channel images get CIFAR-10's augmentation, others Fashion-MNIST's</param>
+    /// <param name="schemes">the coding schemes of its coded blocks</param>
+    /// <param name="batch">images per step</param>
+    /// <param name="threads">torch threads, set for the whole process, and the loader's threads</param>
+    /// <param name="steps">profiled steps</param>
+    /// <param name="seed">seed of the weights, the synthetic images and the loader's shuffle</param>
     public static TrainingStepProfileResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps, int seed = 1)
     {
         ProcessSettings.Apply(threads);

@@ -12,15 +12,19 @@ namespace CodedResNeXt.Experiments;
 public static class Experiment
 {
     /// <summary>What the experiment does next with a run.</summary>
+    /// <remarks>Skip: already recorded with the same train command; Train: no checkpoint yet; Resume: a stopped run; Analyze: a finished run not yet recorded (<see cref="NextStep"/>).</remarks>
     public enum Step { Skip, Train, Resume, Analyze }
 
     /// <summary>
     /// Runs the plan's pending runs in order.
     /// </summary>
+    /// <param name="plan">the experiment file's plan; its results file says which runs are done</param>
     /// <param name="train">runs `crx train` with these arguments (the plan's, or the run folder's resume); false stops the experiment</param>
     /// <param name="analyze">runs `crx analyze` with these arguments; false stops the experiment</param>
     /// <param name="recorded">called with the results after each run is recorded (e.g. to regenerate the report)</param>
+    /// <param name="status">one line per step ("NAME: training into FOLDER", "NAME: analyzing", "NAME: top-1 …, recorded in …")</param>
     /// <param name="maxRuns">stop after recording this many runs (null: all)</param>
+    /// <param name="cancel">stops before the next run with <see cref="OperationCanceledException"/>; a run under way is left to <paramref name="train"/> and <paramref name="analyze"/></param>
     /// <returns>the results as they stand when it stops</returns>
     public static ExperimentResults Run(ExperimentPlan plan, Func<IReadOnlyList<string>, bool> train, Func<IReadOnlyList<string>, bool> analyze,
         Action<ExperimentResults, RunFigures>? recorded = null, Action<string>? status = null, int? maxRuns = null, CancellationToken cancel = default)

@@ -42,6 +42,9 @@ public sealed record VariantAggregate(
 /// <summary>Coded minus control top-1, seed by seed, within one group (only seeds both variants finished).</summary>
 public sealed record PairedDifference(string Group, IReadOnlyList<int> Seeds, IReadOnlyList<double> Differences, Spread Top1Difference);
 
+/// <summary>What the runs of an experiment add up to; always recomputed from the runs, never read back from the results file.</summary>
+/// <param name="Variants">one per group and variant, groups in the order their first run appears, coded before control</param>
+/// <param name="Paired">coded minus control top-1 per group, for groups where both variants finished a common seed</param>
 public sealed record ExperimentAggregates(IReadOnlyList<VariantAggregate> Variants, IReadOnlyList<PairedDifference> Paired)
 {
     /// <summary>Groups in the order their first run appears; within a group coded before control.</summary>

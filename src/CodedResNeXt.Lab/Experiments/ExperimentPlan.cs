@@ -9,6 +9,9 @@ namespace CodedResNeXt.Experiments;
 /// <param name="Name">unique within the experiment; the run's folder under <see cref="ExperimentPlan.RunsDirectory"/></param>
 /// <param name="Group">runs compared with each other (e.g. a preset); aggregates are per group and variant</param>
 /// <param name="Variant">"coded" or "control"; paired differences are coded minus control per seed within a group</param>
+/// <param name="Seed">the run's seed; paired differences match a group's coded and control runs by it</param>
+/// <param name="Train">`crx train` flags, without --out or --resume (the experiment sets them)</param>
+/// <param name="Analyze">`crx analyze` flags, without --checkpoint and --out (the experiment sets them)</param>
 public sealed record ExperimentRun(string Name, string Group, string Variant, int Seed, IReadOnlyList<string> Train, IReadOnlyList<string> Analyze);
 
 /// <summary>A published result to set ours beside (name, top-1, parameters in millions, where it comes from).</summary>
@@ -28,8 +31,10 @@ public sealed record ExperimentPlan(
     IReadOnlyList<Baseline>? Baselines = null,
     IReadOnlyList<string>? Notes = null)
 {
+    /// <summary>The two values of <see cref="ExperimentRun.Variant"/>.</summary>
     public const string CodedVariant = "coded", ControlVariant = "control";
 
+    /// <summary>The JSON of experiment and results files: snake_case names, indented, unmeasured figures as null (<see cref="MissingAsNull"/>).</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

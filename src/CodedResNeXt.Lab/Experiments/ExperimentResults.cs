@@ -57,12 +57,19 @@ public sealed record RunFigures(
             model.ExcludedClasses, finished.ToString("u"));
     }
 
+    /// <summary>Mean precision of the run's binary classifiers against in-distribution negatives, in [0, 1]; NaN without classifiers.</summary>
     public double MeanPrecision => MeanOf(b => b.Precision);
+    /// <summary>Mean recall of the run's binary classifiers on the validation positives, in [0, 1]; NaN without classifiers.</summary>
     public double MeanRecall => MeanOf(b => b.Recall);
+    /// <summary>Mean precision against out-of-distribution negatives, in [0, 1]; NaN when the run had none.</summary>
     public double MeanOodPrecision => MeanOf(b => b.OodPrecision);
+    /// <summary>Mean recall measured alongside the out-of-distribution negatives, in [0, 1]; NaN when the run had none.</summary>
     public double MeanOodRecall => MeanOf(b => b.OodRecall);
+    /// <summary>Mean share of in-distribution negatives accepted, in [0, 1]; NaN when no record kept it.</summary>
     public double MeanFalsePositiveRate => MeanOf(b => b.FalsePositiveRate);
+    /// <summary>Mean share of out-of-distribution negatives accepted, in [0, 1]; NaN when the run had none or no record kept it.</summary>
     public double MeanOodFalsePositiveRate => MeanOf(b => b.OodFalsePositiveRate);
+    /// <summary>Mean size of a binary classifier as a fraction of the whole network's parameters, in (0, 1].</summary>
     public double MeanParameterFraction => MeanOf(b => b.ParameterFraction);
 
     /// <summary>The mean over the classes that have the figure; NaN when none has it.</summary>
@@ -79,6 +86,7 @@ public sealed record RunFigures(
 /// </summary>
 public sealed record ExperimentResults(string Experiment, IReadOnlyList<RunFigures> Runs, ExperimentAggregates Aggregates)
 {
+    /// <summary>The results of <paramref name="runs"/>, with their aggregates computed (<see cref="ExperimentAggregates.Of"/>).</summary>
     public static ExperimentResults Of(string experiment, IReadOnlyList<RunFigures> runs) => new(experiment, runs, ExperimentAggregates.Of(runs));
 
     /// <summary>The results in <paramref name="path"/>, or none when it does not exist yet.</summary>

@@ -10,8 +10,10 @@ namespace CodedResNeXt.Experiments;
 /// </summary>
 public sealed class MissingAsNull : JsonConverter<double>
 {
+    /// <summary>True: null reaches <see cref="Read"/>, which turns it into NaN.</summary>
     public override bool HandleNull => true;
 
+    /// <summary>A number as itself, null or "NaN" as NaN; any other token is a <see cref="JsonException"/>.</summary>
     public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {
         JsonTokenType.Null => double.NaN,
@@ -20,6 +22,7 @@ public sealed class MissingAsNull : JsonConverter<double>
         _ => throw new JsonException($"expected a number or null, found {reader.TokenType}"),
     };
 
+    /// <summary>A finite value as a number, NaN and infinities as null.</summary>
     public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
     {
         if (double.IsFinite(value)) writer.WriteNumberValue(value);

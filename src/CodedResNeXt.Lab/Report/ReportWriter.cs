@@ -9,7 +9,9 @@ namespace CodedResNeXt.Report;
 /// </summary>
 public static class ReportWriter
 {
+    /// <summary>The report's page, at the top of the report directory.</summary>
     public const string PageName = "index.html";
+    /// <summary>The subfolder of the report directory holding every figure as a PNG.</summary>
     public const string FigureFolder = "figures";
 
     /// <summary>Writes the report into <paramref name="directory"/> (created if missing) and returns the paths of the files written, the page first.</summary>
