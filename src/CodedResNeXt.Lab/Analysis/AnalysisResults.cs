@@ -12,15 +12,15 @@ public sealed record AnalysisResults(
     string Architecture,
     string Dataset,
     IReadOnlyList<string> ClassNames,
-    /// <summary>Where the out-of-distribution negatives came from ("held-out classes 8, 9", a dataset name), or null.</summary>
+    // Where the out-of-distribution negatives came from ("held-out classes 8, 9", a dataset name), or null.
     string? OodSource,
     EarlyDecodingResult EarlyDecoding,
-    /// <summary>Null for a network without coded blocks.</summary>
+    // Null for a network without coded blocks.
     SpecializationResult? Specialization,
     IReadOnlyList<BinaryClassifierResult> BinaryClassifiers,
     IReadOnlyList<BlockEnergyProfile> EnergyProfiles,
     IReadOnlyList<ImagePath> ExamplePaths,
-    /// <summary>What the numbers were measured on (sample sizes, seed) and where they depart from the paper's protocol.</summary>
+    // What the numbers were measured on (sample sizes, seed) and where they depart from the paper's protocol.
     AnalysisSettings? Settings = null)
 {
     /// <summary>Validation top-5 for 20 or more classes, else null.</summary>
@@ -37,11 +37,11 @@ public sealed record AnalysisResults(
 public sealed record AnalysisSettings(
     int Seed,
     int ValidationImages,
-    /// <summary>Training images whose outputs fitted the thresholds (a random subset when the set is larger).</summary>
+    // Training images whose outputs fitted the thresholds (a random subset when the set is larger).
     int ThresholdImages,
     int TrainingImages,
     int OodImages,
-    /// <summary>Negatives per positive when they are sampled (networks of 100 or more classes), else null: all negatives.</summary>
+    // Negatives per positive when they are sampled (networks of 100 or more classes), else null: all negatives.
     int? NegativesPerPositive,
     IReadOnlyList<string> Notes);
 
@@ -70,7 +70,7 @@ public sealed record BinaryClassifierResult(
     double TrainF1,
     BinaryScores InDistribution,
     BinaryScores? OutOfDistribution,
-    /// <summary>Score histograms on shared bins: positives, in-distribution negatives, OOD negatives (or null).</summary>
+    // Score histograms on shared bins: positives, in-distribution negatives, OOD negatives (or null).
     Histogram Positives,
     Histogram Negatives,
     Histogram? OodNegatives);

@@ -9,8 +9,15 @@ using ScottPlot;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>The hyperparameters a sweep varies (docs/method.md#what-a-trained-network-gives-you, ablations).</summary>
-/// <remarks>Mu: mu, the weight of the summed coding losses; PDrop: p_drop of dropSubNNs on coded blocks; LossExponent: p, the coding loss's exponent (<see cref="TrainingOptions"/>).</remarks>
-public enum SweepParameter { Mu, PDrop, LossExponent }
+public enum SweepParameter
+{
+    /// <summary>mu, the weight of the summed coding losses.</summary>
+    Mu,
+    /// <summary>p_drop of dropSubNNs on coded blocks.</summary>
+    PDrop,
+    /// <summary>p, the coding loss's exponent (<see cref="TrainingOptions.LossExponent"/>).</summary>
+    LossExponent,
+}
 
 /// <summary>
 /// One sweep: the same run (seed, budget, every other option) trained once per value of one parameter, each in

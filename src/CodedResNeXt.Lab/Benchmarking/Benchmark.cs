@@ -39,7 +39,6 @@ public sealed record Throughput(double Median, double Min, double Max, double Sp
 /// <param name="PeakResidentBytes">peak resident set while this variant ran (VmHWM reset before it), null if unavailable</param>
 /// <param name="PeakNativeHeapBytes">largest glibc heap in use seen after a forward or backward (libtorch's tensors)</param>
 /// <param name="PeakResidentBytesPerImage">peak resident set over the batch size</param>
-/// <param name="TrainingFractionOfLimit">training images/s over what the convolution limit allows for this network's FLOPs</param>
 /// <param name="Name">the variant: "coded", "control", "extracted class 0", "early exit", "materializing"</param>
 /// <param name="Parameters">the network's parameter count</param>
 /// <param name="Training">training steps (forward, losses, backward, SGD step) at batch B; null for inference-only variants</param>

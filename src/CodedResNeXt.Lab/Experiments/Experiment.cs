@@ -12,8 +12,17 @@ namespace CodedResNeXt.Experiments;
 public static class Experiment
 {
     /// <summary>What the experiment does next with a run.</summary>
-    /// <remarks>Skip: already recorded with the same train command; Train: no checkpoint yet; Resume: a stopped run; Analyze: a finished run not yet recorded (<see cref="NextStep"/>).</remarks>
-    public enum Step { Skip, Train, Resume, Analyze }
+    public enum Step
+    {
+        /// <summary>Already recorded with the same train command.</summary>
+        Skip,
+        /// <summary>No checkpoint yet: train it.</summary>
+        Train,
+        /// <summary>A stopped run: resume it.</summary>
+        Resume,
+        /// <summary>A finished run not yet recorded: analyze it.</summary>
+        Analyze,
+    }
 
     /// <summary>
     /// Runs the plan's pending runs in order.

@@ -21,7 +21,7 @@ public sealed record VariantAggregate(
     IReadOnlyList<int> Seeds,
     string Architecture,
     long Parameters,
-    /// <summary>Classes left out of training (empty when the runs trained on every class): top-1 is then over the others.</summary>
+    // Classes left out of training (empty when the runs trained on every class): top-1 is then over the others.
     IReadOnlyList<int> HeldOutClasses,
     Spread Top1,
     IReadOnlyList<Spread> PerClassAccuracy,

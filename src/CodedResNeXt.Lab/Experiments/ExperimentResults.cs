@@ -13,10 +13,10 @@ public sealed record BinaryClassifierFigures(
     double Threshold,
     double Precision,
     double Recall,
-    /// <summary>Against images of the held-out classes; null when the run held none out.</summary>
+    // Against images of the held-out classes; null when the run held none out.
     double? OodPrecision,
     double? OodRecall,
-    /// <summary>The share of negatives accepted, which unlike precision does not depend on how many negatives there are (null in records made before it was kept).</summary>
+    // The share of negatives accepted, which unlike precision does not depend on how many negatives there are (null in records made before it was kept).
     double? FalsePositiveRate = null,
     double? OodFalsePositiveRate = null);
 
@@ -32,7 +32,7 @@ public sealed record RunFigures(
     long Parameters,
     int Epochs,
     double TrainSeconds,
-    /// <summary>Training images per second over all epochs (the epochs' own timing, evaluation excluded).</summary>
+    // Training images per second over all epochs (the epochs' own timing, evaluation excluded).
     double ImagesPerSecond,
     double Top1,
     IReadOnlyList<double> PerClassAccuracy,
