@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Model;
 
 namespace CodedResNeXt.BinaryClassifiers;

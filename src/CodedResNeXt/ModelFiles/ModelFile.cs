@@ -157,17 +157,26 @@ public static class ModelFile
         if (meta is null) throw InvalidInputException.ForFile(path, $"meta.json is empty");
         if (meta.Format != ModelMetadata.CurrentFormat)
             throw InvalidInputException.ForFile(path, $"model file format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
-        string source = $"{path} (meta.json)";
+        return Checked(meta, path, $"{path} (meta.json)", "meta.json");
+    }
+
+    /// <summary>
+    /// The checks every model metadata from outside gets, from a model file's meta.json or an ONNX file's properties:
+    /// a buildable architecture, class names for its classes, a normalization that normalizes, parseable codewords
+    /// the blocks agree with. Each failure is an <see cref="InvalidInputException"/> naming <paramref name="path"/>.
+    /// </summary>
+    internal static ModelMetadata Checked(ModelMetadata meta, string path, string source, string where)
+    {
         // Before anything is sized from it: an absurd architecture is refused here, not by a failed allocation.
         meta.Architecture.RequireBuildable(source);
         if (meta.ClassNames.Count != meta.Architecture.Classes)
-            throw InvalidInputException.ForFile(path, $"meta.json names {meta.ClassNames.Count} classes but the network has {meta.Architecture.Classes}");
+            throw InvalidInputException.ForFile(path, $"{where} names {meta.ClassNames.Count} classes but the network has {meta.Architecture.Classes}");
         meta.Normalization.Validate(source, meta.Architecture.InputChannels);
         // The codewords are parsed and the architecture checked here, so that every inconsistency is an error naming
         // the file (building the network would check the same, naming only the architecture).
         CodingSchemeSet schemes;
         try { schemes = meta.SchemeSet; }
-        catch (InvalidInputException e) { throw InvalidInputException.ForFile(path, $"meta.json: {e.Message}"); }
+        catch (InvalidInputException e) { throw InvalidInputException.ForFile(path, $"{where}: {e.Message}"); }
         meta.Architecture.Validate(source, schemes);
         return meta;
     }

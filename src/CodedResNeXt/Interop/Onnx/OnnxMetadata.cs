@@ -55,7 +55,8 @@ public static class OnnxMetadata
         if (meta is null) throw InvalidInputException.ForFile(path, $"the ONNX metadata {MetaKey} is null");
         if (meta.Format != ModelMetadata.CurrentFormat)
             throw InvalidInputException.ForFile(path, $"model metadata format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
-        return meta;
+        // The same checks as a model file's meta.json: an ONNX file is as untrusted.
+        return ModelFile.Checked(meta, path, $"{path} ({MetaKey})", MetaKey);
     }
 
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CompactJson);

@@ -1,3 +1,4 @@
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Model;
 using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
