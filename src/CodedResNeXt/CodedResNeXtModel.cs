@@ -24,9 +24,13 @@ namespace CodedResNeXt;
 /// </summary>
 public sealed class CodedResNeXtModel : IDisposable
 {
+    // Where training stood (null: nothing trained it); what Save writes into the checkpoint's training record.
+    private readonly TrainingState? _state;
+
     private CodedResNeXtModel(CodedResNeXtNetwork network, ModelMetadata metadata, TrainingOptions? options,
-        IReadOnlyList<EpochMetrics> history, long? stoppedAtStep)
+        IReadOnlyList<EpochMetrics> history, long? stoppedAtStep, TrainingState? state)
     {
+        _state = state;
         Network = network;
         Metadata = metadata;
         TrainingOptions = options;
@@ -75,7 +79,7 @@ public sealed class CodedResNeXtModel : IDisposable
         var network = new CodedResNeXtNetwork(architecture, schemes, generator: generator);
         network.eval();
         var meta = ModelMetadata.Of(Checkpoint.Kind, network, classNames, normalization, "none", []);
-        return new CodedResNeXtModel(network, meta, null, [], null);
+        return new CodedResNeXtModel(network, meta, null, [], null, null);
     }
 
     /// <summary>
@@ -116,7 +120,9 @@ public sealed class CodedResNeXtModel : IDisposable
         if (setup.ApplyProcessSettings) ProcessSettings.Apply(run.Options.Threads);
         var result = new Trainer(run).Run(setup.Resume, progress, setup.EpochDone, cancel);
         var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses);
-        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep);
+        var last = result.History.Count > 0 ? result.History[^1] : null;
+        var state = last is null ? null : new TrainingState(last.Epoch, result.History.Max(m => m.ValidationTop1), last);
+        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state);
     }
 
     /// <summary>Loads a checkpoint (.ckpt: a run's last.ckpt or best.ckpt, or an imported network), in eval mode.</summary>
@@ -126,7 +132,7 @@ public sealed class CodedResNeXtModel : IDisposable
     {
         var (network, info) = Checkpoint.Load(path);
         if (device is not null) network.to(device);
-        return new CodedResNeXtModel(network, info.Model, info.Options, [], null);
+        return new CodedResNeXtModel(network, info.Model, info.Options, [], null, info.State);
     }
 
     /// <summary>
@@ -136,11 +142,13 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="path">the .ckpt file to write</param>
     public void Save(string path)
     {
-        var options = TrainingOptions ?? Training.TrainingOptions.For("fashion-mnist") with { Dataset = Metadata.Dataset, Architecture = Architecture.Name, Epochs = 0 };
-        var state = History.Count > 0
-            ? new TrainingState(History[^1].Epoch, History.Max(m => m.ValidationTop1), History[^1])
-            : TrainingState.NothingTrained(Network.CodedBlocks.Count);
-        Checkpoint.SaveWeightsOnly(path, Metadata, Network, options, state);
+        // A model nothing trained has no recipe: its record names the one a run started from it would get by default.
+        var options = TrainingOptions ?? Training.TrainingOptions.For(
+            DatasetCatalog.Names.Contains(Metadata.Dataset) ? Metadata.Dataset : "folder", Architecture.ImageSize) with
+        {
+            Architecture = Architecture.Name, Epochs = 0,
+        };
+        Checkpoint.SaveWeightsOnly(path, Metadata, Network, options, _state ?? TrainingState.NothingTrained(Network.CodedBlocks.Count));
     }
 
     /// <summary>Top-1 (and top-5), per-class accuracy, confusion and every early decoder's accuracy on <paramref name="validation"/>.</summary>

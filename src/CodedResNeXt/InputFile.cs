@@ -35,15 +35,27 @@ public static class InputFile
     }
 
     /// <summary>
+    /// Opens a regular file for reading (<see cref="RequireRegular"/> first: a FIFO would block the open itself); a
+    /// failure to open is an <see cref="InvalidInputException"/> naming the file. The caller disposes the stream.
+    /// </summary>
+    /// <param name="path">the file</param>
+    /// <param name="what">what the file should be ("safetensors file"), for the message</param>
+    public static FileStream OpenRead(string path, string what)
+    {
+        RequireRegular(path, what);
+        try { return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw InvalidInputException.ForFile(path, $"cannot be read ({e.Message})"); }
+    }
+
+    /// <summary>
     /// The whole file, at most <paramref name="maxBytes"/> bytes (checked before and while reading, since a file
     /// can grow and some report size 0); a longer file is refused.
     /// </summary>
     public static byte[] ReadBytes(string path, long maxBytes, string what)
     {
-        RequireRegular(path, what);
-        long size = new FileInfo(path).Length;
-        if (size > maxBytes) throw TooLarge(path, size, maxBytes, what);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var stream = OpenRead(path, what);
+        if (stream.Length > maxBytes) throw TooLarge(path, stream.Length, maxBytes, what);
         return ReadBounded(stream, maxBytes, () => TooLarge(path, null, maxBytes, what));
     }
 

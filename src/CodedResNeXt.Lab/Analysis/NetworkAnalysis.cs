@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Loading;
@@ -62,7 +63,7 @@ public static class NetworkAnalysis
             var validationSamples = chosen.Select(k => ThresholdFitting.Samples(k, Enumerable.Range(0, validation.Count).ToList(),
                 validation.Labels, classes, options.Seed, ValidationNegativeStream)).ToList();
             var oodSamples = chosen.Select((k, c) => BinaryClassifierSampling.Negatives(Enumerable.Range(0, ood?.Images.Count ?? 0).ToList(),
-                validationSamples[c].Positives.Count, BinaryClassifierSampling.Samples(classes), new Random(BatchLoader.MixSeed(options.Seed, OodNegativeStream, k)))).ToList();
+                validationSamples[c].Positives.Count, BinaryClassifierSampling.Samples(classes), new Random(SeedStreams.Mix(options.Seed, OodNegativeStream, k)))).ToList();
 
             var early = new EarlyDecodingAccumulator(network.CodedBlocks);
             var classification = new ClassificationAccumulator(classes);
@@ -162,5 +163,5 @@ public static class NetworkAnalysis
         return notes;
     }
 
-    private static int Mix(int seed, int stream) => BatchLoader.MixSeed(seed, stream, -1);
+    private static int Mix(int seed, int stream) => SeedStreams.Mix(seed, stream, -1);
 }

@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Evaluation;
@@ -68,7 +69,7 @@ public static class Specialization
             int c = 0;
             for (int s = 0; s < n; s++)
                 if (scheme.IsActive(labels[i], s) == active) candidates[c++] = s;
-            var rng = new Random(BatchLoader.MixSeed(seed, 2 * count + (active ? 1 : 0), imageIndices[i]));
+            var rng = new Random(SeedStreams.Mix(seed, 2 * count + (active ? 1 : 0), imageIndices[i]));
             // A partial Fisher-Yates shuffle: the first `count` candidates are a uniform random choice.
             for (int t = 0; t < count; t++)
             {

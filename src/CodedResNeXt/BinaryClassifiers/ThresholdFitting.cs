@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using CodedResNeXt.Data;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Evaluation;
@@ -33,7 +34,7 @@ public static class ThresholdFitting
     {
         var all = Enumerable.Range(0, trainingImages).ToList();
         if (options.ThresholdSamples is not { } n) return all;
-        return BinaryClassifierSampling.Subset(all, n, new Random(BatchLoader.MixSeed(options.Seed, SubsetStream, -1)));
+        return BinaryClassifierSampling.Subset(all, n, new Random(SeedStreams.Mix(options.Seed, SubsetStream, -1)));
     }
 
     /// <summary>Class <paramref name="cls"/>'s positives and negatives among <paramref name="images"/> (dataset indices of a set labelled by <paramref name="labels"/>).</summary>
@@ -42,7 +43,7 @@ public static class ThresholdFitting
     {
         var positives = images.Where(i => labels[i] == cls).ToList();
         var others = images.Where(i => labels[i] != cls).ToList();
-        var rng = new Random(BatchLoader.MixSeed(seed, stream, cls));
+        var rng = new Random(SeedStreams.Mix(seed, stream, cls));
         return (positives, BinaryClassifierSampling.Negatives(others, positives.Count, BinaryClassifierSampling.Samples(classes), rng));
     }
 

@@ -93,7 +93,7 @@ public static class SafeTensors
     /// <summary>Reads every tensor of the file, on the CPU; the caller owns them.</summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
-        using var file = OpenRead(path);
+        using var file = InputFile.OpenRead(path, "safetensors file");
         return Load(file, Path.GetFileName(path));
     }
 
@@ -116,7 +116,7 @@ public static class SafeTensors
     /// </summary>
     public static void LoadInto(nn.Module module, string path)
     {
-        using var stream = OpenRead(path);
+        using var stream = InputFile.OpenRead(path, "safetensors file");
         LoadInto(module, stream, Path.GetFileName(path));
     }
 
@@ -152,14 +152,6 @@ public static class SafeTensors
     }
 
     private sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
-
-    private static FileStream OpenRead(string path)
-    {
-        InputFile.RequireRegular(path, "safetensors file");
-        try { return new FileStream(path, FileMode.Open, FileAccess.Read); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new InvalidInputException($"{path}: cannot read the file ({e.Message})"); }
-    }
 
     /// <summary>
     /// Checks the header against the file: its length, its JSON (no name twice, at the top or inside an entry), each

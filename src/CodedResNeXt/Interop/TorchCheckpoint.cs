@@ -73,8 +73,7 @@ public static class TorchCheckpoint
     {
         try
         {
-            InputFile.RequireRegular(path, "checkpoint file");
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read);
+            using var file = InputFile.OpenRead(path, "checkpoint file");
             if (!file.CanSeek || file.ReadByte() != 'P' || file.ReadByte() != 'K') return false;
             file.Position = 0;
             using var zip = new ZipArchive(file, ZipArchiveMode.Read);
@@ -137,12 +136,7 @@ public static class TorchCheckpoint
 
     private static FileStream Open(string path)
     {
-        // A FIFO or a device would block or never end: refused before it is opened.
-        InputFile.RequireRegular(path, "checkpoint file");
-        FileStream file;
-        try { file = new FileStream(path, FileMode.Open, FileAccess.Read); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw InvalidInputException.ForFile(path, $"cannot be read ({e.Message})"); }
+        var file = InputFile.OpenRead(path, "checkpoint file");
         if (!file.CanSeek)
         {
             file.Dispose();

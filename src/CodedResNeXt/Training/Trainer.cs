@@ -106,8 +106,7 @@ public sealed class Trainer
             {
                 // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
                 // to serve the rest of it; no evaluation, which belongs to whole epochs.
-                if (_run.Directory is not null)
-                    SaveCheckpoint(network, optimizer, generator, new TrainingState(epoch - 1, bestTop1, train, stopAt), log?.Epochs);
+                SaveCheckpoint(network, optimizer, generator, new TrainingState(epoch - 1, bestTop1, train, stopAt), log?.Epochs);
                 return (history, before + stopAt);
             }
             var metrics = FinishEpoch(network, optimizer, generator, validation, train, ref bestTop1, log, codedIndices);
@@ -117,13 +116,18 @@ public sealed class Trainer
         return (history, null);
     }
 
-    /// <summary>Writes the run's last.ckpt: the network, its metadata, where training stands, optimizer and generator.</summary>
-    private void SaveCheckpoint(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state,
+    /// <summary>
+    /// Writes the run's last.ckpt: the network, its metadata, where training stands, optimizer and generator. A run in
+    /// memory has no folder and writes nothing (false).
+    /// </summary>
+    private bool SaveCheckpoint(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, TrainingState state,
         IReadOnlyList<EpochMetrics>? log)
     {
+        if (_run.Directory is null) return false;
         var data = _run.Data;
         var meta = ModelMetadata.Of(Checkpoint.Kind, network, data.ClassNames, data.Normalization, _run.Options.Dataset, data.ExcludedClasses);
         Checkpoint.Save(_run.LastCheckpointPath, meta, new TrainingRecord(_run.Options, state), network, optimizer, generator, log);
+        return true;
     }
 
     /// <summary>Optimizer steps per epoch; a batch size or accumulation the training set cannot fill is bad input.</summary>
@@ -171,9 +175,8 @@ public sealed class Trainer
         // Finite losses can still end in non-finite weights (the last step of the epoch); never let those replace a
         // good checkpoint.
         Divergence.CheckWeights(network, metrics.Epoch);
-        if (_run.Directory is null) return metrics;
-        SaveCheckpoint(network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics), log?.Epochs);
-        if (best) ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
+        if (SaveCheckpoint(network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics), log?.Epochs) && best)
+            ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
         return metrics;
     }
 

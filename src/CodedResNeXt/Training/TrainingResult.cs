@@ -13,9 +13,6 @@ namespace CodedResNeXt.Training;
 public sealed record TrainingResult(CodedResNeXtNetwork Network, IReadOnlyList<EpochMetrics> History, long? StoppedAtStep, bool Cancelled)
     : IDisposable
 {
-    /// <summary>Whether every epoch of the options was trained (neither stopped by a step limit nor cancelled).</summary>
-    public bool Finished(TrainingOptions options) => !Cancelled && StoppedAtStep is null && (History.Count == 0 || History[^1].Epoch >= options.Epochs);
-
     /// <summary>Frees the network.</summary>
     public void Dispose() => Network.Dispose();
 }

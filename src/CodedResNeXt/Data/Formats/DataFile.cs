@@ -12,13 +12,7 @@ internal static class DataFile
     public static Stream Open(string path)
     {
         if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException($"{path}: file not found");
-        InputFile.RequireRegular(path, "data file");
-        FileStream file;
-        try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException($"{path}: cannot open ({e.Message})");
-        }
+        var file = InputFile.OpenRead(path, "data file");
         Span<byte> head = stackalloc byte[2];
         int n = file.ReadAtLeast(head, 2, throwOnEndOfStream: false);
         file.Position = 0;

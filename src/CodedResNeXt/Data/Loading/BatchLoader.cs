@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using System.Runtime.ExceptionServices;
 using CodedResNeXt.Data.Augmentation;
 
@@ -65,7 +66,7 @@ public sealed class BatchLoader
     public int[] Order(int epoch)
     {
         var order = Enumerable.Range(0, Dataset.Count).ToArray();
-        if (Options.Shuffle) new Random(MixSeed(Options.Seed, epoch, -1)).Shuffle(order);
+        if (Options.Shuffle) new Random(SeedStreams.Mix(Options.Seed, epoch, -1)).Shuffle(order);
         return order;
     }
 
@@ -125,7 +126,7 @@ public sealed class BatchLoader
     private void Fill(int[] order, int epoch, Slot slot, int j, ImageBuffer buffer)
     {
         int index = order[slot.BatchIndex * Options.BatchSize + j];
-        var rng = Pipeline.Steps.Count > 0 ? new Random(MixSeed(Options.Seed, epoch, index)) : Unused;
+        var rng = Pipeline.Steps.Count > 0 ? new Random(SeedStreams.Mix(Options.Seed, epoch, index)) : Unused;
         Dataset.Read(index, buffer);
         int floats = slot.SampleFloats;
         Pipeline.Apply(buffer, rng, slot.Images.AsSpan(j * floats, floats));
@@ -278,24 +279,5 @@ public sealed class BatchLoader
             }
             foreach (var thread in _threads) thread.Join();
         }
-    }
-
-    /// <summary>
-    /// A well-mixed non-negative 31-bit seed from (seed, stream, index) (SplitMix64 finalizer): every random stream of a
-    /// run (an epoch's shuffle, an image's augmentation, an analysis's sampling) derives its own generator from the run's
-    /// seed this way, so streams are independent and reproducible.
-    /// </summary>
-    /// <param name="seed">The run's seed.</param>
-    /// <param name="epoch">The stream: an epoch, or a constant naming one use.</param>
-    /// <param name="index">An index within the stream (an image, a class), or -1 for none.</param>
-    public static int MixSeed(int seed, int epoch, long index)
-    {
-        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL;
-        z ^= (ulong)(uint)epoch * 0xBF58476D1CE4E5B9UL + 0x632BE59BD9B4E019UL;
-        z ^= (ulong)index * 0x94D049BB133111EBUL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (int)(z & int.MaxValue);
     }
 }
