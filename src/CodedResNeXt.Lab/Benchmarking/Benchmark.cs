@@ -25,6 +25,9 @@ public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps
 {
     /// <summary>Where the networks run (null: the CPU). Inputs and weights are drawn on the CPU, then moved.</summary>
     public Device? Device { get; init; }
+
+    /// <summary>The compute precision of every variant's training step and inference, and of the limit's convolution.</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
 }
 
 /// <summary>Throughput of one variant in images per second: the median over the repeats and the repeats' spread.</summary>
@@ -78,7 +81,11 @@ public sealed record EarlyExitBenchFigures(double Target,
 /// <param name="EarlyExit">what the early-exit variant skipped on the synthetic images</param>
 /// <param name="Limit">the dense 3x3 convolution's rate in this process (the machine's own limit), null on a GPU</param>
 public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int Batch, int Threads, int Steps, int Repeats, bool PeakResetSupported,
-    IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit, ConvolutionLimit? Limit);
+    IReadOnlyList<VariantFigures> Variants, BenchmarkRatios Ratios, EarlyExitBenchFigures EarlyExit, ConvolutionLimit? Limit)
+{
+    /// <summary>The compute precision every figure was measured in.</summary>
+    public Precision Precision { get; init; }
+}
 
 /// <summary>
 /// Times, in one process and after warm-up, the training step (forward, losses, backward, SGD step) and inference of a
@@ -100,6 +107,7 @@ public static class Benchmark
         if (!architecture.Blocks.Any(b => b.IsCoded))
             throw InvalidInputException.ForOption("Architecture", $"'{architecture.Name}' has no coded block; the benchmark compares a coded network with its control");
         ProcessSettings.Apply(options.Threads);
+        Autocast.RequireSupport(options.Precision, options.Device ?? CPU);
         bool resetSupported = ProcessMemory.TryResetPeak();
         using var generator = new Generator((ulong)options.Seed);
         var device = options.Device ?? CPU;
@@ -146,7 +154,7 @@ public static class Benchmark
 
             // The limit last, so that its convolutions do not warm or grow the heap for the networks' figures.
             progress?.Report("dense 3x3 convolution (the limit)");
-            var limit = device.type == DeviceType.CPU ? ConvolutionLimit.Measure(options.Batch, options.Repeats, Math.Min(options.MinRepeatSeconds, 1)) : null;
+            var limit = device.type == DeviceType.CPU ? ConvolutionLimit.Measure(options.Batch, options.Repeats, Math.Min(options.MinRepeatSeconds, 1), options.Precision) : null;
             // The coded network, its control and the materializing form compute the same convolutions: the same FLOPs.
             double trainingFlops = ConvolutionLimit.TrainingFlops(cost.Total);
             if (limit is not null)
@@ -162,7 +170,7 @@ public static class Benchmark
                 V("extracted class 0").InferenceBatch.Median / V("coded").InferenceBatch.Median,
                 V("early exit").InferenceBatch.Median / V("coded").InferenceBatch.Median);
             return new BenchmarkResult(architecture.Name, cost.Total, options.Batch, options.Threads, options.Steps, options.Repeats, resetSupported,
-                variants, ratios, exitFigures, limit);
+                variants, ratios, exitFigures, limit) { Precision = options.Precision };
         }
     }
 
@@ -185,17 +193,20 @@ public static class Benchmark
             if (train)
             {
                 using var optimizer = optim.SGD(network.parameters(), 0.01, 0.9, weight_decay: 5e-4, nesterov: true);
+                using var running = new RunningMetrics(network.CodedBlocks.Count, network.Device);
                 network.train();
+                int stepsTaken = 0;
+                // The trainer's own step (Trainer.TrainEpoch): zero_grad, TrainingStep.Backward, the SGD step, and the
+                // running figures read back every 5 steps; only the batch is fixed instead of loaded.
                 void Step()
                 {
                     using var scope = NewDisposeScope();
-                    // The control has no coded block, so its coding loss is zero: the same objective serves both.
-                    var loss = Objective.Loss(network, network.call(Images), Labels).Total;
-                    Heap();
                     optimizer.zero_grad();
-                    loss.backward();
+                    // The control has no coded block, so its coding loss is zero: the same objective serves both.
+                    TrainingStep.Backward(network, Objective, Images, Labels, accumulate: 1, running, Options.Precision);
                     Heap();
                     optimizer.step();
+                    if (++stepsTaken % 5 == 0) running.Read();
                 }
                 training = Time(Step, Options.Batch, Options, Sync, () => timing = true);
                 timing = false;
@@ -209,6 +220,7 @@ public static class Benchmark
                 {
                     using var noGrad = no_grad();
                     using var scope = NewDisposeScope();
+                    using var precision = Autocast.Enter(Options.Precision);
                     infer(x);
                     Heap();
                 }, (int)x.shape[0], Options, Sync, () => timing = true);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CodedResNeXt.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,20 +28,26 @@ public sealed record ConvolutionLimit(double FlopsPerSecond, string Shape, doubl
 
     /// <summary>
     /// Times a dense 3x3 convolution (stride 1, padding 1, no bias) forward and backward at a few shapes of the widths a
-    /// ResNeXt has, each as the median of <paramref name="repeats"/> runs of at least <paramref name="minSeconds"/>, and
+    /// ResNeXt has, in both memory orders, each as the median of <paramref name="repeats"/> runs of at least <paramref name="minSeconds"/>, and
     /// keeps the fastest shape.
     /// </summary>
     /// <param name="batch">images per step, as the benchmark's</param>
     /// <param name="repeats">timed runs per shape</param>
     /// <param name="minSeconds">how long a timed run lasts at least</param>
-    public static ConvolutionLimit Measure(int batch, int repeats = 3, double minSeconds = 1)
+    /// <param name="precision">the convolution's compute precision (bfloat16: input and weight cast as <see cref="Autocast"/> casts them)</param>
+    public static ConvolutionLimit Measure(int batch, int repeats = 3, double minSeconds = 1, Precision precision = Precision.Float32)
     {
+        var type = precision == Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
         ConvolutionLimit? best = null;
         foreach (var (channels, side) in new[] { (64, 32), (128, 16), (256, 8) })
+        foreach (bool channelsLast in new[] { false, true })
         {
             using var generator = new Generator(1);
-            using var x = randn([batch, channels, side, side], generator: generator).requires_grad_();
-            using var weight = (randn([channels, channels, 3, 3], generator: generator) * 0.05f).requires_grad_();
+            // Both memory orders: oneDNN is faster in one or the other depending on the shape, and the limit is the best.
+            using var x = (channelsLast
+                ? randn([batch, side, side, channels], generator: generator).to_type(type).permute(0, 3, 1, 2)
+                : randn([batch, channels, side, side], generator: generator).to_type(type)).requires_grad_();
+            using var weight = (randn([channels, channels, 3, 3], generator: generator) * 0.05f).to_type(type).requires_grad_();
             double flops = 6.0 * batch * channels * channels * 9.0 * side * side;
             void Step()
             {
@@ -64,7 +71,9 @@ public sealed record ConvolutionLimit(double FlopsPerSecond, string Shape, doubl
             rates.Sort();
             double median = rates[rates.Count / 2];
             if (best is null || median > best.FlopsPerSecond)
-                best = new ConvolutionLimit(median, $"{channels}->{channels} channels, {side}x{side}, batch {batch}", (rates[^1] - rates[0]) / median);
+                best = new ConvolutionLimit(median,
+                    $"{channels}->{channels} channels, {side}x{side}, batch {batch}, {(channelsLast ? "channels-last" : "channels-first")}, {(type == ScalarType.BFloat16 ? "bf16" : "fp32")}",
+                    (rates[^1] - rates[0]) / median);
         }
         return best!;
     }

@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using CodedResNeXt.CodingSchemes;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -89,8 +90,26 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
         return new NetworkOutput(ForwardHead(blocks.Output), blocks.Energies, CodedBlocks.Select(b => b.BlockIndex).ToList());
     }
 
+    /// <summary>
+    /// Whether the stem hands the blocks their activations in channels-last memory order (NHWC strides, the shape stays
+    /// [B, C, H, W]; default true). oneDNN, libtorch's CPU convolution library, is fastest in that order and keeps it
+    /// from layer to layer; TorchSharp 0.107 has no memory_format argument, so the order is made with a permute. The values
+    /// are the same up to float rounding (docs/performance.md#channels-last).
+    /// </summary>
+    public bool ChannelsLast { get; set; } = true;
+
     /// <summary>The stem: images [B, C, H, W] to the input of block 0.</summary>
-    public Tensor ForwardStem(Tensor images) => _stem.call(images);
+    public Tensor ForwardStem(Tensor images)
+    {
+        if (!ChannelsLast) return _stem.call(images);
+        // The images first, so that the stem's convolution already runs channels-last; the stem's output again, because
+        // with one input channel (grayscale) both orders are the same and libtorch keeps the convolution's default.
+        return InChannelsLastOrder(_stem.call(InChannelsLastOrder(images)));
+    }
+
+    // [B, C, H, W] whose channels are the densest dimension in memory; itself when they already are.
+    private static Tensor InChannelsLastOrder(Tensor x) =>
+        x.dim() != 4 || x.stride(1) == 1 ? x : x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>
     /// Blocks <paramref name="from"/>..<paramref name="to"/>-1 on <paramref name="x"/>, the input of block
@@ -132,6 +151,6 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
         return new IntermediateOutput(x, energies);
     }
 
-    /// <summary>Global average pool and the linear classifier: the last block's output to the logits [B, outputs].</summary>
-    public Tensor ForwardHead(Tensor x) => _classifier.call(functional.adaptive_avg_pool2d(x, 1).flatten(1));
+    /// <summary>Global average pool and the linear classifier: the last block's output to the logits [B, outputs], in float32 whatever the compute precision.</summary>
+    public Tensor ForwardHead(Tensor x) => _classifier.call(Autocast.Full(functional.adaptive_avg_pool2d(x, 1).flatten(1)));
 }

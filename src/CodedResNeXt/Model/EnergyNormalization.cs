@@ -1,3 +1,4 @@
+using CodedResNeXt.Runtime;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Model;
@@ -26,7 +27,8 @@ public static class EnergyNormalization
         long cOut = expandWeight.shape[0], d = h.shape[1] / subNNs;
         var w = expandWeight.reshape(cOut, subNNs, d);
         var gram = einsum("cni,cnj->nij", w, w);                       // [N, d, d]
-        var hn = h.reshape(h.shape[0], subNNs, d, positions);
+        // In float32 whatever the compute precision: the normalization divides by these.
+        var hn = Autocast.Full(h).reshape(h.shape[0], subNNs, d, positions);
         var moments = hn.matmul(hn.transpose(2, 3));                   // [B, N, d, d]: sum_p h_n(p) h_n(p)^T
         return (moments * gram).sum([2, 3]) / (cOut * positions);
     }

@@ -1,4 +1,5 @@
 using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Runtime;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -136,7 +137,8 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     {
         long batch = h.shape[0], n = Spec.SubNNs, d = Spec.BottleneckWidth, cOut = Spec.OutChannels;
         var grouped = _convExpand.weight!.reshape(cOut, n, d).permute(1, 0, 2).reshape(n * cOut, d, 1, 1);
-        var t = functional.conv2d(h, grouped, groups: n).reshape(batch, n, cOut, h.shape[2], h.shape[3]);
+        // Materialized in the compute precision, normalized in float32.
+        var t = Autocast.Full(ConvBatchNorm.Convolve(h, grouped, null, groups: n)).reshape(batch, n, cOut, h.shape[2], h.shape[3]);
         if (keep is not null) t = t * keep.reshape(keep.shape[0], n, 1, 1, 1);
         var mean = EnergyNormalization.MeanEnergy(EnergyNormalization.Energies(t), Spec.NormalizationSubNNs);
         var normalized = t / mean.sqrt().reshape(batch, 1, 1, 1, 1);
@@ -149,7 +151,8 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     private Tensor PerSubNN(Tensor h, Tensor factors)
     {
         long batch = h.shape[0], n = Spec.SubNNs, d = Spec.BottleneckWidth;
-        var scaled = h.reshape(batch, n, d, h.shape[2], h.shape[3]) * factors.reshape(factors.shape[0], n, 1, 1, 1);
+        // In h's own type: float32 factors would promote a bfloat16 bottleneck to float32.
+        var scaled = h.reshape(batch, n, d, h.shape[2], h.shape[3]) * factors.to_type(h.dtype).reshape(factors.shape[0], n, 1, 1, 1);
         return scaled.reshape(h.shape);
     }
 

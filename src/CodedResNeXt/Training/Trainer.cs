@@ -5,6 +5,7 @@ using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Evaluation;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
+using CodedResNeXt.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -65,6 +66,7 @@ public sealed class Trainer
         var options = _run.Options;
         // Weights are drawn on the CPU by the run's generator, then moved: a seed gives the same run on every device.
         network.to(_run.Device);
+        Autocast.RequireSupport(options.Precision, _run.Device);
         if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
             new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
@@ -199,7 +201,7 @@ public sealed class Trainer
                 if (cancel.IsCancellationRequested || !batches.MoveNext()) return null;
                 using var scope = NewDisposeScope();
                 var (images, labels) = batches.Current.ToTensors(network.Device);
-                TrainingStep.Backward(network, objective, images, labels, accumulate, running);
+                TrainingStep.Backward(network, objective, images, labels, accumulate, running, options.Precision);
             }
             optimizer.step();
             lr = optimizer.ParamGroups.First().LearningRate; // the rate this step used

@@ -52,6 +52,11 @@ public sealed record TrainingOptions
     public int Seed { get; init; } = 1;
     /// <summary>libtorch's thread count for the run, at least 1; the process is set to it by <see cref="Runtime.ProcessSettings.Apply"/>, which the CLI calls (the library only when asked).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// The number format the network computes in while it trains: float32, or bfloat16 with float32 master weights as
+    /// the paper trained (<see cref="Runtime.Autocast"/>). Validation, evaluation and the saved weights are float32 either way.
+    /// </summary>
+    public Runtime.Precision Precision { get; init; } = Runtime.Precision.Float32;
     /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>
     public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;
     /// <summary>Checkpoint whose weights the run starts from (null: fresh initialization); see <see cref="InitialWeights"/>.</summary>

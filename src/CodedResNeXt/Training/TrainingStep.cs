@@ -1,4 +1,5 @@
 using CodedResNeXt.Model;
+using CodedResNeXt.Runtime;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Training;
@@ -17,11 +18,13 @@ public static class TrainingStep
     /// <param name="labels">int64 [B]</param>
     /// <param name="accumulate">micro-batches per optimizer step (K)</param>
     /// <param name="running">where the batch's figures are summed; null for none</param>
+    /// <param name="precision">the forward pass's compute precision (the backward replays it)</param>
     public static void Backward(CodedResNeXtNetwork network, CodingObjective objective, Tensor images, Tensor labels, int accumulate,
-        RunningMetrics? running)
+        RunningMetrics? running, Precision precision = Precision.Float32)
     {
         using var scope = NewDisposeScope();
-        var output = network.call(images);
+        NetworkOutput output;
+        using (Autocast.Enter(precision)) output = network.call(images);
         var loss = objective.Loss(network, output, labels);
         // K = 1 backpropagates the loss itself, so a run without --accumulate is unchanged bit for bit.
         (accumulate == 1 ? loss.Total : loss.Total / accumulate).backward();

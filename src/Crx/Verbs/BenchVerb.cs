@@ -14,7 +14,7 @@ namespace Crx.Verbs;
 internal static class BenchVerb
 {
     /// <summary>What a `bench` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device, int? MemorySteps, double MinRepeatSeconds, bool Materializing);
+    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device, int? MemorySteps, double MinRepeatSeconds, bool Materializing, string? Precision);
 
     public static Command Create()
     {
@@ -29,15 +29,16 @@ internal static class BenchVerb
         var device = Crx.Cli.DeviceOption.Create();
         var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
         var minSeconds = new Option<double>("--min-repeat-seconds") { Description = "A repeat of fast steps runs at least this long", DefaultValueFactory = _ => 2 };
+        var precision = Crx.Cli.PrecisionOption.Create();
         var memorySteps = new Option<int?>("--memory-steps") { Description = "Instead: train the coded network this many steps and compare its resident memory over the last tenth with the second (the first is warm-up)" };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
             "the extracted class-0 classifier and early exit (with --materializing, the materializing form too), on synthetic inputs, " +
             "beside the machine's limit: a dense 3x3 convolution's rate in the same process.")
         {
-            arch, batch, threads, steps, repeats, minSeconds, target, json, materializing, profile, memorySteps, device,
+            arch, batch, threads, steps, repeats, minSeconds, target, json, materializing, profile, memorySteps, device, precision,
         };
         command.SetAction(p => Run(new Arguments(p.GetValue(arch)!, p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats),
-            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!, p.GetValue(memorySteps), p.GetValue(minSeconds), p.GetValue(materializing))));
+            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!, p.GetValue(memorySteps), p.GetValue(minSeconds), p.GetValue(materializing), p.GetValue(precision))));
         return command;
     }
 
@@ -82,7 +83,7 @@ internal static class BenchVerb
             return 0;
         }
         var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit, MinRepeatSeconds: a.MinRepeatSeconds,
-            Materializing: a.Materializing) { Device = onDevice };
+            Materializing: a.Materializing) { Device = onDevice, Precision = Crx.Cli.PrecisionOption.Parse(a.Precision, CodedResNeXt.Runtime.Precision.Float32) };
         bool asJson = a.Json;
         var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
         var result = Benchmark.Run(architecture, schemes, options, progress);
@@ -92,7 +93,7 @@ internal static class BenchVerb
             return 0;
         }
         AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
-            $"{result.Threads} threads, on {onDevice}, median of {result.Repeats} repeats of at least {result.Steps} steps and {a.MinRepeatSeconds:0.#} s");
+            $"{result.Threads} threads, on {onDevice}, {Crx.Cli.PrecisionOption.Show(options.Precision)}, median of {result.Repeats} repeats of at least {result.Steps} steps and {a.MinRepeatSeconds:0.#} s");
         var table = new Table().AddColumns("variant", "parameters", "train img/s", "of the limit", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
         static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
         static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";

@@ -44,12 +44,13 @@ internal sealed class TrainingFlags
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs [1]" };
     public readonly Option<int?> Threads = new("--threads") { Description = "CPU threads [all cores]" };
     public readonly Option<long> MaxImagePixels = Crx.Cli.ImageLimitOption.Create();
+    public readonly Option<string?> Precision = Crx.Cli.PrecisionOption.Create();
 
     private Option[] All =>
     [
         Dataset, DataDir, Download, CoarseLabels, ImageSize, CropSize, ResizeSize, Workers, Arch, Control, Epochs, Batch, Accumulate, Lr, MinLr, Warmup,
         WeightDecay, Momentum, Nesterov, Mu, PDrop, LossExponent, LossThreshold, RandAugment, CropPadding, Flip,
-        ExcludeClasses, Normalization, Seed, Threads, MaxImagePixels,
+        ExcludeClasses, Normalization, Seed, Threads, MaxImagePixels, Precision,
     ];
 
     public void AddTo(Command command)
@@ -121,6 +122,7 @@ internal sealed class TrainingFlags
             // A resumed run made on a larger machine keeps its thread count only up to this machine's cores.
             Threads = p.GetValue(Threads) ?? Math.Min(o.Threads, Environment.ProcessorCount),
             Workers = p.GetValue(Workers) is { } workers ? Positive(workers, "--workers") : o.Workers,
+            Precision = Crx.Cli.PrecisionOption.Parse(p.GetValue(Precision), o.Precision),
             ExcludeClasses = excluded is null || classNames is null ? o.ExcludeClasses : ClassList.Parse(excluded, classNames),
             Normalization = p.GetValue(Normalization) switch
             {
@@ -195,6 +197,7 @@ internal sealed class TrainingFlags
         yield return (ExcludeClasses, o => o.ExcludeClasses.Count == 0 ? "none" : string.Join(",", o.ExcludeClasses.Order()));
         yield return (Seed, o => o.Seed.ToString());
         yield return (Normalization, o => o.Normalization.ToString().ToLowerInvariant());
+        yield return (Precision, o => Crx.Cli.PrecisionOption.Show(o.Precision));
     }
 
     /// <summary>True when the flag was on the command line (not merely defaulted).</summary>
