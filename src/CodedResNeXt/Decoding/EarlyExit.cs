@@ -81,7 +81,9 @@ public static partial class EarlyExit
                 }
                 if (stay.Count == rows.Length) continue;
                 rows = stay.Select(i => rows[i]).ToArray();
+                // index_select returns the default (channels-first) order; the remaining blocks are faster in the network's.
                 if (rows.Length > 0) x = x.index_select(0, tensor(stay.ToArray(), device: x.device));
+                if (rows.Length > 0 && network.ChannelsLast) x = CodedResNeXtNetwork.InChannelsLastOrder(x);
             }
             if (rows.Length > 0)
             {

@@ -202,11 +202,21 @@ public sealed class PredictionModel : IDisposable
     /// <param name="files">image files</param>
     /// <param name="calibration">the exit thresholds (calibrated by <see cref="EarlyExit"/>, or stored in the checkpoint)</param>
     /// <param name="batchSize">images run at once</param>
-    public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256)
+    /// <param name="policy">whether to exit only when it is measured faster than the full network (the default) or always</param>
+    public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256,
+        EarlyExitPolicy policy = EarlyExitPolicy.WhenFaster)
     {
         var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
-        return PredictEarlyExit(images, sources, calibration, batchSize);
+        return PredictEarlyExit(images, sources, calibration, batchSize, policy);
     }
+
+    /// <summary>
+    /// What the last <see cref="PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int, EarlyExitPolicy)"/>
+    /// under <see cref="EarlyExitPolicy.WhenFaster"/> measured on its first batch; when <see cref="EarlyExitSpeed.Pays"/>
+    /// is false, that call ran the full network (every image's <see cref="EarlyExitDecision.ExitBlock"/> is null). Null
+    /// before such a call, or after one with <see cref="EarlyExitPolicy.Always"/>.
+    /// </summary>
+    public EarlyExitSpeed? LastEarlyExitSpeed { get; private set; }
 
     /// <summary>
     /// Early-exit prediction of a full network (<see cref="EarlyExit"/>): each image leaves at the first coded block
@@ -217,16 +227,27 @@ public sealed class PredictionModel : IDisposable
     /// <param name="sources">what each image is (as many as images)</param>
     /// <param name="calibration">the exit thresholds</param>
     /// <param name="batchSize">images run at once</param>
+    /// <param name="policy">whether to exit only when it is measured faster than the full network (the default) or always</param>
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(ImageDataset images, IReadOnlyList<InputImage> sources, EarlyExitCalibration calibration,
-        int batchSize = 256)
+        int batchSize = 256, EarlyExitPolicy policy = EarlyExitPolicy.WhenFaster)
     {
         if (Classifier is not null || _network is null)
             throw new InvalidOperationException("early exit needs a full network in TorchSharp (not an extracted classifier or an ONNX file)");
         var network = _network;
         var cost = ComputeCost.Of(Architecture);
+        LastEarlyExitSpeed = null;
+        var used = calibration;
+        bool measured = policy == EarlyExitPolicy.Always;
         return OverBatches(images, batchSize, x =>
         {
-            var early = EarlyExit.Predict(network, x, calibration);
+            if (!measured)
+            {
+                // Decided once, on the first batch: every later batch runs the same way.
+                measured = true;
+                LastEarlyExitSpeed = EarlyExit.MeasureSpeed(network, x, calibration);
+                if (!LastEarlyExitSpeed.Pays) used = EarlyExit.NoExits(calibration);
+            }
+            var early = EarlyExit.Predict(network, x, used);
             return (i, index) =>
             {
                 int cls = Meta.KeptClasses[(int)early.Predicted[i]];

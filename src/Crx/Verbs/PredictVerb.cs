@@ -57,9 +57,12 @@ internal static class PredictVerb
         }
         var predictions = calibration is null ? loaded.Predict(files, a.Batch) : loaded.PredictEarlyExit(files, calibration, a.Batch);
         string kind = loaded.Meta.Kind;
+        var speed = loaded.LastEarlyExitSpeed;
         if (a.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, ModelFile.Json));
+            Console.WriteLine(speed is null
+                ? JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, ModelFile.Json)
+                : JsonSerializer.Serialize(new { Model = path, Kind = kind, EarlyExitSpeed = speed, Predictions = predictions }, ModelFile.Json));
             return 0;
         }
         int size = loaded.ImageSize;
@@ -69,6 +72,8 @@ internal static class PredictVerb
         AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(path)}[/]: {kind} {DisplayText.Markup(loaded.Architecture.Name)}, " +
                                $"input {loaded.InputChannels}x{size}x{size}, on {(loaded.IsOnnx ? "ONNX Runtime (CPU)" : loaded.Device.ToString())}");
         AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : calibration is not null ? Exits(predictions, calibration) : Classes(predictions));
+        if (speed is { Pays: false })
+            AnsiConsole.MarkupLine($"[yellow]note[/]: early exit ran the full network: exiting measured {speed.SpeedUp:F2}x its speed at batch {speed.Batch} here, no faster");
         if (calibration is not null)
             Console.WriteLine($"early exit at target agreement {calibration.Target}: {predictions.Average(r => r.Exit!.ComputeFraction):P1} of the network's multiply-accumulates on average");
         return 0;

@@ -96,6 +96,28 @@ public class EarlyExitTests(TrainedTinyModel model)
     }
 
     [Fact]
+    public void Early_exit_when_faster_measures_on_the_first_batch_and_runs_the_full_network_when_exiting_does_not_pay()
+    {
+        var files = Prediction.InputImages.Find(PredictionTests.WriteValidationPngs(model, 24));
+        using var loaded = Prediction.PredictionModel.Load(model.CheckpointPath);
+        var calibration = EarlyExit.Calibrate(loaded.Network, Loader(loaded.Network, training: true), 0.9);
+        var always = loaded.PredictEarlyExit(files, calibration, 16, EarlyExitPolicy.Always);
+        Assert.Null(loaded.LastEarlyExitSpeed);
+        var full = loaded.Predict(files, 16);
+
+        var guarded = loaded.PredictEarlyExit(files, calibration, 16);
+
+        var speed = Assert.IsType<EarlyExitSpeed>(loaded.LastEarlyExitSpeed);
+        Assert.Equal(16, speed.Batch); // measured on the first batch
+        Assert.True(speed.EarlyExitImagesPerSecond > 0 && speed.FullImagesPerSecond > 0);
+        Assert.Equal(speed.SpeedUp > 1, speed.Pays);
+        var expected = speed.Pays ? always : full;
+        Assert.Equal(expected.Select(p => p.Prediction!.Class), guarded.Select(p => p.Prediction!.Class));
+        if (!speed.Pays) Assert.All(guarded, p => Assert.Equal(new Prediction.EarlyExitDecision(null, 1.0), p.Exit));
+        else Assert.Equal(always.Select(p => p.Exit), guarded.Select(p => p.Exit));
+    }
+
+    [Fact]
     public void Eval_with_early_exit_reports_agreement_accuracy_and_the_fraction_of_the_network_computed()
     {
         var (code, output, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", model.CheckpointPath, "--data-dir", model.DataDir,

@@ -19,6 +19,7 @@ public sealed class ResumeFlagTests(ReliabilityRun fixture)
     [InlineData("--exclude-classes", "3", "none")]
     [InlineData("--control", null, "false")]
     [InlineData("--dataset", "mnist", "fashion-mnist")]
+    [InlineData("--precision", "bf16", "fp32")]
     public void A_changed_training_flag_is_refused_naming_the_flag_and_both_values(string flag, string? value, string trained)
     {
         string run = fixture.CopyRun();

@@ -48,6 +48,7 @@ public sealed class TrainAndEvalVerbTests : IDisposable
     [InlineData("--normalization", "published", "crx: error: --normalization: published constants exist for cifar10 and cifar100 only, not mnist")]
     [InlineData("--init-from", "nowhere.ckpt", "crx: error: nowhere.ckpt: does not exist")]
     [InlineData("--normalization", "mean", "crx: error: --normalization: 'mean' is neither published nor dataset")]
+    [InlineData("--precision", "fp16", "crx: error: --precision: 'fp16' is neither fp32 nor bf16")]
     public void Bad_flags_get_one_line_naming_the_flag(string flag, string value, string expected)
     {
         string data = WriteData();
