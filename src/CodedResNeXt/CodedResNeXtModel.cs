@@ -181,7 +181,7 @@ public sealed class CodedResNeXtModel : IDisposable
 
     /// <summary>
     /// The early-exit thresholds that keep agreement with the full network at <paramref name="target"/> on
-    /// <paramref name="calibrationSet"/>; pass them to <see cref="PredictionModel.PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int)"/>.
+    /// <paramref name="calibrationSet"/>; pass them to <see cref="PredictionModel.PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int, EarlyExitPolicy)"/>.
     /// </summary>
     /// <param name="calibrationSet">images the thresholds are calibrated on (labels unused)</param>
     /// <param name="target">the share of images whose early class must equal the full network's, e.g. 0.99</param>

@@ -20,8 +20,8 @@ namespace CodedResNeXt.Benchmarking;
 /// <param name="Batch">images per step, B; batch-1 inference is timed as well</param>
 /// <param name="Threads">torch threads of the process (set for the whole process, not restored)</param>
 /// <param name="Seed">seed of the synthetic images and labels and of the networks' initial weights</param>
-public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps = 10, int Repeats = 5, int WarmupSteps = 5,
-    double EarlyExitTarget = 0.99, int Seed = 1, double MinRepeatSeconds = 2, bool Materializing = false)
+public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps = 6, int Repeats = 5, int WarmupSteps = 3,
+    double EarlyExitTarget = 0.99, int Seed = 1, double MinRepeatSeconds = 1, bool Materializing = false)
 {
     /// <summary>Where the networks run (null: the CPU). Inputs and weights are drawn on the CPU, then moved.</summary>
     public Device? Device { get; init; }

@@ -21,14 +21,14 @@ internal static class BenchVerb
         var arch = new Option<string>("--arch") { Description = "Preset (cifar10, fashion-small, …) or architecture JSON file", Required = true };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => 10 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => 6 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (the figure is their median)", DefaultValueFactory = _ => 5 };
         var target = new Option<double>("--early-exit") { Description = "Agreement the early-exit margins are calibrated for", DefaultValueFactory = _ => 0.99 };
         var json = new Option<bool>("--json") { Description = "Print every figure as JSON" };
         var materializing = new Option<bool>("--materializing") { Description = "Also time the materializing block form, the tests' oracle (slow; several GB at cifar10 sizes)" };
         var device = Crx.Cli.DeviceOption.Create();
         var profile = new Option<bool>("--profile") { Description = "Instead: break the coded network's training step down by phase and its forward by kind of op" };
-        var minSeconds = new Option<double>("--min-repeat-seconds") { Description = "A repeat of fast steps runs at least this long", DefaultValueFactory = _ => 2 };
+        var minSeconds = new Option<double>("--min-repeat-seconds") { Description = "A repeat of fast steps runs at least this long", DefaultValueFactory = _ => 1 };
         var precision = Crx.Cli.PrecisionOption.Create();
         var memorySteps = new Option<int?>("--memory-steps") { Description = "Instead: train the coded network this many steps and compare its resident memory over the last tenth with the second (the first is warm-up)" };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
@@ -110,6 +110,8 @@ internal static class BenchVerb
         AnsiConsole.MarkupLine($"coded/control: training {r.CodedOverControlTraining:F2}, inference {r.CodedOverControlInference:F2}; " +
             (r.MaterializingOverFusedTraining is { } m ? $"materializing/fused training {m:F2}; " : "") + $"extracted/full inference {r.ExtractedOverFullInference:F2}; " +
             $"early-exit/full inference {r.EarlyExitOverFullInference:F2} ({result.EarlyExit.ComputeFraction:P0} of the MACs on these synthetic images)");
+        if (r.EarlyExitOverFullInference <= 1)
+            AnsiConsole.MarkupLine("early exit does not pay for this network at this batch: crx predict --early-exit measures that on its first batch and runs the full network");
         return 0;
     }
 }
