@@ -13,7 +13,7 @@ namespace CodedResNeXt.Data.Loading;
 /// The Scalars cannot be disposed at their source from here: TorchSharp's own SGD step (momentum, weight decay, the
 /// learning rate as alpha) and BatchNorm make them. The pause's cost was measured on fashion-tiny, where it weighs most
 /// (one-epoch `crx train` runs with and without it, alternated, 2 Dec 2026): no difference outside the runs' own
-/// spread (docs/performance.md#where-it-stands), so it stays.
+/// spread (docs/performance.md#where-it-stands-2-dec-2026), so it stays.
 /// </summary>
 internal sealed class CollectionPause : IDisposable
 {
