@@ -14,6 +14,17 @@ namespace CodedResNeXt.Experiments;
 /// <param name="Analyze">`crx analyze` flags, without --checkpoint and --out (the experiment sets them)</param>
 public sealed record ExperimentRun(string Name, string Group, string Variant, int Seed, IReadOnlyList<string> Train, IReadOnlyList<string> Analyze);
 
+/// <summary>
+/// One of the paper's ablations: groups of coded runs that differ from the recipe in one `crx train` flag, reported side by
+/// side by that flag's value.
+/// </summary>
+/// <param name="Name">what is varied, as the report's heading says it</param>
+/// <param name="Flag">the `crx train` flag the groups differ in, such as --mu</param>
+/// <param name="RecipeValue">the flag's value in a group whose runs do not give it (the recipe's own point)</param>
+/// <param name="Groups">the groups, each of one value of the flag</param>
+/// <param name="Paper">what the paper reports for this ablation, set beside ours</param>
+public sealed record Ablation(string Name, string Flag, string RecipeValue, IReadOnlyList<string> Groups, string? Paper = null);
+
 /// <summary>A published result to set ours beside (name, top-1, parameters in millions, where it comes from).</summary>
 public sealed record Baseline(string Name, double Top1, double ParametersMillions, string Source);
 
@@ -29,7 +40,8 @@ public sealed record ExperimentPlan(
     string Report,
     IReadOnlyList<ExperimentRun> Runs,
     IReadOnlyList<Baseline>? Baselines = null,
-    IReadOnlyList<string>? Notes = null)
+    IReadOnlyList<string>? Notes = null,
+    IReadOnlyList<Ablation>? Ablations = null)
 {
     /// <summary>The two values of <see cref="ExperimentRun.Variant"/>.</summary>
     public const string CodedVariant = "coded", ControlVariant = "control";
@@ -88,7 +100,23 @@ public sealed record ExperimentPlan(
             if (at < 0 || at + 1 >= run.Train.Count || run.Train[at + 1] != run.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 return $"run '{run.Name}': its train flags must say --seed {run.Seed}";
         }
+        foreach (var ablation in Ablations ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(ablation.Name) || ablation.Flag is null || !ablation.Flag.StartsWith("--", StringComparison.Ordinal) || string.IsNullOrWhiteSpace(ablation.RecipeValue))
+                return $"ablation '{ablation.Name}' needs a name, a flag starting with -- and the recipe's value";
+            if (ablation.Groups is null || ablation.Groups.Count == 0) return $"ablation '{ablation.Name}' lists no groups";
+            if (ablation.Groups.FirstOrDefault(g => Runs.All(r => r.Group != g)) is { } missing)
+                return $"ablation '{ablation.Name}': no run is in group '{missing}'";
+        }
         return null;
+    }
+
+    /// <summary>The value of <paramref name="ablation"/>'s flag in <paramref name="group"/>: its first run's, or the recipe's when its runs do not give the flag.</summary>
+    public string AblationValue(Ablation ablation, string group)
+    {
+        var run = Runs.First(r => r.Group == group);
+        int at = IndexOf(run.Train, ablation.Flag);
+        return at >= 0 && at + 1 < run.Train.Count ? run.Train[at + 1] : ablation.RecipeValue;
     }
 
     private static int IndexOf(IReadOnlyList<string> list, string value)

@@ -33,7 +33,7 @@ public static class ExperimentReport
         var md = new StringBuilder();
         // The report's sections, in the order a reader meets them; each writes its heading, table and figure.
         foreach (var section in new Action<StringBuilder, ExperimentPlan, string, ExperimentResults, IReadOnlyList<(string Alt, string Path)>>[]
-                 { Header, Headline, Paired, Claims, EarlyDecoders, Removal, BinaryClassifiers, PerClass, Baselines, EveryRun })
+                 { Header, Headline, Paired, Claims, Ablations, EarlyDecoders, Removal, BinaryClassifiers, PerClass, Baselines, EveryRun })
             section(md, plan, planFile, results, figures);
         return md.ToString();
     }
@@ -85,6 +85,51 @@ public static class ExperimentReport
         md.AppendLine();
         foreach (string line in Verdicts(results.Aggregates)) md.AppendLine($"- {line}");
         md.AppendLine();
+    }
+
+    /// <summary>The ablations: per ablation, one row per value of its flag (in numeric order) with the coded runs' figures.</summary>
+    private static void Ablations(StringBuilder md, ExperimentPlan plan, string planFile, ExperimentResults results, IReadOnlyList<(string Alt, string Path)> figures)
+    {
+        if (plan.Ablations is not { Count: > 0 } ablations) return;
+        md.AppendLine("## Ablations");
+        md.AppendLine();
+        md.AppendLine("Coded runs only; each row is one value of the flag, the others as the recipe. The removal gap is the top-1 of the " +
+                      "test block with its inactive subNNs removed minus with its active ones removed (as many of each), in points; " +
+                      "a row not yet run shows dashes.");
+        md.AppendLine();
+        foreach (var ablation in ablations)
+        {
+            md.AppendLine($"### {ablation.Name}");
+            md.AppendLine();
+            if (ablation.Paper is not null) { md.AppendLine($"The paper: {ablation.Paper}"); md.AppendLine(); }
+            var rows = ablation.Groups
+                .Select(g => (Value: plan.AblationValue(ablation, g), Aggregate: results.Aggregates.Variants.FirstOrDefault(v => v.Group == g && v.Variant == ExperimentPlan.CodedVariant)))
+                .OrderBy(r => double.TryParse(r.Value, NumberStyles.Float, Invariant, out double x) ? x : double.MaxValue)
+                .ToList();
+            int decoders = rows.Max(r => r.Aggregate?.EarlyDecoders.Count ?? 0);
+            md.AppendLine($"| `{ablation.Flag}` | seeds | top-1 | " + string.Concat(Enumerable.Range(1, decoders).Select(i => $"early decoder {i} | ")) +
+                          "removal gap | binary precision | binary recall |");
+            md.AppendLine("|---|---|---:|" + string.Concat(Enumerable.Repeat("---:|", decoders + 3)));
+            foreach (var (value, v) in rows)
+            {
+                if (v is null)
+                {
+                    md.AppendLine($"| {value} | — | — | " + string.Concat(Enumerable.Repeat("— | ", decoders + 3)));
+                    continue;
+                }
+                md.AppendLine($"| {value} | {string.Join(", ", v.Seeds)} | {Pct(v.Top1)} | " +
+                              string.Concat(Enumerable.Range(0, decoders).Select(i => (i < v.EarlyDecoders.Count ? Pct(v.EarlyDecoders[i]) : "—") + " | ")) +
+                              $"{RemovalGap(v)} | {Num(v.BinaryPrecision)} | {Num(v.BinaryRecall)} |");
+            }
+            md.AppendLine();
+        }
+    }
+
+    // Inactive-removed minus active-removed top-1 at the largest count both curves have, in points.
+    private static string RemovalGap(VariantAggregate v)
+    {
+        int j = Math.Min(v.ActiveRemoved.Count, v.InactiveRemoved.Count);
+        return j == 0 ? "—" : Points(v.InactiveRemoved[j - 1].Mean - v.ActiveRemoved[j - 1].Mean);
     }
 
     private static void EarlyDecoders(StringBuilder md, ExperimentPlan plan, string planFile, ExperimentResults results, IReadOnlyList<(string Alt, string Path)> figures)

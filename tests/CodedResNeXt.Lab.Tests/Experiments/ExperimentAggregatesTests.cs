@@ -161,6 +161,36 @@ public class ExperimentAggregatesTests
     }
 
     [Fact]
+    public void An_ablation_lists_its_groups_in_the_order_of_the_flags_value_the_recipes_group_at_the_recipes_value()
+    {
+        ExperimentRun Listed(string name, string group, params string[] train) => new(name, group, "coded", 1, ["--seed", "1", .. train], []);
+        var plan = new ExperimentPlan("made-up", "runs", "r.json", "r.md",
+            [Listed("a", "mu 12", "--mu", "12"), Listed("b", "recipe"), Listed("c", "mu 0", "--mu", "0"), Listed("d", "mu 3", "--mu", "3")],
+            Ablations: [new Ablation("mu", "--mu", "6", ["mu 12", "recipe", "mu 0", "mu 3"], "rises, then falls")]);
+        Assert.Null(plan.Problem());
+        var runs = new[]
+        {
+            Run("mu 12", "coded", 1, 0.91, early: [0.80, 0.90], active: [0.5, 0.1], inactive: [0.9, 0.88]),
+            Run("recipe", "coded", 1, 0.93, early: [0.82, 0.91]),
+            Run("mu 0", "coded", 1, 0.92),
+        };
+
+        string md = ExperimentReport.Markdown(plan, "experiments/made-up.json", ExperimentResults.Of("made-up", runs), []);
+
+        string section = md[md.IndexOf("## Ablations")..md.IndexOf("## Early decoders by depth")];
+        var rows = section.Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| `")).ToList();
+        Assert.Equal(["0", "3", "6", "12"], rows.Select(r => r.Split('|')[1].Trim()));
+        // The gap at j = 2 removed: inactive 88 % minus active 10 %.
+        Assert.Equal("| 12 | 1 | 91.00 % | 80.00 % | 90.00 % | +78.00 | — | — |", rows[3]);
+        Assert.StartsWith("| 3 | — | — |", rows[1]); // listed, not yet run
+        Assert.StartsWith("| 6 | 1 | 93.00 % | 82.00 % | 91.00 % | — |", rows[2]);
+        Assert.Contains("The paper: rises, then falls", section);
+
+        var bad = plan with { Ablations = [new Ablation("mu", "--mu", "6", ["nowhere"])] };
+        Assert.Equal("ablation 'mu': no run is in group 'nowhere'", bad.Problem());
+    }
+
+    [Fact]
     public void The_report_names_the_command_that_regenerates_it_with_the_experiment_file()
     {
         var plan = new ExperimentPlan("made-up", "runs", "results/made-up.json", "docs/results.md", []);
