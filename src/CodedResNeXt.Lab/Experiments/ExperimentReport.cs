@@ -114,7 +114,7 @@ public static class ExperimentReport
             {
                 if (v is null)
                 {
-                    md.AppendLine($"| {value} | — | — | " + string.Concat(Enumerable.Repeat("— | ", decoders + 3)));
+                    md.AppendLine(($"| {value} | — | — | " + string.Concat(Enumerable.Repeat("— | ", decoders + 3))).TrimEnd());
                     continue;
                 }
                 md.AppendLine($"| {value} | {string.Join(", ", v.Seeds)} | {Pct(v.Top1)} | " +
