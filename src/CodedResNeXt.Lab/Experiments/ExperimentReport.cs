@@ -18,7 +18,7 @@ public static class ExperimentReport
     {
         string folder = Path.Combine(Path.GetDirectoryName(plan.Report) ?? "", Path.GetFileNameWithoutExtension(plan.Report));
         Directory.CreateDirectory(folder);
-        var figures = Figures(results).ToList();
+        var figures = Figures(plan, results).ToList();
         foreach (var f in figures) File.WriteAllBytes(Path.Combine(folder, f.FileName), f.Png);
         string relative = Path.GetFileName(folder);
         File.WriteAllText(plan.Report, Markdown(plan, planFile, results, figures.Select(f => (f.AltText, $"{relative}/{f.FileName}")).ToList()));
@@ -97,15 +97,13 @@ public static class ExperimentReport
                       "test block with its inactive subNNs removed minus with its active ones removed (as many of each), in points; " +
                       "a row not yet run shows dashes.");
         md.AppendLine();
-        foreach (var ablation in ablations)
+        for (int k = 0; k < ablations.Count; k++)
         {
+            var ablation = ablations[k];
             md.AppendLine($"### {ablation.Name}");
             md.AppendLine();
             if (ablation.Paper is not null) { md.AppendLine($"The paper: {ablation.Paper}"); md.AppendLine(); }
-            var rows = ablation.Groups
-                .Select(g => (Value: plan.AblationValue(ablation, g), Aggregate: results.Aggregates.Variants.FirstOrDefault(v => v.Group == g && v.Variant == ExperimentPlan.CodedVariant)))
-                .OrderBy(r => double.TryParse(r.Value, NumberStyles.Float, Invariant, out double x) ? x : double.MaxValue)
-                .ToList();
+            var rows = AblationRows(plan, results, ablation);
             int decoders = rows.Max(r => r.Aggregate?.EarlyDecoders.Count ?? 0);
             md.AppendLine($"| `{ablation.Flag}` | seeds | top-1 | " + string.Concat(Enumerable.Range(1, decoders).Select(i => $"early decoder {i} | ")) +
                           "removal gap | binary precision | binary recall |");
@@ -122,6 +120,7 @@ public static class ExperimentReport
                               $"{RemovalGap(v)} | {Num(v.BinaryPrecision)} | {Num(v.BinaryRecall)} |");
             }
             md.AppendLine();
+            md.AppendLine(Figure(figures, FirstAblationFigure + k));
         }
     }
 
@@ -301,13 +300,54 @@ public static class ExperimentReport
                          $", keeping {Pct(v.BinaryParameterFraction)} of the parameters.";
     }
 
-    private static IEnumerable<ReportFigure> Figures(ExperimentResults results)
+    // The first four are the sections' own (Figure(figures, 0..3)); then one per ablation, in the plan's order.
+    private const int FirstAblationFigure = 4;
+
+    private static IEnumerable<ReportFigure> Figures(ExperimentPlan plan, ExperimentResults results)
     {
         yield return Top1Figure(results);
         yield return EarlyDecoderFigure(results.Aggregates);
         yield return RemovalFigure(results.Aggregates);
         yield return BinaryFigure(results);
+        for (int k = 0; k < (plan.Ablations?.Count ?? 0); k++) yield return AblationFigure(plan, results, plan.Ablations![k], k);
     }
+
+    /// <summary>An ablation's figures against its flag's value, as the paper plots them: top-1, every early decoder, the binary classifiers' precision and recall.</summary>
+    private static ReportFigure AblationFigure(ExperimentPlan plan, ExperimentResults results, Ablation ablation, int index)
+    {
+        var plot = PlotRendering.NewPlot();
+        var points = AblationRows(plan, results, ablation)
+            .Where(r => r.Aggregate is not null && double.TryParse(r.Value, NumberStyles.Float, Invariant, out _))
+            .Select(r => (X: double.Parse(r.Value, NumberStyles.Float, Invariant), V: r.Aggregate!))
+            .ToList();
+        void Series(Func<VariantAggregate, Spread?> figure, Color color, string label, LinePattern pattern)
+        {
+            var set = points.Where(p => figure(p.V) is { N: > 0 }).ToList();
+            if (set.Count == 0) return;
+            LineWithErrors(plot, set.Select(p => p.X).ToArray(), set.Select(p => 100 * figure(p.V)!.Mean).ToArray(),
+                set.Select(p => 100 * Zero(figure(p.V)!.StandardDeviation)).ToArray(), color, label, pattern);
+        }
+        Series(v => v.Top1, PlotRendering.Gray, "top-1", LinePattern.Solid);
+        var colors = new[] { PlotRendering.Blue, PlotRendering.Green, PlotRendering.Red, PlotRendering.Orange };
+        int decoders = points.Count == 0 ? 0 : points.Max(p => p.V.EarlyDecoders.Count);
+        for (int i = 0; i < decoders; i++)
+        {
+            int b = i;
+            Series(v => b < v.EarlyDecoders.Count ? v.EarlyDecoders[b] : null, colors[i % colors.Length], $"early decoder {i + 1}", LinePattern.Dashed);
+        }
+        Series(v => v.BinaryPrecision, PlotRendering.Blue, "binary precision", LinePattern.Dotted);
+        Series(v => v.BinaryRecall, PlotRendering.Orange, "binary recall", LinePattern.Dotted);
+        string flag = ablation.Flag.TrimStart('-');
+        return Finish(plot, ablation.Name, flag, "validation figure (%)", Alignment.LowerRight, $"ablation-{flag}.png",
+            $"{ablation.Name}: top-1, every early decoder and the binary classifiers' precision and recall against {flag}, error bars one standard deviation over seeds");
+    }
+
+    /// <summary>An ablation's groups with their flag values in numeric order, and the coded runs' aggregate of each (null: not yet run).</summary>
+    private static List<(string Value, VariantAggregate? Aggregate)> AblationRows(ExperimentPlan plan, ExperimentResults results, Ablation ablation) =>
+        ablation.Groups
+            .Select(g => (Value: plan.AblationValue(ablation, g), Aggregate: results.Aggregates.Variants.FirstOrDefault(v => v.Group == g && v.Variant == ExperimentPlan.CodedVariant)))
+            .OrderBy(r => double.TryParse(r.Value, NumberStyles.Float, Invariant, out double x) ? x : double.MaxValue)
+            .ToList();
 
     private static ReportFigure Top1Figure(ExperimentResults results)
     {

@@ -186,6 +186,14 @@ public class ExperimentAggregatesTests
         Assert.StartsWith("| 6 | 1 | 93.00 % | 82.00 % | 91.00 % | — |", rows[2]);
         Assert.Contains("The paper: rises, then falls", section);
 
+        // Written out, each ablation gets its figure, embedded under its table.
+        using var tmp = new TempDirectory();
+        var written = plan with { Report = tmp["docs/results.md"] };
+        ExperimentReport.Write(written, "experiments/made-up.json", ExperimentResults.Of("made-up", runs));
+        Assert.True(new FileInfo(tmp["docs/results/ablation-mu.png"]).Length > 0);
+        string report = File.ReadAllText(written.Report);
+        Assert.Contains("](results/ablation-mu.png)", report[report.IndexOf("## Ablations")..report.IndexOf("## Early decoders by depth")]);
+
         var bad = plan with { Ablations = [new Ablation("mu", "--mu", "6", ["nowhere"])] };
         Assert.Equal("ablation 'mu': no run is in group 'nowhere'", bad.Problem());
     }
