@@ -335,8 +335,9 @@ public static class ExperimentReport
             int b = i;
             Series(v => b < v.EarlyDecoders.Count ? v.EarlyDecoders[b] : null, colors[i % colors.Length], $"early decoder {i + 1}", LinePattern.Dashed);
         }
-        Series(v => v.BinaryPrecision, PlotRendering.Blue, "binary precision", LinePattern.Dotted);
-        Series(v => v.BinaryRecall, PlotRendering.Orange, "binary recall", LinePattern.Dotted);
+        // Colours of their own: the early decoders take the palette's four.
+        Series(v => v.BinaryPrecision, Color.FromHex("#9467bd"), "binary precision", LinePattern.Dotted);
+        Series(v => v.BinaryRecall, Color.FromHex("#8c564b"), "binary recall", LinePattern.Dotted);
         string flag = ablation.Flag.TrimStart('-');
         return Finish(plot, ablation.Name, flag, "validation figure (%)", Alignment.LowerRight, $"ablation-{flag}.png",
             $"{ablation.Name}: top-1, every early decoder and the binary classifiers' precision and recall against {flag}, error bars one standard deviation over seeds");
