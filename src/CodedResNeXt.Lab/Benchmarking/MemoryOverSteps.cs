@@ -39,8 +39,9 @@ public static class MemoryOverSteps
     /// <param name="steps">training steps, at least 20 (fewer is an <see cref="InvalidInputException"/>)</param>
     /// <param name="progress">steps done, at each sample</param>
     /// <param name="seed">seed of the weights, the dropped subNNs and the synthetic batch</param>
+    /// <param name="precision">the training step's compute precision</param>
     public static MemoryOverStepsResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps,
-        IProgress<int>? progress = null, int seed = 1)
+        IProgress<int>? progress = null, int seed = 1, Precision precision = Precision.Float32)
     {
         if (steps < 20) throw InvalidInputException.ForOption("MemorySteps", $"{steps} are too few to see a trend; give at least 20");
         ProcessSettings.Apply(threads);
@@ -58,7 +59,7 @@ public static class MemoryOverSteps
         {
             // The trainer's own step (Trainer: zero_grad, TrainingStep.Backward, step), so what is measured is what trains.
             optimizer.zero_grad();
-            TrainingStep.Backward(network, objective, images, labels, accumulate: 1, running: null);
+            TrainingStep.Backward(network, objective, images, labels, accumulate: 1, running: null, precision);
             optimizer.step();
             if (s % every == 0 && ProcessMemory.ResidentBytes() is { } bytes)
             {

@@ -40,9 +40,13 @@ public static class TrainingStepProfile
     /// <param name="threads">torch threads, set for the whole process, and the loader's threads</param>
     /// <param name="steps">profiled steps</param>
     /// <param name="seed">seed of the weights, the synthetic images and the loader's shuffle</param>
-    public static TrainingStepProfileResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps, int seed = 1)
+    /// <param name="precision">the forward passes' compute precision (<see cref="Autocast"/>)</param>
+    public static TrainingStepProfileResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps, int seed = 1,
+        Precision precision = Precision.Float32)
     {
         ProcessSettings.Apply(threads);
+        // Every forward below, the phases' and the op-by-op one, runs in the asked precision; the backward replays it.
+        using var autocast = Autocast.Enter(precision);
         using var generator = new Generator((ulong)seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);
         network.DropGenerator = generator;

@@ -124,12 +124,12 @@ public static class ExperimentReport
         }
     }
 
-    // Inactive-removed minus active-removed top-1 at the largest count both curves have, in points.
-    private static string RemovalGap(VariantAggregate v)
-    {
-        int j = Math.Min(v.ActiveRemoved.Count, v.InactiveRemoved.Count);
-        return j == 0 ? "—" : Points(v.InactiveRemoved[j - 1].Mean - v.ActiveRemoved[j - 1].Mean);
-    }
+    private static string RemovalGap(VariantAggregate v) => RemovedCount(v) is > 0 and int j ? Points(Gap(v, j)) : "—";
+
+    // The largest number of subNNs both removal curves remove, and the top-1 with that many inactive ones removed minus
+    // with that many active ones removed: what specialization is judged by.
+    private static int RemovedCount(VariantAggregate v) => Math.Min(v.ActiveRemoved.Count, v.InactiveRemoved.Count);
+    private static double Gap(VariantAggregate v, int j) => v.InactiveRemoved[j - 1].Mean - v.ActiveRemoved[j - 1].Mean;
 
     private static void EarlyDecoders(StringBuilder md, ExperimentPlan plan, string planFile, ExperimentResults results, IReadOnlyList<(string Alt, string Path)> figures)
     {
@@ -266,8 +266,8 @@ public static class ExperimentReport
             var active = v.ActiveRemoved[^1];
             var inactive = v.InactiveRemoved[^1];
             var one = v.ActiveRemoved[0];
-            int j = Math.Min(v.ActiveRemoved.Count, v.InactiveRemoved.Count);
-            double gap = v.InactiveRemoved[j - 1].Mean - v.ActiveRemoved[j - 1].Mean;
+            int j = RemovedCount(v);
+            double gap = Gap(v, j);
             // A gap smaller than the seeds' spread of either curve is not told apart from no gap.
             double spread = Math.Max(Zero(v.InactiveRemoved[j - 1].StandardDeviation), Zero(v.ActiveRemoved[j - 1].StandardDeviation));
             string costs = $"removing {j} active subNNs costs {(100 * gap).ToString("0.00", Invariant)} points more than removing {j} inactive ones";
@@ -309,11 +309,11 @@ public static class ExperimentReport
         yield return EarlyDecoderFigure(results.Aggregates);
         yield return RemovalFigure(results.Aggregates);
         yield return BinaryFigure(results);
-        for (int k = 0; k < (plan.Ablations?.Count ?? 0); k++) yield return AblationFigure(plan, results, plan.Ablations![k], k);
+        for (int k = 0; k < (plan.Ablations?.Count ?? 0); k++) yield return AblationFigure(plan, results, plan.Ablations![k]);
     }
 
     /// <summary>An ablation's figures against its flag's value, as the paper plots them: top-1, every early decoder, the binary classifiers' precision and recall.</summary>
-    private static ReportFigure AblationFigure(ExperimentPlan plan, ExperimentResults results, Ablation ablation, int index)
+    private static ReportFigure AblationFigure(ExperimentPlan plan, ExperimentResults results, Ablation ablation)
     {
         var plot = PlotRendering.NewPlot();
         var points = AblationRows(plan, results, ablation)

@@ -81,9 +81,15 @@ public static partial class EarlyExit
                 }
                 if (stay.Count == rows.Length) continue;
                 rows = stay.Select(i => rows[i]).ToArray();
-                // index_select returns the default (channels-first) order; the remaining blocks are faster in the network's.
-                if (rows.Length > 0) x = x.index_select(0, tensor(stay.ToArray(), device: x.device));
-                if (rows.Length > 0 && network.ChannelsLast) x = CodedResNeXtNetwork.InChannelsLastOrder(x);
+                // index_select writes its result contiguous in the order of the dimensions it is given, so selecting from the
+                // NHWC view keeps a channels-last batch channels-last in the one copy.
+                if (rows.Length > 0)
+                {
+                    var running = tensor(stay.ToArray(), device: x.device);
+                    x = network.ChannelsLast
+                        ? x.permute(0, 2, 3, 1).index_select(0, running).permute(0, 3, 1, 2)
+                        : x.index_select(0, running);
+                }
             }
             if (rows.Length > 0)
             {

@@ -108,7 +108,7 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
     }
 
     // [B, C, H, W] whose channels are the densest dimension in memory; itself when they already are.
-    internal static Tensor InChannelsLastOrder(Tensor x) =>
+    private static Tensor InChannelsLastOrder(Tensor x) =>
         x.dim() != 4 || x.stride(1) == 1 ? x : x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>

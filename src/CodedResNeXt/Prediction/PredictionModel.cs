@@ -237,13 +237,13 @@ public sealed class PredictionModel : IDisposable
         var cost = ComputeCost.Of(Architecture);
         LastEarlyExitSpeed = null;
         var used = calibration;
-        bool measured = policy == EarlyExitPolicy.Always;
+        bool decided = policy == EarlyExitPolicy.Always;
         return OverBatches(images, batchSize, x =>
         {
-            if (!measured)
+            if (!decided)
             {
                 // Decided once, on the first batch: every later batch runs the same way.
-                measured = true;
+                decided = true;
                 LastEarlyExitSpeed = EarlyExit.MeasureSpeed(network, x, calibration);
                 if (!LastEarlyExitSpeed.Pays) used = EarlyExit.NoExits(calibration);
             }

@@ -50,6 +50,8 @@ internal static class BenchVerb
         if (!(a.MinRepeatSeconds >= 0)) throw new InvalidInputException($"--min-repeat-seconds: {a.MinRepeatSeconds} must be 0 or more");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
         var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var precision = Crx.Cli.PrecisionOption.Parse(a.Precision, CodedResNeXt.Runtime.Precision.Float32);
+        CodedResNeXt.Runtime.Autocast.RequireSupport(precision, onDevice);
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
         try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch, schemes); }
@@ -57,7 +59,8 @@ internal static class BenchVerb
         if (a.MemorySteps is { } memorySteps)
         {
             var memory = MemoryOverSteps.Run(architecture, schemes, a.Batch, a.Threads, memorySteps,
-                a.Json ? null : new Progress<int>(s => { if (s % Math.Max(1, memorySteps / 10) == 0) Console.Error.WriteLine($"bench: step {s} of {memorySteps}"); }));
+                a.Json ? null : new Progress<int>(s => { if (s % Math.Max(1, memorySteps / 10) == 0) Console.Error.WriteLine($"bench: step {s} of {memorySteps}"); }),
+                precision: precision);
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { memory.Architecture, memory.Batch, memory.Threads, memory.Steps,
                 Samples = memory.Samples.Select(x => new[] { x.Step, x.Bytes }), memory.SecondTenthMedian, memory.LastTenthMedian, memory.PeakBytes, memory.Growth }, ModelFile.Json));
             else
@@ -67,7 +70,7 @@ internal static class BenchVerb
         }
         if (a.Profile)
         {
-            var breakdown = TrainingStepProfile.Run(architecture, schemes, a.Batch, a.Threads, a.Steps * a.Repeats);
+            var breakdown = TrainingStepProfile.Run(architecture, schemes, a.Batch, a.Threads, a.Steps * a.Repeats, precision: precision);
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(breakdown, ModelFile.Json));
             else
             {
@@ -83,7 +86,7 @@ internal static class BenchVerb
             return 0;
         }
         var options = new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit, MinRepeatSeconds: a.MinRepeatSeconds,
-            Materializing: a.Materializing) { Device = onDevice, Precision = Crx.Cli.PrecisionOption.Parse(a.Precision, CodedResNeXt.Runtime.Precision.Float32) };
+            Materializing: a.Materializing) { Device = onDevice, Precision = precision };
         bool asJson = a.Json;
         var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
         var result = Benchmark.Run(architecture, schemes, options, progress);

@@ -9,6 +9,14 @@ namespace CodedResNeXt.Tests.Runtime;
 /// <summary>bfloat16 training as the paper did it: what runs in bfloat16, what stays float32, and how close it stays to float32.</summary>
 public class AutocastTests
 {
+    // Seeded, so that the float32/bfloat16 closeness checked below is the same on every run; no dropSubNNs.
+    private static CodedResNeXtNetwork PerturbedNetwork()
+    {
+        var network = new CodedResNeXtNetwork(TinyNetworks.Architecture(pDrop: 0), TinyNetworks.Schemes, generator: new Generator(5));
+        TinyNetworks.Perturb(network);
+        return network;
+    }
+
     [Fact]
     public void Scopes_nest_and_restore_the_precision_on_their_thread_only()
     {
@@ -30,8 +38,7 @@ public class AutocastTests
     [Fact]
     public void In_bfloat16_the_activations_are_bfloat16_and_the_energies_and_logits_float32_close_to_float32s()
     {
-        using var network = new CodedResNeXtNetwork(TinyNetworks.Architecture(pDrop: 0), TinyNetworks.Schemes, generator: new Generator(5));
-        TinyNetworks.Perturb(network);
+        using var network = PerturbedNetwork();
         network.eval();
         using var images = TinyNetworks.Images(8);
         using var noGrad = no_grad();
@@ -58,8 +65,7 @@ public class AutocastTests
     [Fact]
     public void A_bfloat16_training_step_gives_float32_gradients_pointing_where_float32s_do_and_keeps_float32_weights()
     {
-        using var network = new CodedResNeXtNetwork(TinyNetworks.Architecture(pDrop: 0), TinyNetworks.Schemes, generator: new Generator(5));
-        TinyNetworks.Perturb(network);
+        using var network = PerturbedNetwork();
         network.train();
         using var images = TinyNetworks.Images(16);
         using var labels = TinyNetworks.Labels(16);
