@@ -45,8 +45,9 @@ public static class TrainingStepProfile
         Precision precision = Precision.Float32)
     {
         ProcessSettings.Apply(threads);
-        // Every forward below, the phases' and the op-by-op one, runs in the asked precision; the backward replays it.
-        using var autocast = Autocast.Enter(precision);
+        // The phases' forward runs in the asked precision (the backward replays it); the op-by-op breakdown calls the
+        // blocks' modules directly, which take float32 only, so it stays float32 (ForwardOps).
+        var autocast = Autocast.Enter(precision);
         using var generator = new Generator((ulong)seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);
         network.DropGenerator = generator;
@@ -111,10 +112,11 @@ public static class TrainingStepProfile
         }
         double stepMs = Median(total);
         var phases = names.Select(n => new ProfilePhase(n, Median(samples[n]), Median(samples[n]) / stepMs)).ToList();
+        autocast.Dispose();
         return new TrainingStepProfileResult(architecture.Name, batch, threads, steps, stepMs, phases, ForwardOps(network, loader, steps));
     }
 
-    /// <summary>Each block's forward op by op (training mode, no autograd recording so nothing is kept), grouped by kind.</summary>
+    /// <summary>Each block's forward op by op (training mode, no autograd recording so nothing is kept), grouped by kind; in float32.</summary>
     private static IReadOnlyList<ProfilePhase> ForwardOps(CodedResNeXtNetwork network, BatchLoader loader, int steps)
     {
         var kinds = new Dictionary<string, List<double>>
