@@ -23,7 +23,31 @@ public sealed record ExperimentRun(string Name, string Group, string Variant, in
 /// <param name="RecipeValue">the flag's value in a group whose runs do not give it (the recipe's own point)</param>
 /// <param name="Groups">the groups, each of one value of the flag</param>
 /// <param name="Paper">what the paper reports for this ablation, set beside ours</param>
-public sealed record Ablation(string Name, string Flag, string RecipeValue, IReadOnlyList<string> Groups, string? Paper = null);
+/// <param name="Claims">the paper's claims about this ablation, each judged by the report from the runs</param>
+/// <param name="Prefer">which way to lean among the flag's values whose top-1 ties within the seeds' spread: "larger" or
+/// "smaller"; with it the report recommends a value (null: no recommendation)</param>
+/// <param name="PreferReason">why that way, as the recommendation says it (e.g. what the larger value buys)</param>
+public sealed record Ablation(string Name, string Flag, string RecipeValue, IReadOnlyList<string> Groups, string? Paper = null,
+    IReadOnlyList<AblationClaim>? Claims = null, string? Prefer = null, string? PreferReason = null)
+{
+    /// <summary>The values of <see cref="Prefer"/>.</summary>
+    public const string Larger = "larger", Smaller = "smaller";
+}
+
+/// <summary>
+/// A claim of the paper about how one figure moves as an ablation's flag grows, judged from the runs by the report.
+/// </summary>
+/// <param name="Figure">"top1", "early_decoders" (every early decoder), "binary_precision" or "binary_recall"</param>
+/// <param name="Shape">"rises" (with the flag's value), "falls", or "peaks" (rises up to a value inside the range, then falls)</param>
+/// <param name="Text">the claim in words, as the report states it</param>
+public sealed record AblationClaim(string Figure, string Shape, string Text)
+{
+    /// <summary>The figures a claim can be about.</summary>
+    public static readonly IReadOnlyList<string> Figures = ["top1", "early_decoders", "binary_precision", "binary_recall"];
+
+    /// <summary>The shapes a claim can have.</summary>
+    public static readonly IReadOnlyList<string> Shapes = ["rises", "falls", "peaks"];
+}
 
 /// <summary>A published result to set ours beside (name, top-1, parameters in millions, where it comes from).</summary>
 public sealed record Baseline(string Name, double Top1, double ParametersMillions, string Source);
@@ -107,6 +131,12 @@ public sealed record ExperimentPlan(
             if (ablation.Groups is null || ablation.Groups.Count == 0) return $"ablation '{ablation.Name}' lists no groups";
             if (ablation.Groups.FirstOrDefault(g => Runs.All(r => r.Group != g)) is { } missing)
                 return $"ablation '{ablation.Name}': no run is in group '{missing}'";
+            foreach (var claim in ablation.Claims ?? [])
+                if (claim is null || !AblationClaim.Figures.Contains(claim.Figure) || !AblationClaim.Shapes.Contains(claim.Shape) || string.IsNullOrWhiteSpace(claim.Text))
+                    return $"ablation '{ablation.Name}': a claim needs a figure ({string.Join(", ", AblationClaim.Figures)}), " +
+                           $"a shape ({string.Join(", ", AblationClaim.Shapes)}) and its text";
+            if (ablation.Prefer is not (null or Ablation.Larger or Ablation.Smaller))
+                return $"ablation '{ablation.Name}': prefer must be {Ablation.Larger} or {Ablation.Smaller}, not '{ablation.Prefer}'";
         }
         return null;
     }

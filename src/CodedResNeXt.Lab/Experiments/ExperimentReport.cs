@@ -33,7 +33,7 @@ public static class ExperimentReport
         var md = new StringBuilder();
         // The report's sections, in the order a reader meets them; each writes its heading, table and figure.
         foreach (var section in new Action<StringBuilder, ExperimentPlan, string, ExperimentResults, IReadOnlyList<(string Alt, string Path)>>[]
-                 { Header, Headline, Paired, Claims, Ablations, EarlyDecoders, Removal, BinaryClassifiers, PerClass, Baselines, EveryRun })
+                 { Header, Headline, Paired, Claims, Ablations, Recommendation, EarlyDecoders, Removal, BinaryClassifiers, PerClass, Baselines, EveryRun })
             section(md, plan, planFile, results, figures);
         return md.ToString();
     }
@@ -83,8 +83,141 @@ public static class ExperimentReport
     {
         md.AppendLine("## Where the paper's claims hold here");
         md.AppendLine();
-        foreach (string line in Verdicts(results.Aggregates)) md.AppendLine($"- {line}");
+        foreach (string line in Verdicts(results.Aggregates).Concat(AblationVerdicts(plan, results))) md.AppendLine($"- {line}");
         md.AppendLine();
+    }
+
+    /// <summary>
+    /// One sentence per claim of each ablation, judged from the coded runs: a difference between two of the flag's values
+    /// counts when it is larger than the seeds' spread of a difference of two means (the pooled sample deviation of the
+    /// ablation's values times √(1/n₁ + 1/n₂)).
+    /// </summary>
+    public static IEnumerable<string> AblationVerdicts(ExperimentPlan plan, ExperimentResults results)
+    {
+        foreach (var ablation in plan.Ablations ?? [])
+        {
+            var rows = AblationRows(plan, results, ablation);
+            foreach (var claim in ablation.Claims ?? [])
+            {
+                string head = $"{claim.Text} ({ablation.Name}, `{ablation.Flag}`)";
+                if (claim.Figure == "early_decoders")
+                {
+                    int decoders = rows.Max(r => r.Aggregate?.EarlyDecoders.Count ?? 0);
+                    var each = Enumerable.Range(0, decoders)
+                        .Select(i => JudgeTrend(rows, v => i < v.EarlyDecoders.Count ? v.EarlyDecoders[i] : null, claim.Shape))
+                        .ToList();
+                    if (each.Count == 0) { yield return $"{head}: not judged yet: no run with early decoders recorded."; continue; }
+                    string overall = each.All(e => e.Verdict == "holds") ? "holds"
+                        : each.Any(e => e.Verdict.StartsWith("does not hold")) ? "does not hold"
+                        : each.All(e => e.Verdict.StartsWith("not")) ? "not shown" : "holds only in part";
+                    yield return $"{head}: {overall}: " + string.Join("; ", each.Select((e, i) => $"early decoder {i + 1} {e.Verdict} ({e.Evidence})")) + ".";
+                    continue;
+                }
+                Func<VariantAggregate, Spread?> figure = claim.Figure switch
+                {
+                    "top1" => v => v.Top1,
+                    "binary_precision" => v => v.BinaryPrecision,
+                    _ => v => v.BinaryRecall,
+                };
+                var (verdict, evidence) = JudgeTrend(rows, figure, claim.Shape);
+                yield return $"{head}: {verdict} ({evidence}).";
+            }
+        }
+    }
+
+    /// <summary>
+    /// How a figure moves over an ablation's values, judged against the seeds' spread: "holds", "holds only in part",
+    /// "does not hold", "not shown" (within the spread) or "not judged yet", with the values it was judged from.
+    /// </summary>
+    private static (string Verdict, string Evidence) JudgeTrend(List<(string Value, VariantAggregate? Aggregate)> rows, Func<VariantAggregate, Spread?> figure, string shape)
+    {
+        var points = rows.Where(r => r.Aggregate is not null && figure(r.Aggregate) is { N: > 0 } && double.TryParse(r.Value, NumberStyles.Float, Invariant, out _))
+            .Select(r => (r.Value, S: figure(r.Aggregate!)!)).ToList();
+        double pooled = PooledDeviation(points.Select(p => p.S));
+        string evidence = string.Join(", ", points.Select(p => $"{p.Value}: {Pct(p.S)}")) +
+                          (double.IsFinite(pooled) ? $"; pooled spread {(100 * pooled).ToString("0.00", Invariant)} points" : "") +
+                          (points.Count < rows.Count ? $"; {points.Count} of {rows.Count} values run" : "");
+        int needed = shape == "peaks" ? 3 : 2;
+        if (points.Count < needed) return ("not judged yet", evidence);
+        if (!double.IsFinite(pooled)) return ("not judged yet: no value has two seeds, so there is no spread to judge against", evidence);
+        double Tolerance(Spread a, Spread b) => pooled * Math.Sqrt(1.0 / a.N + 1.0 / b.N);
+        bool Above(Spread a, Spread b) => a.Mean - b.Mean > Tolerance(a, b);
+        if (shape == "peaks")
+        {
+            var inside = points.Skip(1).SkipLast(1).MaxBy(p => p.S.Mean);
+            var ends = new[] { points[0], points[^1] };
+            if (ends.All(e => Above(inside.S, e.S))) return ($"holds: highest at {inside.Value}, above both ends by more than the spread", evidence);
+            var topEnd = ends.MaxBy(e => e.S.Mean);
+            if (points.Where(p => p != topEnd).All(p => Above(topEnd.S, p.S)))
+                return ($"does not hold: highest at the end of the range ({topEnd.Value}), above every other value by more than the spread", evidence);
+            return ("not shown: no value stands above the others by more than the spread", evidence);
+        }
+        // Falls is rises with the figure's sign turned over.
+        double sign = shape == "rises" ? 1 : -1;
+        Spread Signed(Spread s) => s with { Mean = sign * s.Mean };
+        var first = Signed(points[0].S);
+        var last = Signed(points[^1].S);
+        var against = points.Zip(points.Skip(1)).FirstOrDefault(x => Above(Signed(x.First.S), Signed(x.Second.S)));
+        string word = shape == "rises" ? "rises" : "falls";
+        string back = shape == "rises" ? "falls" : "rises";
+        if (Above(last, first))
+            return against.First.Value is null ? ("holds", evidence)
+                : ($"holds only in part: it {word} from {points[0].Value} to {points[^1].Value} but {back} from {against.First.Value} to {against.Second.Value} by more than the spread", evidence);
+        if (Above(first, last)) return ($"does not hold: it {back} from {points[0].Value} to {points[^1].Value} by more than the spread", evidence);
+        return ("not shown: within the spread", evidence);
+    }
+
+    /// <summary>The pooled sample deviation of several groups (each weighted by its n - 1); NaN when none has two values.</summary>
+    private static double PooledDeviation(IEnumerable<Spread> spreads)
+    {
+        var usable = spreads.Where(s => s.N >= 2 && double.IsFinite(s.StandardDeviation)).ToList();
+        int dof = usable.Sum(s => s.N - 1);
+        return dof == 0 ? double.NaN : Math.Sqrt(usable.Sum(s => (s.N - 1) * s.StandardDeviation * s.StandardDeviation) / dof);
+    }
+
+    /// <summary>
+    /// Per ablation that says which way to lean, the value to start from: the one with the highest top-1, or, among the
+    /// values whose top-1 ties with it within the spread, the largest (or smallest), with what it gave here.
+    /// </summary>
+    private static void Recommendation(StringBuilder md, ExperimentPlan plan, string planFile, ExperimentResults results, IReadOnlyList<(string Alt, string Path)> figures)
+    {
+        var lines = Recommendations(plan, results).ToList();
+        if (lines.Count == 0) return;
+        md.AppendLine("## What to start from");
+        md.AppendLine();
+        md.AppendLine("For a new dataset of about this size (tens of thousands of small images, ten classes, a network of a few hundred thousand parameters), " +
+                      "from the ablations above; each line says how firm it is.");
+        md.AppendLine();
+        foreach (string line in lines) md.AppendLine($"- {line}");
+        md.AppendLine();
+    }
+
+    /// <summary>The recommendation of each ablation that has a <see cref="Ablation.Prefer"/> direction, as sentences.</summary>
+    public static IEnumerable<string> Recommendations(ExperimentPlan plan, ExperimentResults results)
+    {
+        foreach (var ablation in (plan.Ablations ?? []).Where(a => a.Prefer is not null))
+        {
+            var rows = AblationRows(plan, results, ablation);
+            var points = rows.Where(r => r.Aggregate is { Top1.N: > 0 } && double.TryParse(r.Value, NumberStyles.Float, Invariant, out _))
+                .Select(r => (r.Value, X: double.Parse(r.Value, NumberStyles.Float, Invariant), V: r.Aggregate!)).ToList();
+            double pooled = PooledDeviation(points.Select(p => p.V.Top1));
+            if (points.Count < 2 || !double.IsFinite(pooled)) continue;
+            var best = points.MaxBy(p => p.V.Top1.Mean);
+            var tied = points.Where(p => best.V.Top1.Mean - p.V.Top1.Mean <= pooled * Math.Sqrt(1.0 / best.V.Top1.N + 1.0 / p.V.Top1.N)).ToList();
+            var chosen = ablation.Prefer == Ablation.Larger ? tied.MaxBy(p => p.X) : tied.MinBy(p => p.X);
+            var v = chosen.V;
+            string why = chosen.Value == best.Value
+                ? (tied.Count > 1 ? $"the highest top-1 here, and the {ablation.Prefer} of the values that tie with it within the spread ({string.Join(", ", tied.Select(t => t.Value))})"
+                    : "the highest top-1 here, above every other value by more than the spread")
+                : $"its top-1 ties within the spread with the highest ({best.Value}: {Pct(best.V.Top1)}), and the {ablation.Prefer} of the tied values ({string.Join(", ", tied.Select(t => t.Value))})" +
+                  (ablation.PreferReason is null ? "" : $": {ablation.PreferReason}");
+            if (chosen.Value == best.Value && tied.Count > 1 && ablation.PreferReason is not null) why += $": {ablation.PreferReason}";
+            string expect = $"top-1 {Pct(v.Top1)}" + (v.EarlyDecoders.Count > 0 ? $", last early decoder {Pct(v.EarlyDecoders[^1])}" : "") +
+                            (v.BinaryPrecision.N > 0 ? $", binary classifiers' precision {Num(v.BinaryPrecision)} and recall {Num(v.BinaryRecall)}" : "");
+            int runs = points.Sum(p => p.V.Top1.N), listed = ablation.Groups.Sum(g => plan.Runs.Count(r => r.Group == g && r.Variant == ExperimentPlan.CodedVariant));
+            string firmness = runs < listed ? $"provisional: {runs} of the {listed} listed runs recorded" : $"from all {listed} listed runs";
+            yield return $"{ablation.Name}: start from `{ablation.Flag} {chosen.Value}`: {why}. Expect {expect} ({firmness}).";
+        }
     }
 
     /// <summary>The ablations: per ablation, one row per value of its flag (in numeric order) with the coded runs' figures.</summary>

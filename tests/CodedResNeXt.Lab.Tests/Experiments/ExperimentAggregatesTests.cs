@@ -198,6 +198,65 @@ public class ExperimentAggregatesTests
         Assert.Equal("ablation 'mu': no run is in group 'nowhere'", bad.Problem());
     }
 
+    // Two seeds per value of --mu; top-1 and one early decoder per run, chosen so that the verdicts follow by hand.
+    private static (ExperimentPlan Plan, RunFigures[] Runs) MuAblation(double mu12Seed1, double mu12Seed2)
+    {
+        ExperimentRun Listed(string group, int seed, params string[] train) => new($"{group}-{seed}", group, "coded", seed, ["--seed", $"{seed}", .. train], []);
+        var plan = new ExperimentPlan("made-up", "runs", "r.json", "r.md",
+            [Listed("mu 0", 1, "--mu", "0"), Listed("mu 0", 2, "--mu", "0"), Listed("recipe", 1), Listed("recipe", 2),
+             Listed("mu 12", 1, "--mu", "12"), Listed("mu 12", 2, "--mu", "12")],
+            Ablations: [new Ablation("mu", "--mu", "6", ["mu 0", "recipe", "mu 12"], Claims:
+                [new AblationClaim("top1", "peaks", "Top-1 peaks"), new AblationClaim("early_decoders", "rises", "Early decoders rise")],
+                Prefer: Ablation.Larger, PreferReason: "it helps the early decoders")]);
+        Assert.Null(plan.Problem());
+        RunFigures[] runs =
+        [
+            Run("mu 0", "coded", 1, 0.90, early: [0.10]), Run("mu 0", "coded", 2, 0.92, early: [0.12]),
+            Run("recipe", "coded", 1, 0.94, early: [0.80]), Run("recipe", "coded", 2, 0.96, early: [0.82]),
+            Run("mu 12", "coded", 1, mu12Seed1, early: [0.70]), Run("mu 12", "coded", 2, mu12Seed2, early: [0.72]),
+        ];
+        return (plan, runs);
+    }
+
+    [Fact]
+    public void An_ablations_claims_are_judged_against_the_pooled_spread_of_a_difference_of_two_means()
+    {
+        // Top-1 means 91, 95 and 93 %, each sd 1.41 points: the pooled sd is 1.41 and a difference of two 2-seed means
+        // counts above 1.41 × √(1/2 + 1/2) = 1.41 points. 95 is above 91 and 93 by more: a peak at mu 6.
+        var (plan, runs) = MuAblation(0.92, 0.94);
+        var verdicts = ExperimentReport.AblationVerdicts(plan, ExperimentResults.Of("made-up", runs)).ToList();
+        Assert.Equal(2, verdicts.Count);
+        Assert.Equal("Top-1 peaks (mu, `--mu`): holds: highest at 6, above both ends by more than the spread " +
+                     "(0: 91.00 ± 1.41 %, 6: 95.00 ± 1.41 %, 12: 93.00 ± 1.41 %; pooled spread 1.41 points).", verdicts[0]);
+        // The early decoder rises from 11 to 71 % overall but falls from 81 to 71 % between 6 and 12.
+        Assert.Equal("Early decoders rise (mu, `--mu`): holds only in part: early decoder 1 holds only in part: it rises from 0 to 12 " +
+                     "but falls from 6 to 12 by more than the spread (0: 11.00 ± 1.41 %, 6: 81.00 ± 1.41 %, 12: 71.00 ± 1.41 %; pooled spread 1.41 points).", verdicts[1]);
+        // Mu 6 beats 12 by 2 points, more than the spread: it is recommended although the plan leans to larger values.
+        string recommendation = Assert.Single(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", runs)));
+        Assert.StartsWith("mu: start from `--mu 6`: the highest top-1 here, above every other value by more than the spread. Expect top-1 95.00 ± 1.41 %", recommendation);
+        Assert.EndsWith("(from all 6 listed runs).", recommendation);
+    }
+
+    [Fact]
+    public void A_value_whose_top1_ties_with_the_best_is_recommended_when_it_lies_the_preferred_way_and_a_tie_shows_no_peak()
+    {
+        // Mu 12 at 94.5 ± 0.71 %: the pooled sd is √((2 + 2 + 0.5) / 3) = 1.22 points, so its 0.5 points below mu 6 tie.
+        var (plan, runs) = MuAblation(0.94, 0.95);
+        var results = ExperimentResults.Of("made-up", runs);
+        Assert.StartsWith("Top-1 peaks (mu, `--mu`): not shown: no value stands above the others by more than the spread", ExperimentReport.AblationVerdicts(plan, results).First());
+        Assert.StartsWith("mu: start from `--mu 12`: its top-1 ties within the spread with the highest (6: 95.00 ± 1.41 %), " +
+                          "and the larger of the tied values (6, 12): it helps the early decoders. Expect top-1 94.50 ± 0.71 %, last early decoder 71.00 ± 1.41 %",
+            Assert.Single(ExperimentReport.Recommendations(plan, results)));
+
+        // With one value run there is nothing to judge yet, and no recommendation.
+        var one = ExperimentResults.Of("made-up", runs.Where(r => r.Group == "recipe").ToArray());
+        Assert.All(ExperimentReport.AblationVerdicts(plan, one), v => Assert.Contains("not judged yet", v));
+        Assert.Empty(ExperimentReport.Recommendations(plan, one));
+
+        var bad = plan with { Ablations = [plan.Ablations![0] with { Claims = [new AblationClaim("top1", "wobbles", "?")] }] };
+        Assert.StartsWith("ablation 'mu': a claim needs a figure", bad.Problem());
+    }
+
     [Fact]
     public void The_report_names_the_command_that_regenerates_it_with_the_experiment_file()
     {
