@@ -85,6 +85,13 @@ public static class ExperimentReport
         md.AppendLine();
         foreach (string line in Verdicts(results.Aggregates).Concat(AblationVerdicts(plan, results))) md.AppendLine($"- {line}");
         md.AppendLine();
+        if (plan.Ablations?.Any(a => a.Claims is { Count: > 0 }) == true)
+        {
+            md.AppendLine("An ablation's claim is judged from the coded runs of its values: a difference between two values counts when it is larger " +
+                          "than the seeds' spread of a difference of two means, the pooled sample deviation (pooled sd) of the ablation's values " +
+                          "times √(1/n₁ + 1/n₂); a value run with one seed is judged against the spread of the values run with more.");
+            md.AppendLine();
+        }
     }
 
     /// <summary>
@@ -104,7 +111,7 @@ public static class ExperimentReport
                 {
                     int decoders = rows.Max(r => r.Aggregate?.EarlyDecoders.Count ?? 0);
                     var each = Enumerable.Range(0, decoders)
-                        .Select(i => JudgeTrend(rows, v => i < v.EarlyDecoders.Count ? v.EarlyDecoders[i] : null, claim.Shape))
+                        .Select(i => JudgeTrend(rows, v => i < v.EarlyDecoders.Count ? v.EarlyDecoders[i] : null, claim.Shape, Pct))
                         .ToList();
                     if (each.Count == 0) { yield return $"{head}: not judged yet: no run with early decoders recorded."; continue; }
                     string overall = each.All(e => e.Verdict == "holds") ? "holds"
@@ -119,7 +126,7 @@ public static class ExperimentReport
                     "binary_precision" => v => v.BinaryPrecision,
                     _ => v => v.BinaryRecall,
                 };
-                var (verdict, evidence) = JudgeTrend(rows, figure, claim.Shape);
+                var (verdict, evidence) = JudgeTrend(rows, figure, claim.Shape, claim.Figure == "top1" ? Pct : Num);
                 yield return $"{head}: {verdict} ({evidence}).";
             }
         }
@@ -129,13 +136,14 @@ public static class ExperimentReport
     /// How a figure moves over an ablation's values, judged against the seeds' spread: "holds", "holds only in part",
     /// "does not hold", "not shown" (within the spread) or "not judged yet", with the values it was judged from.
     /// </summary>
-    private static (string Verdict, string Evidence) JudgeTrend(List<(string Value, VariantAggregate? Aggregate)> rows, Func<VariantAggregate, Spread?> figure, string shape)
+    private static (string Verdict, string Evidence) JudgeTrend(List<(string Value, VariantAggregate? Aggregate)> rows, Func<VariantAggregate, Spread?> figure, string shape,
+        Func<Spread, string> format)
     {
         var points = rows.Where(r => r.Aggregate is not null && figure(r.Aggregate) is { N: > 0 } && double.TryParse(r.Value, NumberStyles.Float, Invariant, out _))
             .Select(r => (r.Value, S: figure(r.Aggregate!)!)).ToList();
         double pooled = PooledDeviation(points.Select(p => p.S));
-        string evidence = string.Join(", ", points.Select(p => $"{p.Value}: {Pct(p.S)}")) +
-                          (double.IsFinite(pooled) ? $"; pooled spread {(100 * pooled).ToString("0.00", Invariant)} points" : "") +
+        string evidence = string.Join(", ", points.Select(p => $"{p.Value}: {format(p.S)}")) +
+                          (double.IsFinite(pooled) ? $"; pooled sd {format(new Spread(1, pooled, double.NaN))}" : "") +
                           (points.Count < rows.Count ? $"; {points.Count} of {rows.Count} values run" : "");
         int needed = shape == "peaks" ? 3 : 2;
         if (points.Count < needed) return ("not judged yet", evidence);
@@ -364,10 +372,14 @@ public static class ExperimentReport
     {
         md.AppendLine("## Every run");
         md.AppendLine();
-        md.AppendLine("| run | top-1 | epochs | minutes | images/s | command |");
-        md.AppendLine("|---|---:|---:|---:|---:|---|");
+        md.AppendLine("| run | top-1 | epochs | minutes | images/s | machine | command |");
+        md.AppendLine("|---|---:|---:|---:|---:|---|---|");
         foreach (var r in results.Runs)
-            md.AppendLine($"| {r.Name} | {Pct(r.Top1)} | {r.Epochs} | {(r.TrainSeconds / 60).ToString("0.0", Invariant)} | {r.ImagesPerSecond.ToString("0", Invariant)} | `{r.TrainCommand}` |");
+            md.AppendLine($"| {r.Name} | {Pct(r.Top1)} | {r.Epochs} | {(r.TrainSeconds / 60).ToString("0.0", Invariant)} | {r.ImagesPerSecond.ToString("0", Invariant)} | " +
+                          $"{r.Machine ?? "—"} | `{r.TrainCommand}` |");
+        md.AppendLine();
+        md.AppendLine("The machine is the CPU that recorded the run, with the vector instruction sets that decide which kernels libtorch runs: " +
+                      "a train command gives its recorded top-1 again on a CPU with the same ones (a dash: recorded before runs named their machine).");
         md.AppendLine();
         md.AppendLine($"Each run's figures come from `crx analyze` on its last checkpoint; the exact analyze command of every run is beside its train command in `{plan.Results}`" +
                       (results.Runs.Count > 0 ? $" (for the first: `{results.Runs[0].AnalyzeCommand}`)." : "."));

@@ -41,7 +41,10 @@ public sealed record RunFigures(
     SpecializationResult? Removal,
     IReadOnlyList<BinaryClassifierFigures> BinaryClassifiers,
     IReadOnlyList<int> HeldOutClasses,
-    string FinishedAt)
+    string FinishedAt,
+    // The CPU that recorded the run (Runtime.Machine.Describe), which trained it unless it resumed elsewhere; null in
+    // results recorded before the field existed.
+    string? Machine = null)
 {
     /// <summary>The figures of a run from its checkpoint's metadata, its metrics log and its analysis.</summary>
     public static RunFigures From(ExperimentRun run, string trainCommand, string analyzeCommand, ModelMetadata model, int trainImages,
@@ -54,7 +57,7 @@ public sealed record RunFigures(
             analysis.BinaryClassifiers.Select(b => new BinaryClassifierFigures(b.Class, b.ClassName, b.Parameters, b.ParameterFraction, b.Threshold,
                 b.InDistribution.Precision, b.InDistribution.Recall, b.OutOfDistribution?.Precision, b.OutOfDistribution?.Recall,
                 b.InDistribution.FalsePositiveRate, b.OutOfDistribution?.FalsePositiveRate)).ToList(),
-            model.ExcludedClasses, finished.ToString("u"));
+            model.ExcludedClasses, finished.ToString("u"), Runtime.Machine.Describe());
     }
 
     /// <summary>Mean precision of the run's binary classifiers against in-distribution negatives, in [0, 1]; NaN without classifiers.</summary>

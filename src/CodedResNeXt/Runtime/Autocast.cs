@@ -38,12 +38,8 @@ public static class Autocast
     public static bool HasNativeBFloat16(Device device)
     {
         if (device.type != DeviceType.CPU) return true;
-        const string cpuinfo = "/proc/cpuinfo";
-        if (!OperatingSystem.IsLinux() || !File.Exists(cpuinfo)) return true;
-        var flags = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
-        if (flags is null) return true;
-        var set = flags[(flags.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-        return set.Contains("avx512_bf16") || set.Contains("amx_bf16");
+        if (Machine.CpuFlags is not { } flags) return true;
+        return flags.Contains("avx512_bf16") || flags.Contains("amx_bf16");
     }
 
     /// <summary>

@@ -227,10 +227,10 @@ public class ExperimentAggregatesTests
         var verdicts = ExperimentReport.AblationVerdicts(plan, ExperimentResults.Of("made-up", runs)).ToList();
         Assert.Equal(2, verdicts.Count);
         Assert.Equal("Top-1 peaks (mu, `--mu`): holds: highest at 6, above both ends by more than the spread " +
-                     "(0: 91.00 ± 1.41 %, 6: 95.00 ± 1.41 %, 12: 93.00 ± 1.41 %; pooled spread 1.41 points).", verdicts[0]);
+                     "(0: 91.00 ± 1.41 %, 6: 95.00 ± 1.41 %, 12: 93.00 ± 1.41 %; pooled sd 1.41 %).", verdicts[0]);
         // The early decoder rises from 11 to 71 % overall but falls from 81 to 71 % between 6 and 12.
         Assert.Equal("Early decoders rise (mu, `--mu`): holds only in part: early decoder 1 holds only in part: it rises from 0 to 12 " +
-                     "but falls from 6 to 12 by more than the spread (0: 11.00 ± 1.41 %, 6: 81.00 ± 1.41 %, 12: 71.00 ± 1.41 %; pooled spread 1.41 points).", verdicts[1]);
+                     "but falls from 6 to 12 by more than the spread (0: 11.00 ± 1.41 %, 6: 81.00 ± 1.41 %, 12: 71.00 ± 1.41 %; pooled sd 1.41 %).", verdicts[1]);
         // Mu 6 beats 12 by 2 points, more than the spread: it is recommended although the plan leans to larger values.
         string recommendation = Assert.Single(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", runs)));
         Assert.StartsWith("mu: start from `--mu 6`: the highest top-1 here, above every other value by more than the spread. Expect top-1 95.00 ± 1.41 %", recommendation);
