@@ -10,7 +10,7 @@ public class ExperimentAggregatesTests
         double[]? inactive = null, (double P, double R, double? OodP, double? OodR)[]? binary = null, double seconds = 600,
         (double Fpr, double? OodFpr)[]? rates = null, int[]? heldOut = null) =>
         new($"{group}-{variant}-{seed}", group, variant, seed, $"crx train --seed {seed}", "crx analyze", group, 1000, 15, seconds, 60000 * 15 / seconds,
-            top1, [top1, top1], early is null ? [] : [2, 3], early ?? [],
+            top1, [top1, top1], early is null ? [] : [.. Enumerable.Range(2, early.Length)], early ?? [],
             active is null ? null : new SpecializationResult(2, "cifar10/5/10", top1, active, inactive!),
             (binary ?? []).Select((b, k) => new BinaryClassifierFigures(k, $"class {k}", 100, 0.5, 0.1, b.P, b.R, b.OodP, b.OodR,
                 rates?[k].Fpr, rates?[k].OodFpr)).ToList(), heldOut ?? [], "2026-11-24 00:00:00Z");
@@ -209,11 +209,12 @@ public class ExperimentAggregatesTests
                 [new AblationClaim("top1", "peaks", "Top-1 peaks"), new AblationClaim("early_decoders", "rises", "Early decoders rise")],
                 Prefer: Ablation.Larger, PreferReason: "it helps the early decoders")]);
         Assert.Null(plan.Problem());
+        (double, double, double?, double?)[] binary = [(0.9, 0.8, null, null)];
         RunFigures[] runs =
         [
-            Run("mu 0", "coded", 1, 0.90, early: [0.10]), Run("mu 0", "coded", 2, 0.92, early: [0.12]),
-            Run("recipe", "coded", 1, 0.94, early: [0.80]), Run("recipe", "coded", 2, 0.96, early: [0.82]),
-            Run("mu 12", "coded", 1, mu12Seed1, early: [0.70]), Run("mu 12", "coded", 2, mu12Seed2, early: [0.72]),
+            Run("mu 0", "coded", 1, 0.90, early: [0.10], binary: binary), Run("mu 0", "coded", 2, 0.92, early: [0.12], binary: binary),
+            Run("recipe", "coded", 1, 0.94, early: [0.80], binary: binary), Run("recipe", "coded", 2, 0.96, early: [0.82], binary: binary),
+            Run("mu 12", "coded", 1, mu12Seed1, early: [0.70], binary: binary), Run("mu 12", "coded", 2, mu12Seed2, early: [0.72], binary: binary),
         ];
         return (plan, runs);
     }
@@ -235,6 +236,15 @@ public class ExperimentAggregatesTests
         string recommendation = Assert.Single(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", runs)));
         Assert.StartsWith("mu: start from `--mu 6`: the highest top-1 here, above every other value by more than the spread. Expect top-1 95.00 ± 1.41 %", recommendation);
         Assert.EndsWith("(from all 6 listed runs).", recommendation);
+
+        // The general claims are stated once, for the recipe's group; the variations are judged by the ablation's claims.
+        string md = ExperimentReport.Markdown(plan, "experiments/made-up.json", ExperimentResults.Of("made-up", runs), []);
+        string claims = md[md.IndexOf("## Where the paper's claims hold here")..md.IndexOf("## Ablations")];
+        Assert.Contains("- Binary classifiers (recipe, coded): mean precision 0.900", claims);
+        Assert.DoesNotContain("(mu 0)", claims);
+        Assert.DoesNotContain("(mu 12)", claims);
+        Assert.Contains("- Top-1 peaks (mu, `--mu`): holds", claims);
+        Assert.Contains("- mu: start from `--mu 6`", md[md.IndexOf("## What to start from")..]);
     }
 
     [Fact]
