@@ -91,7 +91,7 @@ public static class Experiment
         var epochs = MetricsLog.Read(Path.Combine(folder, "metrics.jsonl"));
         int trainImages = analysis.Settings?.TrainingImages ?? 0;
         return RunFigures.From(run, Command("train", plan.TrainArguments(run)), Command("analyze", plan.AnalyzeArguments(run)), info.Model,
-            trainImages, epochs, analysis, analysis.ValidationPerClass ?? [], DateTimeOffset.UtcNow);
+            trainImages, epochs, analysis, analysis.ValidationPerClass ?? [], DateTimeOffset.UtcNow, Runtime.Machine.Describe());
     }
 
     /// <summary>The command line as a user types it: "crx VERB flag value …", arguments with spaces or quotes quoted.</summary>

@@ -42,11 +42,17 @@ public sealed record Ablation(string Name, string Flag, string RecipeValue, IRea
 /// <param name="Text">the claim in words, as the report states it</param>
 public sealed record AblationClaim(string Figure, string Shape, string Text)
 {
+    /// <summary>The values of <see cref="Figure"/>.</summary>
+    public const string Top1 = "top1", EarlyDecoders = "early_decoders", BinaryPrecision = "binary_precision", BinaryRecall = "binary_recall";
+
+    /// <summary>The values of <see cref="Shape"/>.</summary>
+    public const string Rises = "rises", Falls = "falls", Peaks = "peaks";
+
     /// <summary>The figures a claim can be about.</summary>
-    public static readonly IReadOnlyList<string> Figures = ["top1", "early_decoders", "binary_precision", "binary_recall"];
+    public static readonly IReadOnlyList<string> Figures = [Top1, EarlyDecoders, BinaryPrecision, BinaryRecall];
 
     /// <summary>The shapes a claim can have.</summary>
-    public static readonly IReadOnlyList<string> Shapes = ["rises", "falls", "peaks"];
+    public static readonly IReadOnlyList<string> Shapes = [Rises, Falls, Peaks];
 }
 
 /// <summary>A published result to set ours beside (name, top-1, parameters in millions, where it comes from).</summary>

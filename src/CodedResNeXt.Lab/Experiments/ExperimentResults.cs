@@ -46,9 +46,9 @@ public sealed record RunFigures(
     // results recorded before the field existed.
     string? Machine = null)
 {
-    /// <summary>The figures of a run from its checkpoint's metadata, its metrics log and its analysis.</summary>
+    /// <summary>The figures of a run from its checkpoint's metadata, its metrics log and its analysis; <paramref name="machine"/> names the CPU recording it (<see cref="Runtime.Machine.Describe"/>).</summary>
     public static RunFigures From(ExperimentRun run, string trainCommand, string analyzeCommand, ModelMetadata model, int trainImages,
-        IReadOnlyList<Training.EpochMetrics> epochs, AnalysisResults analysis, IReadOnlyList<double> perClass, DateTimeOffset finished)
+        IReadOnlyList<Training.EpochMetrics> epochs, AnalysisResults analysis, IReadOnlyList<double> perClass, DateTimeOffset finished, string machine)
     {
         double seconds = epochs.Sum(e => e.Seconds);
         return new RunFigures(run.Name, run.Group, run.Variant, run.Seed, trainCommand, analyzeCommand, model.Architecture.Name,
@@ -57,7 +57,7 @@ public sealed record RunFigures(
             analysis.BinaryClassifiers.Select(b => new BinaryClassifierFigures(b.Class, b.ClassName, b.Parameters, b.ParameterFraction, b.Threshold,
                 b.InDistribution.Precision, b.InDistribution.Recall, b.OutOfDistribution?.Precision, b.OutOfDistribution?.Recall,
                 b.InDistribution.FalsePositiveRate, b.OutOfDistribution?.FalsePositiveRate)).ToList(),
-            model.ExcludedClasses, finished.ToString("u"), Runtime.Machine.Describe());
+            model.ExcludedClasses, finished.ToString("u"), machine);
     }
 
     /// <summary>Mean precision of the run's binary classifiers against in-distribution negatives, in [0, 1]; NaN without classifiers.</summary>
