@@ -180,35 +180,56 @@ public static partial class ExperimentReport
         }
     }
 
-    /// <summary>An ablation's figures against its flag's value, as the paper plots them: top-1, every early decoder, the binary classifiers' precision and recall.</summary>
+    /// <summary>
+    /// An ablation's figures against its flag's value, as the paper plots them, in two panels side by side: top-1 alone
+    /// on its own scale (its differences between values are tenths of a point, which a shared 0-100 % axis would
+    /// flatten), and beside it every early decoder with the binary classifiers' precision and recall.
+    /// </summary>
     private static ReportFigure AblationFigure(ExperimentPlan plan, ExperimentResults results, Ablation ablation)
     {
-        var plot = PlotRendering.NewPlot();
         var points = AblationRows(plan, results, ablation)
             .Where(r => r.X is not null && r.Aggregate is not null)
             .Select(r => (X: r.X!.Value, V: r.Aggregate!))
             .ToList();
-        void Series(Func<VariantAggregate, Spread?> figure, Color color, string label, LinePattern pattern)
+        void Series(Plot plot, Func<VariantAggregate, Spread?> figure, Color color, string label, LinePattern pattern)
         {
             var set = points.Where(p => figure(p.V) is { N: > 0 }).ToList();
             if (set.Count == 0) return;
             LineWithErrors(plot, set.Select(p => p.X).ToArray(), set.Select(p => 100 * figure(p.V)!.Mean).ToArray(),
                 set.Select(p => 100 * Zero(figure(p.V)!.StandardDeviation)).ToArray(), color, label, pattern);
         }
-        Series(v => v.Top1, PlotRendering.Gray, "top-1", LinePattern.Solid);
+        string flag = ablation.Flag.TrimStart('-');
+
+        var top1 = PlotRendering.NewPlot();
+        Series(top1, v => v.Top1, PlotRendering.Gray, "top-1", LinePattern.Solid);
+        // The uncoded network of the same recipe, where the plan has one, is the line every value is measured against.
+        var control = ablation.Groups
+            .Select(g => results.Aggregates.Variants.FirstOrDefault(v => v.Group == g && v.Variant == ExperimentPlan.ControlVariant))
+            .FirstOrDefault(v => v is { Top1.N: > 0 });
+        if (control is not null)
+        {
+            var line = top1.Add.HorizontalLine(100 * control.Top1.Mean, 2, PlotRendering.Gray, LinePattern.Dotted);
+            line.LegendText = $"control, uncoded (seeds {string.Join(", ", control.Seeds)})";
+        }
+        var top1Panel = Finish(top1, $"{ablation.Name}: top-1", flag, "validation top-1 (%)", Alignment.LowerRight, "", "");
+
+        var others = PlotRendering.NewPlot();
         var colors = new[] { PlotRendering.Blue, PlotRendering.Green, PlotRendering.Red, PlotRendering.Orange };
         int decoders = points.Count == 0 ? 0 : points.Max(p => p.V.EarlyDecoders.Count);
         for (int i = 0; i < decoders; i++)
         {
             int b = i;
-            Series(v => b < v.EarlyDecoders.Count ? v.EarlyDecoders[b] : null, colors[i % colors.Length], $"early decoder {i + 1}", LinePattern.Dashed);
+            Series(others, v => b < v.EarlyDecoders.Count ? v.EarlyDecoders[b] : null, colors[i % colors.Length], $"early decoder {i + 1}", LinePattern.Dashed);
         }
         // Colours of their own: the early decoders take the palette's four.
-        Series(v => v.BinaryPrecision, Color.FromHex("#9467bd"), "binary precision", LinePattern.Dotted);
-        Series(v => v.BinaryRecall, Color.FromHex("#8c564b"), "binary recall", LinePattern.Dotted);
-        string flag = ablation.Flag.TrimStart('-');
-        return Finish(plot, ablation.Name, flag, "validation figure (%)", Alignment.LowerRight, $"ablation-{flag}.png",
-            $"{ablation.Name}: top-1, every early decoder and the binary classifiers' precision and recall against {flag}, error bars one standard deviation over seeds");
+        Series(others, v => v.BinaryPrecision, Color.FromHex("#9467bd"), "binary precision", LinePattern.Dotted);
+        Series(others, v => v.BinaryRecall, Color.FromHex("#8c564b"), "binary recall", LinePattern.Dotted);
+        var othersPanel = Finish(others, "early decoders and binary classifiers", flag, "validation figure (%)", Alignment.LowerRight, "", "");
+
+        return PlotRendering.SideBySide($"ablation-{flag}.png",
+            $"{ablation.Name}: left, top-1 against {flag} on its own scale; right, every early decoder and the binary classifiers' " +
+            "precision and recall; error bars one standard deviation over seeds",
+            top1Panel, othersPanel);
     }
 
     /// <summary>One value of an ablation's flag: as written, as a number (null when it is not one), and the coded runs' aggregate (null: not yet run).</summary>

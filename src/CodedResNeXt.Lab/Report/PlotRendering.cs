@@ -48,6 +48,23 @@ internal static class PlotRendering
         }
     }
 
+    /// <summary>
+    /// Two rendered charts side by side in one figure (each keeps its own axes), for a figure whose series live on
+    /// scales too different to share one.
+    /// </summary>
+    public static ReportFigure SideBySide(string fileName, string altText, ReportFigure left, ReportFigure right)
+    {
+        using var a = SKBitmap.Decode(left.Png);
+        using var b = SKBitmap.Decode(right.Png);
+        using var surface = SKSurface.Create(new SKImageInfo(a.Width + b.Width, Math.Max(a.Height, b.Height)));
+        surface.Canvas.Clear(SKColors.White);
+        surface.Canvas.DrawBitmap(a, 0, 0);
+        surface.Canvas.DrawBitmap(b, a.Width, 0);
+        using var image = surface.Snapshot();
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        return new ReportFigure(fileName, altText, png.ToArray(), left.Width + right.Width, Math.Max(left.Height, right.Height));
+    }
+
     /// <summary>Shows exactly these labelled ticks on an axis.</summary>
     public static void SetTicks(IAxis axis, IEnumerable<(double Position, string Label)> ticks)
     {

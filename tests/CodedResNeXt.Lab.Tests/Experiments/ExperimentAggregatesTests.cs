@@ -190,7 +190,9 @@ public class ExperimentAggregatesTests
         using var tmp = new TempDirectory();
         var written = plan with { Report = tmp["docs/results.md"] };
         ExperimentReport.Write(written, "experiments/made-up.json", ExperimentResults.Of("made-up", runs));
-        Assert.True(new FileInfo(tmp["docs/results/ablation-mu.png"]).Length > 0);
+        // Two panels side by side (top-1 on its own scale, the rest beside it), each as wide as a single chart.
+        using (var png = SkiaSharp.SKBitmap.Decode(tmp["docs/results/ablation-mu.png"]))
+            Assert.True(png.Width > 3 * png.Height, $"{png.Width}x{png.Height} is not two charts wide");
         string report = File.ReadAllText(written.Report);
         Assert.Contains("](results/ablation-mu.png)", report[report.IndexOf("## Ablations")..report.IndexOf("## Early decoders by depth")]);
 
