@@ -37,7 +37,8 @@ public sealed record VariantAggregate(
     Spread BinaryOodFalsePositiveRate,
     Spread BinaryParameterFraction,
     Spread TrainSeconds,
-    Spread ImagesPerSecond);
+    Spread ImagesPerSecond,
+    Spread TrainTop1);
 
 /// <summary>Coded minus control top-1, seed by seed, within one group (only seeds both variants finished).</summary>
 public sealed record PairedDifference(string Group, IReadOnlyList<int> Seeds, IReadOnlyList<double> Differences, Spread Top1Difference);
@@ -93,6 +94,7 @@ public sealed record ExperimentAggregates(IReadOnlyList<VariantAggregate> Varian
             Spread.Of(set.Select(r => r.MeanOodFalsePositiveRate)),
             Spread.Of(set.Select(r => r.MeanParameterFraction)),
             Spread.Of(set.Select(r => r.TrainSeconds)),
-            Spread.Of(set.Select(r => r.ImagesPerSecond)));
+            Spread.Of(set.Select(r => r.ImagesPerSecond)),
+            Spread.Of(set.Select(r => r.TrainTop1 ?? double.NaN)));
     }
 }

@@ -56,12 +56,16 @@ public static partial class ExperimentReport
         var a = results.Aggregates;
         md.AppendLine("## Headline");
         md.AppendLine();
-        md.AppendLine("| group | variant | parameters | seeds | top-1 | last early decoder | binary precision | binary recall | minutes per run | images/s |");
-        md.AppendLine("|---|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| group | variant | parameters | seeds | top-1 | train top-1 | last early decoder | binary precision | binary recall | minutes per run | images/s |");
+        md.AppendLine("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var v in a.Variants)
-            md.AppendLine($"| {v.Group} | {v.Variant} | {Millions(v.Parameters)} M | {string.Join(", ", v.Seeds)} | {Pct(v.Top1)} | " +
+            md.AppendLine($"| {v.Group} | {v.Variant} | {Millions(v.Parameters)} M | {string.Join(", ", v.Seeds)} | {Pct(v.Top1)} | {Pct(v.TrainTop1)} | " +
                           $"{(v.EarlyDecoders.Count == 0 ? "—" : Pct(v.EarlyDecoders[^1]))} | {Num(v.BinaryPrecision)} | {Num(v.BinaryRecall)} | " +
                           $"{Num(v.TrainSeconds, 1 / 60.0, "0.0")} | {Num(v.ImagesPerSecond, 1, "0")} |");
+        md.AppendLine();
+        md.AppendLine("Train top-1 is the last epoch's accuracy on the training batches as they were trained (augmented, and for coded " +
+                      "runs with dropSubNNs); below the validation top-1, the network does not yet fit even its training data, where a " +
+                      "regularizer has little to gain. Runs recorded before it was kept show a dash.");
         md.AppendLine();
         md.AppendLine(Figure(figures, 0));
     }

@@ -44,7 +44,10 @@ public sealed record RunFigures(
     string FinishedAt,
     // The CPU that recorded the run (Runtime.Machine.Describe), which trained it unless it resumed elsewhere; null in
     // results recorded before the field existed.
-    string? Machine = null)
+    string? Machine = null,
+    // The last epoch's accuracy on the training batches as they were trained (augmented, with dropSubNNs), beside
+    // Top1 the sign of under- or over-fitting; null in results recorded before the field existed.
+    double? TrainTop1 = null)
 {
     /// <summary>The figures of a run from its checkpoint's metadata, its metrics log and its analysis; <paramref name="machine"/> names the CPU recording it (<see cref="Runtime.Machine.Describe"/>).</summary>
     public static RunFigures From(ExperimentRun run, string trainCommand, string analyzeCommand, ModelMetadata model, int trainImages,
@@ -57,7 +60,7 @@ public sealed record RunFigures(
             analysis.BinaryClassifiers.Select(b => new BinaryClassifierFigures(b.Class, b.ClassName, b.Parameters, b.ParameterFraction, b.Threshold,
                 b.InDistribution.Precision, b.InDistribution.Recall, b.OutOfDistribution?.Precision, b.OutOfDistribution?.Recall,
                 b.InDistribution.FalsePositiveRate, b.OutOfDistribution?.FalsePositiveRate)).ToList(),
-            model.ExcludedClasses, finished.ToString("u"), machine);
+            model.ExcludedClasses, finished.ToString("u"), machine, epochs.Count == 0 ? null : epochs[^1].TrainAccuracy);
     }
 
     /// <summary>Mean precision of the run's binary classifiers against in-distribution negatives, in [0, 1]; NaN without classifiers.</summary>
