@@ -28,9 +28,10 @@ public sealed class CodedResNeXtModel : IDisposable
     private readonly TrainingState? _state;
 
     private CodedResNeXtModel(CodedResNeXtNetwork network, ModelMetadata metadata, TrainingOptions? options,
-        IReadOnlyList<EpochMetrics> history, long? stoppedAtStep, TrainingState? state)
+        IReadOnlyList<EpochMetrics> history, long? stoppedAtStep, TrainingState? state, bool cancelled = false)
     {
         _state = state;
+        Cancelled = cancelled;
         Network = network;
         Metadata = metadata;
         TrainingOptions = options;
@@ -50,8 +51,14 @@ public sealed class CodedResNeXtModel : IDisposable
     public TrainingOptions? TrainingOptions { get; }
     /// <summary>The epochs this model's training call finished, in order (empty when nothing was trained here).</summary>
     public IReadOnlyList<EpochMetrics> History { get; }
-    /// <summary>The global step at which <see cref="Training.TrainingOptions.MaxSteps"/> stopped training, if it did.</summary>
+    /// <summary>
+    /// The global step at which training stopped before its last epoch, if it did: at <see cref="Training.TrainingOptions.MaxSteps"/>,
+    /// or after the step in flight when the cancellation token fired (<see cref="Cancelled"/>). With a run folder, its
+    /// last.ckpt holds that step and <see cref="TrainingSetup.Resume"/> continues exactly from it.
+    /// </summary>
     public long? StoppedAtStep { get; }
+    /// <summary>Whether the cancellation token stopped training before its last epoch (the weights are those of <see cref="StoppedAtStep"/>).</summary>
+    public bool Cancelled { get; }
 
     /// <summary>An untrained network of a preset (<see cref="Presets.Names"/>), its weights drawn from <paramref name="seed"/>.</summary>
     /// <param name="preset">the preset's name, e.g. "cifar10" or "fashion-tiny"</param>
@@ -91,7 +98,8 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="options">the hyperparameters (<see cref="Training.TrainingOptions.For"/> gives the paper's for a dataset)</param>
     /// <param name="setup">where and how: a run folder (null: in memory), device, process settings</param>
     /// <param name="progress">told every few steps where the epoch stands</param>
-    /// <param name="cancellationToken">stops after the current step; the model then holds the weights reached</param>
+    /// <param name="cancellationToken">stops after the step in flight; the model then holds the weights reached and says so
+    /// (<see cref="Cancelled"/>), and a run folder's last.ckpt holds that step for <see cref="TrainingSetup.Resume"/></param>
     public static CodedResNeXtModel Train(TrainingData data, TrainingOptions options, TrainingSetup? setup = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -106,7 +114,7 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="options">the hyperparameters; its <see cref="Training.TrainingOptions.Architecture"/> becomes the architecture's name</param>
     /// <param name="setup">where and how: a run folder (null: in memory), device, process settings</param>
     /// <param name="progress">told every few steps where the epoch stands</param>
-    /// <param name="cancellationToken">stops after the current step</param>
+    /// <param name="cancellationToken">stops after the step in flight (see the overload above)</param>
     public static CodedResNeXtModel Train(ArchitectureSpec architecture, TrainingData data, TrainingOptions options, TrainingSetup? setup = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -122,7 +130,7 @@ public sealed class CodedResNeXtModel : IDisposable
         var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses);
         var last = result.History.Count > 0 ? result.History[^1] : null;
         var state = last is null ? null : new TrainingState(last.Epoch, result.History.Max(m => m.ValidationTop1), last);
-        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state);
+        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state, result.Cancelled);
     }
 
     /// <summary>Loads a checkpoint (.ckpt: a run's last.ckpt or best.ckpt, or an imported network), in eval mode.</summary>

@@ -143,8 +143,8 @@ public static class Sweep
                 status?.Invoke($"{label}: finished run reused ({run.Directory})");
             else
             {
-                status?.Invoke(done == 0 ? $"{label}: training {run.Options.Epochs} epochs into {run.Directory}" : $"{label}: resuming after epoch {done}");
-                train(run, done > 0);
+                status?.Invoke(!run.HasCheckpoint ? $"{label}: training {run.Options.Epochs} epochs into {run.Directory}" : $"{label}: resuming after epoch {done}");
+                train(run, run.HasCheckpoint);
                 if (run.EpochsDone() < run.Options.Epochs) throw new OperationCanceledException($"{label}: training stopped before its last epoch");
             }
             status?.Invoke($"{label}: analyzing");

@@ -32,7 +32,7 @@ public sealed class Trainer
     /// <param name="resume">continue from the run folder's last.ckpt (it must exist)</param>
     /// <param name="progress">told every few steps where the epoch stands</param>
     /// <param name="epochDone">called after each finished, validated epoch</param>
-    /// <param name="cancel">stops after the current step; the last finished epoch's checkpoint stays</param>
+    /// <param name="cancel">stops after the step in flight; with a run folder, last.ckpt then holds that step (resumable exactly)</param>
     /// <returns>the epochs trained, where the run stopped, and the network as trained (the caller disposes it)</returns>
     public TrainingResult Run(bool resume, IProgress<TrainingProgress>? progress = null,
         Action<EpochMetrics>? epochDone = null, CancellationToken cancel = default)
@@ -51,7 +51,7 @@ public sealed class Trainer
             network.eval();
             // The generator dies with this call; the network outlives it and draws no more masks in eval mode.
             network.DropGenerator = null;
-            return new TrainingResult(network, history, stoppedAt, cancel.IsCancellationRequested);
+            return new TrainingResult(network, history, stoppedAt, stoppedAt is not null && cancel.IsCancellationRequested);
         }
         catch
         {
@@ -96,21 +96,23 @@ public sealed class Trainer
         var history = new List<EpochMetrics>();
         var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
         long maxSteps = options.MaxSteps ?? long.MaxValue;
-        for (int epoch = firstEpoch; epoch <= options.Epochs && !cancel.IsCancellationRequested; epoch++)
+        for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             long before = (long)(epoch - 1) * stepsPerEpoch;
-            if (before + firstStep >= maxSteps) return (history, before + firstStep);
+            if (before + firstStep >= maxSteps || cancel.IsCancellationRequested) return (history, before + firstStep);
             int stopAt = (int)Math.Min(stepsPerEpoch, maxSteps - before);
-            var train = TrainEpoch(network, optimizer, schedule, loader, epoch, firstStep, stopAt, progress, cancel);
-            firstStep = 0;
-            if (train is null) break; // cancelled mid-epoch: the last checkpoint stays as it was
-            if (stopAt < stepsPerEpoch)
+            var (train, reached) = TrainEpoch(network, optimizer, schedule, loader, epoch, firstStep, stopAt, progress, cancel);
+            if (reached < stepsPerEpoch)
             {
-                // --max-steps mid-epoch: the position inside the epoch is the whole state the seeded loader needs
-                // to serve the rest of it; no evaluation, which belongs to whole epochs.
-                SaveCheckpoint(network, optimizer, generator, new TrainingState(epoch - 1, bestTop1, train, stopAt), log?.Epochs);
-                return (history, before + stopAt);
+                // Stopped mid-epoch, by --max-steps or by the token after the step in flight: the position inside the
+                // epoch is the whole state the seeded loader needs to serve the rest of it, so save it and resume
+                // exactly from there. No evaluation, which belongs to whole epochs. A token that fired before this
+                // call took a single step leaves the checkpoint as it was.
+                if (reached > firstStep)
+                    SaveCheckpoint(network, optimizer, generator, new TrainingState(epoch - 1, bestTop1, train, reached), log?.Epochs);
+                return (history, before + reached);
             }
+            firstStep = 0;
             var metrics = FinishEpoch(network, optimizer, generator, validation, train, ref bestTop1, log, codedIndices);
             history.Add(metrics);
             epochDone?.Invoke(metrics);
@@ -182,7 +184,11 @@ public sealed class Trainer
         return metrics;
     }
 
-    private EpochMetrics? TrainEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler schedule,
+    /// <summary>
+    /// Trains steps firstStep+1..stopAt of an epoch, or fewer when <paramref name="cancel"/> fires: it is read before each
+    /// step, so the step in flight always finishes. Returns the figures of the steps taken and the step reached.
+    /// </summary>
+    private (EpochMetrics Metrics, int Reached) TrainEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler schedule,
         BatchLoader loader, int epoch, int firstStep, int stopAt, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
         var options = _run.Options;
@@ -193,12 +199,13 @@ public sealed class Trainer
         double lr = optimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
         using var batches = loader.Epoch(epoch, firstBatch: firstStep * accumulate).GetEnumerator();
-        for (int step = firstStep + 1; step <= stopAt; step++)
+        int reached = firstStep;
+        for (int step = firstStep + 1; step <= stopAt && !cancel.IsCancellationRequested; step++)
         {
             optimizer.zero_grad();
             for (int micro = 0; micro < accumulate; micro++)
             {
-                if (cancel.IsCancellationRequested || !batches.MoveNext()) return null;
+                if (!batches.MoveNext()) throw new InvalidOperationException($"the loader ran out of batches at step {step} of {steps}");
                 using var scope = NewDisposeScope();
                 var (images, labels) = batches.Current.ToTensors(network.Device);
                 TrainingStep.Backward(network, objective, images, labels, accumulate, running, options.Precision);
@@ -206,21 +213,26 @@ public sealed class Trainer
             optimizer.step();
             lr = optimizer.ParamGroups.First().LearningRate; // the rate this step used
             schedule.step();
+            reached = step;
 
             // The figures are read back only here (one host sync), so a non-finite loss is caught within five steps,
             // always before anything is saved: the epoch's end and a --max-steps stop read too.
             if (step % 5 == 0 || step == steps || step == stopAt)
-            {
-                var figures = running.Read();
-                if (!figures.AllFinite) Divergence.Fail(epoch, step, steps, (float)figures.Loss, lr);
-                progress?.Report(new TrainingProgress(epoch, options.Epochs, step, steps, figures.Loss, figures.CodingLoss,
-                    figures.Accuracy, figures.Seen / clock.Elapsed.TotalSeconds, lr));
-            }
+                Report(running, epoch, step, steps, lr, clock, progress);
         }
-        if (cancel.IsCancellationRequested) return null;
+        // A cancelled epoch is read once more before it is saved (the same check), and told where it stopped.
+        if (reached < stopAt && reached > firstStep && reached % 5 != 0) Report(running, epoch, reached, steps, lr, clock, progress);
         double seconds = clock.Elapsed.TotalSeconds;
-        var epochFigures = running.Read();
-        return new EpochMetrics(epoch, epochFigures.Loss, epochFigures.CrossEntropy, epochFigures.CodingLoss, epochFigures.Accuracy,
-            epochFigures.CodingLossPerBlock, double.NaN, [], lr, epochFigures.Seen / seconds, seconds);
+        var figures = running.Read();
+        return (new EpochMetrics(epoch, figures.Loss, figures.CrossEntropy, figures.CodingLoss, figures.Accuracy,
+            figures.CodingLossPerBlock, double.NaN, [], lr, figures.Seen / seconds, seconds), reached);
+    }
+
+    private void Report(RunningMetrics running, int epoch, int step, int steps, double lr, Stopwatch clock, IProgress<TrainingProgress>? progress)
+    {
+        var figures = running.Read();
+        if (!figures.AllFinite) Divergence.Fail(epoch, step, steps, (float)figures.Loss, lr);
+        progress?.Report(new TrainingProgress(epoch, _run.Options.Epochs, step, steps, figures.Loss, figures.CodingLoss,
+            figures.Accuracy, figures.Seen / clock.Elapsed.TotalSeconds, lr));
     }
 }

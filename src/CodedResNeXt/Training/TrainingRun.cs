@@ -82,6 +82,12 @@ public sealed class TrainingRun
         };
 
     /// <summary>
+    /// Whether the run's folder holds a checkpoint to continue from: finished epochs, or steps of an epoch that a
+    /// stop (max steps, a cancellation) saved mid-way. Call <see cref="EpochsDone"/> first to check it is this run's.
+    /// </summary>
+    public bool HasCheckpoint => Directory is not null && File.Exists(LastCheckpointPath);
+
+    /// <summary>
     /// Epochs already finished in this run's folder (0 when it holds no checkpoint). A folder holding a run made with
     /// other options is an error rather than something to overwrite or resume; only what <see cref="TrainingOptions.IsSameRunAs"/> allows may differ.
     /// </summary>

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Training;
 using Crx.Cli;
 using Spectre.Console;
@@ -5,70 +7,126 @@ using Spectre.Console;
 namespace Crx.Display;
 
 /// <summary>
-/// Runs a trainer with a live progress bar per epoch (throughput, loss, coding loss, running accuracy) and a
-/// one-line summary per epoch. When stdout is not a terminal only the summaries are printed. SIGINT (Ctrl+C) or
-/// SIGTERM stops after the current step and ends the command with <see cref="InterruptedException"/>; the last
-/// finished epoch's checkpoint stays for --resume.
+/// Runs a trainer for a verb and shows it. Both displays print the same lines: a summary per epoch, a progress line
+/// whenever 30 seconds have passed without a line (so a long epoch, or a run shorter than one, still says what it is
+/// doing), and a line where the run stops early. A terminal also gets a live progress bar between those lines; a
+/// redirected output (a pipe, a log file, CI) does not, since a bar redrawn in place is noise in a file.
+/// SIGINT (Ctrl+C) or SIGTERM lets the step in flight finish, saves it to last.ckpt (resumable exactly) and ends the
+/// command with <see cref="InterruptedException"/>, whose message says where the run stands and how to continue.
 /// </summary>
 internal static class TrainingConsole
 {
-    public static TrainingResult Train(TrainingRun run, bool resume, string label)
+    /// <summary>The longest a run goes without printing a line.</summary>
+    public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(30);
+
+    /// <param name="run">the run to train</param>
+    /// <param name="resume">continue from the run folder's last.ckpt</param>
+    /// <param name="label">what the lines call the run ("coded", "control", a sweep point)</param>
+    /// <param name="continueWith">the command that continues a stopped run (null: crx train --out FOLDER --resume)</param>
+    public static TrainingResult Train(TrainingRun run, bool resume, string label, string? continueWith = null)
     {
         // The CLI owns its process: libtorch's threads and glibc's heap policy are set for it here, not by the trainer.
         CodedResNeXt.Runtime.ProcessSettings.Apply(run.Options.Threads);
         using var interruption = new Interruption();
-        var cancel = interruption.Token;
+        var lines = new ProgressLines(label, run.Options.Epochs);
+        var trainer = new Trainer(run);
+        TrainingResult result = Console.IsOutputRedirected
+            ? trainer.Run(resume, new Progress(p => lines.Progress(p, Console.WriteLine)), m => lines.Epoch(m, Console.WriteLine), interruption.Token)
+            : WithProgressBar(trainer, resume, label, lines, interruption.Token);
+        if (result.StoppedAtStep is not null && lines.StopLine() is { } stop) Console.WriteLine(stop);
+        if (result.Cancelled)
         {
-            var trainer = new Trainer(run);
-            TrainingResult result;
-            if (Console.IsOutputRedirected)
-                result = trainer.Run(resume, null, m => Console.WriteLine(Summary(label, run, m)), cancel);
-            else
-                result = AnsiConsole.Progress()
-                    // Rendered from the training thread between steps, never from a refresh thread of its own: see
-                    // CollectionPause (Data/Loading) for why nothing may start a collection during TorchSharp's native calls.
-                    .AutoRefresh(false)
-                    .AutoClear(true)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                             new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        ProgressTask? task = null;
-                        var progress = new Progress(p =>
-                        {
-                            if (task is null || task.IsFinished)
-                                task = ctx.AddTask("", maxValue: p.StepsPerEpoch);
-                            task.Value = p.Step;
-                            task.Description = DisplayText.Markup(
-                                $"{label} epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F3}  coding {p.CodingLoss:F4}  " +
-                                $"acc {p.Accuracy:P1}  {p.ImagesPerSecond:F0} img/s  lr {p.LearningRate:G3}");
-                            ctx.Refresh();
-                        });
-                        return trainer.Run(resume, progress, m =>
-                        {
-                            task?.StopTask();
-                            ctx.Refresh();
-                            AnsiConsole.WriteLine(Summary(label, run, m));
-                        }, cancel);
-                    });
-            bool finished = result.History.Count > 0 && result.History[^1].Epoch >= run.Options.Epochs;
-            if (interruption.Requested && !finished)
-            {
-                result.Dispose();
-                throw new InterruptedException(File.Exists(run.LastCheckpointPath)
-                    ? $"{run.LastCheckpointPath} holds the last finished epoch; continue with crx train --out {run.Directory} --resume"
-                    : "stopped during the first epoch, nothing was saved");
-            }
-            return result;
+            result.Dispose();
+            throw new InterruptedException(Where(run, continueWith ?? $"crx train --out {run.Directory} --resume"));
         }
+        return result;
     }
 
-    public static string Summary(string label, TrainingRun run, EpochMetrics m)
+    /// <summary>Where a stopped run stands and how to continue it, read from the checkpoint it left.</summary>
+    private static string Where(TrainingRun run, string continueWith)
+    {
+        if (!File.Exists(run.LastCheckpointPath)) return "stopped before its first step finished; nothing was saved";
+        var state = Checkpoint.ReadInfo(run.LastCheckpointPath).State;
+        string position = state.StepInEpoch > 0
+            ? $"epoch {state.Epoch + 1}/{run.Options.Epochs} at step {state.StepInEpoch}"
+            : $"the end of epoch {state.Epoch}/{run.Options.Epochs}";
+        return $"{run.LastCheckpointPath} holds {position}; continue with {continueWith}";
+    }
+
+    private static TrainingResult WithProgressBar(Trainer trainer, bool resume, string label, ProgressLines lines, CancellationToken cancel) =>
+        AnsiConsole.Progress()
+            // Rendered from the training thread between steps, never from a refresh thread of its own: see
+            // CollectionPause (Data/Loading) for why nothing may start a collection during TorchSharp's native calls.
+            .AutoRefresh(false)
+            .AutoClear(true)
+            .HideCompleted(true) // one bar, the epoch's: a finished epoch is its summary line
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                     new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? task = null;
+                var progress = new Progress(p =>
+                {
+                    string description = DisplayText.Markup(ProgressLines.Describe(label, p));
+                    if (task is null || task.IsFinished) task = ctx.AddTask(description, maxValue: p.StepsPerEpoch);
+                    task.Value = p.Step;
+                    task.Description = description;
+                    lines.Progress(p, AnsiConsole.WriteLine);
+                    ctx.Refresh();
+                });
+                return trainer.Run(resume, progress, m =>
+                {
+                    task?.StopTask();
+                    lines.Epoch(m, AnsiConsole.WriteLine);
+                    ctx.Refresh();
+                }, cancel);
+            });
+
+    public static string Summary(string label, int epochs, EpochMetrics m)
     {
         string early = m.EarlyDecoderAccuracy.Count == 0 ? "" :
             "  early decoders " + string.Join(" ", m.EarlyDecoderAccuracy.Select(a => a.ToString("P1")));
-        return $"{label} epoch {m.Epoch}/{run.Options.Epochs}: loss {m.TrainLoss:F4} (coding {m.TrainCodingLoss:F4})  " +
+        return $"{label} epoch {m.Epoch}/{epochs}: loss {m.TrainLoss:F4} (coding {m.TrainCodingLoss:F4})  " +
                $"train {m.TrainAccuracy:P2}  val top-1 {m.ValidationTop1:P2}{(m.ValidationTop5 is { } top5 ? $"  top-5 {top5:P2}" : "")}{early}  {m.ImagesPerSecond:F0} img/s  {m.Seconds:F0} s";
+    }
+
+    /// <summary>
+    /// The lines both displays print: epoch summaries, a progress line when <see cref="LineInterval"/> has passed since
+    /// the last line, and the last progress seen when the run stops early.
+    /// </summary>
+    private sealed class ProgressLines(string label, int epochs)
+    {
+        private readonly Stopwatch _sinceLine = Stopwatch.StartNew();
+        private TrainingProgress? _last;
+        private bool _lastPrinted;
+
+        public static string Describe(string label, TrainingProgress p) =>
+            $"{label} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}: loss {p.Loss:F4} (coding {p.CodingLoss:F4})  " +
+            $"train {p.Accuracy:P1}  {p.ImagesPerSecond:F0} img/s  lr {p.LearningRate:G3}";
+
+        public void Progress(TrainingProgress p, Action<string> print)
+        {
+            _last = p;
+            _lastPrinted = false;
+            if (_sinceLine.Elapsed < LineInterval) return;
+            Print(Describe(label, p), print);
+            _lastPrinted = true;
+        }
+
+        public void Epoch(EpochMetrics m, Action<string> print)
+        {
+            _last = null;
+            Print(Summary(label, epochs, m), print);
+        }
+
+        /// <summary>The run stopped before its last epoch: where, unless that line was just printed.</summary>
+        public string? StopLine() => _last is { } p && !_lastPrinted ? Describe(label, p) : null;
+
+        private void Print(string line, Action<string> print)
+        {
+            print(line);
+            _sinceLine.Restart();
+        }
     }
 
     /// <summary>Reports on the thread that raised it (Spectre's progress context is thread-safe).</summary>

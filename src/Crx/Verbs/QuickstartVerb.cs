@@ -65,11 +65,11 @@ internal static class QuickstartVerb
             int done = run.EpochsDone();
             if (done < options.Epochs)
             {
-                Console.WriteLine(done == 0
+                Console.WriteLine(!run.HasCheckpoint
                     ? $"{label}: training {run.Architecture.Name} for {options.Epochs} epochs into {directory}"
                     : $"{label}: resuming {directory} after epoch {done}");
-                // An interruption ends the command inside Train (InterruptedException), the finished epochs kept.
-                TrainingConsole.Train(run, resume: done > 0, label).Dispose();
+                // An interruption ends the command inside Train (InterruptedException), the steps taken saved.
+                TrainingConsole.Train(run, resume: run.HasCheckpoint, label, continueWith: "crx quickstart (the same flags)").Dispose();
             }
             var (network, _) = Checkpoint.Load(run.LastCheckpointPath);
             using (network)

@@ -66,6 +66,36 @@ public class CodedResNeXtModelTests
         cancel.Cancel();
         using var cancelled = TrainInMemory(cancel: cancel.Token);
         Assert.Empty(cancelled.History);
+        Assert.True(cancelled.Cancelled);
+        Assert.Equal(0, cancelled.StoppedAtStep);
+    }
+
+    [Fact]
+    public void Cancelled_mid_epoch_the_model_says_so_and_its_run_folder_resumes_to_the_uninterrupted_weights()
+    {
+        using var tmp = new TempDirectory();
+        var options = Synthetic.Training("ignored", epochs: 2);
+        using var straight = CodedResNeXtModel.Train(Synthetic.Architecture(), Data, options);
+        Assert.False(straight.Cancelled);
+
+        // Cancelled from the progress report of step 15 (epoch 2 of 10-step epochs): the step in flight is the last.
+        using var cancel = new CancellationTokenSource();
+        var setup = new TrainingSetup { RunDirectory = tmp.Path };
+        using (var stopped = CodedResNeXtModel.Train(Synthetic.Architecture(), Data, options, setup,
+                   new SynchronousProgress(p => { if (p.Epoch == 2 && p.Step >= 5) cancel.Cancel(); }), cancel.Token))
+        {
+            Assert.True(stopped.Cancelled);
+            Assert.Equal(15, stopped.StoppedAtStep);
+            Assert.Single(stopped.History);
+        }
+        var state = Checkpoint.ReadInfo(Path.Combine(tmp.Path, "last.ckpt")).State;
+        Assert.Equal((1, 5), (state.Epoch, state.StepInEpoch));
+
+        using var resumed = CodedResNeXtModel.Train(Synthetic.Architecture(), Data, options, setup with { Resume = true });
+        Assert.False(resumed.Cancelled);
+        Assert.Equal(2, Assert.Single(resumed.History).Epoch);
+        foreach (var (a, b) in straight.Network.parameters().Zip(resumed.Network.parameters()))
+            Assert.True(a.eq(b).all().item<bool>(), "resumed from the cancelled step, the weights are the uninterrupted run's");
     }
 
     [Fact]
