@@ -127,7 +127,7 @@ public sealed class CodedResNeXtModel : IDisposable
     {
         if (setup.ApplyProcessSettings) ProcessSettings.Apply(run.Options.Threads);
         var result = new Trainer(run).Run(setup.Resume, progress, setup.EpochDone, cancel);
-        var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses);
+        var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses, run.InputTransform);
         var last = result.History.Count > 0 ? result.History[^1] : null;
         var state = last is null ? null : new TrainingState(last.Epoch, result.History.Max(m => m.ValidationTop1), last);
         return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state, result.Cancelled);
@@ -159,12 +159,16 @@ public sealed class CodedResNeXtModel : IDisposable
         Checkpoint.SaveWeightsOnly(path, Metadata, Network, options, _state ?? TrainingState.NothingTrained(Network.CodedBlocks.Count));
     }
 
-    /// <summary>Top-1 (and top-5), per-class accuracy, confusion and every early decoder's accuracy on <paramref name="validation"/>.</summary>
-    /// <param name="validation">images with their labels, at the network's input shape</param>
+    /// <summary>
+    /// Top-1 (and top-5), per-class accuracy, confusion and every early decoder's accuracy on <paramref name="validation"/>,
+    /// its images fitted by the model's <see cref="ModelMetadata.InputTransform"/> (as prediction fits image files).
+    /// </summary>
+    /// <param name="validation">images with their labels, at the network's input shape (a streamed folder: any sizes, refitted)</param>
     /// <param name="batchSize">images run at once</param>
     /// <param name="cancellationToken">stops the pass</param>
     public EvaluationResult Evaluate(ImageDataset validation, int batchSize = 256, CancellationToken cancellationToken = default)
     {
+        validation = validation.FittedTo(Metadata.InputTransform);
         ModelInput.Require(Architecture, validation, nameof(validation), validation.Name, "the model");
         Network.eval();
         return EvaluationResult.Measure(Network, BatchLoader.ForEvaluation(validation, Metadata.Normalization, batchSize), validation.ClassCount, cancellationToken);
@@ -185,7 +189,7 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="trainingSet">the images the network was trained on, for the thresholds</param>
     /// <param name="options">how the thresholds are fitted (null: the defaults)</param>
     public ExtractedClassifier ExtractClassifier(IReadOnlyList<int> classes, ImageDataset trainingSet, ThresholdOptions? options = null) =>
-        BinaryClassifierExtraction.Extract(Network, Metadata, null, classes, trainingSet, options);
+        BinaryClassifierExtraction.Extract(Network, Metadata, null, classes, trainingSet.FittedTo(Metadata.InputTransform), options);
 
     /// <summary>
     /// The early-exit thresholds that keep agreement with the full network at <paramref name="target"/> on
@@ -197,7 +201,7 @@ public sealed class CodedResNeXtModel : IDisposable
     public EarlyExitCalibration CalibrateEarlyExit(ImageDataset calibrationSet, double target, int batchSize = 256)
     {
         Network.eval();
-        return EarlyExit.Calibrate(Network, BatchLoader.ForEvaluation(calibrationSet, Metadata.Normalization, batchSize), target);
+        return EarlyExit.Calibrate(Network, BatchLoader.ForEvaluation(calibrationSet.FittedTo(Metadata.InputTransform), Metadata.Normalization, batchSize), target);
     }
 
     /// <summary>A predictor over this model's network (full prediction, every early decoder, or early exit); the model keeps ownership.</summary>

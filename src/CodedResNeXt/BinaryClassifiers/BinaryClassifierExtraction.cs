@@ -40,7 +40,7 @@ public static class BinaryClassifierExtraction
             extracted.eval();
             var thresholds = ThresholdFitting.Fit(network, [extracted], trainingSet, source.ClassNames, source.Normalization, options)[0];
             int samples = ThresholdFitting.Subset(trainingSet.Count, options).Count;
-            var meta = ModelMetadata.Of(BinaryClassifierFile.Kind, extracted, source.ClassNames, source.Normalization, source.Dataset, source.ExcludedClasses);
+            var meta = ModelMetadata.Of(BinaryClassifierFile.Kind, extracted, source.ClassNames, source.Normalization, source.Dataset, source.ExcludedClasses, source.InputTransform);
             var section = new ClassifierSection(classes.Select(k => source.ClassNames[k]).ToList(), thresholds, samples,
                 sourcePath is null ? InMemorySource : Path.GetFullPath(sourcePath), network.ParameterCount);
             return new ExtractedClassifier(extracted, new BinaryClassifierInfo(meta, section));

@@ -143,6 +143,14 @@ public sealed class ImageDataset
         return Subset(indices);
     }
 
+    /// <summary>
+    /// This dataset as a model's <paramref name="transform"/> fits images: a streamed one's files decoded with the
+    /// transform's sizes (so every path sees an image as the model was validated on it); one in memory as it is.
+    /// </summary>
+    public ImageDataset FittedTo(InputTransform transform) =>
+        _files is null || transform.Folder is not { } geometry || geometry == _files.Geometry ? this
+            : new ImageDataset(Name, new ImageFiles(_files.Paths, geometry, _files.MaxPixels), _labels, ClassNames);
+
     /// <summary>A copy holding the images at <paramref name="indices"/>, in that order.</summary>
     public ImageDataset Subset(IReadOnlyList<int> indices, string? name = null) =>
         Select(indices, i => _labels[i], ClassNames, name ?? Name);

@@ -66,7 +66,7 @@ public static class OfficialModelFile
                 : architecture == "imagenet" ? ImageNet : Normalization.Unit(spec.InputChannels);
             string dataset = cifar ? architecture : "folder";
             var options = cifar ? TrainingOptions.For(architecture) : TrainingOptions.For("folder", spec.ImageSize) with { Architecture = architecture };
-            var model = ModelMetadata.Of(Checkpoint.Kind, network, names, normalization, dataset, []);
+            var model = ModelMetadata.Of(Checkpoint.Kind, network, names, normalization, dataset, [], InputTransform.For(spec, normalization, options.Folder));
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null) Directory.CreateDirectory(dir);
             Checkpoint.SaveWeightsOnly(outPath, model, network, options with { Epochs = 0 }, TrainingState.NothingTrained(network.CodedBlocks.Count));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
+using CodedResNeXt.Data.Formats;
 using CodedResNeXt.Model;
 
 namespace CodedResNeXt.ModelFiles;
@@ -9,7 +10,7 @@ namespace CodedResNeXt.ModelFiles;
 /// <summary>
 /// The record that travels with every model file (meta.json), as torchvision's weights metadata does: what the
 /// network is (architecture and the codewords of its coding schemes), what its outputs mean (class names), what
-/// input it expects (normalization, the dataset it was trained on) and how big it is. Checkpoints and extracted
+/// input it expects (<see cref="Input"/>: how an image becomes its input; the dataset it was trained on) and how big it is. Checkpoints and extracted
 /// classifiers share it; each adds one section of its own (<see cref="Sections"/>: "training", "classifier"), which
 /// this layer carries without reading, so that loading a model for inference needs nothing of training.
 /// </summary>
@@ -38,6 +39,34 @@ public sealed record ModelMetadata(
 
     private CodingSchemeSet? _schemeSet;
 
+    /// <summary>
+    /// How an image becomes the network's input, as stored in the file (null in files written before it was stored;
+    /// <see cref="InputTransform"/> then says what those files get).
+    /// </summary>
+    public InputTransform? Input { get; init; }
+
+    /// <summary>
+    /// How an image becomes the network's input: <see cref="Input"/>, or for a file written before it was stored, the
+    /// transform its run was validated with where its training record says (a checkpoint's folder sizes), else what
+    /// prediction gave such files before: a folder model's standard resize (shorter side to 8/7 of the input side),
+    /// any other the centre square scaled to the input side.
+    /// </summary>
+    [JsonIgnore] public InputTransform InputTransform => Input ?? (_legacyInput ??= LegacyInput());
+
+    private InputTransform? _legacyInput;
+
+    private InputTransform LegacyInput()
+    {
+        FolderGeometry? folder = null;
+        if (Sections?.TryGetValue("training", out var training) == true
+            && training.TryGetProperty("options", out var options) && options.TryGetProperty("folder", out var stored)
+            && stored.ValueKind == JsonValueKind.Object)
+            folder = stored.Deserialize<FolderGeometry>(ModelFile.Json);
+        else if (Dataset == "folder")
+            folder = FolderGeometry.For(Architecture.ImageSize);
+        return InputTransform.For(Architecture, Normalization, folder);
+    }
+
     /// <summary>The kind-specific sections, kept as JSON for their owners to read.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Sections { get; init; }
 
@@ -60,15 +89,25 @@ public sealed record ModelMetadata(
     /// <summary>The classes the network's outputs stand for (indices among all K), in output order.</summary>
     [JsonIgnore] public IReadOnlyList<int> KeptClasses => Architecture.OutputClasses;
 
-    /// <summary>The metadata of <paramref name="network"/>: its architecture, the codewords of its schemes, its size.</summary>
+    /// <summary>The metadata of <paramref name="network"/>: its architecture, the codewords of its schemes, its size, its input.</summary>
+    /// <param name="kind">"checkpoint" or "binary-classifier"</param>
+    /// <param name="network">the network the file holds</param>
+    /// <param name="classNames">all K class names</param>
+    /// <param name="normalization">the constants its inputs are normalized with</param>
+    /// <param name="dataset">the catalogue name of the dataset it was trained on</param>
+    /// <param name="excludedClasses">classes held out of training</param>
+    /// <param name="input">how images become its input (null: fixed-size images, the centre square scaled to the input side)</param>
     public static ModelMetadata Of(string kind, CodedResNeXtNetwork network, IReadOnlyList<string> classNames, Normalization normalization,
-        string dataset, IReadOnlyList<int> excludedClasses) =>
+        string dataset, IReadOnlyList<int> excludedClasses, InputTransform? input = null) =>
         // Stored under the name each block uses (a built-in name, or the path of a scheme file), so the file holds
         // what its blocks need wherever it is loaded.
         new(kind, CurrentFormat, network.Architecture,
             network.CodedBlocks.Select(b => (Name: b.Block.Spec.Scheme!, b.Block.Scheme!)).DistinctBy(s => s.Name)
                 .ToDictionary(s => s.Name, s => s.Item2.ToStrings()),
-            classNames, normalization, dataset, excludedClasses, network.ParameterCount);
+            classNames, normalization, dataset, excludedClasses, network.ParameterCount)
+        {
+            Input = input ?? InputTransform.For(network.Architecture, normalization, null),
+        };
 
     /// <summary>This record with one kind-specific section set.</summary>
     public ModelMetadata WithSection<T>(string name, T section) => this with

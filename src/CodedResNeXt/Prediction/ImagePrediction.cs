@@ -42,4 +42,8 @@ public sealed record ImagePrediction(
 {
     /// <summary>Set by early-exit prediction only.</summary>
     public EarlyExitDecision? Exit { get; init; }
+    /// <summary>The network's outputs: K logits for a full network, one per kept class for an extracted classifier; null for an image that left early.</summary>
+    public IReadOnlyList<float>? Logits { get; init; }
+    /// <summary>A full network's softmax over all K classes; null for an extracted classifier and for an image that left early.</summary>
+    public IReadOnlyList<float>? Probabilities { get; init; }
 }

@@ -9,7 +9,8 @@ namespace CodedResNeXt.Prediction;
 /// <param name="File">the file's path</param>
 /// <param name="Width">width of the file's image</param>
 /// <param name="Height">height of the file's image</param>
-/// <param name="Resized">whether the image was not already the model's input size: its centre square was rescaled</param>
+/// <param name="Resized">whether fitting changed the image's pixels (its size was not the model's input size, or the
+/// model's transform resizes before its centre crop)</param>
 public sealed record InputImage(string File, int Width, int Height, bool Resized);
 
 /// <summary>
@@ -66,7 +67,8 @@ public static class InputImages
                 buffer.Pixels.CopyTo(rgb);
             }
             var info = ImageSize(files[i], maxPixels);
-            sources.Add(new InputImage(files[i], info.Width, info.Height, info.Width != size || info.Height != size));
+            bool changed = info.Width != size || info.Height != size || (folder is not null && folder.Resize != size);
+            sources.Add(new InputImage(files[i], info.Width, info.Height, changed));
             var target = pixels.AsSpan(i * channels * plane, channels * plane);
             if (channels == 3) rgb.CopyTo(target);
             else

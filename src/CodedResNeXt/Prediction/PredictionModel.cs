@@ -64,11 +64,13 @@ public sealed class PredictionModel : IDisposable
     public IReadOnlyList<string> ClassNames => Meta.ClassNames;
     /// <summary>The extracted classifier's description (null for a full network).</summary>
     public BinaryClassifierInfo? Classifier { get; }
+    /// <summary>How an image becomes the model's input: the record its file carries (<see cref="ModelMetadata.InputTransform"/>).</summary>
+    public InputTransform InputTransform => Meta.InputTransform;
     /// <summary>
-    /// For a model trained on a folder, the evaluation transform input files get (the standard resize ratio: model
-    /// files do not record --resize-size); null: the centre square scaled to the input size.
+    /// The sizes image files are fitted with (shorter side to Resize, centre crop) when the model's input record has
+    /// them, as a folder-trained model's has; null: the centre square scaled to the input size.
     /// </summary>
-    public FolderGeometry? Folder => Meta.Dataset == "folder" ? FolderGeometry.For(ImageSize) : null;
+    public FolderGeometry? Folder => InputTransform.Folder;
     /// <summary>Channels of the input images (1 gray, 3 RGB).</summary>
     public int InputChannels => Architecture.InputChannels;
     /// <summary>
@@ -279,7 +281,7 @@ public sealed class PredictionModel : IDisposable
         var scores = logits.data<float>().ToArray();
         var decisions = Classifier!.Thresholds.Select((t, j) =>
             new ClassDecision(t.Class, t.Name, scores[j] >= t.Threshold, scores[j], t.Threshold)).ToList();
-        return new ImagePrediction(source, decisions, null, null);
+        return new ImagePrediction(source, decisions, null, null) { Logits = scores };
     }
 
     private ImagePrediction Classify(InputImage source, Tensor logits, IReadOnlyList<Tensor> energies, int i)
@@ -296,7 +298,10 @@ public sealed class PredictionModel : IDisposable
             int k = (int)confidence.argmax().item<long>();
             return new EarlyDecoderPrediction(block.BlockIndex, k, ClassNames[k], confidence[k].item<float>());
         }).ToList();
-        return new ImagePrediction(source, null, prediction, early);
+        return new ImagePrediction(source, null, prediction, early)
+        {
+            Logits = logits[i].data<float>().ToArray(), Probabilities = probabilities.data<float>().ToArray(),
+        };
     }
 
     /// <summary>Frees the network (when the model owns it) or the ONNX Runtime session.</summary>

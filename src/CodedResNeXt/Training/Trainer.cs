@@ -129,7 +129,7 @@ public sealed class Trainer
     {
         if (_run.Directory is null) return false;
         var data = _run.Data;
-        var meta = ModelMetadata.Of(Checkpoint.Kind, network, data.ClassNames, data.Normalization, _run.Options.Dataset, data.ExcludedClasses);
+        var meta = ModelMetadata.Of(Checkpoint.Kind, network, data.ClassNames, data.Normalization, _run.Options.Dataset, data.ExcludedClasses, _run.InputTransform);
         Checkpoint.Save(_run.LastCheckpointPath, meta, new TrainingRecord(_run.Options, state), network, optimizer, generator, log);
         return true;
     }

@@ -1,6 +1,7 @@
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
+using CodedResNeXt.Data;
 
 namespace CodedResNeXt.Training;
 
@@ -80,6 +81,12 @@ public sealed class TrainingRun
         {
             DropGenerator = generator,
         };
+
+    /// <summary>
+    /// How images become the trained network's input, as its validation set fitted them (a folder's sizes as loaded,
+    /// else the options'); stored in every model file the run writes.
+    /// </summary>
+    public InputTransform InputTransform => InputTransform.For(Architecture, Data.Normalization, Data.Validation.Files?.Geometry ?? Options.Folder);
 
     /// <summary>
     /// Whether the run's folder holds a checkpoint to continue from: finished epochs, or steps of an epoch that a

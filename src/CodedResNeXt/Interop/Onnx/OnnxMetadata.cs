@@ -9,7 +9,8 @@ namespace CodedResNeXt.Interop.Onnx;
 /// "crx.meta" is the source model file's whole <see cref="ModelMetadata"/> (meta.json: architecture, codewords,
 /// class names, normalization and, for an extracted classifier, its classifier section), which crx reads back; the
 /// other keys repeat what a plain ONNX Runtime user needs, so that nobody has to know crx's metadata layout:
-/// "crx.kind", "crx.class_names", "crx.normalization" and, for a classifier, "crx.thresholds". Values are JSON
+/// "crx.kind", "crx.class_names", "crx.normalization", "crx.input" (how an image becomes the input tensor,
+/// <see cref="Data.InputTransform"/>) and, for a classifier, "crx.thresholds". Values are JSON
 /// (snake_case, as in meta.json) except the kind.
 /// </summary>
 public static class OnnxMetadata
@@ -22,6 +23,11 @@ public static class OnnxMetadata
     public const string ClassNamesKey = "crx.class_names";
     /// <summary>The key of the per-channel normalization, JSON {"mean": […], "std": […]}.</summary>
     public const string NormalizationKey = "crx.normalization";
+    /// <summary>
+    /// The key of the input transform, JSON {"channels", "size", "resize" (null: the centre square scaled to size),
+    /// "pixel_scale", "normalization": {"mean", "std"}}.
+    /// </summary>
+    public const string InputKey = "crx.input";
     /// <summary>Per kept class, in the order of the logits: class index, name, threshold (and how it was fitted).</summary>
     public const string ThresholdsKey = "crx.thresholds";
 
@@ -34,10 +40,12 @@ public static class OnnxMetadata
     {
         var properties = new List<KeyValuePair<string, string>>
         {
-            new(MetaKey, Serialize(meta)),
+            // Stored resolved, so a file exported from a model written before the record existed carries it too.
+            new(MetaKey, Serialize(meta with { Input = meta.InputTransform })),
             new(KindKey, meta.Kind),
             new(ClassNamesKey, Serialize(meta.ClassNames)),
             new(NormalizationKey, Serialize(meta.Normalization)),
+            new(InputKey, Serialize(meta.InputTransform)),
         };
         if (meta.Kind == BinaryClassifierFile.Kind)
             properties.Add(new(ThresholdsKey, Serialize(BinaryClassifierFile.Info(meta, path).Thresholds)));
