@@ -115,11 +115,13 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="setup">where and how: a run folder (null: in memory), device, process settings</param>
     /// <param name="progress">told every few steps where the epoch stands</param>
     /// <param name="cancellationToken">stops after the step in flight (see the overload above)</param>
+    /// <param name="schemes">the coding schemes the blocks name, e.g. one made in code with <see cref="CodingSchemeGenerator"/>
+    /// (null: the built-in ones and scheme files)</param>
     public static CodedResNeXtModel Train(ArchitectureSpec architecture, TrainingData data, TrainingOptions options, TrainingSetup? setup = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, CodingSchemeSet? schemes = null)
     {
         setup ??= new TrainingSetup();
-        return Train(new TrainingRun(architecture, options, data, setup.RunDirectory) { Device = setup.Device ?? CPU },
+        return Train(new TrainingRun(architecture, options, data, setup.RunDirectory, schemes) { Device = setup.Device ?? CPU },
             setup, progress, cancellationToken);
     }
 
@@ -156,7 +158,7 @@ public sealed class CodedResNeXtModel : IDisposable
         {
             Architecture = Architecture.Name, Epochs = 0,
         };
-        Checkpoint.SaveWeightsOnly(path, Metadata, Network, options, _state ?? TrainingState.NothingTrained(Network.CodedBlocks.Count));
+        Checkpoint.SaveWeightsOnly(path, Metadata, Live.Network, options, _state ?? TrainingState.NothingTrained(Network.CodedBlocks.Count));
     }
 
     /// <summary>
@@ -168,6 +170,7 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="cancellationToken">stops the pass</param>
     public EvaluationResult Evaluate(ImageDataset validation, int batchSize = 256, CancellationToken cancellationToken = default)
     {
+        _ = Live;
         validation = validation.FittedTo(Metadata.InputTransform);
         ModelInput.Require(Architecture, validation, nameof(validation), validation.Name, "the model");
         Network.eval();
@@ -189,7 +192,7 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="trainingSet">the images the network was trained on, for the thresholds</param>
     /// <param name="options">how the thresholds are fitted (null: the defaults)</param>
     public ExtractedClassifier ExtractClassifier(IReadOnlyList<int> classes, ImageDataset trainingSet, ThresholdOptions? options = null) =>
-        BinaryClassifierExtraction.Extract(Network, Metadata, null, classes, trainingSet.FittedTo(Metadata.InputTransform), options);
+        BinaryClassifierExtraction.Extract(Live.Network, Metadata, null, classes, trainingSet.FittedTo(Metadata.InputTransform), options);
 
     /// <summary>
     /// The early-exit thresholds that keep agreement with the full network at <paramref name="target"/> on
@@ -200,15 +203,34 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="batchSize">images run at once</param>
     public EarlyExitCalibration CalibrateEarlyExit(ImageDataset calibrationSet, double target, int batchSize = 256)
     {
-        Network.eval();
+        Live.Network.eval();
         return EarlyExit.Calibrate(Network, BatchLoader.ForEvaluation(calibrationSet.FittedTo(Metadata.InputTransform), Metadata.Normalization, batchSize), target);
     }
 
-    /// <summary>A predictor over this model's network (full prediction, every early decoder, or early exit); the model keeps ownership.</summary>
-    public PredictionModel Predictor() => PredictionModel.From(Network, Metadata, ownsNetwork: false);
+    /// <summary>
+    /// A predictor over this model's network (full prediction, every early decoder, or early exit); the model keeps
+    /// ownership, and once it is disposed the predictor throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public PredictionModel Predictor() => PredictionModel.From(Live.Network, Metadata, ownsNetwork: false, () => _disposed);
+
+    /// <summary>
+    /// Writes the network as an ONNX file (logits and every coded block's energies; the metadata with its input record),
+    /// which <see cref="PredictionModel.Load"/> and plain ONNX Runtime run; an existing file is not overwritten.
+    /// </summary>
+    /// <param name="path">the .onnx file to write</param>
+    public void ExportOnnx(string path) => Interop.Onnx.OnnxModelExport.Export(Live.Network, Metadata, path);
+
+    private bool _disposed;
+
+    // The model, unless it has been disposed.
+    private CodedResNeXtModel Live => _disposed ? throw new ObjectDisposedException(nameof(CodedResNeXtModel)) : this;
 
     /// <summary>Frees the network.</summary>
-    public void Dispose() => Network.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        Network.Dispose();
+    }
 }
 
 /// <summary>Where and how <see cref="CodedResNeXtModel.Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/> trains.</summary>

@@ -20,12 +20,31 @@ public sealed class ExtractedClassifier(CodedResNeXtNetwork network, BinaryClass
     /// <summary>The share of the full network's parameters the classifier keeps.</summary>
     public double ParameterFraction => Info.ParameterFraction;
 
-    /// <summary>A predictor over this classifier's network (the classifier keeps ownership: dispose it after the predictor).</summary>
-    public Prediction.PredictionModel Predictor() => Prediction.PredictionModel.From(this);
+    /// <summary>Whether <see cref="Dispose"/> has freed the network.</summary>
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>
+    /// A predictor over this classifier's network (the classifier keeps ownership; once it is disposed, the predictor
+    /// throws <see cref="ObjectDisposedException"/>).
+    /// </summary>
+    public Prediction.PredictionModel Predictor() => Prediction.PredictionModel.From(ThrowIfDisposed());
 
     /// <summary>Writes the classifier to a .crxb model file (atomically).</summary>
-    public void Save(string path) => BinaryClassifierFile.Save(path, this);
+    public void Save(string path) => BinaryClassifierFile.Save(path, ThrowIfDisposed());
+
+    /// <summary>
+    /// Writes the classifier as an ONNX file (its logits, its thresholds and input record in the metadata), which
+    /// <see cref="Prediction.PredictionModel.Load"/> and plain ONNX Runtime run; an existing file is not overwritten.
+    /// </summary>
+    /// <param name="path">the .onnx file to write</param>
+    public void ExportOnnx(string path) => Interop.Onnx.OnnxModelExport.Export(ThrowIfDisposed().Network, BinaryClassifierFile.Metadata(Info), path);
+
+    private ExtractedClassifier ThrowIfDisposed() => IsDisposed ? throw new ObjectDisposedException(nameof(ExtractedClassifier)) : this;
 
     /// <summary>Frees the network.</summary>
-    public void Dispose() => Network.Dispose();
+    public void Dispose()
+    {
+        IsDisposed = true;
+        Network.Dispose();
+    }
 }

@@ -13,12 +13,11 @@ public static class BinaryClassifierFile
     private const string Section = "classifier";
 
     /// <summary>Writes <paramref name="classifier"/>'s network and metadata, with its classifier section, to a model file at <paramref name="path"/> (atomically).</summary>
-    public static void Save(string path, ExtractedClassifier classifier)
-    {
-        var info = classifier.Info;
-        var meta = info.Model.WithSection(Section, info.Classifier with { ParameterFraction = info.ParameterFraction });
-        ModelFile.Write(path, meta, classifier.Network);
-    }
+    public static void Save(string path, ExtractedClassifier classifier) => ModelFile.Write(path, Metadata(classifier.Info), classifier.Network);
+
+    /// <summary>The metadata a classifier's files carry (.crxb, ONNX): the model's, with its classifier section.</summary>
+    public static ModelMetadata Metadata(BinaryClassifierInfo info) =>
+        info.Model.WithSection(Section, info.Classifier with { ParameterFraction = info.ParameterFraction });
 
     /// <summary>Rebuilds the extracted network of a file, in eval mode.</summary>
     public static ExtractedClassifier Load(string path)

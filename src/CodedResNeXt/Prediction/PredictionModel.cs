@@ -24,13 +24,19 @@ public sealed class PredictionModel : IDisposable
 {
     private readonly CodedResNeXtNetwork? _network;
     private readonly bool _ownsNetwork = true;
+    // A model over a network in memory answers only while the network's owner (a CodedResNeXtModel, an extracted
+    // classifier) is alive: afterwards its tensors are freed, and TorchSharp would fail with an empty handle.
+    private readonly Func<bool>? _ownerDisposed;
+    private bool _disposed;
     private readonly OnnxModel? _onnx;
     // For the ONNX path: each coded block's scheme and [K, N] codewords, as the network's CodedBlocks would give.
     private readonly IReadOnlyList<(int BlockIndex, CodingScheme Scheme, Tensor Codewords)> _onnxDecoders = [];
 
-    private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier, bool ownsNetwork = true)
+    private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier, bool ownsNetwork = true,
+        Func<bool>? ownerDisposed = null)
     {
         _network = network;
+        _ownerDisposed = ownerDisposed;
         _ownsNetwork = ownsNetwork;
         Meta = meta;
         Classifier = classifier;
@@ -92,11 +98,14 @@ public sealed class PredictionModel : IDisposable
     /// <param name="network">the network, put in eval mode here</param>
     /// <param name="meta">its metadata (<see cref="ModelMetadata.Of"/>)</param>
     /// <param name="ownsNetwork">whether disposing the model disposes the network</param>
-    public static PredictionModel From(CodedResNeXtNetwork network, ModelMetadata meta, bool ownsNetwork = false)
+    public static PredictionModel From(CodedResNeXtNetwork network, ModelMetadata meta, bool ownsNetwork = false) =>
+        From(network, meta, ownsNetwork, null);
+
+    internal static PredictionModel From(CodedResNeXtNetwork network, ModelMetadata meta, bool ownsNetwork, Func<bool>? ownerDisposed)
     {
         network.eval();
         var classifier = meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(meta, "the classifier in memory") : null;
-        return new PredictionModel(network, meta, classifier, ownsNetwork);
+        return new PredictionModel(network, meta, classifier, ownsNetwork, ownerDisposed);
     }
 
     /// <summary>A model over an extracted classifier in memory: decisions against its thresholds. The classifier keeps its network.</summary>
@@ -104,7 +113,7 @@ public sealed class PredictionModel : IDisposable
     public static PredictionModel From(ExtractedClassifier classifier)
     {
         classifier.Network.eval();
-        return new PredictionModel(classifier.Network, classifier.Info.Model, classifier.Info, ownsNetwork: false);
+        return new PredictionModel(classifier.Network, classifier.Info.Model, classifier.Info, ownsNetwork: false, () => classifier.IsDisposed);
     }
 
     /// <summary>Loads a checkpoint (.ckpt), a binary classifier (.crxb) or an ONNX file exported from either.</summary>
@@ -146,6 +155,7 @@ public sealed class PredictionModel : IDisposable
     /// <param name="pixels">float images, each value a pixel's intensity in [0, 1]</param>
     public IReadOnlyList<ImagePrediction> Predict(Tensor pixels)
     {
+        ThrowIfDisposed();
         if (pixels.dim() != 4 || pixels.shape[1] != InputChannels || pixels.shape[2] != ImageSize || pixels.shape[3] != ImageSize)
             throw new ArgumentException($"images must be [B, {InputChannels}, {ImageSize}, {ImageSize}], not [{string.Join(", ", pixels.shape)}]", nameof(pixels));
         using var noGrad = no_grad();
@@ -167,6 +177,7 @@ public sealed class PredictionModel : IDisposable
     /// <param name="batchSize">images run at once</param>
     public IReadOnlyList<ImagePrediction> Predict(IReadOnlyList<string> files, int batchSize = 256)
     {
+        ThrowIfDisposed();
         var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
         return Predict(images, sources, batchSize);
     }
@@ -188,6 +199,7 @@ public sealed class PredictionModel : IDisposable
     /// </summary>
     private ImagePrediction[] OverBatches(ImageDataset images, int batchSize, Func<Tensor, Func<int, int, ImagePrediction>> predictBatch)
     {
+        ThrowIfDisposed();
         var results = new ImagePrediction[images.Count];
         using var noGrad = no_grad();
         foreach (var batch in BatchLoader.ForEvaluation(images, Normalization, batchSize).Epoch(0))
@@ -208,6 +220,7 @@ public sealed class PredictionModel : IDisposable
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256,
         EarlyExitPolicy policy = EarlyExitPolicy.WhenFaster)
     {
+        ThrowIfDisposed();
         var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
         return PredictEarlyExit(images, sources, calibration, batchSize, policy);
     }
@@ -304,9 +317,17 @@ public sealed class PredictionModel : IDisposable
         };
     }
 
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(PredictionModel));
+        if (_ownerDisposed?.Invoke() == true)
+            throw new ObjectDisposedException(nameof(PredictionModel), "the model or classifier this predictor was made from has been disposed");
+    }
+
     /// <summary>Frees the network (when the model owns it) or the ONNX Runtime session.</summary>
     public void Dispose()
     {
+        _disposed = true;
         if (_ownsNetwork) _network?.Dispose();
         _onnx?.Dispose();
         foreach (var d in _onnxDecoders) d.Codewords.Dispose();

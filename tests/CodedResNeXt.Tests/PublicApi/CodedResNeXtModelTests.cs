@@ -1,3 +1,4 @@
+using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Prediction;
 using CodedResNeXt.Tests.TestSupport;
@@ -96,6 +97,67 @@ public class CodedResNeXtModelTests
         Assert.Equal(2, Assert.Single(resumed.History).Epoch);
         foreach (var (a, b) in straight.Network.parameters().Zip(resumed.Network.parameters()))
             Assert.True(a.eq(b).all().item<bool>(), "resumed from the cancelled step, the weights are the uninterrupted run's");
+    }
+
+    [Fact]
+    public void A_coding_scheme_made_in_code_trains_without_a_file()
+    {
+        var generated = CodingSchemeGenerator.Generate(new CodingSchemeRequest(10, 10, 4, Name: "made-in-code/4/10")).Scheme;
+        var architecture = Synthetic.Architecture() with
+        {
+            Blocks = Synthetic.Architecture().Blocks.Select(b => b.IsCoded ? b with { Scheme = generated.Name } : b).ToList(),
+        };
+        using var model = CodedResNeXtModel.Train(architecture, Data, Synthetic.Training("ignored", epochs: 1), schemes: CodingSchemeSet.Of(generated));
+        Assert.Single(model.History);
+        Assert.All(model.Network.CodedBlocks, b => Assert.Equal("made-in-code/4/10", b.Block.Scheme!.Name));
+        // The file carries the scheme's codewords, so it loads with nothing else.
+        using var tmp = new TempDirectory();
+        model.Save(tmp["model.ckpt"]);
+        using var loaded = CodedResNeXtModel.Load(tmp["model.ckpt"]);
+        Assert.Equal(generated.ToStrings(), loaded.Metadata.SchemeSet["made-in-code/4/10"].ToStrings());
+    }
+
+    [Fact]
+    public void A_model_and_a_classifier_in_memory_export_to_onnx_files_that_predict_as_they_do()
+    {
+        using var tmp = new TempDirectory();
+        using var model = TrainInMemory(Synthetic.Training("ignored", epochs: 1));
+        using var classifier = model.ExtractBinaryClassifier(2, Data.Train);
+        model.ExportOnnx(tmp["model.onnx"]);
+        classifier.ExportOnnx(tmp["classifier.onnx"]);
+        Assert.Throws<InvalidInputException>(() => model.ExportOnnx(tmp["model.onnx"])); // never overwritten
+
+        var validation = Data.Validation;
+        using var images = tensor(validation.Pixels[..(6 * validation.ImageBytes)].ToArray(), [6, 1, Synthetic.Side, Synthetic.Side]).to_type(ScalarType.Float32).div_(255f);
+        using var onnxModel = PredictionModel.Load(tmp["model.onnx"]);
+        using var onnxClassifier = PredictionModel.Load(tmp["classifier.onnx"]);
+        Assert.True(onnxModel.IsOnnx && onnxClassifier.IsOnnx);
+        using var predictor = model.Predictor();
+        using var classifierPredictor = classifier.Predictor();
+        foreach (var (a, b) in predictor.Predict(images).Zip(onnxModel.Predict(images)))
+        {
+            Assert.Equal(a.Prediction!.Class, b.Prediction!.Class);
+            Assert.All(a.Logits!.Zip(b.Logits!), p => Assert.Equal(p.First, p.Second, 3));
+        }
+        Assert.Equal(classifierPredictor.Predict(images).Select(p => p.Decisions![0].Yes), onnxClassifier.Predict(images).Select(p => p.Decisions![0].Yes));
+    }
+
+    [Fact]
+    public void A_predictor_used_after_its_model_or_classifier_is_disposed_says_so()
+    {
+        var model = TrainInMemory(Synthetic.Training("ignored", epochs: 1));
+        var classifier = model.ExtractBinaryClassifier(1, Data.Train);
+        using var predictor = model.Predictor();
+        using var classifierPredictor = classifier.Predictor();
+        using var images = zeros(2, 1, Synthetic.Side, Synthetic.Side);
+        Assert.Equal(2, predictor.Predict(images).Count);
+        classifier.Dispose();
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => predictor.Predict(images));
+        Assert.Throws<ObjectDisposedException>(() => classifierPredictor.Predict(images));
+        Assert.Throws<ObjectDisposedException>(() => model.Evaluate(Data.Validation));
+        Assert.Throws<ObjectDisposedException>(() => model.Predictor());
+        Assert.Throws<ObjectDisposedException>(() => classifier.Save("never.crxb"));
     }
 
     [Fact]

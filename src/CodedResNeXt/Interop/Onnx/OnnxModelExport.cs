@@ -29,6 +29,18 @@ public static class OnnxModelExport
         return meta;
     }
 
+    /// <summary>Exports a network in memory with its metadata (a full network or an extracted classifier); refuses to overwrite <paramref name="outPath"/>.</summary>
+    /// <param name="network">the network, in eval mode</param>
+    /// <param name="meta">its metadata (kind, classes, input record, a classifier's thresholds)</param>
+    /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
+    public static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath)
+    {
+        if (File.Exists(outPath) || Directory.Exists(outPath))
+            throw InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
+        network.eval();
+        Write(outPath, ToBytes(network, OnnxMetadata.ToProperties(meta, "the model in memory"), energies: meta.Kind != BinaryClassifierFile.Kind));
+    }
+
     /// <summary>The ONNX bytes of a network (eval mode: BN running statistics) with <paramref name="properties"/> as metadata_props.</summary>
     /// <param name="network">the network to export, in eval mode</param>
     /// <param name="properties">key-value pairs for metadata_props (<see cref="OnnxMetadata.ToProperties"/>)</param>
