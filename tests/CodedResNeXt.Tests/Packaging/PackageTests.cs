@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using System.Reflection.PortableExecutable;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using CodedResNeXt.Tests.Data;
@@ -46,6 +48,61 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
 
         Assert.True(File.Exists(Path.Combine(packed.Feed, $"CodedResNeXt.Lab.{packed.Version}.nupkg")));
         Assert.True(File.Exists(Path.Combine(packed.Feed, $"crx.{packed.Version}.nupkg")));
+    }
+
+    [Fact]
+    public void The_tool_package_carries_what_crx_loads_on_linux_x64_and_no_more()
+    {
+        Assert.True(packed.PackFailure is null, packed.PackFailure);
+        using var tool = ZipFile.OpenRead(Path.Combine(packed.Feed, $"crx.linux-x64.{packed.Version}.nupkg"));
+        var files = tool.Entries.Where(e => e.FullName.StartsWith("tools/net10.0/linux-x64/")).ToList();
+        Assert.Contains(files, e => e.Name == "libtorch_cpu.so");
+        Assert.Contains(files, e => e.Name == "libLibTorchSharp.so");
+        Assert.Contains(files, e => e.Name == "libonnxruntime.so");
+
+        // Every .dll is a .NET assembly (no Windows library such as onnxruntime.dll), nothing is for macOS, and every
+        // native library is an x86-64 ELF.
+        var notManaged = files.Where(e => e.Name.EndsWith(".dll") && !IsManaged(e)).Select(e => e.FullName).ToList();
+        Assert.True(notManaged.Count == 0, "native Windows libraries: " + string.Join(", ", notManaged));
+        Assert.DoesNotContain(files, e => e.Name.EndsWith(".dylib"));
+        var natives = files.Where(e => Regex.IsMatch(e.Name, @"\.so(\.\d+)*$")).ToList();
+        var notLinuxX64 = natives.Where(e => !IsElfX64(e)).Select(e => e.FullName).ToList();
+        Assert.True(notLinuxX64.Count == 0, "not x86-64 ELF: " + string.Join(", ", notLinuxX64));
+
+        // libtorch's Python binding (and the two libraries there for it), and libtorch's test libraries: crx never loads them.
+        string[] unloaded = ["libtorch_python.so", "libshm.so", "libnnapi_backend.so", "libtorchbind_test.so",
+            "libjitbackend_test.so", "libbackend_with_compiler.so", "libaoti_custom_ops.so"];
+        var present = natives.Select(e => e.Name).Where(n => unloaded.Contains(n) || n.EndsWith("_test.so")).ToList();
+        Assert.True(present.Count == 0, "libraries crx never loads: " + string.Join(", ", present));
+
+        // crx.deps.json names no native library the package lacks.
+        using var deps = JsonDocument.Parse(files.Single(e => e.Name == "crx.deps.json").Open());
+        var named = deps.RootElement.GetProperty("targets").EnumerateObject()
+            .SelectMany(t => t.Value.EnumerateObject())
+            .SelectMany(library => library.Value.TryGetProperty("native", out var native) ? native.EnumerateObject().Select(n => Path.GetFileName(n.Name)) : [])
+            .ToList();
+        Assert.Contains("libtorch_cpu.so", named);
+        var missing = named.Where(n => !files.Any(e => e.Name == n)).ToList();
+        Assert.True(missing.Count == 0, "crx.deps.json names what the package lacks: " + string.Join(", ", missing));
+    }
+
+    private static bool IsManaged(ZipArchiveEntry entry)
+    {
+        using var bytes = new MemoryStream();
+        using (var stream = entry.Open()) stream.CopyTo(bytes);
+        bytes.Position = 0;
+        using var pe = new PEReader(bytes);
+        return pe.HasMetadata;
+    }
+
+    private static bool IsElfX64(ZipArchiveEntry entry)
+    {
+        var header = new byte[20];
+        using var stream = entry.Open();
+        stream.ReadExactly(header);
+        // \x7fELF, 64-bit (class 2), little-endian (data 1), machine EM_X86_64 (0x3e).
+        return header[0] == 0x7f && header[1] == 'E' && header[2] == 'L' && header[3] == 'F' && header[4] == 2 && header[5] == 1
+            && BitConverter.ToUInt16(header, 0x12) == 0x3e;
     }
 
     [Fact]
