@@ -14,7 +14,14 @@ public static class Dotnet
     /// output pipes open), and there is no standard input to wait on.
     /// </summary>
     public static (int Code, string Output, string Error) Run(string file, string workingDirectory, TimeSpan timeout,
-        params string[] args)
+        params string[] args) => Run(file, workingDirectory, timeout, null, args);
+
+    /// <summary>
+    /// <see cref="Run(string, string, TimeSpan, string[])"/> with <paramref name="environment"/> changed: each variable set
+    /// to its value, or removed where the value is null.
+    /// </summary>
+    public static (int Code, string Output, string Error) Run(string file, string workingDirectory, TimeSpan timeout,
+        IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -32,6 +39,9 @@ public static class Dotnet
         // An installed tool's launcher finds the runtime through DOTNET_ROOT first: the one running these tests.
         if (Path.IsPathRooted(Host) && Environment.GetEnvironmentVariable("DOTNET_ROOT") is null)
             start.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(Host);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
