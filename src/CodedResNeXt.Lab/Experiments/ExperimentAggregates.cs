@@ -40,8 +40,13 @@ public sealed record VariantAggregate(
     Spread ImagesPerSecond,
     Spread TrainTop1);
 
-/// <summary>Coded minus control top-1, seed by seed, within one group (only seeds both variants finished).</summary>
-public sealed record PairedDifference(string Group, IReadOnlyList<int> Seeds, IReadOnlyList<double> Differences, Spread Top1Difference);
+/// <summary>
+/// Coded minus control top-1, seed by seed, within one group (only seeds both variants finished), beside how much each
+/// variant over-fits: its last-epoch training accuracy minus its validation top-1 (N 0 for runs recorded before the
+/// training accuracy was kept). A regularizer such as dropSubNNs and the coding loss can only pay where the control's gap is positive.
+/// </summary>
+public sealed record PairedDifference(string Group, IReadOnlyList<int> Seeds, IReadOnlyList<double> Differences, Spread Top1Difference,
+    Spread CodedOverfit, Spread ControlOverfit);
 
 /// <summary>What the runs of an experiment add up to; always recomputed from the runs, never read back from the results file.</summary>
 /// <param name="Variants">one per group and variant, groups in the order their first run appears, coded before control</param>
@@ -66,7 +71,9 @@ public sealed record ExperimentAggregates(IReadOnlyList<VariantAggregate> Varian
             var seeds = coded.Keys.Intersect(control.Keys).Order().ToList();
             if (seeds.Count == 0) continue;
             var differences = seeds.Select(s => coded[s].Top1 - control[s].Top1).ToList();
-            paired.Add(new PairedDifference(group, seeds, differences, Spread.Of(differences)));
+            static double Overfit(RunFigures r) => (r.TrainTop1 ?? double.NaN) - r.Top1;
+            paired.Add(new PairedDifference(group, seeds, differences, Spread.Of(differences),
+                Spread.Of(seeds.Select(s => Overfit(coded[s]))), Spread.Of(seeds.Select(s => Overfit(control[s])))));
         }
         return new ExperimentAggregates(variants, paired);
     }

@@ -75,11 +75,14 @@ public static partial class ExperimentReport
         var a = results.Aggregates;
         md.AppendLine("## Coded against control, seed by seed");
         md.AppendLine();
-        md.AppendLine("| group | seeds | coded − control top-1 per seed (points) | mean ± sd |");
-        md.AppendLine("|---|---|---|---:|");
+        md.AppendLine("| group | seeds | coded − control top-1 per seed (points) | mean ± sd | over-fitting, coded (points) | over-fitting, control (points) |");
+        md.AppendLine("|---|---|---|---:|---:|---:|");
         foreach (var p in a.Paired)
             md.AppendLine($"| {p.Group} | {string.Join(", ", p.Seeds)} | {string.Join(", ", p.Differences.Select(d => Points(d)))} | " +
-                          $"{Points(p.Top1Difference.Mean)} ± {Deviation(p.Top1Difference.StandardDeviation)} |");
+                          $"{Points(p.Top1Difference.Mean)} ± {Deviation(p.Top1Difference.StandardDeviation)} | {Overfit(p.CodedOverfit)} | {Overfit(p.ControlOverfit)} |");
+        md.AppendLine();
+        md.AppendLine("Over-fitting is the last epoch's training accuracy (on the batches as trained: augmented, and for coded runs with dropSubNNs) " +
+                      "minus the validation top-1, mean ± sd over the paired seeds; a dash where the runs were recorded before the training accuracy was kept.");
         md.AppendLine();
     }
 
@@ -239,7 +242,11 @@ public static partial class ExperimentReport
                 : d.Mean + d.StandardDeviation < 0 ? "does not hold: coded is less accurate by more than the spread"
                 : d.Mean >= 0 ? "holds within the spread (coded at least as accurate on average)"
                 : "not shown: coded is less accurate on average, within the spread";
-            yield return $"Coded at least as accurate as its control ({p.Group}): {judged}; coded − control {Points(d.Mean)} ± {Deviation(d.StandardDeviation)} points over {d.N} paired seeds.";
+            // Whether the control over-fits says whether a regularizer had anything to correct (the paper's regime).
+            string regime = p.ControlOverfit.N == 0 ? ""
+                : p.ControlOverfit.Mean > 0 ? $" The control over-fits here (training {Points(p.ControlOverfit.Mean)} points above validation; coded {Points(p.CodedOverfit.Mean)})."
+                : $" The control does not over-fit here (training {Points(p.ControlOverfit.Mean)} points against validation; coded {Points(p.CodedOverfit.Mean)}).";
+            yield return $"Coded at least as accurate as its control ({p.Group}): {judged}; coded − control {Points(d.Mean)} ± {Deviation(d.StandardDeviation)} points over {d.N} paired seeds.{regime}";
         }
         foreach (var v in a.Variants.Where(v => v.EarlyDecoders.Count > 1))
         {
@@ -414,6 +421,9 @@ public static partial class ExperimentReport
     private static double Zero(double value) => double.IsFinite(value) ? value : 0;
     private static string Millions(long parameters) => (parameters / 1e6).ToString("0.000", Invariant);
     private static string Deviation(double deviation) => double.IsFinite(deviation) ? (100 * deviation).ToString("0.00", Invariant) : "—";
+
+    private static string Overfit(Spread s) => s.N == 0 ? "—"
+        : s.N == 1 || !double.IsFinite(s.StandardDeviation) ? Points(s.Mean) : $"{Points(s.Mean)} ± {Deviation(s.StandardDeviation)}";
 
     private static string Points(double difference) => double.IsFinite(difference) ? (100 * difference).ToString("+0.00;−0.00;0.00", Invariant) : "—";
 

@@ -78,6 +78,27 @@ public class ExperimentAggregatesTests
     }
 
     [Fact]
+    public void The_paired_table_shows_how_much_each_variant_over_fits_and_the_verdict_names_the_regime()
+    {
+        // Training accuracy minus validation top-1, per paired seed: coded 0.93-0.92 and 0.94-0.90; control 0.96-0.93, 0.97-0.94.
+        RunFigures[] runs =
+        [
+            Run("g", "coded", 1, 0.92) with { TrainTop1 = 0.93 }, Run("g", "coded", 2, 0.90) with { TrainTop1 = 0.94 },
+            Run("g", "control", 1, 0.93) with { TrainTop1 = 0.96 }, Run("g", "control", 2, 0.94) with { TrainTop1 = 0.97 },
+        ];
+        var paired = Assert.Single(ExperimentAggregates.Of(runs).Paired);
+        Assert.Equal(0.025, paired.CodedOverfit.Mean, 1e-12);
+        Assert.Equal(Math.Sqrt(2 * 0.015 * 0.015), paired.CodedOverfit.StandardDeviation, 1e-12);
+        Assert.Equal(0.03, paired.ControlOverfit.Mean, 1e-12);
+        Assert.Contains(ExperimentReport.Verdicts(ExperimentAggregates.Of(runs)),
+            v => v.StartsWith("Coded at least as accurate as its control (g): does not hold") && v.EndsWith("The control over-fits here (training +3.00 points above validation; coded +2.50)."));
+        // Runs recorded before the training accuracy was kept have no gap, and the verdict does not guess one.
+        var old = Assert.Single(ExperimentAggregates.Of(MadeUp).Paired);
+        Assert.Equal(0, old.ControlOverfit.N);
+        Assert.Contains(ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)), v => v.StartsWith("Coded at least as accurate as its control (tiny)") && v.EndsWith("paired seeds."));
+    }
+
+    [Fact]
     public void The_verdicts_say_what_the_numbers_show()
     {
         var verdicts = ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)).ToList();
