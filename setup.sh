@@ -2,7 +2,8 @@
 # Installs what a fresh Debian 12 machine lacks for this project (run as root, or with sudo available):
 #  - dataset-fashion-mnist: the real Fashion-MNIST IDX files, the quickstart's data;
 #  - chromium: headless browser that the tests use to check the HTML report renders;
-#  - fonts-dejavu-core: the font of the report's figures.
+#  - fonts-dejavu-core: the font of the report's figures;
+#  - tmux: the tests run crx in its pseudo-terminals, as a person at a terminal runs it.
 # NuGet packages (TorchSharp, libtorch, SkiaSharp, ...) are restored by `dotnet build` itself.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The report's figures ask fontconfig for DejaVu Sans.
 fc-list 2>/dev/null | grep -q DejaVuSans || need+=(fonts-dejavu-core)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing ${need[*]}" >&2

@@ -101,6 +101,7 @@ internal static class AnalyzeVerb
     {
         using var interruption = new Crx.Cli.Interruption();
         {
+            // A file or pipe gets a line per finished pass, not the bars: a bar redrawn in place is noise in a log.
             if (Console.IsOutputRedirected)
                 return analysis(PassLines(), interruption.Token);
             return AnsiConsole.Progress()

@@ -150,6 +150,7 @@ public sealed class TerminalTests(TerminalRun fixture)
         var (code, screen) = terminal.WaitForExit(Minutes);
         Assert.True(code == 0, screen);
         Assert.Contains("coded/control: training", screen);
+        Assert.Contains("bench: ", screen); // each measurement says when it starts
         Assert.Contains("img/s", screen);
     }
 
