@@ -10,11 +10,11 @@ namespace CodedResNeXt.Experiments;
 public static partial class ExperimentReport
 {
     /// <summary>
-    /// One sentence per claim of each ablation, judged from the coded runs: a difference between two of the flag's values
+    /// One verdict per claim of each ablation, judged from the coded runs: a difference between two of the flag's values
     /// counts when it is larger than the seeds' spread of a difference of two means (the pooled sample deviation of the
     /// ablation's values times √(1/n₁ + 1/n₂)).
     /// </summary>
-    public static IEnumerable<string> AblationVerdicts(ExperimentPlan plan, ExperimentResults results)
+    public static IEnumerable<Verdict> AblationVerdicts(ExperimentPlan plan, ExperimentResults results)
     {
         foreach (var ablation in plan.Ablations ?? [])
         {
@@ -28,11 +28,13 @@ public static partial class ExperimentReport
                     var each = Enumerable.Range(0, decoders)
                         .Select(i => JudgeTrend(rows, v => i < v.EarlyDecoders.Count ? v.EarlyDecoders[i] : null, claim.Shape, Pct))
                         .ToList();
-                    if (each.Count == 0) { yield return $"{head}: not judged yet: no run with early decoders recorded."; continue; }
-                    string overall = each.All(e => e.Verdict == "holds") ? "holds"
-                        : each.Any(e => e.Verdict.StartsWith("does not hold")) ? "does not hold"
-                        : each.All(e => e.Verdict.StartsWith("not")) ? "not shown" : "holds only in part";
-                    yield return $"{head}: {overall}: " + string.Join("; ", each.Select((e, i) => $"early decoder {i + 1} {e.Verdict} ({e.Evidence})")) + ".";
+                    if (each.Count == 0) { yield return new Verdict(head, Outcome.NotJudgedYet, "no run with early decoders recorded", ""); continue; }
+                    var overall = each.All(e => e.Outcome == Outcome.NotJudgedYet) ? Outcome.NotJudgedYet
+                        : each.All(e => e.Outcome == Outcome.Holds) ? Outcome.Holds
+                        : each.Any(e => e.Outcome == Outcome.DoesNotHold) ? Outcome.DoesNotHold
+                        : each.All(e => e.Outcome is Outcome.NotShown or Outcome.NotJudgedYet) ? Outcome.NotShown : Outcome.HoldsOnlyInPart;
+                    yield return new Verdict(head, overall,
+                        string.Join("; ", each.Select((e, i) => $"early decoder {i + 1} {Verdict.Words(e.Outcome)}{(e.Reason.Length > 0 ? ": " + e.Reason : "")} ({e.Evidence})")), "");
                     continue;
                 }
                 Func<VariantAggregate, Spread?> figure = claim.Figure switch
@@ -41,17 +43,16 @@ public static partial class ExperimentReport
                     AblationClaim.BinaryPrecision => v => v.BinaryPrecision,
                     _ => v => v.BinaryRecall,
                 };
-                var (verdict, evidence) = JudgeTrend(rows, figure, claim.Shape, claim.Figure == AblationClaim.Top1 ? Pct : Num);
-                yield return $"{head}: {verdict} ({evidence}).";
+                var judged = JudgeTrend(rows, figure, claim.Shape, claim.Figure == AblationClaim.Top1 ? Pct : Num);
+                yield return new Verdict(head, judged.Outcome, judged.Reason, judged.Evidence);
             }
         }
     }
 
     /// <summary>
-    /// How a figure moves over an ablation's values, judged against the seeds' spread: "holds", "holds only in part",
-    /// "does not hold", "not shown" (within the spread) or "not judged yet", with the values it was judged from.
+    /// How a figure moves over an ablation's values, judged against the seeds' spread, with the values it was judged from.
     /// </summary>
-    private static (string Verdict, string Evidence) JudgeTrend(List<AblationRow> rows, Func<VariantAggregate, Spread?> figure, string shape,
+    private static (Outcome Outcome, string Reason, string Evidence) JudgeTrend(List<AblationRow> rows, Func<VariantAggregate, Spread?> figure, string shape,
         Func<Spread, string> format)
     {
         var points = rows.Where(r => r.X is not null && r.Aggregate is not null && figure(r.Aggregate) is { N: > 0 })
@@ -61,18 +62,18 @@ public static partial class ExperimentReport
                           (double.IsFinite(pooled) ? $"; pooled sd {format(new Spread(1, pooled, double.NaN))}" : "") +
                           (points.Count < rows.Count ? $"; {points.Count} of {rows.Count} values run" : "");
         int needed = shape == AblationClaim.Peaks ? 3 : 2;
-        if (points.Count < needed) return ("not judged yet", evidence);
-        if (!double.IsFinite(pooled)) return ("not judged yet: no value has two seeds, so there is no spread to judge against", evidence);
+        if (points.Count < needed) return (Outcome.NotJudgedYet, "", evidence);
+        if (!double.IsFinite(pooled)) return (Outcome.NotJudgedYet, "no value has two seeds, so there is no spread to judge against", evidence);
         bool Above(Spread a, Spread b) => a.Mean - b.Mean > DifferenceSpread(pooled, a, b);
         if (shape == AblationClaim.Peaks)
         {
             var inside = points.Skip(1).SkipLast(1).MaxBy(p => p.S.Mean);
             var ends = new[] { points[0], points[^1] };
-            if (ends.All(e => Above(inside.S, e.S))) return ($"holds: highest at {inside.Value}, above both ends by more than the spread", evidence);
+            if (ends.All(e => Above(inside.S, e.S))) return (Outcome.Holds, $"highest at {inside.Value}, above both ends by more than the spread", evidence);
             var topEnd = ends.MaxBy(e => e.S.Mean);
             if (points.Where(p => p != topEnd).All(p => Above(topEnd.S, p.S)))
-                return ($"does not hold: highest at the end of the range ({topEnd.Value}), above every other value by more than the spread", evidence);
-            return ("not shown: no value stands above the others by more than the spread", evidence);
+                return (Outcome.DoesNotHold, $"highest at the end of the range ({topEnd.Value}), above every other value by more than the spread", evidence);
+            return (Outcome.NotShown, "no value stands above the others by more than the spread", evidence);
         }
         // Falls is rises with the figure's sign turned over.
         bool rises = shape == AblationClaim.Rises;
@@ -84,10 +85,10 @@ public static partial class ExperimentReport
         string word = rises ? AblationClaim.Rises : AblationClaim.Falls;
         string back = rises ? AblationClaim.Falls : AblationClaim.Rises;
         if (Above(last, first))
-            return against.First.Value is null ? ("holds", evidence)
-                : ($"holds only in part: it {word} from {points[0].Value} to {points[^1].Value} but {back} from {against.First.Value} to {against.Second.Value} by more than the spread", evidence);
-        if (Above(first, last)) return ($"does not hold: it {back} from {points[0].Value} to {points[^1].Value} by more than the spread", evidence);
-        return ("not shown: within the spread", evidence);
+            return against.First.Value is null ? (Outcome.Holds, "", evidence)
+                : (Outcome.HoldsOnlyInPart, $"it {word} from {points[0].Value} to {points[^1].Value} but {back} from {against.First.Value} to {against.Second.Value} by more than the spread", evidence);
+        if (Above(first, last)) return (Outcome.DoesNotHold, $"it {back} from {points[0].Value} to {points[^1].Value} by more than the spread", evidence);
+        return (Outcome.NotShown, "within the spread", evidence);
     }
 
     /// <summary>The pooled sample deviation of several groups (each weighted by its n - 1); NaN when none has two values.</summary>

@@ -98,7 +98,7 @@ public static partial class ExperimentReport
             Variants = [.. results.Aggregates.Variants.Where(v => !varied.Contains(v.Group))],
             Paired = [.. results.Aggregates.Paired.Where(p => !varied.Contains(p.Group))],
         };
-        foreach (string line in Verdicts(general).Concat(AblationVerdicts(plan, results))) md.AppendLine($"- {line}");
+        foreach (var verdict in Verdicts(general).Concat(AblationVerdicts(plan, results))) md.AppendLine($"- {verdict.Sentence}");
         md.AppendLine();
         if (plan.Ablations?.Any(a => a.Claims is { Count: > 0 }) == true)
         {
@@ -231,28 +231,33 @@ public static partial class ExperimentReport
     
     }
 
-    /// <summary>One sentence per claim of the paper, judged from the aggregates (nothing is said where nothing was measured).</summary>
-    public static IEnumerable<string> Verdicts(ExperimentAggregates a)
+    /// <summary>One verdict per claim of the paper, judged from the aggregates (nothing is said where nothing was measured).</summary>
+    public static IEnumerable<Verdict> Verdicts(ExperimentAggregates a)
     {
         foreach (var p in a.Paired)
         {
             var d = p.Top1Difference;
-            string judged = d.N < 2 ? "too few seeds to judge"
-                : d.Mean - d.StandardDeviation > 0 ? "holds: coded is more accurate by more than the spread"
-                : d.Mean + d.StandardDeviation < 0 ? "does not hold: coded is less accurate by more than the spread"
-                : d.Mean >= 0 ? "holds within the spread (coded at least as accurate on average)"
-                : "not shown: coded is less accurate on average, within the spread";
+            var (outcome, reason) = d.N < 2 ? (Outcome.NotJudgedYet, "too few seeds")
+                : d.Mean - d.StandardDeviation > 0 ? (Outcome.Holds, "coded is more accurate by more than the spread")
+                : d.Mean + d.StandardDeviation < 0 ? (Outcome.DoesNotHold, "coded is less accurate by more than the spread")
+                : d.Mean >= 0 ? (Outcome.Holds, "within the spread, coded at least as accurate on average")
+                : (Outcome.NotShown, "coded is less accurate on average, within the spread");
             // Whether the control over-fits says whether a regularizer had anything to correct (the paper's regime).
-            string regime = p.ControlOverfit.N == 0 ? ""
-                : p.ControlOverfit.Mean > 0 ? $" The control over-fits here (training {Points(p.ControlOverfit.Mean)} points above validation; coded {Points(p.CodedOverfit.Mean)})."
-                : $" The control does not over-fit here (training {Points(p.ControlOverfit.Mean)} points against validation; coded {Points(p.CodedOverfit.Mean)}).";
-            yield return $"Coded at least as accurate as its control ({p.Group}): {judged}; coded − control {Points(d.Mean)} ± {Deviation(d.StandardDeviation)} points over {d.N} paired seeds.{regime}";
+            var over = p.ControlOverfit;
+            double overSpread = double.IsFinite(over.StandardDeviation) ? over.StandardDeviation : 0;
+            string gaps = $"training {Points(over.Mean)} points against validation, coded {Points(p.CodedOverfit.Mean)}";
+            string regime = over.N == 0 ? ""
+                : over.Mean - overSpread > 0 ? $"; the control over-fits here: {gaps}"
+                : over.Mean <= 0 ? $"; the control does not over-fit here: {gaps}"
+                : $"; the control over-fits here at most within the spread: {gaps}";
+            yield return new Verdict($"Coded at least as accurate as its control ({p.Group})", outcome, reason,
+                $"coded − control {Points(d.Mean)} ± {Deviation(d.StandardDeviation)} points over {d.N} paired seeds{regime}");
         }
         foreach (var v in a.Variants.Where(v => v.EarlyDecoders.Count > 1))
         {
             bool rising = v.EarlyDecoders.Zip(v.EarlyDecoders.Skip(1)).All(x => x.Second.Mean >= x.First.Mean);
-            yield return $"Early decoders rise with depth ({v.Group}): {(rising ? "holds" : "does not hold")} (" +
-                         string.Join(" → ", v.EarlyDecoders.Select(Pct)) + $", final {Pct(v.Top1)}).";
+            yield return new Verdict($"Early decoders rise with depth ({v.Group})", rising ? Outcome.Holds : Outcome.DoesNotHold, "",
+                string.Join(" → ", v.EarlyDecoders.Select(Pct)) + $", final {Pct(v.Top1)}");
         }
         foreach (var v in a.Variants.Where(v => v.ActiveRemoved.Count > 0 && v.InactiveRemoved.Count > 0))
         {
@@ -264,33 +269,35 @@ public static partial class ExperimentReport
             // A gap smaller than the seeds' spread of either curve is not told apart from no gap.
             double spread = Math.Max(Zero(v.InactiveRemoved[j - 1].StandardDeviation), Zero(v.ActiveRemoved[j - 1].StandardDeviation));
             string costs = $"removing {j} active subNNs costs {(100 * gap).ToString("0.00", Invariant)} points more than removing {j} inactive ones";
-            string judged = gap >= 0.2 && gap > spread ? "holds"
-                : gap > spread ? $"holds only weakly: {costs}"
-                : gap > 0 ? $"not shown: {costs}, within the spread over seeds ({(100 * spread).ToString("0.00", Invariant)} points)"
-                : $"does not hold: removing {j} active subNNs costs no more than removing {j} inactive ones";
-            yield return $"SubNNs specialize ({v.Group}): removing all {v.ActiveRemoved.Count} active subNNs leaves {Pct(active)}, removing one leaves {Pct(one)}, " +
-                         $"removing all {v.InactiveRemoved.Count} inactive ones leaves {Pct(inactive)}: {judged}.";
+            var (outcome, reason) = gap >= 0.2 && gap > spread ? (Outcome.Holds, costs)
+                : gap > spread ? (Outcome.HoldsOnlyInPart, $"only weakly: {costs}, under the 20 points that count as specialized")
+                : gap > 0 ? (Outcome.NotShown, $"{costs}, within the spread over seeds, {(100 * spread).ToString("0.00", Invariant)} points")
+                : (Outcome.DoesNotHold, $"removing {j} active subNNs costs no more than removing {j} inactive ones");
+            yield return new Verdict($"SubNNs specialize ({v.Group})", outcome, reason,
+                $"removing all {v.ActiveRemoved.Count} active subNNs leaves {Pct(active)}, removing one leaves {Pct(one)}, " +
+                $"removing all {v.InactiveRemoved.Count} inactive ones leaves {Pct(inactive)}");
         }
         foreach (var v in a.Variants.Where(v => v.BinaryOodPrecision.N > 0))
         {
             // Recall is over the same positives either way, and precision depends on how many negatives there are (the
             // held-out classes have fewer images than the trained ones): the false-positive rate compares the two kinds.
+            string claim = $"Binary classifiers against classes never seen in training ({v.Group})";
             string figures = $"precision {Num(v.BinaryOodPrecision)} against held-out classes, {Num(v.BinaryPrecision)} against trained ones, recall {Num(v.BinaryRecall)}";
             if (v.BinaryOodFalsePositiveRate.N == 0 || v.BinaryFalsePositiveRate.N == 0)
             {
-                yield return $"Binary classifiers against classes never seen in training ({v.Group}): {figures}.";
+                yield return new Verdict(claim, null, "", figures);
                 continue;
             }
             double seen = v.BinaryFalsePositiveRate.Mean, unseen = v.BinaryOodFalsePositiveRate.Mean;
-            string judged = unseen <= seen ? "holds: they accept no more unseen images than images of other trained classes"
-                : unseen <= 2 * seen ? "holds: they accept somewhat more unseen images than images of other trained classes, less than twice as many"
-                : $"does not hold: they accept {(unseen / seen).ToString("0.0", Invariant)} times as many unseen images as images of other trained classes";
-            yield return $"Binary classifiers against classes never seen in training ({v.Group}): {figures}; false positives " +
-                         $"{PerThousand(v.BinaryOodFalsePositiveRate)} of held-out images against {PerThousand(v.BinaryFalsePositiveRate)} of trained negatives: {judged}.";
+            var (outcome, reason) = unseen <= seen ? (Outcome.Holds, "they accept no more unseen images than images of other trained classes")
+                : unseen <= 2 * seen ? (Outcome.Holds, "they accept somewhat more unseen images than images of other trained classes, less than twice as many")
+                : (Outcome.DoesNotHold, $"they accept {(unseen / seen).ToString("0.0", Invariant)} times as many unseen images as images of other trained classes");
+            yield return new Verdict(claim, outcome, reason,
+                $"{figures}; false positives {PerThousand(v.BinaryOodFalsePositiveRate)} of held-out images against {PerThousand(v.BinaryFalsePositiveRate)} of trained negatives");
         }
         foreach (var v in a.Variants.Where(v => v.BinaryPrecision.N > 0))
-            yield return $"Binary classifiers ({v.Group}, {v.Variant}): mean precision {Num(v.BinaryPrecision)} and recall {Num(v.BinaryRecall)} against in-distribution negatives" +
-                         $", keeping {Pct(v.BinaryParameterFraction)} of the parameters.";
+            yield return new Verdict($"Binary classifiers ({v.Group}, {v.Variant})", null, "",
+                $"mean precision {Num(v.BinaryPrecision)} and recall {Num(v.BinaryRecall)} against in-distribution negatives, keeping {Pct(v.BinaryParameterFraction)} of the parameters");
     }
 
     // The first four are the sections' own (Figure(figures, 0..3)); then one per ablation, in the plan's order.

@@ -90,30 +90,37 @@ public class ExperimentAggregatesTests
         Assert.Equal(0.025, paired.CodedOverfit.Mean, 1e-12);
         Assert.Equal(Math.Sqrt(2 * 0.015 * 0.015), paired.CodedOverfit.StandardDeviation, 1e-12);
         Assert.Equal(0.03, paired.ControlOverfit.Mean, 1e-12);
-        Assert.Contains(ExperimentReport.Verdicts(ExperimentAggregates.Of(runs)),
-            v => v.StartsWith("Coded at least as accurate as its control (g): does not hold") && v.EndsWith("The control over-fits here (training +3.00 points above validation; coded +2.50)."));
+        var verdict = Assert.Single(ExperimentReport.Verdicts(ExperimentAggregates.Of(runs)), v => v.Claim == "Coded at least as accurate as its control (g)");
+        Assert.Equal(Outcome.DoesNotHold, verdict.Outcome);
+        Assert.EndsWith("; the control over-fits here: training +3.00 points against validation, coded +2.50", verdict.Evidence);
         // Runs recorded before the training accuracy was kept have no gap, and the verdict does not guess one.
         var old = Assert.Single(ExperimentAggregates.Of(MadeUp).Paired);
         Assert.Equal(0, old.ControlOverfit.N);
-        Assert.Contains(ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)), v => v.StartsWith("Coded at least as accurate as its control (tiny)") && v.EndsWith("paired seeds."));
+        Assert.EndsWith("paired seeds", Assert.Single(ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)), v => v.Claim.StartsWith("Coded at least")).Evidence);
     }
 
     [Fact]
     public void The_verdicts_say_what_the_numbers_show()
     {
-        var verdicts = ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)).ToList();
-        Assert.Contains(verdicts, v => v.StartsWith("Coded at least as accurate as its control (tiny): holds: coded is more accurate by more than the spread"));
-        Assert.Contains(verdicts, v => v.StartsWith("Early decoders rise with depth (tiny): holds"));
-        Assert.Contains(verdicts, v => v.StartsWith("SubNNs specialize (tiny)") && v.EndsWith("holds.")); // 0.87 - 0.1: 77 points
-        var weak = ExperimentAggregates.Of([Run("w", "coded", 1, 0.9, active: [0.90, 0.85], inactive: [0.90, 0.88])]);
-        Assert.Contains(ExperimentReport.Verdicts(weak), v => v.EndsWith("holds only weakly: removing 2 active subNNs costs 3.00 points more than removing 2 inactive ones."));
+        var verdicts = ExperimentReport.Verdicts(ExperimentAggregates.Of(MadeUp)).ToDictionary(v => v.Claim);
+        Assert.Equal((Outcome.Holds, "coded is more accurate by more than the spread"),
+            (verdicts["Coded at least as accurate as its control (tiny)"].Outcome, verdicts["Coded at least as accurate as its control (tiny)"].Reason));
+        Assert.Equal(Outcome.Holds, verdicts["Early decoders rise with depth (tiny)"].Outcome);
+        Assert.Equal(Outcome.Holds, verdicts["SubNNs specialize (tiny)"].Outcome); // 0.87 - 0.1: 77 points
+        Assert.Equal("Early decoders rise with depth (tiny): holds (82.00 ± 2.00 % → 88.00 ± 2.65 %, final 92.00 ± 2.00 %).",
+            verdicts["Early decoders rise with depth (tiny)"].Sentence);
+        Verdict Specialization(ExperimentAggregates a) => ExperimentReport.Verdicts(a).Single(v => v.Claim.StartsWith("SubNNs specialize"));
+        var weak = Specialization(ExperimentAggregates.Of([Run("w", "coded", 1, 0.9, active: [0.90, 0.85], inactive: [0.90, 0.88])]));
+        Assert.Equal((Outcome.HoldsOnlyInPart, "only weakly: removing 2 active subNNs costs 3.00 points more than removing 2 inactive ones, under the 20 points that count as specialized"), (weak.Outcome, weak.Reason));
         // Seeds spread 0.88 and 0.90 after removing 2 inactive subNNs (sd 1.41 points): a 1-point gap is within it.
-        var noisy = ExperimentAggregates.Of([Run("n", "coded", 1, 0.9, active: [0.90, 0.88], inactive: [0.90, 0.88]),
-                                             Run("n", "coded", 2, 0.9, active: [0.90, 0.88], inactive: [0.90, 0.90])]);
-        Assert.Contains(ExperimentReport.Verdicts(noisy), v => v.EndsWith("not shown: removing 2 active subNNs costs 1.00 points more than removing 2 inactive ones, within the spread over seeds (1.41 points)."));
+        var noisy = Specialization(ExperimentAggregates.Of([Run("n", "coded", 1, 0.9, active: [0.90, 0.88], inactive: [0.90, 0.88]),
+                                                            Run("n", "coded", 2, 0.9, active: [0.90, 0.88], inactive: [0.90, 0.90])]));
+        Assert.Equal((Outcome.NotShown, "removing 2 active subNNs costs 1.00 points more than removing 2 inactive ones, within the spread over seeds, 1.41 points"),
+            (noisy.Outcome, noisy.Reason));
 
         var worse = ExperimentAggregates.Of([Run("g", "coded", 1, 0.80), Run("g", "coded", 2, 0.81), Run("g", "control", 1, 0.90), Run("g", "control", 2, 0.90)]);
-        Assert.Contains(ExperimentReport.Verdicts(worse), v => v.Contains("does not hold: coded is less accurate by more than the spread"));
+        Assert.Equal((Outcome.DoesNotHold, "coded is less accurate by more than the spread"),
+            ExperimentReport.Verdicts(worse).Where(v => v.Claim.StartsWith("Coded at least")).Select(v => (v.Outcome, v.Reason)).Single());
     }
 
     [Fact]
@@ -161,11 +168,11 @@ public class ExperimentAggregatesTests
         Assert.Equal([8, 9], v.HeldOutClasses);
         Assert.Equal(0.02, v.BinaryFalsePositiveRate.Mean, 1e-12);
         Assert.Equal(0.07, v.BinaryOodFalsePositiveRate.Mean, 1e-12);
-        Assert.Contains(ExperimentReport.Verdicts(held), s => s.StartsWith("Binary classifiers against classes never seen in training (held)")
-                                                              && s.EndsWith("does not hold: they accept 3.5 times as many unseen images as images of other trained classes."));
+        Assert.Contains(ExperimentReport.Verdicts(held), s => s.Claim == "Binary classifiers against classes never seen in training (held)"
+                                                              && s.Outcome == Outcome.DoesNotHold && s.Reason == "they accept 3.5 times as many unseen images as images of other trained classes");
 
         var fine = ExperimentAggregates.Of([Run("held", "coded", 1, 0.95, binary: binary, rates: [(0.02, 0.01), (0.02, 0.02)], heldOut: [8, 9])]);
-        Assert.Contains(ExperimentReport.Verdicts(fine), s => s.EndsWith("holds: they accept no more unseen images than images of other trained classes."));
+        Assert.Contains(ExperimentReport.Verdicts(fine), s => s.Outcome == Outcome.Holds && s.Reason == "they accept no more unseen images than images of other trained classes");
     }
 
     [Fact]
@@ -250,11 +257,13 @@ public class ExperimentAggregatesTests
         var (plan, runs) = MuAblation(0.92, 0.94);
         var verdicts = ExperimentReport.AblationVerdicts(plan, ExperimentResults.Of("made-up", runs)).ToList();
         Assert.Equal(2, verdicts.Count);
+        Assert.Equal(Outcome.Holds, verdicts[0].Outcome);
         Assert.Equal("Top-1 peaks (mu, `--mu`): holds: highest at 6, above both ends by more than the spread " +
-                     "(0: 91.00 ± 1.41 %, 6: 95.00 ± 1.41 %, 12: 93.00 ± 1.41 %; pooled sd 1.41 %).", verdicts[0]);
+                     "(0: 91.00 ± 1.41 %, 6: 95.00 ± 1.41 %, 12: 93.00 ± 1.41 %; pooled sd 1.41 %).", verdicts[0].Sentence);
         // The early decoder rises from 11 to 71 % overall but falls from 81 to 71 % between 6 and 12.
         Assert.Equal("Early decoders rise (mu, `--mu`): holds only in part: early decoder 1 holds only in part: it rises from 0 to 12 " +
-                     "but falls from 6 to 12 by more than the spread (0: 11.00 ± 1.41 %, 6: 81.00 ± 1.41 %, 12: 71.00 ± 1.41 %; pooled sd 1.41 %).", verdicts[1]);
+                     "but falls from 6 to 12 by more than the spread (0: 11.00 ± 1.41 %, 6: 81.00 ± 1.41 %, 12: 71.00 ± 1.41 %; pooled sd 1.41 %).", verdicts[1].Sentence);
+        Assert.Equal(Outcome.HoldsOnlyInPart, verdicts[1].Outcome);
         // Mu 6 beats 12 by 2 points, more than the spread: it is recommended although the plan leans to larger values.
         string recommendation = Assert.Single(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", runs)));
         Assert.StartsWith("mu: start from `--mu 6`: the highest top-1 here, above every other value by more than the spread. Expect top-1 95.00 ± 1.41 %", recommendation);
@@ -276,14 +285,15 @@ public class ExperimentAggregatesTests
         // Mu 12 at 94.5 ± 0.71 %: the pooled sd is √((2 + 2 + 0.5) / 3) = 1.22 points, so its 0.5 points below mu 6 tie.
         var (plan, runs) = MuAblation(0.94, 0.95);
         var results = ExperimentResults.Of("made-up", runs);
-        Assert.StartsWith("Top-1 peaks (mu, `--mu`): not shown: no value stands above the others by more than the spread", ExperimentReport.AblationVerdicts(plan, results).First());
+        var peak = ExperimentReport.AblationVerdicts(plan, results).First();
+        Assert.Equal((Outcome.NotShown, "no value stands above the others by more than the spread"), (peak.Outcome, peak.Reason));
         Assert.StartsWith("mu: start from `--mu 12`: its top-1 ties within the spread with the highest (6: 95.00 ± 1.41 %), " +
                           "and the larger of the tied values (6, 12): it helps the early decoders. Expect top-1 94.50 ± 0.71 %, last early decoder 71.00 ± 1.41 %",
             Assert.Single(ExperimentReport.Recommendations(plan, results)));
 
         // With one value run there is nothing to judge yet, and no recommendation.
         var one = ExperimentResults.Of("made-up", runs.Where(r => r.Group == "recipe").ToArray());
-        Assert.All(ExperimentReport.AblationVerdicts(plan, one), v => Assert.Contains("not judged yet", v));
+        Assert.All(ExperimentReport.AblationVerdicts(plan, one), v => Assert.Equal(Outcome.NotJudgedYet, v.Outcome));
         Assert.Empty(ExperimentReport.Recommendations(plan, one));
 
         var bad = plan with { Ablations = [plan.Ablations![0] with { Claims = [new AblationClaim("top1", "wobbles", "?")] }] };
