@@ -117,6 +117,11 @@ public sealed class TrainingRun
                 $"in {architecture.Classes} classes, but {train.Name} has {train.Channels}x{train.Height}x{train.Width} images in {train.ClassCount} classes");
         if (!(options.PDrop >= 0 && options.PDrop < 1))
             throw InvalidInputException.ForOption("PDrop", $"{options.PDrop} is not in [0, 1)");
+        // Files come in every size: only a random-resized crop gives the training batches one shape.
+        if (train.IsStreamed && options.Augmentation.ResizedCrop <= 0)
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.Augmentation),
+                $"{train.Name} is read from image files of any size, so the augmentation needs a random-resized crop (ResizedCrop, e.g. {train.Height}); " +
+                "start from TrainingOptions.For(\"folder\", size).Augmentation");
         if (options.Control) return architecture.ToControl();
         return architecture with
         {

@@ -100,6 +100,21 @@ public class CodedResNeXtModelTests
     }
 
     [Fact]
+    public void A_folder_datasets_augmentation_without_a_resizing_crop_is_refused_naming_the_option()
+    {
+        using var tmp = new TempDirectory();
+        ImageFolders.Write(tmp["images"], classes: 10, train: 2, val: 1, side: 20);
+        var data = TrainingData.From(CodedResNeXt.Data.DatasetCatalog.Load("folder", new CodedResNeXt.Data.DatasetOptions { DataDir = tmp["images"], ImageSize = 16 }), []);
+        var options = TrainingOptions.For("folder", 16) with { Architecture = ImageFolders.ArchitectureFile(tmp.Path, 16), Epochs = 1, BatchSize = 10, Threads = 1 };
+        var plain = options with { Augmentation = new CodedResNeXt.Data.Augmentation.AugmentationOptions { HorizontalFlip = true } };
+        var refused = Assert.Throws<InvalidInputException>(() => CodedResNeXtModel.Train(data, plain));
+        Assert.Equal("Augmentation", refused.Subject?.Name);
+        Assert.Contains("random-resized crop", refused.Message);
+        using var trained = CodedResNeXtModel.Train(data, options); // the dataset's own recipe resizes
+        Assert.Single(trained.History);
+    }
+
+    [Fact]
     public void A_coding_scheme_made_in_code_trains_without_a_file()
     {
         var generated = CodingSchemeGenerator.Generate(new CodingSchemeRequest(10, 10, 4, Name: "made-in-code/4/10")).Scheme;
