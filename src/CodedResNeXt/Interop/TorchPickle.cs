@@ -484,8 +484,12 @@ internal sealed class TorchPickle
         _ => $"a {value.GetType().Name}",
     };
 
-    /// <summary>At most 80 characters of a name from the file, for one-line messages.</summary>
-    public static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
+    /// <summary>At most 80 characters of a name from a file, control characters as '?': a message about it stays one line.</summary>
+    public static string Shorten(string text)
+    {
+        string shown = text.Length <= 80 ? text : text[..77] + "...";
+        return shown.Any(char.IsControl) ? string.Concat(shown.Select(c => char.IsControl(c) ? '?' : c)) : shown;
+    }
 
     private static string OpName(byte op) => op switch
     {
