@@ -103,7 +103,7 @@ public static class InputFile
     private static InvalidInputException TooLarge(string path, long? size, long maxBytes, string what) =>
         InvalidInputException.ForFile(path, $"{(size is { } s ? Bytes(s) : "longer than " + Bytes(maxBytes))}; a{An(what)} {what} needs at most {Bytes(maxBytes)}");
 
-    private static string An(string what) => what.Length > 0 && "aeiou".Contains(what[0]) ? "n" : "";
+    private static string An(string what) => what.Length > 0 && "aeiouAEIOU".Contains(what[0]) ? "n" : "";
 
     // What a path that exists and is no folder is, when it is no regular file: "a FIFO", "a character device"; null
     // for a regular file. statx(2) has one struct layout on every Linux architecture (stat(2) has not); elsewhere

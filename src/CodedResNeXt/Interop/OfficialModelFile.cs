@@ -59,6 +59,8 @@ public static class OfficialModelFile
         {
             using var network = new CodedResNeXtNetwork(spec, CodingSchemeSet.BuiltInsAndFiles);
             OfficialLayout.Import(network, tensors, from);
+            // What loading the checkpoint would refuse is refused now, not by every later command.
+            FiniteWeights.Require(network, from);
             network.eval();
             bool cifar = architecture is "cifar10" or "cifar100";
             var names = cifar ? ClassNames(architecture) : Enumerable.Range(0, spec.Classes).Select(k => k.ToString()).ToList();

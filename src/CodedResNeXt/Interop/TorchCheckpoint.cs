@@ -1,12 +1,7 @@
-using System.Collections;
 using System.IO.Compression;
-using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
-using Razorvine.Pickle;
-using Razorvine.Pickle.Objects;
-using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+
 
 namespace CodedResNeXt.Interop;
 
@@ -17,15 +12,12 @@ namespace CodedResNeXt.Interop;
 /// names that all start with "module." (a DistributedDataParallel wrapper's) lose that prefix. The zip holds <c>NAME/data.pkl</c>, a pickle of the object whose tensors point
 /// at storages <c>NAME/data/KEY</c>, one raw little-endian entry per storage.
 /// <para>
-/// The pickle is read with Razorvine.Pickle, the unpickler TorchSharp.PyBridge is built on, with PyBridge's
-/// constructors for OrderedDict. Razorvine never imports or calls Python code: a global it does not know becomes an
-/// inert dictionary, and calling one (what a hostile pickle does with <c>os.system</c>) fails, so such a file is
-/// refused. The tensor and storage steps are ours, not PyBridge's <c>PyTorchUnpickler</c>, because that one allocates
-/// every tensor from the shape the pickle declares before comparing it with its storage, reads the pickle from a stream
-/// (where a 4-byte length makes Razorvine allocate up to 2 GB), looks storages up by a scan of all entries per tensor,
-/// and mishandles tensors at a storage offset. Here every size a file declares is checked against what the zip really
-/// holds before anything is allocated (see the limits below), only the storages of the state_dict are read, and a
-/// tensor is a view of its storage that must lie inside it.
+/// The pickle is read by <see cref="TorchPickle"/>, which calls nothing (a hostile pickle's call of <c>os.system</c>
+/// is refused) and does work linear in the pickle's bytes. The tensor and storage steps are ours: every size a file
+/// declares is checked against what the zip really holds before anything is allocated (see the limits below), only the
+/// storages of the state_dict are read, each once, and a tensor is a view of its storage that must lie inside it. What
+/// reading costs is bounded by the file: the storages read, and the views of them that must be copied (a strided
+/// view), each add up to at most <see cref="MaxInflation"/> times the file's size, checked before any is read.
 /// </para>
 /// </summary>
 public static class TorchCheckpoint
@@ -35,8 +27,8 @@ public static class TorchCheckpoint
 
     /// <summary>
     /// The pickle of a Lightning checkpoint is tens of kB (32 kB for the CIFAR fixture, about 50 bytes a tensor); 8 MB
-    /// leaves room for anything real. The bound matters beyond the pickle's own bytes: every 1-byte opcode that makes an
-    /// empty list or dict costs the unpickler an object of tens of bytes, so this also bounds what those can cost.
+    /// leaves room for anything real. With <see cref="TorchPickle.MaxBytesPerPickleByte"/> it bounds what reading the pickle
+    /// can take (every 1-byte opcode that makes an empty container costs an object of tens of bytes): at most 512 MB.
     /// </summary>
     public const int MaxPickleBytes = 8 << 20;
 
@@ -50,15 +42,6 @@ public static class TorchCheckpoint
     public const int MaxInflation = 16;
 
     private const int MaxDimensions = 16;
-
-    static TorchCheckpoint()
-    {
-        // PyBridge registers its OrderedDict constructor (and its own tensor constructors) with Razorvine's process-wide
-        // table when its unpickler is first touched. Run that now, then put ours in front of the tensor constructors:
-        // ours handle our storages and hand anything else to PyBridge's, so PyBridge's own loaders keep working.
-        RuntimeHelpers.RunClassConstructor(typeof(PyTorchUnpickler).TypeHandle);
-        BoundedUnpickler.Register();
-    }
 
     /// <summary>What a checkpoint says about the run that wrote it, besides its tensors (for <c>crx info</c>).</summary>
     /// <param name="Epoch">Lightning's epoch counter (null when the file has none, as a bare state_dict).</param>
@@ -83,30 +66,43 @@ public static class TorchCheckpoint
     }
 
     /// <summary>
-    /// The state_dict of a Lightning checkpoint, a "model" entry or a bare torch.save state_dict, on the CPU, contiguous,
-    /// names as in the file (less a DDP wrapper's "module."); the caller owns the tensors. A file that is not one, or
-    /// declares sizes its zip does not hold, is an <see cref="InvalidInputException"/> naming <paramref name="path"/>.
+    /// The state_dict of a Lightning checkpoint, a "model" entry or a bare torch.save state_dict, on the CPU, names as in
+    /// the file (less a DDP wrapper's "module."); the caller owns the tensors. A tensor laid out row-major is a view of its
+    /// storage (tensors may share one), a strided one a contiguous copy. A file that is not one, or declares sizes its
+    /// zip does not hold, is an <see cref="InvalidInputException"/> naming <paramref name="path"/>.
     /// </summary>
     public static Dictionary<string, Tensor> ReadStateDict(string path)
     {
         using var file = Open(path);
         using var zip = OpenZip(file, path);
         var (_, state) = Unpickle(zip, file.Length, path);
+        // What reading costs, checked before anything is read: each storage once, and a copy of each strided view
+        // (a contiguous view shares its storage). 5,000 transposed views of one 4 MB storage would otherwise copy 20 GB.
+        long limit = file.Length * MaxInflation, storages = 0, copies = 0;
+        var counted = new HashSet<StorageRef>(ReferenceEqualityComparer.Instance);
+        foreach (var (_, t) in state)
+        {
+            if (counted.Add(t.Storage)) storages += t.Storage.Bytes;
+            if (!t.IsContiguous) copies += t.Bytes;
+        }
+        if (storages > limit)
+            throw Invalid(path, $"its storages add up to {storages} bytes, more than {MaxInflation} times the file's {file.Length}");
+        if (copies > limit)
+            throw Invalid(path, $"its strided tensors add up to {copies} bytes, more than {MaxInflation} times the file's {file.Length}");
+
         var result = new Dictionary<string, Tensor>();
-        var read = new Dictionary<string, Tensor>();
+        var read = new Dictionary<StorageRef, Tensor>(ReferenceEqualityComparer.Instance);
         try
         {
-            long total = 0;
             foreach (var (name, t) in state)
             {
-                if (!read.TryGetValue(t.Storage.Key, out var storage))
+                if (!read.TryGetValue(t.Storage, out var storage)) read[t.Storage] = storage = ReadStorage(t.Storage, path);
+                var view = storage.as_strided(t.Shape, t.Stride, t.Offset);
+                if (t.IsContiguous) result[name] = view;
+                else
                 {
-                    total += t.Storage.Bytes;
-                    if (total > file.Length * MaxInflation)
-                        throw Invalid(path, $"its storages add up to more than {MaxInflation} times the file's {file.Length} bytes");
-                    read[t.Storage.Key] = storage = ReadStorage(t.Storage, path);
+                    using (view) result[name] = view.contiguous();
                 }
-                result[name] = storage.as_strided(t.Shape, t.Stride, t.Offset).contiguous();
             }
             return result;
         }
@@ -117,6 +113,7 @@ public static class TorchCheckpoint
         }
         finally
         {
+            // The views keep what they use of each storage alive.
             foreach (var t in read.Values) t.Dispose();
         }
     }
@@ -127,9 +124,9 @@ public static class TorchCheckpoint
         using var file = Open(path);
         using var zip = OpenZip(file, path);
         var (root, state) = Unpickle(zip, file.Length, path);
-        var keys = root is null ? [] : root.Keys.Cast<object>().Select(k => k?.ToString() ?? "None").ToList();
-        long? Number(string key) => root?[key] switch { int i => i, long l => l, _ => null };
-        return new Summary(Number("epoch"), Number("global_step"), root?["pytorch-lightning_version"] as string, state.Count, keys);
+        var keys = root is null ? [] : root.Keys.Select(k => k switch { null => "None", string s => s, _ => TorchPickle.Describe(k) }).ToList();
+        long? Number(string key) => root?.Get(key) as long?;
+        return new Summary(Number("epoch"), Number("global_step"), root?.Get("pytorch-lightning_version") as string, state.Count, keys);
     }
 
     private static readonly Regex PickleName = new(@"^[^/]+/data\.pkl$");
@@ -166,7 +163,7 @@ public static class TorchCheckpoint
     }
 
     /// <summary>The checkpoint's top-level dict (null for a bare state_dict) and its state_dict's tensors, not yet read, in the file's order.</summary>
-    private static (IDictionary? Root, List<(string Name, TensorRef Tensor)> State) Unpickle(ZipArchive zip, long fileLength, string path)
+    private static (TorchPickle.Dict? Root, List<(string Name, TensorRef Tensor)> State) Unpickle(ZipArchive zip, long fileLength, string path)
     {
         if (zip.Entries.Count > MaxEntries) throw Invalid(path, $"the zip has {zip.Entries.Count} entries, more than the {MaxEntries} a checkpoint can need");
         var pickles = zip.Entries.Where(e => PickleName.IsMatch(e.FullName)).ToList();
@@ -176,34 +173,25 @@ public static class TorchCheckpoint
         string prefix = pickle.FullName[..^"data.pkl".Length];
         var storages = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
         foreach (var e in zip.Entries)
-            if (e.FullName.StartsWith(prefix + "data/", StringComparison.Ordinal))
-                storages[e.FullName[(prefix.Length + "data/".Length)..]] = e;
+            if (e.FullName.StartsWith(prefix + "data/", StringComparison.Ordinal)
+                && !storages.TryAdd(e.FullName[(prefix.Length + "data/".Length)..], e))
+                // Zip readers disagree on which of two entries of one name they return: refuse the file.
+                throw Invalid(path, $"the zip holds {TorchPickle.Shorten(e.FullName)} twice");
 
         byte[] bytes = ReadBounded(pickle, MaxPickleBytes, path);
+        var reader = new StorageReader(storages, fileLength, path);
         object? root;
-        var unpickler = new BoundedUnpickler(storages, fileLength, path);
-        try { root = unpickler.loads(bytes); }
-        catch (InvalidInputException) { throw; }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Razorvine calls nothing it does not know: a pickle that calls an unknown global (os.system, eval,
-            // a class it would import) fails here, and so does a damaged one.
-            string first = (e.InnerException ?? e).Message.Split('\n')[0];
-            var call = Regex.Match(first, @"ClassDict \(for ([^)]+)\)");
-            throw Invalid(path, call.Success
-                ? $"its pickle calls {call.Groups[1].Value}, which is neither a tensor nor a container; refused without running it"
-                : $"its pickle is not valid ({e.GetType().Name}: {first})");
-        }
-        finally { unpickler.close(); }
+        try { root = TorchPickle.Load(bytes, reader.PersistentLoad, reader.Construct); }
+        catch (TorchPickle.Malformed e) { throw Invalid(path, $"its pickle {e.Message}"); }
 
-        var dict = root as IDictionary ?? throw Invalid(path, $"its pickle holds {Describe(root)}, not a dict");
-        IDictionary state;
-        IDictionary? top;
+        var dict = root as TorchPickle.Dict ?? throw Invalid(path, $"its pickle holds {TorchPickle.Describe(root)}, not a dict");
+        TorchPickle.Dict state;
+        TorchPickle.Dict? top;
         // Lightning keeps the module's tensors under "state_dict"; timm's train state and many DDP scripts under "model".
         string? key = dict.Contains("state_dict") ? "state_dict" : dict.Contains("model") && !IsStateDict(dict) ? "model" : null;
         if (key is not null)
         {
-            state = dict[key] as IDictionary ?? throw Invalid(path, $"its \"{key}\" is {Describe(dict[key])}, not a dict");
+            state = dict.Get(key) as TorchPickle.Dict ?? throw Invalid(path, $"its \"{key}\" is {TorchPickle.Describe(dict.Get(key))}, not a dict");
             top = dict;
         }
         else if (IsStateDict(dict))
@@ -214,10 +202,10 @@ public static class TorchCheckpoint
         else throw Invalid(path, "it has no \"state_dict\" (a Lightning checkpoint) and is not a state_dict itself");
 
         var tensors = new List<(string, TensorRef)>();
-        foreach (DictionaryEntry entry in state)
+        foreach (var (k, value) in state.Items)
         {
-            if (entry.Key is not string name) throw Invalid(path, $"its state_dict has a key {Describe(entry.Key)}, not a name");
-            if (entry.Value is not TensorRef t) throw Invalid(path, $"state_dict entry '{name}' is {Describe(entry.Value)}, not a tensor");
+            if (k is not string name) throw Invalid(path, $"its state_dict has a key that is {TorchPickle.Describe(k)}, not a name");
+            if (value is not TensorRef t) throw Invalid(path, $"state_dict entry '{TorchPickle.Shorten(name)}' is {TorchPickle.Describe(value)}, not a tensor");
             tensors.Add((name, t));
         }
         // A module saved through its DistributedDataParallel wrapper has every name under "module.".
@@ -227,16 +215,7 @@ public static class TorchCheckpoint
         return (top, tensors);
     }
 
-    private static bool IsStateDict(IDictionary dict) => dict.Count > 0 && dict.Values.Cast<object?>().All(v => v is TensorRef);
-
-    private static string Describe(object? value) => value switch
-    {
-        null => "None",
-        ClassDict c => $"an object of {c.ClassName}",
-        string => "a string",
-        int or long or BigInteger => "a number",
-        _ => $"a {value.GetType().Name}",
-    };
+    private static bool IsStateDict(TorchPickle.Dict dict) => dict.Count > 0 && dict.Values.All(v => v is TensorRef);
 
     /// <summary>An entry's bytes, at most <paramref name="limit"/>; the size is counted while inflating, not taken from the header.</summary>
     private static byte[] ReadBounded(ZipArchiveEntry entry, int limit, string path)
@@ -245,15 +224,7 @@ public static class TorchCheckpoint
         try
         {
             using var stream = entry.Open();
-            var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int n;
-            while ((n = stream.Read(chunk)) > 0)
-            {
-                if (buffer.Length + n > limit) throw Invalid(path, $"{entry.FullName} inflates to more than {limit} bytes");
-                buffer.Write(chunk, 0, n);
-            }
-            return buffer.ToArray();
+            return InputFile.ReadBounded(stream, limit, () => Invalid(path, $"{entry.FullName} inflates to more than {limit} bytes"));
         }
         catch (InvalidDataException e) { throw Invalid(path, $"{entry.FullName} cannot be inflated ({e.Message})"); }
     }
@@ -283,68 +254,74 @@ public static class TorchCheckpoint
     internal sealed record StorageRef(string Key, ScalarType DType, long Elements, long Bytes, ZipArchiveEntry Entry);
 
     /// <summary>A tensor as the pickle declares it: a strided view of a storage, checked to lie inside it.</summary>
-    internal sealed record TensorRef(StorageRef Storage, long Offset, long[] Shape, long[] Stride);
-
-    /// <summary>Razorvine's unpickler with torch's persistent storage ids resolved against the zip, and counts bounded.</summary>
-    private sealed class BoundedUnpickler(IReadOnlyDictionary<string, ZipArchiveEntry> entries, long fileLength, string path) : Unpickler
+    internal sealed record TensorRef(StorageRef Storage, long Offset, long[] Shape, long[] Stride, long Elements)
     {
-        private readonly Dictionary<string, StorageRef> _storages = new(StringComparer.Ordinal);
-        private string File => path;
-        private int _tensors;
+        /// <summary>Its size in bytes, as a contiguous tensor.</summary>
+        public long Bytes => Elements * ElementSize(Storage.DType);
 
-        public static void Register()
+        /// <summary>Whether the view is laid out row-major without gaps (a view of its storage, not a copy).</summary>
+        public bool IsContiguous
         {
-            foreach (string name in new[] { "_rebuild_tensor", "_rebuild_tensor_v2" })
+            get
             {
-                objectConstructors.TryGetValue($"torch._utils.{name}", out var theirs);
-                registerConstructor("torch._utils", name, new RebuildTensor(theirs));
+                if (Elements == 0) return true;
+                long expected = 1;
+                for (int i = Shape.Length - 1; i >= 0; i--)
+                {
+                    if (Shape[i] != 1 && Stride[i] != expected) return false;
+                    expected *= Shape[i];
+                }
+                return true;
             }
         }
+    }
 
-        protected override object persistentLoad(object pid)
+    /// <summary>torch's persistent ids resolved against the zip, and its tensor constructors, for <see cref="TorchPickle"/>; counts bounded.</summary>
+    private sealed class StorageReader(IReadOnlyDictionary<string, ZipArchiveEntry> entries, long fileLength, string path)
+    {
+        // By the key string's reference: the pickle's strings are interned, so a persistent id the memo repeats
+        // costs no hash of its key.
+        private readonly Dictionary<string, StorageRef> _storages = new(ReferenceEqualityComparer.Instance);
+        private int _tensors;
+
+        public object PersistentLoad(object? pid)
         {
             // torch.save's persistent id of a storage: ("storage", storage class, key, location, element count).
-            if (pid is not object[] { Length: 5 } id || id[0] is not "storage" || id[1] is not ClassDictConstructor type
+            if (pid is not object?[] { Length: 5 } id || id[0] is not "storage" || id[1] is not TorchPickle.Global type
                 || id[2] is not string key)
                 throw Invalid(path, "its pickle has a persistent id that is not a torch storage");
             if (_storages.TryGetValue(key, out var known)) return known;
             if (_storages.Count >= MaxTensors) throw Invalid(path, $"its pickle names more than {MaxTensors} storages");
-            var dtype = StorageType(type.name) ?? throw Invalid(path, $"storage {key} has type {type.module}.{type.name}, which this program does not read");
-            long elements = Integer(id[4], $"storage {key}'s element count");
-            if (!entries.TryGetValue(key, out var entry)) throw Invalid(path, $"its pickle names storage {key}, which the zip does not hold");
+            string shown = TorchPickle.Shorten(key);
+            var dtype = StorageType(type) ?? throw Invalid(path, $"storage {shown} has type {type}, which this program does not read");
+            long elements = Integer(id[4], $"storage {shown}'s element count");
+            if (!entries.TryGetValue(key, out var entry)) throw Invalid(path, $"its pickle names storage {shown}, which the zip does not hold");
             long size = ElementSize(dtype);
             if (elements < 0 || elements > fileLength * MaxInflation / size || entry.Length != elements * size)
-                throw Invalid(path, $"storage {key} declares {elements} elements of {size} bytes but its entry holds {entry.Length} bytes");
-            if (entry.Length > int.MaxValue) throw Invalid(path, $"storage {key} is larger than 2 GB");
-            return _storages[key] = new StorageRef(key, dtype, elements, entry.Length, entry);
+                throw Invalid(path, $"storage {shown} declares {elements} elements of {size} bytes but its entry holds {entry.Length} bytes");
+            if (entry.Length > int.MaxValue) throw Invalid(path, $"storage {shown} is larger than 2 GB");
+            return _storages[key] = new StorageRef(shown, dtype, elements, entry.Length, entry);
         }
 
-        /// <summary>torch._utils._rebuild_tensor(_v2)(storage, offset, size, stride, ...): a view of the storage.</summary>
-        private sealed class RebuildTensor(IObjectConstructor? other) : IObjectConstructor
+        /// <summary>
+        /// torch._utils._rebuild_tensor(_v2)(storage, offset, size, stride, ...): a view of the storage;
+        /// _rebuild_parameter(tensor, ...): the tensor. Null for any other global.
+        /// </summary>
+        public object? Construct(TorchPickle.Global global, object?[] args)
         {
-            public object construct(object[] args)
+            if (global.Is("torch._utils", "_rebuild_tensor") || global.Is("torch._utils", "_rebuild_tensor_v2"))
             {
-                // Not reading on this thread: PyBridge's own unpickler at work, whose tensors its constructor builds.
-                var owner = CurrentOwner;
-                if (owner is null)
-                    return other?.construct(args) ?? throw new PickleException("torch._utils._rebuild_tensor outside a checkpoint read");
-                if (args is not [StorageRef storage, var offsetArg, object[] sizeArg, object[] strideArg, ..])
-                    throw Invalid(owner.File, "its pickle calls torch._utils._rebuild_tensor with arguments that are not (storage, offset, size, stride)");
-                return owner.Tensor(storage, offsetArg, sizeArg, strideArg);
+                if (args is not [StorageRef storage, var offset, object?[] size, object?[] stride, ..])
+                    throw Invalid(path, "its pickle calls torch._utils._rebuild_tensor with arguments that are not (storage, offset, size, stride)");
+                return Tensor(storage, offset, size, stride);
             }
+            if (global.Is("torch._utils", "_rebuild_parameter") || global.Is("torch._utils", "_rebuild_parameter_with_state"))
+                return args is [TensorRef tensor, ..] ? tensor
+                    : throw Invalid(path, "its pickle calls torch._utils._rebuild_parameter with an argument that is not a tensor");
+            return null;
         }
 
-        // Razorvine's constructors are process-wide; the unpickler reading on this thread checks what they build.
-        [ThreadStatic] private static BoundedUnpickler? CurrentOwner;
-
-        public new object loads(byte[] pickle)
-        {
-            CurrentOwner = this;
-            try { return base.loads(pickle); }
-            finally { CurrentOwner = null; }
-        }
-
-        private TensorRef Tensor(StorageRef storage, object offsetArg, object[] sizeArg, object[] strideArg)
+        private TensorRef Tensor(StorageRef storage, object? offsetArg, object?[] sizeArg, object?[] strideArg)
         {
             if (++_tensors > MaxTensors) throw Invalid(path, $"its pickle constructs more than {MaxTensors} tensors");
             string at = $"a tensor of storage {storage.Key}";
@@ -372,18 +349,17 @@ public static class TorchCheckpoint
             catch (OverflowException) { throw Invalid(path, $"{at} has a shape whose size overflows"); }
             if (elements > storage.Elements || (elements > 0 && last >= storage.Elements))
                 throw Invalid(path, $"{at} with shape [{string.Join(", ", shape)}] at offset {offset} does not fit in its {storage.Elements} elements");
-            return new TensorRef(storage, offset, shape, stride);
+            return new TensorRef(storage, offset, shape, stride, elements);
         }
 
         private long Integer(object? value, string what) => value switch
         {
-            int i => i,
             long l => l,
-            BigInteger b when b >= long.MinValue && b <= long.MaxValue => (long)b,
-            _ => throw Invalid(path, $"{what} is {Describe(value)}, not an integer"),
+            TorchPickle.HugeInteger huge => throw Invalid(path, $"{what} is {huge}, larger than any size or count a tensor can have"),
+            _ => throw Invalid(path, $"{what} is {TorchPickle.Describe(value)}, not an integer"),
         };
 
-        private static ScalarType? StorageType(string name) => name switch
+        private static ScalarType? StorageType(TorchPickle.Global type) => type.Module != "torch" ? null : type.Name switch
         {
             "DoubleStorage" => ScalarType.Float64,
             "FloatStorage" => ScalarType.Float32,

@@ -115,7 +115,20 @@ public sealed record ArchitectureSpec(
         if (Blocks is null || Stem is null) return; // structural errors are Validate's
         if (Blocks.Count > MaxBlocks) Fail($"{Blocks.Count} blocks; an architecture may have at most {MaxBlocks}");
 
-        // Sizes as doubles: 10^9 x 10^9 overflows every integer type the spec uses.
+        var (parameters, activations) = SizeEstimate();
+        double bytes = 4 * (parameters + activations);
+        long available = AvailableMemory();
+        if (bytes > available)
+            Fail($"{parameters:G3} parameters and {activations:G3} activations per image need {Bytes(bytes)} in float32, " +
+                 $"more than the {Bytes(available)} of memory here");
+    }
+
+    /// <summary>
+    /// Float32 parameters and the activations one image keeps in a forward pass (each layer's output once), from the
+    /// numbers alone: as doubles, since sizes like 10^9 x 10^9 overflow every integer type the spec uses.
+    /// </summary>
+    internal (double Parameters, double Activations) SizeEstimate()
+    {
         double side = Math.Max(1.0, Math.Floor(((double)ImageSize + 2 * (Stem.Kernel / 2) - Stem.Kernel) / Math.Max(1, Stem.Stride)) + 1);
         if (Stem.MaxPool) side = Math.Floor((side - 1) / 2) + 1;
         double parameters = (double)Stem.InChannels * Stem.OutChannels * Stem.Kernel * Stem.Kernel + 2.0 * Stem.OutChannels;
@@ -134,11 +147,7 @@ public sealed record ArchitectureSpec(
             features = b.OutChannels;
         }
         parameters += features * Math.Max(1, KeptClasses?.Count ?? Classes);
-        double bytes = 4 * (parameters + activations);
-        long available = AvailableMemory();
-        if (bytes > available)
-            Fail($"{parameters:G3} parameters and {activations:G3} activations per image need {Bytes(bytes)} in float32, " +
-                 $"more than the {Bytes(available)} of memory here");
+        return (parameters, activations);
     }
 
     /// <summary>The memory the process may use: the machine's, or its container's limit.</summary>

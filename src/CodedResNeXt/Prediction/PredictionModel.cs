@@ -28,23 +28,27 @@ public sealed class PredictionModel : IDisposable
     // classifier) is alive: afterwards its tensors are freed, and TorchSharp would fail with an empty handle.
     private readonly Func<bool>? _ownerDisposed;
     private bool _disposed;
+    // The file the model came from, for errors about what it computes.
+    private readonly string _source = "the model in memory";
     private readonly OnnxModel? _onnx;
     // For the ONNX path: each coded block's scheme and [K, N] codewords, as the network's CodedBlocks would give.
     private readonly IReadOnlyList<(int BlockIndex, CodingScheme Scheme, Tensor Codewords)> _onnxDecoders = [];
 
     private PredictionModel(CodedResNeXtNetwork network, ModelMetadata meta, BinaryClassifierInfo? classifier, bool ownsNetwork = true,
-        Func<bool>? ownerDisposed = null)
+        Func<bool>? ownerDisposed = null, string? source = null)
     {
         _network = network;
         _ownerDisposed = ownerDisposed;
+        _source = source ?? _source;
         _ownsNetwork = ownsNetwork;
         Meta = meta;
         Classifier = classifier;
     }
 
-    private PredictionModel(OnnxModel onnx, BinaryClassifierInfo? classifier)
+    private PredictionModel(OnnxModel onnx, BinaryClassifierInfo? classifier, string source)
     {
         _onnx = onnx;
+        _source = source;
         Meta = onnx.Meta;
         Classifier = classifier;
         _onnxDecoders = onnx.CodedBlockIndices.Select(i =>
@@ -126,7 +130,7 @@ public sealed class PredictionModel : IDisposable
             var onnx = OnnxModel.Load(path);
             try
             {
-                return new PredictionModel(onnx, onnx.Meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(onnx.Meta, path) : null);
+                return new PredictionModel(onnx, onnx.Meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(onnx.Meta, path) : null, path);
             }
             catch
             {
@@ -139,7 +143,7 @@ public sealed class PredictionModel : IDisposable
         {
             if (device is not null) network.to(device);
             var classifier = meta.Kind == BinaryClassifierFile.Kind ? BinaryClassifierFile.Info(meta, path) : null;
-            return new PredictionModel(network, meta, classifier);
+            return new PredictionModel(network, meta, classifier, source: path);
         }
         catch
         {
@@ -275,18 +279,32 @@ public sealed class PredictionModel : IDisposable
         });
     }
 
-    /// <summary>Logits and each coded block's energies of a normalized batch, from TorchSharp or ONNX Runtime.</summary>
+    /// <summary>
+    /// Logits and each coded block's energies of a normalized batch, from TorchSharp or ONNX Runtime. A NaN or infinity
+    /// among them (which no trained network computes from a finite image, and which would print as a prediction) is an
+    /// <see cref="InvalidInputException"/> naming the model file.
+    /// </summary>
     private (Tensor Logits, IReadOnlyList<Tensor> Energies) Forward(Tensor x)
     {
+        Tensor logits;
+        IReadOnlyList<Tensor> energies;
         if (_onnx is null)
         {
             var output = Network.call(x);
-            return (output.Logits, output.BlockEnergies);
+            (logits, energies) = (output.Logits, output.BlockEnergies);
         }
-        int batch = (int)x.shape[0];
-        var result = _onnx.Run(x.cpu().contiguous().data<float>().ToArray(), batch);
-        return (tensor(result.Logits, [batch, Architecture.Outputs]),
-            result.Energies.Select((e, b) => tensor(e, [batch, _onnxDecoders[b].Codewords.shape[1]])).ToList());
+        else
+        {
+            int batch = (int)x.shape[0];
+            var result = _onnx.Run(x.cpu().contiguous().data<float>().ToArray(), batch);
+            logits = tensor(result.Logits, [batch, Architecture.Outputs]);
+            energies = result.Energies.Select((e, b) => tensor(e, [batch, _onnxDecoders[b].Codewords.shape[1]])).ToList();
+        }
+        foreach (var (values, what) in energies.Select(e => (e, "energies")).Prepend((logits, "logits")))
+            if (!isfinite(values).all().item<bool>())
+                throw InvalidInputException.ForFile(_source, $"the network computed non-finite {what} (NaN or infinity) from finite images: " +
+                                                             "its weights are not a trained network's");
+        return (logits, energies);
     }
 
     private ImagePrediction Decide(InputImage source, Tensor logits)

@@ -146,7 +146,7 @@ public class OnnxExportTests : IDisposable
         Assert.StartsWith($"{bare}: the ONNX file has no {OnnxMetadata.MetaKey} metadata", e.Message);
 
         e = Assert.Throws<InvalidInputException>(() => OnnxModel.Load(existing));
-        Assert.StartsWith($"{existing}: not an ONNX model", e.Message);
+        Assert.StartsWith($"{existing}: not an ONNX graph crx export writes: ", e.Message);
     }
 
     private static readonly string[] ClassNames = ["alpha", "beta", "gamma", "delta"];

@@ -14,9 +14,11 @@ namespace CodedResNeXt.Tests.Reliability;
 
 /// <summary>
 /// Damaged input files, read in-process by the library's readers: each read either succeeds or throws
-/// <see cref="InvalidInputException"/> (which the CLI prints as one line), never another exception and never a hang.
-/// Fixed seed and a fixed number of mutations per format (truncation, bit flips, overwritten length fields, and in
-/// text formats numbers replaced by extreme ones), so a failure reproduces.
+/// <see cref="InvalidInputException"/> (which the CLI prints as one line), never another exception, within
+/// <see cref="CaseTimeout"/> and with the process's peak memory rising by at most <see cref="CaseMemory"/> (the readers
+/// do work linear in their input: a small file that would need more is refused before the work). Fixed seed and a
+/// fixed number of mutations per format (truncation, bit flips, overwritten length fields, and in text formats numbers
+/// replaced by extreme ones), so a failure reproduces. An ONNX file is loaded and run on an image.
 /// </summary>
 [Collection(ReliabilityCollection.Name)]
 public sealed class FuzzTests(ReliabilityRun fixture)
@@ -24,6 +26,8 @@ public sealed class FuzzTests(ReliabilityRun fixture)
     private const int Seed = 20261124;
     private const int MutationsPerFormat = 100;
     private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(20);
+    /// <summary>Every file here is under 1 MB; what reading one may take beyond that is the reader's constant times its size.</summary>
+    private const long CaseMemory = 512L << 20;
 
     [Fact]
     public void Damaged_files_are_read_or_refused_with_InvalidInputException()
@@ -57,6 +61,8 @@ public sealed class FuzzTests(ReliabilityRun fixture)
             ImageFolders.Save(bitmap, jpeg);
         }
         string metrics = Path.Combine(fixture.RunDir, "metrics.jsonl");
+        string onnx = tmp["model.onnx"];
+        CodedResNeXt.Interop.Onnx.OnnxModelExport.ExportFile(checkpoint, onnx);
 
         var formats = new (string Name, string Original, bool Text, Action<string> Read)[]
         {
@@ -77,6 +83,7 @@ public sealed class FuzzTests(ReliabilityRun fixture)
             ("png image", png, false, f => ImageDecoder.DecodeBitmap(f, 0, maxPixels: 1 << 20).Dispose()),
             ("jpeg image", jpeg, false, f => ImageDecoder.DecodeBitmap(f, 8, maxPixels: 1 << 20).Dispose()),
             ("metrics log", metrics, true, f => MetricsLog.Read(f)),
+            ("onnx", onnx, false, PredictOnnx),
         };
 
         foreach (var (name, original, text, read) in formats)
@@ -91,12 +98,24 @@ public sealed class FuzzTests(ReliabilityRun fixture)
                 if (entry is null) File.WriteAllBytes(file, mutated);
                 else ZipEntries.Replace(original, file, entry, mutated);
 
-                var task = Task.Run(() => read(file));
+                var task = default(Task);
+                bool answered = false;
+                long memory = PeakMemory.Above(() =>
+                {
+                    task = Task.Run(() => read(file));
+                    try { answered = task.Wait(CaseTimeout); }
+                    catch (AggregateException) { answered = true; }
+                });
                 string outcome;
                 try
                 {
-                    if (!task.Wait(CaseTimeout)) outcome = $"no answer within {CaseTimeout.TotalSeconds} s";
-                    else continue;
+                    if (!answered) outcome = $"no answer within {CaseTimeout.TotalSeconds} s";
+                    else if (memory > CaseMemory) outcome = $"the peak resident set rose by {memory >> 20} MiB";
+                    else
+                    {
+                        task!.Wait();
+                        continue;
+                    }
                 }
                 catch (AggregateException e) when (e.InnerException is InvalidInputException bad)
                 {
@@ -111,6 +130,13 @@ public sealed class FuzzTests(ReliabilityRun fixture)
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private static void PredictOnnx(string file)
+    {
+        using var model = CodedResNeXt.Prediction.PredictionModel.Load(file);
+        using var pixels = TorchSharp.torch.rand(1, 1, Synthetic.Side, Synthetic.Side);
+        model.Predict(pixels);
     }
 
     private static void ReadTorch(string file)

@@ -3,6 +3,7 @@ using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Model;
 using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace CodedResNeXt.Interop.Onnx;
 
@@ -21,9 +22,12 @@ public sealed class OnnxModel : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _outputs;
 
-    private OnnxModel(InferenceSession session, ModelMetadata meta)
+    private readonly string _path;
+
+    private OnnxModel(InferenceSession session, ModelMetadata meta, string path)
     {
         _session = session;
+        _path = path;
         Meta = meta;
         CodedBlockIndices = meta.Kind != BinaryClassifierFile.Kind ? meta.Architecture.CodedBlockIndices : [];
         _outputs = [OnnxExport.Logits, .. CodedBlockIndices.Select(OnnxExport.EnergiesOutput)];
@@ -41,27 +45,37 @@ public sealed class OnnxModel : IDisposable
     public static bool IsOnnxPath(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Opens an exported file with ONNX Runtime on the CPU. An <see cref="InvalidInputException"/> naming
-    /// <paramref name="path"/> when it is missing, not a model ONNX Runtime can load, or lacks crx's metadata or outputs.
+    /// The largest ONNX file read: protobuf's own limit. The export of the largest preset (imagenet, 25 M parameters)
+    /// is about 100 MB.
+    /// </summary>
+    public const long MaxFileBytes = int.MaxValue;
+
+    /// <summary>
+    /// Opens an exported file with ONNX Runtime on the CPU, once its graph has been checked to be one crx export
+    /// writes for the architecture its metadata names (<see cref="OnnxGraphCheck"/>): what ONNX Runtime may allocate
+    /// and compute is bounded by that architecture, and it runs the bytes that were checked. An
+    /// <see cref="InvalidInputException"/> naming <paramref name="path"/> when it is missing, not a file, not a
+    /// model ONNX Runtime can load, or not such a graph.
     /// </summary>
     /// <param name="path">an .onnx file written by <see cref="OnnxModelExport"/></param>
     /// <param name="threads">intra-op threads (0: ONNX Runtime's default)</param>
     public static OnnxModel Load(string path, int threads = 0)
     {
-        if (!File.Exists(path)) throw InvalidInputException.ForFile(path, "does not exist");
+        byte[] file = InputFile.ReadBytes(path, MaxFileBytes, "ONNX file");
+        var meta = OnnxGraphCheck.Check(file, path);
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
         // Idle worker threads would otherwise spin after each run and take the cores from whatever runs next
         // (TorchSharp in the same process, other work on a shared machine).
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         InferenceSession session;
-        try { session = new InferenceSession(path, options); }
+        try { session = new InferenceSession(file, options); }
         catch (OnnxRuntimeException e) { throw InvalidInputException.ForFile(path, $"not an ONNX model ONNX Runtime can load ({e.Message.Split('\n')[0]})"); }
         try
         {
-            var meta = OnnxMetadata.Parse(session.ModelMetadata.CustomMetadataMap, path);
-            var model = new OnnxModel(session, meta);
+            var model = new OnnxModel(session, meta, path);
             foreach (var name in model._outputs)
-                if (!session.OutputMetadata.ContainsKey(name)) throw InvalidInputException.ForFile(path, $"the ONNX graph has no output {name}");
+                if (!session.OutputMetadata.TryGetValue(name, out var output) || output.ElementDataType != TensorElementType.Float)
+                    throw InvalidInputException.ForFile(path, $"the ONNX graph has no float output {name}");
             return model;
         }
         catch
@@ -71,7 +85,11 @@ public sealed class OnnxModel : IDisposable
         }
     }
 
-    /// <summary>Runs a batch of normalized images, [batch, C, H, W] row-major.</summary>
+    /// <summary>
+    /// Runs a batch of normalized images, [batch, C, H, W] row-major. Each output is checked to be float and of the
+    /// shape the metadata promises before it is read; a graph ONNX Runtime fails to run is an
+    /// <see cref="InvalidInputException"/> naming the file.
+    /// </summary>
     public OnnxOutput Run(float[] images, int batch)
     {
         var arch = Architecture;
@@ -80,9 +98,23 @@ public sealed class OnnxModel : IDisposable
             throw new ArgumentException($"{images.Length} values do not make {batch} images of {arch.InputChannels}x{arch.ImageSize}x{arch.ImageSize}");
         using var input = OrtValue.CreateTensorValueFromMemory(images, shape);
         using var runOptions = new RunOptions();
-        using var results = _session.Run(runOptions, [OnnxExport.Input], [input], _outputs);
-        var values = results.Select(r => r.GetTensorDataAsSpan<float>().ToArray()).ToList();
-        return new OnnxOutput(batch, values[0], values.Skip(1).ToList());
+        IDisposableReadOnlyCollection<OrtValue> results;
+        try { results = _session.Run(runOptions, [OnnxExport.Input], [input], _outputs); }
+        catch (OnnxRuntimeException e) { throw InvalidInputException.ForFile(_path, $"ONNX Runtime cannot run its graph ({e.Message.Split('\n')[0]})"); }
+        using (results)
+        {
+            var values = new List<float[]>();
+            for (int i = 0; i < _outputs.Length; i++)
+            {
+                var info = results[i].GetTensorTypeAndShape();
+                long width = i == 0 ? arch.Outputs : arch.Blocks[CodedBlockIndices[i - 1]].SubNNs;
+                if (info.ElementDataType != TensorElementType.Float || !info.Shape.SequenceEqual([batch, width]))
+                    throw InvalidInputException.ForFile(_path, $"its graph computed {_outputs[i]} as {info.ElementDataType} [{string.Join(", ", info.Shape)}], " +
+                                                                $"not float [{batch}, {width}] as its metadata says");
+                values.Add(results[i].GetTensorDataAsSpan<float>().ToArray());
+            }
+            return new OnnxOutput(batch, values[0], values.Skip(1).ToList());
+        }
     }
 
     /// <summary>Frees the ONNX Runtime session.</summary>
