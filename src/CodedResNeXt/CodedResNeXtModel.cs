@@ -4,6 +4,7 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Evaluation;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Prediction;
@@ -26,6 +27,8 @@ public sealed class CodedResNeXtModel : IDisposable
 {
     // Where training stood (null: nothing trained it); what Save writes into the checkpoint's training record.
     private readonly TrainingState? _state;
+    // An imported model's recipe: what Save records, as crx import does.
+    private TrainingOptions? _importedRecipe;
 
     private CodedResNeXtModel(CodedResNeXtNetwork network, ModelMetadata metadata, TrainingOptions? options,
         IReadOnlyList<EpochMetrics> history, long? stoppedAtStep, TrainingState? state, bool cancelled = false)
@@ -135,6 +138,21 @@ public sealed class CodedResNeXtModel : IDisposable
         return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state, result.Cancelled);
     }
 
+    /// <summary>
+    /// The authors' released weights as a model in memory, in eval mode: a safetensors file in their state_dict layout or a
+    /// Lightning checkpoint (or any <c>torch.save</c> of such a state_dict, read without running its pickle), for a
+    /// preset or an architecture file. The CIFAR presets get the CIFAR class names and the authors' normalization,
+    /// imagenet timm's defaults; <see cref="Save"/> writes the checkpoint <c>crx import</c> would.
+    /// </summary>
+    /// <param name="path">the weights file</param>
+    /// <param name="architecture">a preset ("cifar10", "cifar100", "imagenet") or an architecture file</param>
+    /// <param name="format">how the weights are stored</param>
+    public static CodedResNeXtModel Import(string path, string architecture, OfficialModelFile.WeightsFormat format = OfficialModelFile.WeightsFormat.Safetensors)
+    {
+        var (network, metadata, options) = OfficialModelFile.Read(path, architecture, format);
+        return new CodedResNeXtModel(network, metadata, null, [], null, TrainingState.NothingTrained(network.CodedBlocks.Count)) { _importedRecipe = options };
+    }
+
     /// <summary>Loads a checkpoint (.ckpt: a run's last.ckpt or best.ckpt, or an imported network), in eval mode.</summary>
     /// <param name="path">the checkpoint file</param>
     /// <param name="device">where the network runs (null: the CPU; <see cref="ComputeDevice.Resolve"/> parses "cuda:0")</param>
@@ -153,7 +171,7 @@ public sealed class CodedResNeXtModel : IDisposable
     public void Save(string path)
     {
         // A model nothing trained has no recipe: its record names the one a run started from it would get by default.
-        var options = TrainingOptions ?? Training.TrainingOptions.For(
+        var options = TrainingOptions ?? _importedRecipe ?? Training.TrainingOptions.For(
             DatasetCatalog.Names.Contains(Metadata.Dataset) ? Metadata.Dataset : "folder", Architecture.ImageSize) with
         {
             Architecture = Architecture.Name, Epochs = 0,

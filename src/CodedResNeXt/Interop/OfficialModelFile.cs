@@ -42,10 +42,35 @@ public static class OfficialModelFile
     /// </summary>
     public static void Import(string from, string architecture, string outPath, WeightsFormat format = WeightsFormat.Safetensors)
     {
-        ArchitectureSpec spec;
-        try { spec = ArchitectureFile.LoadPresetOrFile(architecture, CodingSchemeSet.BuiltInsAndFiles); }
-        catch (InvalidInputException e) { throw new InvalidInputException(InputSubject.Option("Architecture"), e.Message); }
+        var spec = Architecture(architecture);
         RefuseOverwrite(outPath);
+        var (network, model, options) = Read(from, spec, architecture, format);
+        using (network)
+        {
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (dir is not null) Directory.CreateDirectory(dir);
+            Checkpoint.SaveWeightsOnly(outPath, model, network, options, TrainingState.NothingTrained(network.CodedBlocks.Count));
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="from"/> for <paramref name="architecture"/> into a network in memory (eval mode), with the
+    /// metadata and recipe <see cref="Import"/> writes beside it; the caller owns the network.
+    /// </summary>
+    /// <param name="from">the authors' weights file</param>
+    /// <param name="architecture">a preset or an architecture file</param>
+    /// <param name="format">how the weights are stored</param>
+    public static (CodedResNeXtNetwork Network, ModelMetadata Metadata, TrainingOptions Options) Read(string from, string architecture,
+        WeightsFormat format = WeightsFormat.Safetensors) => Read(from, Architecture(architecture), architecture, format);
+
+    private static ArchitectureSpec Architecture(string architecture)
+    {
+        try { return ArchitectureFile.LoadPresetOrFile(architecture, CodingSchemeSet.BuiltInsAndFiles); }
+        catch (InvalidInputException e) { throw new InvalidInputException(InputSubject.Option("Architecture"), e.Message); }
+    }
+
+    private static (CodedResNeXtNetwork, ModelMetadata, TrainingOptions) Read(string from, ArchitectureSpec spec, string architecture, WeightsFormat format)
+    {
         if (Directory.Exists(from)) throw InvalidInputException.ForFile(from, "is a folder, not a weights file");
         if (!File.Exists(from)) throw InvalidInputException.ForFile(from, "does not exist");
         InputFile.RequireRegular(from, "weights file");
@@ -55,9 +80,9 @@ public static class OfficialModelFile
                 : "a zip archive (a checkpoint of ours?), not safetensors");
 
         var tensors = format == WeightsFormat.Lightning ? TorchCheckpoint.ReadStateDict(from) : SafeTensors.Load(from);
+        var network = new CodedResNeXtNetwork(spec, CodingSchemeSet.BuiltInsAndFiles);
         try
         {
-            using var network = new CodedResNeXtNetwork(spec, CodingSchemeSet.BuiltInsAndFiles);
             OfficialLayout.Import(network, tensors, from);
             // What loading the checkpoint would refuse is refused now, not by every later command.
             FiniteWeights.Require(network, from);
@@ -69,9 +94,12 @@ public static class OfficialModelFile
             string dataset = cifar ? architecture : "folder";
             var options = cifar ? TrainingOptions.For(architecture) : TrainingOptions.For("folder", spec.ImageSize) with { Architecture = architecture };
             var model = ModelMetadata.Of(Checkpoint.Kind, network, names, normalization, dataset, [], InputTransform.For(spec, normalization, options.Folder));
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-            if (dir is not null) Directory.CreateDirectory(dir);
-            Checkpoint.SaveWeightsOnly(outPath, model, network, options with { Epochs = 0 }, TrainingState.NothingTrained(network.CodedBlocks.Count));
+            return (network, model, options with { Epochs = 0 });
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
         }
         finally
         {

@@ -63,6 +63,28 @@ public sealed class LightningCheckpointTests(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
+    public void Imported_in_memory_the_Lightning_checkpoint_predicts_the_authors_logits_and_saves_the_file_crx_import_writes()
+    {
+        var expected = OfficialFixture.Read();
+        using var model = CodedResNeXtModel.Import(LightningFixture.Checkpoint, "cifar10", OfficialModelFile.WeightsFormat.Lightning);
+        Assert.Equal("airplane", model.ClassNames[0]);
+        var files = expected.Images.Select(i => i.File).ToList();
+        using var predictor = model.Predictor();
+        var predicted = predictor.Predict(files);
+        double worst = predicted.Select((p, i) => p.Logits!.Zip(expected.Images[i].Logits, (a, b) => Math.Abs(a - (double)b)).Max()).Max();
+        Assert.True(worst < 1e-4, $"logits differ by up to {worst:G3}");
+
+        // Saved, it is the checkpoint crx import writes: the same metadata and weights.
+        string saved = _tmp["in-memory.ckpt"], imported = _tmp["imported.ckpt"];
+        model.Save(saved);
+        OfficialModelFile.Import(LightningFixture.Checkpoint, "cifar10", imported, OfficialModelFile.WeightsFormat.Lightning);
+        Assert.Equal(ZipEntries.Read(imported, "model.safetensors"), ZipEntries.Read(saved, "model.safetensors"));
+        string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, ModelFile.Json);
+        Assert.Equal(Json(ModelFile.ReadMetadata(imported) with { Sections = null }), Json(ModelFile.ReadMetadata(saved) with { Sections = null }));
+        Assert.Equal(Json(Checkpoint.ReadInfo(imported).Options), Json(Checkpoint.ReadInfo(saved).Options));
+    }
+
+    [Fact]
     public void The_hostile_pickle_is_refused_in_one_line_naming_the_file_and_runs_nothing()
     {
         File.Delete(LightningFixture.Marker);
