@@ -16,12 +16,15 @@ public static class AnalysisResultsFile
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Writes <paramref name="directory"/>/results.json (creating the directory) and returns its path.</summary>
+    /// <summary>
+    /// Writes <paramref name="directory"/>/results.json (creating the directory) atomically and returns its path: a kill
+    /// while it is rewritten leaves the previous results whole.
+    /// </summary>
     public static string Save(AnalysisResults results, string directory)
     {
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileName);
-        using (var stream = File.Create(path)) JsonSerializer.Serialize(stream, results, Json);
+        OutputFile.Write(path, stream => JsonSerializer.Serialize(stream, results, Json));
         return path;
     }
 

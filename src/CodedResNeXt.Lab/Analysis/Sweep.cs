@@ -175,8 +175,8 @@ public static class Sweep
     public static void Write(SweepResult result, string directory)
     {
         System.IO.Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, JsonFile), JsonSerializer.Serialize(result, AnalysisResultsFile.Json));
-        File.WriteAllText(Path.Combine(directory, MarkdownFile), Markdown(result));
+        OutputFile.WriteText(Path.Combine(directory, JsonFile), JsonSerializer.Serialize(result, AnalysisResultsFile.Json));
+        OutputFile.WriteText(Path.Combine(directory, MarkdownFile), Markdown(result));
         Plot(result, Path.Combine(directory, PlotFile));
     }
 
@@ -225,7 +225,7 @@ public static class Sweep
         plot.XLabel(result.Parameter);
         plot.YLabel("validation");
         plot.ShowLegend(Alignment.LowerLeft);
-        plot.SavePng(path, 720, 440);
+        OutputFile.WriteBytes(path, plot.GetImageBytes(720, 440, ImageFormat.Png));
     }
 
     private static string Percent(double value) => double.IsNaN(value) ? "—" : (100 * value).ToString("F2", CultureInfo.InvariantCulture) + " %";

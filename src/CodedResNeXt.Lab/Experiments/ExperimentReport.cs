@@ -16,12 +16,13 @@ public static partial class ExperimentReport
     /// <summary>Writes the markdown report and its figures; <paramref name="planFile"/> is the experiment file as given to `crx experiment`.</summary>
     public static void Write(ExperimentPlan plan, string planFile, ExperimentResults results)
     {
-        string folder = Path.Combine(Path.GetDirectoryName(plan.Report) ?? "", Path.GetFileNameWithoutExtension(plan.Report));
-        Directory.CreateDirectory(folder);
+        string parent = Path.GetDirectoryName(Path.GetFullPath(plan.Report))!;
+        Directory.CreateDirectory(parent);
+        string folder = OutputFile.Subfolder(parent, Path.GetFileNameWithoutExtension(plan.Report));
         var figures = Figures(plan, results).ToList();
-        foreach (var f in figures) File.WriteAllBytes(Path.Combine(folder, f.FileName), f.Png);
+        foreach (var f in figures) OutputFile.WriteBytes(Path.Combine(folder, f.FileName), f.Png);
         string relative = Path.GetFileName(folder);
-        File.WriteAllText(plan.Report, Markdown(plan, planFile, results, figures.Select(f => (f.AltText, $"{relative}/{f.FileName}")).ToList()));
+        OutputFile.WriteText(plan.Report, Markdown(plan, planFile, results, figures.Select(f => (f.AltText, $"{relative}/{f.FileName}")).ToList()));
     }
 
     /// <summary>

@@ -118,13 +118,11 @@ public sealed record ExperimentResults(string Experiment, IReadOnlyList<RunFigur
         return Of(Experiment, [.. Runs.OrderBy(r => position.GetValueOrDefault(r.Name, int.MaxValue))]);
     }
 
-    /// <summary>Writes the file through a temporary one, so that a stop mid-write leaves the previous results.</summary>
+    /// <summary>Writes the file atomically (<see cref="OutputFile"/>), so that a stop mid-write leaves the previous results.</summary>
     public void Save(string path)
     {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
-        string temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, ExperimentPlan.Json));
-        File.Move(temporary, path, overwrite: true);
+        OutputFile.WriteText(path, JsonSerializer.Serialize(this, ExperimentPlan.Json));
     }
 }

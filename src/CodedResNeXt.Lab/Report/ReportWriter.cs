@@ -22,10 +22,12 @@ public static class ReportWriter
         if (File.Exists(directory)) throw new InvalidInputException($"{directory}: is a file; the report needs a directory");
 
         var page = ReportPage.Compose(results);
-        string figures = Path.Combine(directory, FigureFolder);
+        string figures;
         try
         {
-            Directory.CreateDirectory(figures);
+            Directory.CreateDirectory(directory);
+            // figures/ is ours to make: a link standing there would take the figures wherever it points.
+            figures = OutputFile.Subfolder(directory, FigureFolder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -33,12 +35,12 @@ public static class ReportWriter
         }
 
         string index = Path.Combine(directory, PageName);
-        File.WriteAllText(index, page.Html);
+        OutputFile.WriteText(index, page.Html);
         var written = new List<string> { index };
         foreach (var figure in page.Figures)
         {
             string file = Path.Combine(figures, figure.FileName);
-            File.WriteAllBytes(file, figure.Png);
+            OutputFile.WriteBytes(file, figure.Png);
             written.Add(file);
         }
         return written;

@@ -48,7 +48,7 @@ public static class CodingSchemeFile
         {
             string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
             if (folder is not null) Directory.CreateDirectory(folder);
-            File.WriteAllText(path, ToJson(scheme) + "\n");
+            OutputFile.WriteText(path, ToJson(scheme) + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

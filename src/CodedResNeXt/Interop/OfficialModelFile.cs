@@ -49,7 +49,9 @@ public static class OfficialModelFile
         {
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null) Directory.CreateDirectory(dir);
-            Checkpoint.SaveWeightsOnly(outPath, model, network, options, TrainingState.NothingTrained(network.CodedBlocks.Count));
+            // Taken exclusively: of two imports to one --out, one writes it and the other is refused.
+            Checkpoint.SaveWeightsOnly(outPath, model, network, options, TrainingState.NothingTrained(network.CodedBlocks.Count),
+                () => AlreadyExists(outPath));
         }
     }
 
@@ -119,7 +121,7 @@ public static class OfficialModelFile
             var tensors = OfficialLayout.Export(network);
             try
             {
-                ModelFile.WriteAtomically(outPath, stream => SafeTensors.Save(stream, tensors));
+                OutputFile.WriteNew(outPath, stream => SafeTensors.Save(stream, tensors), () => AlreadyExists(outPath));
             }
             finally
             {
@@ -134,11 +136,15 @@ public static class OfficialModelFile
         return file.ReadByte() == 'P' && file.ReadByte() == 'K';
     }
 
+    // Checked first, so that no work is done for nothing, and again atomically when the file is given its name: of two
+    // runs writing one path, one writes it and the other is refused.
     private static void RefuseOverwrite(string outPath)
     {
-        if (File.Exists(outPath) || Directory.Exists(outPath))
-            throw InvalidInputException.ForOption("Out", $"{outPath} already exists; choose another path or delete it");
+        if (File.Exists(outPath) || Directory.Exists(outPath)) throw AlreadyExists(outPath);
     }
+
+    private static InvalidInputException AlreadyExists(string outPath) =>
+        InvalidInputException.ForOption("Out", $"{outPath} already exists; choose another path or delete it");
 
 
     /// <summary>The class names of the official CIFAR sets, in label order (batches.meta.txt, fine_label_names.txt).</summary>

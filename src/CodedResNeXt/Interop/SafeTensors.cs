@@ -34,12 +34,8 @@ public static class SafeTensors
 
     private static readonly Dictionary<string, ScalarType> DTypes = DTypeNames.ToDictionary(p => p.Value, p => p.Key);
 
-    /// <summary>Writes <paramref name="tensors"/>, sorted by name.</summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors)
-    {
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
-        Save(file, tensors);
-    }
+    /// <summary>Writes <paramref name="tensors"/>, sorted by name, atomically (<see cref="OutputFile"/>).</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors) => OutputFile.Write(path, file => Save(file, tensors));
 
     /// <summary>Writes <paramref name="tensors"/>, sorted by name, to a stream (which need not seek: a zip entry will do).</summary>
     public static void Save(Stream file, IReadOnlyDictionary<string, Tensor> tensors)

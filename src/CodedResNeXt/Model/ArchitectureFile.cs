@@ -24,7 +24,7 @@ public static class ArchitectureFile
 
     /// <summary>Writes <paramref name="architecture"/> to <paramref name="path"/> as JSON, replacing any file there.</summary>
     public static void Save(ArchitectureSpec architecture, string path) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(architecture, JsonOptions) + "\n");
+        OutputFile.WriteText(path, JsonSerializer.Serialize(architecture, JsonOptions) + "\n");
 
     /// <summary>
     /// Reads and validates the architecture in <paramref name="path"/>: a file written by <see cref="Save"/>, or the output

@@ -90,8 +90,15 @@ public static class Checkpoint
     /// A checkpoint of weights only (an imported model): its training section describes it, but without optimizer or
     /// generator state it can start a run (<see cref="InitialWeights"/>) and not resume one.
     /// </summary>
-    public static void SaveWeightsOnly(string path, ModelMetadata model, CodedResNeXtNetwork network, TrainingOptions options, TrainingState state) =>
-        ModelFile.Write(path, model.WithSection(Section, new TrainingRecord(options, state)), network);
+    /// <param name="path">the .ckpt file</param>
+    /// <param name="model">the model's metadata</param>
+    /// <param name="network">the network</param>
+    /// <param name="options">the options it was made with</param>
+    /// <param name="state">where training stands</param>
+    /// <param name="exists">when given, the file must be new (<c>crx import</c> never overwrites): the error when it is not</param>
+    public static void SaveWeightsOnly(string path, ModelMetadata model, CodedResNeXtNetwork network, TrainingOptions options, TrainingState state,
+        Func<Exception>? exists = null) =>
+        ModelFile.Write(path, model.WithSection(Section, new TrainingRecord(options, state)), network, exists: exists);
 
     /// <summary>Whether the checkpoint holds what resuming needs (a weights-only one does not).</summary>
     public static bool CanResume(string path)

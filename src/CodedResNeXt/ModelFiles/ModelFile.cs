@@ -11,8 +11,8 @@ namespace CodedResNeXt.ModelFiles;
 /// <summary>
 /// Model files, checkpoints and extracted classifiers alike: a zip holding meta.json (<see cref="ModelMetadata"/>),
 /// model.safetensors (the state_dict with PyTorch names, BN statistics included) and whatever entries the kind adds.
-/// Written to a uniquely named temporary file beside the target and renamed over it, so a crash never leaves a
-/// half-written model and a stale temporary file never blocks the next write.
+/// Written through <see cref="OutputFile"/>: atomically, so a crash never leaves a half-written model and a stale
+/// temporary file never blocks the next write.
 /// </summary>
 public static class ModelFile
 {
@@ -26,9 +26,13 @@ public static class ModelFile
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
     };
 
-    /// <summary>Writes meta.json, the network's state_dict, then the entries <paramref name="more"/> adds; atomically.</summary>
-    public static void Write(string path, ModelMetadata meta, nn.Module network, Action<ZipArchive>? more = null) =>
-        WriteAtomically(path, stream =>
+    /// <summary>
+    /// Writes meta.json, the network's state_dict, then the entries <paramref name="more"/> adds; atomically
+    /// (<see cref="OutputFile"/>). With <paramref name="exists"/>, the file must be new: that is the error when it is not.
+    /// </summary>
+    public static void Write(string path, ModelMetadata meta, nn.Module network, Action<ZipArchive>? more = null, Func<Exception>? exists = null)
+    {
+        void Entries(Stream stream)
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
             using (var json = zip.CreateEntry(MetaEntry, CompressionLevel.Fastest).Open())
@@ -36,52 +40,10 @@ public static class ModelFile
             using (var weights = zip.CreateEntry(WeightsEntry, CompressionLevel.NoCompression).Open())
                 SafeTensors.Save(weights, network.state_dict());
             more?.Invoke(zip);
-        });
-
-    /// <summary>
-    /// Writes a file through <paramref name="write"/> into a temporary file in the same folder, then renames it over
-    /// <paramref name="path"/>; on failure the temporary file is removed and <paramref name="path"/> is untouched.
-    /// </summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
-    {
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
         }
-        catch (Exception e)
-        {
-            try { File.Delete(temp); }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // the write's error says more
-            // Disk full, a read-only file system, an I/O error: say which file could not be written (the message
-            // of the system names the temporary file); the old file is untouched.
-            if (e is IOException and not (FileNotFoundException or DirectoryNotFoundException) || e is UnauthorizedAccessException)
-                throw new IOException($"{path}: cannot write: {Reason(e)}; the previous file is untouched", e);
-            throw;
-        }
+        if (exists is null) OutputFile.Write(path, Entries);
+        else OutputFile.WriteNew(path, Entries, exists);
     }
-
-    // The system's words for a failed write, without the path of the temporary file it names.
-    private static string Reason(Exception e)
-    {
-        string message = e.Message.Split('\n')[0].Trim();
-        int path = message.IndexOf(" : '", StringComparison.Ordinal);
-        return (path > 0 ? message[..path] : message).TrimEnd('.', ' ');
-    }
-
-    /// <summary>Copies a file atomically (best.ckpt from last.ckpt): a reader sees the old copy or the new one, never a part.</summary>
-    public static void CopyAtomically(string source, string destination) =>
-        WriteAtomically(destination, stream =>
-        {
-            using var input = File.OpenRead(source);
-            input.CopyTo(stream);
-        });
 
     /// <summary>
     /// Rewrites a model file's meta.json through <paramref name="change"/>, copying every other entry (the weights, the
@@ -91,7 +53,7 @@ public static class ModelFile
     {
         using var source = Open(path);
         var meta = change(ReadMetadata(source, path));
-        WriteAtomically(path, stream =>
+        OutputFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
             using (var json = zip.CreateEntry(MetaEntry, CompressionLevel.Fastest).Open())

@@ -5,7 +5,7 @@ using TorchSharp;
 namespace CodedResNeXt.Training;
 
 /// <summary>
-/// Appends each epoch's metrics to runs/NAME/metrics.jsonl and writes the same scalars as TensorBoard
+/// Writes each epoch's metrics to runs/NAME/metrics.jsonl (the whole log, atomically) and the same scalars as TensorBoard
 /// event files under runs/NAME/tensorboard (view with `tensorboard --logdir runs`).
 /// </summary>
 public sealed class MetricsLog
@@ -24,7 +24,8 @@ public sealed class MetricsLog
     public MetricsLog(string runDirectory)
     {
         _path = Path.Combine(runDirectory, "metrics.jsonl");
-        _tensorBoard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDirectory, "tensorboard"));
+        // TorchSharp's writer creates its event files in this folder: a link planted there would take them elsewhere.
+        _tensorBoard = torch.utils.tensorboard.SummaryWriter(OutputFile.Subfolder(runDirectory, "tensorboard"));
     }
 
     private readonly List<EpochMetrics> _epochs = [];
@@ -51,17 +52,20 @@ public sealed class MetricsLog
         if (last is not null) byEpoch.TryAdd(last.Epoch, last);
         _epochs.Clear();
         _epochs.AddRange(byEpoch.Values.Where(m => m.Epoch >= 1 && m.Epoch <= lastEpoch));
-        string text = string.Concat(_epochs.Select(m => JsonSerializer.Serialize(m, Json) + "\n"));
-        ModelFiles.ModelFile.WriteAtomically(_path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
+        Save();
     }
+
+    // The whole log, rewritten atomically (a few KB an epoch): a kill mid-write leaves the previous log, never a cut line,
+    // and a link planted as metrics.jsonl is replaced, not written through (appending followed it).
+    private void Save() => OutputFile.WriteText(_path, string.Concat(_epochs.Select(m => JsonSerializer.Serialize(m, Json) + "\n")));
 
     /// <summary>Adds one epoch's line to metrics.jsonl and its scalars to TensorBoard.</summary>
     /// <param name="m">the epoch's figures</param>
     /// <param name="codedBlockIndices">the block index of each coded block, to name the per-block scalars</param>
     public void Append(EpochMetrics m, IReadOnlyList<int> codedBlockIndices)
     {
-        File.AppendAllText(_path, JsonSerializer.Serialize(m, Json) + "\n");
         _epochs.Add(m);
+        Save();
         _tensorBoard.add_scalar("train/loss", (float)m.TrainLoss, m.Epoch);
         _tensorBoard.add_scalar("train/cross_entropy", (float)m.TrainCrossEntropy, m.Epoch);
         _tensorBoard.add_scalar("train/coding_loss", (float)m.TrainCodingLoss, m.Epoch);

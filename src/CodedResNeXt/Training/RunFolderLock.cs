@@ -43,7 +43,7 @@ public sealed class RunFolderLock : IDisposable
             {
                 throw new RunFolderInUseException(folder, Owner(key));
             }
-            try { File.WriteAllText(Path.Combine(key, OwnerFileName), $"{Environment.ProcessId}\n"); }
+            try { OutputFile.WriteText(Path.Combine(key, OwnerFileName), $"{Environment.ProcessId}\n"); }
             catch
             {
                 stream.Dispose();

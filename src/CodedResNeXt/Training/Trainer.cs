@@ -180,7 +180,7 @@ public sealed class Trainer
         // good checkpoint.
         Divergence.CheckWeights(network, metrics.Epoch);
         if (SaveCheckpoint(network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics), log?.Epochs) && best)
-            ModelFile.CopyAtomically(_run.LastCheckpointPath, _run.BestCheckpointPath);
+            OutputFile.Copy(_run.LastCheckpointPath, _run.BestCheckpointPath);
         return metrics;
     }
 

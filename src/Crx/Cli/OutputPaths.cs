@@ -4,8 +4,8 @@ namespace Crx.Cli;
 
 /// <summary>
 /// Checks an output location before any work starts, so a typo in --out costs a second, not an epoch or an
-/// analysis. Nothing is created: the deepest folder of the path that exists must take a new file (writing a probe
-/// file there is the only reliable test: permissions, read-only mounts and /proc all differ), and no part of the
+/// analysis. Nothing is created: the deepest folder of the path that exists must take a new file (making one there,
+/// nameless where the system allows, is the only reliable test: <see cref="OutputFile.Probe"/>), and no part of the
 /// path may be a file.
 /// </summary>
 internal static class OutputPaths
@@ -32,11 +32,7 @@ internal static class OutputPaths
             if (File.Exists(existing)) throw new InvalidInputException($"{flag}: cannot write {named}: {existing} is a file, not a folder");
             existing = Path.GetDirectoryName(existing) ?? throw new InvalidInputException($"{flag}: cannot write {named}");
         }
-        string probe = Path.Combine(existing, $".crx-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        try
-        {
-            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
-        }
+        try { OutputFile.Probe(existing); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{flag}: cannot write to {named} ({e.Message.Split('\n')[0].Trim().TrimEnd('.')})"); }
     }

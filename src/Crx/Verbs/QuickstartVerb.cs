@@ -80,7 +80,7 @@ internal static class QuickstartVerb
                 rows.Add(new Row(label, run.Architecture.Name, network.ParameterCount, options.Epochs, trainSeconds, result));
             }
         }
-        File.WriteAllText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
+        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
         Print(rows);
         Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
         return 0;

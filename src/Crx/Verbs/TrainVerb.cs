@@ -58,7 +58,7 @@ internal static class TrainVerb
         var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
         if (!a.Resume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
+        CodedResNeXt.OutputFile.WriteText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
             DatasetCatalog.UsesCoarseLabels(options.Dataset, run.Architecture.Classes))));
         Console.WriteLine($"{(a.Resume ? "resuming" : "training")} {DisplayText.Safe(run.Architecture.Name)} on {options.Dataset} " +
                           $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");

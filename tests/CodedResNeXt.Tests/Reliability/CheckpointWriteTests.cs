@@ -39,7 +39,7 @@ public sealed class CheckpointWriteTests(ReliabilityRun fixture)
         string target = tmp["model.crxb"];
         File.WriteAllText(target, "old");
 
-        Assert.Throws<IOException>(() => ModelFile.WriteAtomically(target, stream =>
+        Assert.Throws<IOException>(() => OutputFile.Write(target, stream =>
         {
             stream.Write("half of the new content"u8);
             throw new IOException("disk full");
@@ -60,7 +60,7 @@ public sealed class CheckpointWriteTests(ReliabilityRun fixture)
         // A reader (eval, analyze) that opened best.ckpt before the copy must keep reading one whole file: with an
         // in-place copy it would see the new bytes, or a truncated file, under its open handle.
         using var reader = File.OpenRead(best);
-        ModelFile.CopyAtomically(last, best);
+        OutputFile.Copy(last, best);
         var seen = new MemoryStream();
         reader.CopyTo(seen);
 

@@ -93,7 +93,7 @@ public sealed class WriteFailureTests(ReliabilityRun fixture)
         string target = tmp["model.crxb"];
         File.WriteAllText(target, "old");
 
-        var e = Assert.Throws<IOException>(() => ModelFiles.ModelFile.WriteAtomically(target, stream =>
+        var e = Assert.Throws<IOException>(() => OutputFile.Write(target, stream =>
             throw new IOException($"No space left on device : '{tmp.Path}/.model.crxb.1.abc.tmp'")));
 
         Assert.Equal($"{target}: cannot write: No space left on device; the previous file is untouched", e.Message);

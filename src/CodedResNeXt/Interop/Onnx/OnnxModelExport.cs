@@ -18,13 +18,17 @@ public static class OnnxModelExport
     /// <param name="outOption">the option that named the output, for errors</param>
     public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out")
     {
-        if (File.Exists(outPath) || Directory.Exists(outPath))
-            throw InvalidInputException.ForOption(outOption, $"{outPath} already exists; choose another path or delete it");
+        InvalidInputException Exists() => InvalidInputException.ForOption(outOption, $"{outPath} already exists; choose another path or delete it");
+        // Checked first, so no work is done for nothing, and again when the file is given its name (one of two runs wins).
+        if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
         var (network, meta) = ModelFile.Load(modelPath);
         using (network)
         {
             var properties = OnnxMetadata.ToProperties(meta, modelPath);
-            Write(outPath, ToBytes(network, properties, energies: meta.Kind != BinaryClassifierFile.Kind));
+            byte[] bytes = ToBytes(network, properties, energies: meta.Kind != BinaryClassifierFile.Kind);
+            string? directory = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (directory is not null) Directory.CreateDirectory(directory);
+            OutputFile.WriteNew(outPath, stream => stream.Write(bytes), Exists);
         }
         return meta;
     }
@@ -35,10 +39,13 @@ public static class OnnxModelExport
     /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
     public static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath)
     {
-        if (File.Exists(outPath) || Directory.Exists(outPath))
-            throw InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
+        InvalidInputException Exists() => InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
+        if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
         network.eval();
-        Write(outPath, ToBytes(network, OnnxMetadata.ToProperties(meta, "the model in memory"), energies: meta.Kind != BinaryClassifierFile.Kind));
+        byte[] bytes = ToBytes(network, OnnxMetadata.ToProperties(meta, "the model in memory"), energies: meta.Kind != BinaryClassifierFile.Kind);
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(outPath));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        OutputFile.WriteNew(outPath, stream => stream.Write(bytes), Exists);
     }
 
     /// <summary>The ONNX bytes of a network (eval mode: BN running statistics) with <paramref name="properties"/> as metadata_props.</summary>
@@ -52,11 +59,11 @@ public static class OnnxModelExport
         return OnnxExport.Build(network.Architecture, weights, properties, energies);
     }
 
-    /// <summary>Writes to a temporary file renamed at the end, so a failure never leaves a half-written model.</summary>
+    /// <summary>Writes ONNX bytes atomically (<see cref="OutputFile"/>), creating the folder; a failure never leaves a half-written model.</summary>
     public static void Write(string path, byte[] bytes)
     {
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        ModelFile.WriteAtomically(path, stream => stream.Write(bytes));
+        OutputFile.WriteBytes(path, bytes);
     }
 }
