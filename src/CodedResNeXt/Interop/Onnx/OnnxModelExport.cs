@@ -22,14 +22,7 @@ public static class OnnxModelExport
         // Checked first, so no work is done for nothing, and again when the file is given its name (one of two runs wins).
         if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
         var (network, meta) = ModelFile.Load(modelPath);
-        using (network)
-        {
-            var properties = OnnxMetadata.ToProperties(meta, modelPath);
-            byte[] bytes = ToBytes(network, properties, energies: meta.Kind != BinaryClassifierFile.Kind);
-            string? directory = Path.GetDirectoryName(Path.GetFullPath(outPath));
-            if (directory is not null) Directory.CreateDirectory(directory);
-            OutputFile.WriteNew(outPath, stream => stream.Write(bytes), Exists);
-        }
+        using (network) WriteNew(network, meta, modelPath, outPath, Exists);
         return meta;
     }
 
@@ -42,10 +35,15 @@ public static class OnnxModelExport
         InvalidInputException Exists() => InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
         if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
         network.eval();
-        byte[] bytes = ToBytes(network, OnnxMetadata.ToProperties(meta, "the model in memory"), energies: meta.Kind != BinaryClassifierFile.Kind);
+        WriteNew(network, meta, "the model in memory", outPath, Exists);
+    }
+
+    private static void WriteNew(CodedResNeXtNetwork network, ModelMetadata meta, string source, string outPath, Func<Exception> exists)
+    {
+        byte[] bytes = ToBytes(network, OnnxMetadata.ToProperties(meta, source), energies: meta.Kind != BinaryClassifierFile.Kind);
         string? directory = Path.GetDirectoryName(Path.GetFullPath(outPath));
         if (directory is not null) Directory.CreateDirectory(directory);
-        OutputFile.WriteNew(outPath, stream => stream.Write(bytes), Exists);
+        OutputFile.WriteNew(outPath, stream => stream.Write(bytes), exists);
     }
 
     /// <summary>The ONNX bytes of a network (eval mode: BN running statistics) with <paramref name="properties"/> as metadata_props.</summary>
