@@ -78,6 +78,10 @@ internal static class OutputFile
         string full = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(full)!;
         string name = Path.GetFileName(full);
+        // Said about the path the caller gave, not a temporary file beside it; a shell's ~ never reaches a program expanded.
+        if (!Directory.Exists(folder))
+            throw InvalidInputException.ForFile(path, $"its folder {folder} does not exist" +
+                (path.StartsWith('~') ? " (~ is expanded by a shell, not here: give the full path)" : ""));
         RemoveStale(folder);
         if (!replace && (File.Exists(full) || Directory.Exists(full) || new FileInfo(full).LinkTarget is not null)) throw exists!();
         string? named = null;

@@ -115,6 +115,16 @@ public class CodedResNeXtModelTests
     }
 
     [Fact]
+    public void Saving_into_a_folder_that_does_not_exist_names_the_path_the_user_gave()
+    {
+        using var model = CodedResNeXtModel.Create(Synthetic.Architecture());
+        var error = Assert.Throws<InvalidInputException>(() => model.Save("~/x.ckpt"));
+        Assert.Equal("~/x.ckpt", error.Subject?.Name);
+        Assert.Contains("~ is expanded by a shell", error.Message);
+        Assert.DoesNotContain(".tmp", error.Message);
+    }
+
+    [Fact]
     public void A_coding_scheme_made_in_code_trains_without_a_file()
     {
         var generated = CodingSchemeGenerator.Generate(new CodingSchemeRequest(10, 10, 4, Name: "made-in-code/4/10")).Scheme;
