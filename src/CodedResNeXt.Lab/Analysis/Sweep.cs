@@ -105,9 +105,12 @@ public static class Sweep
     public static IReadOnlyList<double> ParseValues(string text)
     {
         var values = new List<double>();
-        foreach (string raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        var items = text.Trim().Length == 0 ? [] : text.Split(',', StringSplitOptions.TrimEntries);
+        if (items.Any(i => i.Length == 0)) throw InvalidInputException.ForOption("Values", $"'{text}' has an empty item; give values separated by commas (0,2,6)");
+        foreach (string raw in items)
         {
-            if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+            // The list is split at its commas: each value has a decimal point and no group separator.
+            if (!double.TryParse(raw, NumberStyles.Float & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
                 throw InvalidInputException.ForOption("Values", $"'{raw}' is not a number");
             if (values.Contains(value)) throw InvalidInputException.ForOption("Values", $"{raw} is listed twice");
             values.Add(value);

@@ -1,12 +1,18 @@
 namespace CodedResNeXt.Training;
 
 /// <summary>
-/// A run folder belongs to one process at a time: two trainings (or a training and a --resume) writing one folder
+/// A run folder belongs to one training at a time: two trainings (or a training and a --resume) writing one folder
 /// would interleave metrics.jsonl and leave last.ckpt from one run beside best.ckpt from the other. The owner holds
 /// an OS lock on <see cref="FileName"/> (a <see cref="FileStream"/> opened with <see cref="FileShare.None"/>, which
 /// .NET maps to flock on Unix); the kernel releases it when the process ends in any way, so a killed run leaves
 /// nothing stuck. Beside it <see cref="OwnerFileName"/> names the owner's process id for the error a second process
-/// gets (the locked file itself cannot be read by another process). Re-entrant within one process.
+/// gets (the locked file itself cannot be read by another process).
+/// <para>
+/// Within one process the OS lock is the process's, so the owner is tracked here: the logical flow of work that took
+/// the folder (an <see cref="AsyncLocal{T}"/> token, which follows it into the tasks it starts) may take it again
+/// (the CLI takes it before it writes config.json, the trainer when it starts), and another flow, a second training
+/// on another thread, is refused as one in another process is.
+/// </para>
 /// </summary>
 public sealed class RunFolderLock : IDisposable
 {
@@ -15,24 +21,35 @@ public sealed class RunFolderLock : IDisposable
     /// <summary>Beside it, the owner's process id, for the message a second process gets.</summary>
     public const string OwnerFileName = "run.lock.pid";
 
-    private static readonly Dictionary<string, (FileStream Stream, int Count)> Held = [];
+    private sealed class Hold(FileStream stream, object owner)
+    {
+        public FileStream Stream { get; } = stream;
+        public object Owner { get; } = owner;
+        public int Count { get; set; } = 1;
+    }
+
+    private static readonly Dictionary<string, Hold> Held = [];
+    // The flow of work this thread is part of, made when it first takes a folder; the tasks and threads it starts share it.
+    private static readonly AsyncLocal<object?> Flow = new();
     private readonly string _key;
     private bool _disposed;
 
     private RunFolderLock(string key) => _key = key;
 
     /// <summary>
-    /// Takes the folder (creating it when needed) or throws <see cref="RunFolderInUseException"/> when another
-    /// process holds it. Dispose to release.
+    /// Takes the folder (creating it when needed) or throws <see cref="RunFolderInUseException"/> when another process,
+    /// or another flow of work in this one, holds it. The flow that holds it may take it again. Dispose to release.
     /// </summary>
     public static RunFolderLock Acquire(string folder)
     {
         string key = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        var owner = Flow.Value ??= new object();
         lock (Held)
         {
             if (Held.TryGetValue(key, out var held))
             {
-                Held[key] = (held.Stream, held.Count + 1);
+                if (held.Owner != owner) throw new RunFolderInUseException(folder, Environment.ProcessId, thisProcess: true);
+                held.Count++;
                 return new RunFolderLock(key);
             }
             Directory.CreateDirectory(key);
@@ -49,7 +66,7 @@ public sealed class RunFolderLock : IDisposable
                 stream.Dispose();
                 throw;
             }
-            Held[key] = (stream, 1);
+            Held[key] = new Hold(stream, owner);
             return new RunFolderLock(key);
         }
     }
@@ -82,24 +99,26 @@ public sealed class RunFolderLock : IDisposable
         lock (Held)
         {
             var held = Held[_key];
-            if (held.Count > 1)
-            {
-                Held[_key] = (held.Stream, held.Count - 1);
-                return;
-            }
+            if (--held.Count > 0) return;
             Held.Remove(_key);
             held.Stream.Dispose();
         }
     }
 }
 
-/// <summary>The run folder is held by another process (<see cref="RunFolderLock"/>); not bad input: it may succeed later.</summary>
-public sealed class RunFolderInUseException(string folder, int? processId)
-    : Exception($"{folder}: the run folder is in use by {(processId is { } pid ? $"process {pid}" : "another process")}; " +
-                "wait for it to finish or stop it, or choose another folder")
+/// <summary>
+/// The run folder is held by another process, or by another training in this one (<see cref="RunFolderLock"/>); not bad
+/// input: it may succeed later.
+/// </summary>
+public sealed class RunFolderInUseException(string folder, int? processId, bool thisProcess = false)
+    : Exception($"{folder}: the run folder is in use by " +
+                (thisProcess ? "another training in this process" : processId is { } pid ? $"process {pid}" : "another process") +
+                "; wait for it to finish or stop it, or choose another folder")
 {
     /// <summary>The run folder asked for.</summary>
     public string Folder { get; } = folder;
-    /// <summary>The process that holds the folder, when it could be read.</summary>
+    /// <summary>The process that holds the folder, when it could be read (this one's when <see cref="ThisProcess"/>).</summary>
     public int? ProcessId { get; } = processId;
+    /// <summary>Whether another training of this process holds it.</summary>
+    public bool ThisProcess { get; } = thisProcess;
 }

@@ -178,7 +178,7 @@ public sealed class Trainer
         bestTop1 = Math.Max(bestTop1, metrics.ValidationTop1);
         // Finite losses can still end in non-finite weights (the last step of the epoch); never let those replace a
         // good checkpoint.
-        Divergence.CheckWeights(network, metrics.Epoch);
+        Divergence.CheckWeights(network, metrics.Epoch, _run.Options);
         if (SaveCheckpoint(network, optimizer, generator, new TrainingState(metrics.Epoch, bestTop1, metrics), log?.Epochs) && best)
             OutputFile.Copy(_run.LastCheckpointPath, _run.BestCheckpointPath);
         return metrics;
@@ -231,7 +231,7 @@ public sealed class Trainer
     private void Report(RunningMetrics running, int epoch, int step, int steps, double lr, Stopwatch clock, IProgress<TrainingProgress>? progress)
     {
         var figures = running.Read();
-        if (!figures.AllFinite) Divergence.Fail(epoch, step, steps, (float)figures.Loss, lr);
+        if (!figures.AllFinite) Divergence.Fail(epoch, step, steps, (float)figures.Loss, lr, _run.Options);
         progress?.Report(new TrainingProgress(epoch, _run.Options.Epochs, step, steps, figures.Loss, figures.CodingLoss,
             figures.Accuracy, figures.Seen / clock.Elapsed.TotalSeconds, lr));
     }

@@ -31,6 +31,14 @@ public static class TrainingOptionsValidation
         if (!(o.PDrop >= 0 && o.PDrop < 1)) Fail(nameof(o.PDrop), o.PDrop, "is not in [0, 1)");
         if (!(double.IsFinite(o.LossExponent) && o.LossExponent > 0)) Fail(nameof(o.LossExponent), o.LossExponent, "must be a finite number above 0");
         if (!(double.IsFinite(o.LossThreshold) && o.LossThreshold >= 0)) Fail(nameof(o.LossThreshold), o.LossThreshold, "must be a finite number, 0 or more");
+        // libtorch computes in float32: a rate or weight beyond its range is infinite there (and refused by TorchSharp
+        // with a native error), not the number given.
+        foreach (var (name, value) in new[]
+        {
+            (nameof(o.LearningRate), o.LearningRate), (nameof(o.MinLearningRate), o.MinLearningRate), (nameof(o.WarmupEpochs), o.WarmupEpochs),
+            (nameof(o.WeightDecay), o.WeightDecay), (nameof(o.Mu), o.Mu), (nameof(o.LossExponent), o.LossExponent), (nameof(o.LossThreshold), o.LossThreshold),
+        })
+            if (value > float.MaxValue) Fail(name, value, $"is beyond float32, which training computes in (at most 3.4E+38)");
     }
 
     private static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);

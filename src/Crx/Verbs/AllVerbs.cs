@@ -2,10 +2,12 @@ using System.CommandLine;
 
 namespace Crx.Verbs;
 
-/// <summary>Every verb of the CLI, in the order `crx --help` lists them.</summary>
+/// <summary>Every verb of the CLI, in the order `crx --help` lists them, each flag's value checked as it is parsed (<see cref="Cli.FlagValues"/>).</summary>
 internal static class AllVerbs
 {
-    public static IEnumerable<Command> Create() =>
+    public static IEnumerable<Command> Create() => Verbs().Select(Cli.FlagValues.Checked);
+
+    private static IEnumerable<Command> Verbs() =>
     [
         QuickstartVerb.Create(),
         CodesVerb.Create(),

@@ -100,6 +100,7 @@ internal sealed class TrainingFlags
             aug = aug with { CropPadding = padding >= 0 ? padding : throw new InvalidInputException($"--crop-padding: {padding} is negative") };
         if (p.GetValue(Flip) is { } flip) aug = aug with { HorizontalFlip = flip };
         string? excluded = p.GetValue(ExcludeClasses);
+        if (excluded is not null) ClassList.Items(excluded, "--exclude-classes"); // its form is checked before the data loads
         var options = o with
         {
             Architecture = p.GetValue(Arch) ?? o.Architecture,

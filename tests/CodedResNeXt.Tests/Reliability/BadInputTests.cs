@@ -14,8 +14,15 @@ public sealed class BadInputTests(ReliabilityRun fixture)
 
     [Theory]
     [InlineData("--lr -1", "--lr: -1 must be a finite number above 0")]
-    [InlineData("--lr NaN", "--lr: NaN must be a finite number above 0")]
-    [InlineData("--lr Infinity", "--lr: Infinity must be a finite number above 0")]
+    [InlineData("--lr NaN", "--lr: 'NaN' is not a finite number; see crx train --help")]
+    [InlineData("--lr Infinity", "--lr: 'Infinity' is not a finite number; see crx train --help")]
+    [InlineData("--lr 0,1", "--lr: '0,1' is not a number: write a decimal point and no group separators (0.1, 1500); see crx train --help")]
+    [InlineData("--lr 1,5", "--lr: '1,5' is not a number: write a decimal point and no group separators (0.1, 1500); see crx train --help")]
+    [InlineData("--lr 1e39", "--lr: 1E+39 is beyond float32, which training computes in (at most 3.4E+38)")]
+    [InlineData("--weight-decay 1e300", "--weight-decay: 1E+300 is beyond float32, which training computes in (at most 3.4E+38)")]
+    [InlineData("--mu 1e39", "--mu: 1E+39 is beyond float32, which training computes in (at most 3.4E+38)")]
+    [InlineData("--exclude-classes ,", "--exclude-classes: ',' has an empty item; give classes separated by commas (0,6), or leave the flag out")]
+    [InlineData("--exclude-classes 0,,6", "--exclude-classes: '0,,6' has an empty item; give classes separated by commas (0,6), or leave the flag out")]
     [InlineData("--momentum 0", "--momentum: Nesterov momentum needs a momentum above 0, not 0 (or turn Nesterov off)")]
     [InlineData("--momentum -1", "--momentum: -1 is not in [0, 1)")]
     [InlineData("--weight-decay -1", "--weight-decay: -1 must be a finite number, 0 or more")]
@@ -33,6 +40,23 @@ public sealed class BadInputTests(ReliabilityRun fixture)
         var (code, error) = CrxProcess.Run(args);
         Assert.Equal(2, code);
         Assert.Equal($"crx: error: {expected}", OneLine(error));
+    }
+
+    [Theory]
+    [InlineData("import --from official --arch cifar10 weights.safetensors")]
+    [InlineData("export model.ckpt --format onnx")]
+    [InlineData("codes --classes 10 --subnns 10 --active 5")]
+    [InlineData("train --dataset mnist --data-dir missing")]
+    [InlineData("analyze --checkpoint model.ckpt")]
+    [InlineData("extract --checkpoint model.ckpt --class 0")]
+    [InlineData("quickstart --data-dir missing")]
+    [InlineData("sweep --param mu --values 0,1 --data-dir missing")]
+    public void An_empty_out_is_refused_in_one_line_in_every_verb(string command)
+    {
+        string verb = command.Split(' ')[0];
+        var (code, error) = CrxProcess.Run([.. command.Split(' '), "--out", ""]);
+        Assert.Equal(2, code);
+        Assert.Equal($"crx: error: --out: the value is empty; see crx {verb} --help", OneLine(error));
     }
 
     [Theory]

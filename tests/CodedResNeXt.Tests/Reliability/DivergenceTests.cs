@@ -29,6 +29,22 @@ public sealed class DivergenceTests(ReliabilityRun fixture)
         Assert.False(File.Exists(Path.Combine(run, "best.ckpt")));
     }
 
+    [Theory]
+    [InlineData("--mu", "1e30", "mu 1E\\+30", "try a lower mu")]
+    [InlineData("--weight-decay", "1e12", "weight decay 1E\\+12", "try a lower weight decay")]
+    public void A_divergence_names_the_option_furthest_above_the_recipe_not_always_the_learning_rate(string flag, string value, string shown, string advice)
+    {
+        // Issue 31: at the recipe's learning rate, a mu of 10^30 diverged and the error said to lower --lr.
+        string run = fixture.NewPath("diverge-");
+        string[] args = [.. fixture.TrainArgs(run, epochs: 2), flag, value];
+
+        var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), args);
+
+        Assert.Equal(3, code);
+        string line = Assert.Single(error.Trim().Split('\n'));
+        Assert.Matches($@"^crx: error: {flag}: (the loss became .* \(learning rate [0-9.E+-]+, {shown}\)|after epoch \d+ the tensor .* holds non-finite values).*{advice}$", line);
+    }
+
     [Fact]
     public void A_run_that_diverges_after_good_epochs_keeps_its_good_checkpoints()
     {

@@ -152,6 +152,35 @@ public sealed class RunFolderTests(ReliabilityRun fixture)
     }
 
     [Fact]
+    public void Two_trainings_on_two_threads_of_one_process_do_not_share_a_folder()
+    {
+        // Issue 31: the lock was re-entrant for the whole process, so both trainings ran and interleaved metrics.jsonl.
+        string run = fixture.NewPath("threads-");
+        var data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = fixture.DataDir }), []);
+        using var bothReady = new Barrier(2);
+        var outcomes = new Exception?[2];
+        var threads = Enumerable.Range(0, 2).Select(i => new Thread(() =>
+        {
+            var trainer = new Trainer(new TrainingRun(fixture.Options with { Epochs = 3 }, data, run, CodingSchemeSet.BuiltInsAndFiles));
+            bothReady.SignalAndWait();
+            try { trainer.Run(resume: false).Dispose(); }
+            catch (Exception e) { outcomes[i] = e; }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        var refused = Assert.IsType<RunFolderInUseException>(Assert.Single(outcomes, e => e is not null));
+        Assert.Equal($"{run}: the run folder is in use by another training in this process; wait for it to finish or stop it, or choose another folder", refused.Message);
+        Assert.Equal([1, 2, 3], MetricsLog.Read(Path.Combine(run, "metrics.jsonl")).Select(m => m.Epoch));
+        // The same flow of work still takes it again (the CLI, then its trainer); released, anyone may.
+        using (RunFolderLock.Acquire(run))
+        using (RunFolderLock.Acquire(run)) { }
+        var other = new Thread(() => RunFolderLock.Acquire(run).Dispose());
+        other.Start();
+        other.Join();
+    }
+
+    [Fact]
     public void A_metrics_log_whose_last_line_a_kill_cut_short_is_repaired_on_resume()
     {
         string run = fixture.CopyRun();
