@@ -23,14 +23,20 @@ public static class EnergyNormalization
     /// </summary>
     public static Tensor FusedEnergies(Tensor h, Tensor expandWeight, int subNNs)
     {
-        long batch = h.shape[0], positions = h.shape[2] * h.shape[3];
-        long cOut = expandWeight.shape[0], d = h.shape[1] / subNNs;
+        long batch = h.shape[0], channels = h.shape[1], positions = h.shape[2] * h.shape[3];
+        long cOut = expandWeight.shape[0], d = channels / subNNs;
         var w = expandWeight.reshape(cOut, subNNs, d);
         var gram = einsum("cni,cnj->nij", w, w);                       // [N, d, d]
+        // E is quadratic in h, so dE/dh = 2 G h / (C_out H W): G h, made by a grouped 1x1 convolution of the detached
+        // bottleneck, serves the forward pass and, doubled, the gradient to h; the convolution carries the gradient to G,
+        // halved to match. Autograd then needs neither the convolution's backward-data pass nor a copy of h into
+        // matrices (a batched product over B*N d x d blocks, which cost more than the rest of the block's coding).
+        var halfGradient = (gram + gram.detach()) * 0.5;               // the value of G, half its gradient
         // In float32 whatever the compute precision: the normalization divides by these.
-        var hn = Autocast.Full(h).reshape(h.shape[0], subNNs, d, positions);
-        var moments = hn.matmul(hn.transpose(2, 3));                   // [B, N, d, d]: sum_p h_n(p) h_n(p)^T
-        return (moments * gram).sum([2, 3]) / (cOut * positions);
+        var hFull = Autocast.Full(h);
+        var gh = nn.functional.conv2d(hFull.detach(), halfGradient.reshape(channels, d, 1, 1), groups: subNNs);
+        var energies = (hFull * gh).sum([2, 3]).reshape(batch, subNNs, d).sum(2) / (cOut * positions);
+        return energies * 2 - energies.detach();                       // the value of E, twice its gradient to h
     }
 
     /// <summary>

@@ -150,10 +150,12 @@ public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
     /// <summary>Multiplies subNN n's d bottleneck channels by factors[:, n]; factors is [B or 1, N].</summary>
     private Tensor PerSubNN(Tensor h, Tensor factors)
     {
-        long batch = h.shape[0], n = Spec.SubNNs, d = Spec.BottleneckWidth;
+        long rows = factors.shape[0], n = Spec.SubNNs, d = Spec.BottleneckWidth;
+        // One factor per channel, broadcast over the positions: h keeps its memory order and the product runs along the
+        // channels (a [B, N, d, H, W] view of a channels-last h would make the inner loop d long).
         // In h's own type: float32 factors would promote a bfloat16 bottleneck to float32.
-        var scaled = h.reshape(batch, n, d, h.shape[2], h.shape[3]) * factors.to_type(h.dtype).reshape(factors.shape[0], n, 1, 1, 1);
-        return scaled.reshape(h.shape);
+        var perChannel = factors.to_type(h.dtype).unsqueeze(2).expand(rows, n, d).reshape(rows, n * d, 1, 1);
+        return h * perChannel;
     }
 
     /// <summary>Removal mask (true = removed, [B, N] or [N]) as keep factors 0/1 [B or 1, N].</summary>

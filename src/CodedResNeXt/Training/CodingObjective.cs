@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
 
@@ -33,10 +34,14 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
     /// <param name="codewords">codeword of each sample's class, 0/1 as floats, [B, N]</param>
     /// <param name="ratio">r = N_act / N</param>
     /// <returns>a scalar</returns>
-    public Tensor BlockLoss(Tensor energies, Tensor codewords, double ratio)
+    public Tensor BlockLoss(Tensor energies, Tensor codewords, double ratio) => Penalty(energies * ratio, codewords).mean();
+
+    // max(|r·E − w| − threshold, 0)^p elementwise; with no threshold |r·E − w| is already >= 0, so nothing to clamp.
+    private Tensor Penalty(Tensor scaledEnergies, Tensor codewords)
     {
-        var excess = (energies * ratio - codewords).abs() - Threshold;
-        return excess.clamp_min(0).pow(Exponent).mean();
+        var excess = (scaledEnergies - codewords).abs();
+        if (Threshold != 0) excess = (excess - Threshold).clamp_min(0);
+        return excess.pow(Exponent);
     }
 
     /// <summary>The loss training minimizes (docs/method.md#energy-and-the-coding-loss): cross-entropy + mu * the sum of the coded blocks' losses.</summary>
@@ -53,14 +58,49 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
     /// <param name="labels">int64 [B], classes of the samples</param>
     public CodingLosses Compute(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
     {
-        var perBlock = network.CodedBlocks.Select((block, b) =>
+        var blocks = network.CodedBlocks;
+        if (blocks.Count == 0) return new CodingLosses(zeros([], device: output.Logits.device), []);
+        // A partial (extracted) block lacks subNNs its codewords speak of: such a network is for inference only.
+        if (blocks.FirstOrDefault(b => b.Spec.IsPartial) is { } partial)
+            throw new InvalidOperationException($"block {partial.BlockIndex} is partial; an extracted network is not trained");
+        // All coded blocks at once, their subNNs side by side: a handful of small ops instead of as many per block
+        // (fashion-tiny's step is short enough for their count to show).
+        var targets = Targets.Of(network);
+        var energies = blocks.Count == 1 ? output.BlockEnergies[0] : cat(output.BlockEnergies.ToArray(), 1);
+        var penalty = Penalty(energies * targets.Ratios, targets.Codewords.index_select(0, labels));
+        var perBlock = penalty.mean([0]).matmul(targets.BlockMeans);
+        return new CodingLosses(perBlock.sum(), perBlock.unbind(0));
+    }
+
+    /// <summary>
+    /// The coded blocks' subNNs side by side, on the network's device: every class's codewords [K, sum N], each subNN's r
+    /// [sum N], and [sum N, blocks] weights 1/N that average each block's subNNs. Made once per network and device.
+    /// </summary>
+    private sealed record Targets(Device Device, Tensor Codewords, Tensor Ratios, Tensor BlockMeans)
+    {
+        private static readonly ConditionalWeakTable<CodedResNeXtNetwork, Targets> Made = new();
+
+        public static Targets Of(CodedResNeXtNetwork network)
         {
-            // A partial (extracted) block lacks subNNs its codewords speak of: such a network is for inference only.
-            if (block.Spec.IsPartial) throw new InvalidOperationException($"block {block.BlockIndex} is partial; an extracted network is not trained");
-            var targets = block.Codewords.index_select(0, labels);
-            return BlockLoss(output.BlockEnergies[b], targets, block.Scheme.Ratio);
-        }).ToList();
-        var total = perBlock.Count == 0 ? zeros([], device: output.Logits.device) : stack(perBlock).sum();
-        return new CodingLosses(total, perBlock);
+            var device = network.Device;
+            if (Made.TryGetValue(network, out var made) && made.Device.type == device.type && made.Device.index == device.index)
+                return made;
+            var blocks = network.CodedBlocks;
+            int columns = blocks.Sum(b => b.Spec.SubNNs);
+            var ratios = new float[columns];
+            var means = new float[columns * blocks.Count];
+            for (int k = 0, column = 0; k < blocks.Count; k++)
+                for (int n = 0; n < blocks[k].Spec.SubNNs; n++, column++)
+                {
+                    ratios[column] = (float)blocks[k].Scheme.Ratio;
+                    means[column * blocks.Count + k] = 1f / blocks[k].Spec.SubNNs;
+                }
+            // Outlive whatever dispose scope the first caller has open, as the blocks' own codewords do.
+            made = new Targets(device, cat(blocks.Select(b => b.Codewords).ToArray(), 1).DetachFromDisposeScope(),
+                tensor(ratios, device: device).DetachFromDisposeScope(),
+                tensor(means, [columns, blocks.Count], device: device).DetachFromDisposeScope());
+            Made.AddOrUpdate(network, made);
+            return made;
+        }
     }
 }

@@ -32,8 +32,9 @@ public sealed class RunningMetrics : IDisposable
         long count = labels.shape[0];
         var lossParts = new List<Tensor>(Fixed - 1 + _coded) { loss, crossEntropy, coding.Total };
         lossParts.AddRange(coding.PerBlock);
-        // The losses are means over the batch, the last entry is already a count.
-        var losses = stack(lossParts.Select(t => t.detach().to_type(ScalarType.Float64)).ToArray()) * (double)count;
+        // The losses are means over the batch, the last entry is already a count. One stack, one cast: every op counts
+        // on a small network's step.
+        var losses = stack(lossParts).detach().to_type(ScalarType.Float64) * (double)count;
         var correct = logits.detach().argmax(1).eq(labels).sum().to_type(ScalarType.Float64).reshape(1);
         _sums.add_(cat([losses, correct]));
         Seen += count;

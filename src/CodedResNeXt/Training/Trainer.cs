@@ -20,6 +20,7 @@ namespace CodedResNeXt.Training;
 public sealed class Trainer
 {
     private readonly TrainingRun _run;
+    private EvaluationResult? _lastEvaluation;
 
     /// <summary>A trainer for <paramref name="run"/>.</summary>
     public Trainer(TrainingRun run) => _run = run;
@@ -47,11 +48,12 @@ public sealed class Trainer
         var network = _run.CreateNetwork(generator);
         try
         {
+            _lastEvaluation = null;
             var (history, stoppedAt) = Train(network, generator, resume, progress, epochDone, cancel);
             network.eval();
             // The generator dies with this call; the network outlives it and draws no more masks in eval mode.
             network.DropGenerator = null;
-            return new TrainingResult(network, history, stoppedAt, stoppedAt is not null && cancel.IsCancellationRequested);
+            return new TrainingResult(network, history, stoppedAt, stoppedAt is not null && cancel.IsCancellationRequested) { LastEvaluation = _lastEvaluation };
         }
         catch
         {
@@ -168,7 +170,7 @@ public sealed class Trainer
     private EpochMetrics FinishEpoch(CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator, BatchLoader validation,
         EpochMetrics train, ref double bestTop1, MetricsLog? log, IReadOnlyList<int> codedIndices)
     {
-        var eval = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
+        var eval = _lastEvaluation = EvaluationResult.Measure(network, validation, _run.Data.Validation.ClassCount);
         var metrics = train with
         {
             ValidationTop1 = eval.Classification.Top1, ValidationTop5 = eval.Classification.Top5, EarlyDecoderAccuracy = eval.EarlyDecoding.Accuracy,

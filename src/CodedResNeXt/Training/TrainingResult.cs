@@ -15,6 +15,13 @@ namespace CodedResNeXt.Training;
 public sealed record TrainingResult(CodedResNeXtNetwork Network, IReadOnlyList<EpochMetrics> History, long? StoppedAtStep, bool Cancelled)
     : IDisposable
 {
+    /// <summary>
+    /// The validation of the last epoch this call finished (final predictions and every early decoder; batch
+    /// max(B, 256), the validation set in order), null when it finished none: what evaluating <see cref="Network"/>
+    /// on the validation set again would give, when the call ended with a finished epoch.
+    /// </summary>
+    public Evaluation.EvaluationResult? LastEvaluation { get; init; }
+
     /// <summary>Frees the network.</summary>
     public void Dispose() => Network.Dispose();
 }

@@ -63,22 +63,32 @@ internal static class QuickstartVerb
             string directory = Path.Combine(a.Out, label);
             var run = new TrainingRun(options, data, directory, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
             int done = run.EpochsDone();
+            EvaluationResult? result = null;
+            long parameters = 0;
             if (done < options.Epochs)
             {
                 Console.WriteLine(!run.HasCheckpoint
                     ? $"{label}: training {run.Architecture.Name} for {options.Epochs} epochs into {directory}"
                     : $"{label}: resuming {directory} after epoch {done}");
                 // An interruption ends the command inside Train (InterruptedException), the steps taken saved.
-                TrainingConsole.Train(run, resume: run.HasCheckpoint, label, continueWith: "crx quickstart (the same flags)").Dispose();
+                using var trained = TrainingConsole.Train(run, resume: run.HasCheckpoint, label, continueWith: "crx quickstart (the same flags)");
+                // The trainer validated its last epoch on the same images in the same batches: that is the evaluation of
+                // last.ckpt, so it is not run a second time.
+                if (trained.StoppedAtStep is null && !trained.Cancelled && trained.LastEvaluation is not null)
+                    (result, parameters) = (trained.LastEvaluation, trained.Network.ParameterCount);
             }
-            var (network, _) = Checkpoint.Load(run.LastCheckpointPath);
-            using (network)
+            if (result is null)
             {
-                network.to(onDevice);
-                var result = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(data.Validation, data.Normalization, 256), data.Validation.ClassCount);
-                double trainSeconds = MetricsLog.Read(Path.Combine(directory, "metrics.jsonl")).Sum(m => m.Seconds);
-                rows.Add(new Row(label, run.Architecture.Name, network.ParameterCount, options.Epochs, trainSeconds, result));
+                var (network, _) = Checkpoint.Load(run.LastCheckpointPath);
+                using (network)
+                {
+                    network.to(onDevice);
+                    result = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(data.Validation, data.Normalization, 256), data.Validation.ClassCount);
+                    parameters = network.ParameterCount;
+                }
             }
+            double trainSeconds = MetricsLog.Read(Path.Combine(directory, "metrics.jsonl")).Sum(m => m.Seconds);
+            rows.Add(new Row(label, run.Architecture.Name, parameters, options.Epochs, trainSeconds, result));
         }
         CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
         Print(rows);

@@ -34,11 +34,11 @@ public sealed class HeadlessChromium : IAsyncDisposable
         _profile = profile;
     }
 
-    /// <summary>Starts the browser; fails with a message naming ./setup.sh when Chromium is not installed.</summary>
+    /// <summary>Starts the browser; fails with a message naming ./setup.sh --tests when Chromium is not installed.</summary>
     public static async Task<HeadlessChromium> StartAsync()
     {
         if (!File.Exists(Binary))
-            throw new InvalidOperationException($"{Binary} is missing: the report test needs headless Chromium; run ./setup.sh (it installs the Debian package chromium)");
+            throw new InvalidOperationException($"{Binary} is missing: the report test needs headless Chromium; run ./setup.sh --tests (it installs the Debian package chromium)");
         string profile = Path.Combine(Path.GetTempPath(), "crx-chromium-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(profile);
         var start = new ProcessStartInfo(Binary) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };

@@ -1,3 +1,5 @@
+using CodedResNeXt.Data.Loading;
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
@@ -60,6 +62,25 @@ public class TrainerTests
                 Assert.True(sa[key].equal(sb[key]).all().item<bool>(), $"{key} differs after resume");
         }
         Assert.Equal(2, MetricsLog.Read(Path.Combine(stopped.Directory, "metrics.jsonl")).Count);
+    }
+
+    [Fact]
+    public void The_last_validation_is_the_evaluation_of_the_last_checkpoint()
+    {
+        using var tmp = new TempDirectory();
+        var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 2), Path.Combine(tmp.Path, "run"));
+        using var result = new Trainer(run).Run(resume: false);
+        var (network, _) = Checkpoint.Load(run.LastCheckpointPath);
+        using (network)
+        {
+            // What crx quickstart reports instead of evaluating last.ckpt again: the same figures.
+            var again = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(run.Data.Validation, run.Data.Normalization, 256),
+                run.Data.Validation.ClassCount);
+            var last = result.LastEvaluation!;
+            Assert.Equal(again.Classification.Top1, last.Classification.Top1);
+            Assert.Equal(again.EarlyDecoding.Accuracy, last.EarlyDecoding.Accuracy);
+            Assert.Equal(result.History[^1].ValidationTop1, last.Classification.Top1);
+        }
     }
 
     [Fact]
