@@ -154,13 +154,23 @@ public static class ModelFile
         {
             // The central directory is read on first use; read it here, so that a damaged one is bad input at once
             // rather than an exception from whichever entry is looked up first.
-            _ = zip.Entries.Count;
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+                // Zip readers disagree on which of two entries of one name they return (.NET the first, others the
+                // last): a file that means different things to different readers is refused.
+                if (!names.Add(entry.FullName))
+                    throw InvalidInputException.ForFile(path, $"damaged: its zip holds {entry.FullName} twice");
             return zip;
         }
         catch (InvalidDataException e)
         {
             zip.Dispose();
             throw InvalidInputException.ForFile(path, $"damaged: its zip directory cannot be read ({e.Message})");
+        }
+        catch
+        {
+            zip.Dispose();
+            throw;
         }
     }
 
