@@ -84,6 +84,7 @@ public static class ModelFile
 
     internal static CodedResNeXtNetwork LoadNetwork(ZipArchive zip, string path, ModelMetadata meta)
     {
+        RequireWeightsOf(zip, path, meta);
         var network = new CodedResNeXtNetwork(meta.Architecture, meta.SchemeSet);
         try { LoadWeights(zip, path, network); }
         catch
@@ -93,6 +94,26 @@ public static class ModelFile
         }
         network.eval();
         return network;
+    }
+
+    /// <summary>
+    /// Weights are stored uncompressed, and compress little anyway: a weights entry whose stored bytes, times this,
+    /// fall short of the float32 parameters of the architecture meta.json declares cannot hold them.
+    /// </summary>
+    public const int MaxInflation = 16;
+
+    /// <summary>
+    /// Refuses a model file whose weights entry is too small for the architecture its meta.json declares, before the
+    /// network is built: building it allocates every parameter, so a few KB declaring a large architecture would
+    /// otherwise cost gigabytes before the missing weights are noticed.
+    /// </summary>
+    internal static void RequireWeightsOf(ZipArchive zip, string path, ModelMetadata meta)
+    {
+        var entry = zip.GetEntry(WeightsEntry) ?? throw InvalidInputException.ForFile(path, $"not a model file (no {WeightsEntry} inside)");
+        long needed = 4 * meta.Architecture.CountParameters().Total;
+        if (entry.CompressedLength * MaxInflation < needed)
+            throw InvalidInputException.ForFile(path, $"{WeightsEntry} holds {InputFile.Bytes(entry.CompressedLength)}, too little for the " +
+                                                      $"{InputFile.Bytes(needed)} of weights its architecture declares");
     }
 
     /// <summary>Loads model.safetensors into <paramref name="network"/>: every name and shape must match.</summary>

@@ -93,6 +93,28 @@ public sealed class ReadCostTests(ReliabilityRun fixture)
     }
 
     [Fact]
+    public void A_model_file_whose_architecture_its_weights_cannot_hold_is_refused_before_the_network_is_built()
+    {
+        // The fixture's checkpoint (under 1 MB) with meta.json declaring bottlenecks 300 times wider: building that
+        // network took hundreds of MB before its weights were found not to fit.
+        string wide = fixture.NewPath("wide-") + ".ckpt";
+        var meta = System.Text.Json.Nodes.JsonNode.Parse(ZipEntries.Read(fixture.Checkpoint, ModelFile.MetaEntry))!;
+        foreach (var block in meta["architecture"]!["blocks"]!.AsArray()) block!["bottleneck_width"] = 300;
+        ZipEntries.Replace(fixture.Checkpoint, wide, ModelFile.MetaEntry, Encoding.UTF8.GetBytes(meta.ToJsonString()));
+        Exception? error = null;
+
+        long memory = PeakMemory.Above(() =>
+        {
+            try { Checkpoint.Load(wide).Network.Dispose(); }
+            catch (Exception e) { error = e; }
+        });
+
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(wide)}: model\.safetensors holds [\d.]+ KiB, too little for the [\d.]+ MiB of weights its architecture declares$",
+            Assert.IsType<InvalidInputException>(error).Message);
+        Assert.True(memory < 64 << 20, $"the peak resident set rose by {memory >> 20} MiB");
+    }
+
+    [Fact]
     public void A_model_file_with_meta_json_twice_is_refused()
     {
         // .NET's zip reader takes the first entry of a name, others the last: the file would mean two different models.
