@@ -57,6 +57,30 @@ public sealed class ImpossibleWeightsTests(ReliabilityRun fixture)
         Assert.Equal($"{path}: tensor classifier.weight holds non-finite values (NaN or infinity); the model it saved had diverged", e.Message);
     }
 
+    [Theory]
+    [InlineData("nan", "meta.json's threshold of class 3 is NaN, which no fit gives")]
+    [InlineData("extra", "meta.json's classifier section has 2 thresholds and 1 class names for the network's 1 outputs")]
+    public void A_classifier_whose_thresholds_no_fit_gives_is_refused_not_predicted(string damage, string problem)
+    {
+        string classifier = fixture.NewPath("three-") + ".crxb";
+        var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), "extract", "--checkpoint", fixture.Checkpoint, "--data-dir", fixture.DataDir,
+            "--class", "3", "--out", classifier);
+        Assert.True(code == 0, error);
+        var meta = System.Text.Json.Nodes.JsonNode.Parse(ZipEntries.Read(classifier, "meta.json"))!;
+        var thresholds = meta["classifier"]!["thresholds"]!.AsArray();
+        if (damage == "nan") thresholds[0]!["threshold"] = "NaN";
+        else thresholds.Add(thresholds[0]!.DeepClone());
+        string damaged = fixture.NewPath("damaged-") + ".crxb";
+        ZipEntries.Replace(classifier, damaged, "meta.json", System.Text.Encoding.UTF8.GetBytes(meta.ToJsonString()));
+        string image = fixture.NewPath("image-") + ".png";
+        using (var bitmap = new SkiaSharp.SKBitmap(8, 8)) ImageFolders.Save(bitmap, image);
+
+        (code, var output, error) = CrxProcess.Run(Path.GetTempPath(), "predict", "--model", damaged, image);
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Equal($"crx: error: {damaged}: {problem}", OneLine(error));
+    }
+
     [Fact]
     public void A_checkpoint_with_a_negative_running_variance_is_refused_not_predicted_as_NaN()
     {
