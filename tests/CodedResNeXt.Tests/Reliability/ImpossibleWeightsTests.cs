@@ -82,6 +82,29 @@ public sealed class ImpossibleWeightsTests(ReliabilityRun fixture)
     }
 
     [Fact]
+    public void A_stored_calibration_that_is_not_for_the_networks_blocks_is_refused()
+    {
+        // One threshold short: early-exit prediction read past its end (an unhandled exception).
+        string checkpoint = fixture.NewPath("calibrated-") + ".ckpt";
+        File.Copy(fixture.Checkpoint, checkpoint);
+        var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", checkpoint, "--data-dir", fixture.DataDir,
+            "--early-exit", "0.9", "--store-calibration", "--calibration-images", "50");
+        Assert.True(code == 0, error);
+        var meta = System.Text.Json.Nodes.JsonNode.Parse(ZipEntries.Read(checkpoint, "meta.json"))!;
+        meta["early_exit"]![0]!["thresholds"]!.AsArray().RemoveAt(0);
+        string damaged = fixture.NewPath("short-") + ".ckpt";
+        ZipEntries.Replace(checkpoint, damaged, "meta.json", System.Text.Encoding.UTF8.GetBytes(meta.ToJsonString()));
+        string image = fixture.NewPath("image-") + ".png";
+        using (var bitmap = new SkiaSharp.SKBitmap(8, 8)) ImageFolders.Save(bitmap, image);
+
+        (code, var output, error) = CrxProcess.Run(Path.GetTempPath(), "predict", "--model", damaged, image, "--early-exit", "0.9");
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Equal($"crx: error: {damaged}: meta.json's early-exit calibration is not one for this network's coded blocks (one finite threshold or none per block)",
+            OneLine(error));
+    }
+
+    [Fact]
     public void A_checkpoint_with_a_negative_running_variance_is_refused_not_predicted_as_NaN()
     {
         // The fixture's checkpoint with one BN variance below 0: BN takes its square root, every prediction was NaN.
