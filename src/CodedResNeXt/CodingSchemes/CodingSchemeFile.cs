@@ -18,6 +18,7 @@ public static class CodingSchemeFile
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        AllowDuplicateProperties = false, // a name twice means different schemes to different readers
     };
 
     /// <summary>Reads and validates a scheme file; a file without "name" is named after the file.</summary>

@@ -128,4 +128,19 @@ public sealed class ReadCostTests(ReliabilityRun fixture)
 
         Assert.Equal($"{twice}: damaged: its zip holds meta.json twice", e.Message);
     }
+
+    [Fact]
+    public void A_meta_json_naming_a_field_twice_is_refused()
+    {
+        // {"kind": …, …, "dataset": "a", "dataset": "b"}: one reader takes the first, another the last.
+        string twice = fixture.NewPath("field-twice-") + ".ckpt";
+        string json = Encoding.UTF8.GetString(ZipEntries.Read(fixture.Checkpoint, ModelFile.MetaEntry)).TrimEnd();
+        json = json[..json.LastIndexOf('}')] + ", \"dataset\": \"cifar10\"}";
+        ZipEntries.Replace(fixture.Checkpoint, twice, ModelFile.MetaEntry, Encoding.UTF8.GetBytes(json));
+
+        var e = Assert.Throws<InvalidInputException>(() => ModelFile.ReadMetadata(twice));
+
+        Assert.StartsWith($"{twice}: meta.json is not valid: ", e.Message);
+        Assert.Contains("dataset", e.Message);
+    }
 }
