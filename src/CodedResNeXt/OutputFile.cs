@@ -168,21 +168,28 @@ internal static class OutputFile
     private static bool LinkNameless(FileStream stream, string target) =>
         linkat(AtFdCwd, $"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}", AtFdCwd, target, AtSymlinkFollow) == 0;
 
-    private static string TemporaryName(string folder, string name) =>
+    /// <summary>A temporary name for <paramref name="name"/> in <paramref name="folder"/>, hidden, unique, and holding this process's id (see <see cref="RemoveStale"/>).</summary>
+    internal static string TemporaryName(string folder, string name) =>
         Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
 
     private static readonly Regex Temporary = new(@"^\..+\.(\d+)\.[0-9a-f]{32}\.tmp$");
 
-    /// <summary>Removes the temporary files of writes whose process is gone (killed between creating and renaming one).</summary>
-    private static void RemoveStale(string folder)
+    /// <summary>
+    /// Removes the temporary files (and folders: a download's staging) of <see cref="TemporaryName"/> in
+    /// <paramref name="folder"/> whose process is gone (killed between creating and renaming one).
+    /// </summary>
+    internal static void RemoveStale(string folder)
     {
         if (!OperatingSystem.IsLinux() || !Directory.Exists(folder)) return;
         try
         {
-            foreach (string file in Directory.EnumerateFiles(folder, ".*.tmp"))
-                if (Temporary.Match(Path.GetFileName(file)) is { Success: true } m && int.TryParse(m.Groups[1].Value, out int pid)
+            foreach (string entry in Directory.EnumerateFileSystemEntries(folder, ".*.tmp"))
+                if (Temporary.Match(Path.GetFileName(entry)) is { Success: true } m && int.TryParse(m.Groups[1].Value, out int pid)
                     && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
-                    File.Delete(file);
+                {
+                    if (Directory.Exists(entry) && new FileInfo(entry).LinkTarget is null) Directory.Delete(entry, recursive: true);
+                    else File.Delete(entry);
+                }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a leftover costs space, not correctness
     }

@@ -14,6 +14,7 @@ public static class AnalysisResultsFile
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>

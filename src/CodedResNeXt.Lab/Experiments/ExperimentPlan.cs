@@ -82,6 +82,7 @@ public sealed record ExperimentPlan(
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         Converters = { new MissingAsNull() },
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>The folder of a run's checkpoints, metrics and analysis.</summary>

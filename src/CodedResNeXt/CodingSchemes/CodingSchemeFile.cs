@@ -18,6 +18,7 @@ public static class CodingSchemeFile
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        AllowDuplicateProperties = false, // a name twice means different schemes to different readers
     };
 
     /// <summary>Reads and validates a scheme file; a file without "name" is named after the file.</summary>
@@ -105,6 +106,9 @@ public static class CodingSchemeFile
             throw new InvalidInputException($"{where}: declares {classes} classes but has {scheme.Classes} codewords");
 
         if (entry.MinHamming is null && entry.MinColumnSum is null && entry.MaxColumnSum is null) return scheme;
+        // The declared figures are the file's claim, checked where that costs what the file's size does: the minimum
+        // distance compares every pair, so a scheme beyond CodingSchemeMetrics.MaxClasses keeps its claim unchecked.
+        if (scheme.Classes > CodingSchemeMetrics.MaxClasses) return scheme;
         var metrics = CodingSchemeMetrics.Of(scheme);
         if (entry.MinHamming is int h && h != metrics.MinHamming)
             throw new InvalidInputException($"{where}: declares min_hamming {h} but the codewords' minimum Hamming distance is {metrics.MinHamming?.ToString() ?? "undefined (one class)"}");

@@ -33,10 +33,21 @@ public sealed record CodingSchemeMetrics(
 
     internal static int BalanceSlack(int classes, int subNNs, int active) => (long)classes * active % subNNs == 0 ? 0 : 1;
 
-    /// <summary>The distances and column sums of <paramref name="scheme"/>; all K(K-1)/2 pairs are compared, cheap even for K = 1000.</summary>
+    /// <summary>
+    /// The most classes whose metrics are computed: they compare all K(K-1)/2 pairs of codewords, work quadratic in a
+    /// scheme file's size. 16,384 classes are 134 M pairs, under a second; ImageNet has 1,000.
+    /// </summary>
+    public const int MaxClasses = 16_384;
+
+    /// <summary>
+    /// The distances and column sums of <paramref name="scheme"/>; all K(K-1)/2 pairs are compared, cheap even for K =
+    /// 1000. A scheme of more than <see cref="MaxClasses"/> classes is an <see cref="InvalidInputException"/> before the work.
+    /// </summary>
     public static CodingSchemeMetrics Of(CodingScheme scheme)
     {
         int k = scheme.Classes, n = scheme.SubNNs;
+        if (k > MaxClasses)
+            throw new InvalidInputException($"coding scheme '{scheme.Name}': {k} classes; its metrics compare every pair of codewords and are computed for at most {MaxClasses}");
         // Codewords as 64-bit chunks, so a distance is a few popcounts even for 1000 classes (500k pairs).
         int chunks = (n + 63) / 64;
         var bits = new ulong[k * chunks];

@@ -20,6 +20,9 @@ public static class ArchitectureFile
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         RespectRequiredConstructorParameters = true,
         RespectNullableAnnotations = true,
+        // JSON readers disagree on a repeated name (first wins, last wins, an error): a file that means different
+        // things to different readers is refused. meta.json and ONNX metadata inherit this.
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>Writes <paramref name="architecture"/> to <paramref name="path"/> as JSON, replacing any file there.</summary>
@@ -71,7 +74,8 @@ public static class ArchitectureFile
     {
         try
         {
-            if (System.Text.Json.Nodes.JsonNode.Parse(json) is System.Text.Json.Nodes.JsonObject root
+            if (System.Text.Json.Nodes.JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })
+                    is System.Text.Json.Nodes.JsonObject root
                 && root["architecture"] is System.Text.Json.Nodes.JsonObject architecture && root.ContainsKey("total_parameters"))
                 return architecture.ToJsonString();
         }

@@ -39,6 +39,21 @@ public static class BinaryClassifierFile
     {
         if (meta.Kind != Kind)
             throw InvalidInputException.ForFile(path, $"a training {meta.Kind}, not an extracted classifier (make one with crx extract)");
-        return new BinaryClassifierInfo(meta, meta.Section<ClassifierSection>(Section, path));
+        var section = meta.Section<ClassifierSection>(Section, path);
+        // One finite threshold per output, for the output's class, as the fit writes them: any other list would
+        // decide with the wrong threshold, none, or NaN.
+        var kept = meta.KeptClasses;
+        if (section.Thresholds is null || section.Thresholds.Count != kept.Count || section.KeptClassNames is null || section.KeptClassNames.Count != kept.Count)
+            throw InvalidInputException.ForFile(path, $"meta.json's classifier section has {section.Thresholds?.Count ?? 0} thresholds and " +
+                                                      $"{section.KeptClassNames?.Count ?? 0} class names for the network's {kept.Count} outputs");
+        for (int j = 0; j < kept.Count; j++)
+        {
+            var t = section.Thresholds[j];
+            if (t is null || t.Class != kept[j])
+                throw InvalidInputException.ForFile(path, $"meta.json's threshold {j} is for class {t?.Class.ToString() ?? "none"}, but output {j} is class {kept[j]}");
+            if (!double.IsFinite(t.Threshold))
+                throw InvalidInputException.ForFile(path, $"meta.json's threshold of class {t.Class} is {t.Threshold}, which no fit gives");
+        }
+        return new BinaryClassifierInfo(meta, section);
     }
 }

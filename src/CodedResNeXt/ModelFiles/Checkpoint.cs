@@ -107,8 +107,17 @@ public static class Checkpoint
         return zip.GetEntry(OptimizerEntry) is not null && zip.GetEntry(GeneratorEntry) is not null;
     }
 
-    /// <summary>Reads the description of a checkpoint without building its network.</summary>
-    public static CheckpointInfo ReadInfo(string path) => Info(ModelFile.ReadMetadata(path), path);
+    /// <summary>
+    /// Reads the description of a checkpoint without building its network; one whose weights cannot be what its
+    /// architecture declares is refused here, before a resumed or extended run builds that network.
+    /// </summary>
+    public static CheckpointInfo ReadInfo(string path)
+    {
+        using var zip = ModelFile.Open(path);
+        var meta = ModelFile.ReadMetadata(zip, path);
+        ModelFile.RequireWeightsOf(zip, path, meta);
+        return Info(meta, path);
+    }
 
     /// <summary>Builds the trained network of a checkpoint, in eval mode.</summary>
     public static (CodedResNeXtNetwork Network, CheckpointInfo Info) Load(string path)

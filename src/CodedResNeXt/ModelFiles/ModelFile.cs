@@ -84,6 +84,7 @@ public static class ModelFile
 
     internal static CodedResNeXtNetwork LoadNetwork(ZipArchive zip, string path, ModelMetadata meta)
     {
+        RequireWeightsOf(zip, path, meta);
         var network = new CodedResNeXtNetwork(meta.Architecture, meta.SchemeSet);
         try { LoadWeights(zip, path, network); }
         catch
@@ -93,6 +94,26 @@ public static class ModelFile
         }
         network.eval();
         return network;
+    }
+
+    /// <summary>
+    /// Weights are stored uncompressed, and compress little anyway: a weights entry whose stored bytes, times this,
+    /// fall short of the float32 parameters of the architecture meta.json declares cannot hold them.
+    /// </summary>
+    public const int MaxInflation = 16;
+
+    /// <summary>
+    /// Refuses a model file whose weights entry is too small for the architecture its meta.json declares, before the
+    /// network is built: building it allocates every parameter, so a few KB declaring a large architecture would
+    /// otherwise cost gigabytes before the missing weights are noticed.
+    /// </summary>
+    internal static void RequireWeightsOf(ZipArchive zip, string path, ModelMetadata meta)
+    {
+        var entry = zip.GetEntry(WeightsEntry) ?? throw InvalidInputException.ForFile(path, $"not a model file (no {WeightsEntry} inside)");
+        long needed = 4 * meta.Architecture.CountParameters().Total;
+        if (entry.CompressedLength * MaxInflation < needed)
+            throw InvalidInputException.ForFile(path, $"{WeightsEntry} holds {InputFile.Bytes(entry.CompressedLength)}, too little for the " +
+                                                      $"{InputFile.Bytes(needed)} of weights its architecture declares");
     }
 
     /// <summary>Loads model.safetensors into <paramref name="network"/>: every name and shape must match.</summary>
@@ -154,13 +175,23 @@ public static class ModelFile
         {
             // The central directory is read on first use; read it here, so that a damaged one is bad input at once
             // rather than an exception from whichever entry is looked up first.
-            _ = zip.Entries.Count;
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+                // Zip readers disagree on which of two entries of one name they return (.NET the first, others the
+                // last): a file that means different things to different readers is refused.
+                if (!names.Add(entry.FullName))
+                    throw InvalidInputException.ForFile(path, $"damaged: its zip holds {entry.FullName} twice");
             return zip;
         }
         catch (InvalidDataException e)
         {
             zip.Dispose();
             throw InvalidInputException.ForFile(path, $"damaged: its zip directory cannot be read ({e.Message})");
+        }
+        catch
+        {
+            zip.Dispose();
+            throw;
         }
     }
 

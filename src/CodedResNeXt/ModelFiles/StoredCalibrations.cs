@@ -11,9 +11,22 @@ public static class StoredCalibrations
     /// <summary>The model-file section holding the calibrations stored for a checkpoint, one per target.</summary>
     public const string Section = "early_exit";
 
-    /// <summary>The calibrations stored in a model file's metadata (none when it holds none).</summary>
-    public static IReadOnlyList<EarlyExitCalibration> Stored(ModelMetadata meta, string path) =>
-        meta.Sections?.ContainsKey(Section) == true ? meta.Section<List<EarlyExitCalibration>>(Section, path) : [];
+    /// <summary>
+    /// The calibrations stored in a model file's metadata (none when it holds none), each for the network's coded
+    /// blocks with one finite threshold (or none) per block, as calibrating writes them; anything else names the file.
+    /// </summary>
+    public static IReadOnlyList<EarlyExitCalibration> Stored(ModelMetadata meta, string path)
+    {
+        if (meta.Sections?.ContainsKey(Section) != true) return [];
+        var stored = meta.Section<List<EarlyExitCalibration>>(Section, path);
+        var blocks = meta.Architecture.CodedBlockIndices;
+        foreach (var c in stored)
+            if (c is null || c.CodedBlockIndices is null || c.Thresholds is null || !c.CodedBlockIndices.SequenceEqual(blocks)
+                || c.Thresholds.Count != blocks.Count || c.Thresholds.Any(t => t is { } value && !double.IsFinite(value)) || !double.IsFinite(c.Target))
+                throw InvalidInputException.ForFile(path, "meta.json's early-exit calibration is not one for this network's coded blocks " +
+                                                          "(one finite threshold or none per block)");
+        return stored;
+    }
 
     /// <summary>The stored calibration for <paramref name="target"/>; a one-line error naming the file and the stored targets otherwise.</summary>
     public static EarlyExitCalibration StoredFor(ModelMetadata meta, string path, double target)

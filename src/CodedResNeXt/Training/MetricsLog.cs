@@ -15,6 +15,7 @@ public sealed class MetricsLog
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // NaN where nothing was measured
+        AllowDuplicateProperties = false,
     };
 
     private readonly string _path;

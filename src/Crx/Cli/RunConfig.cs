@@ -100,7 +100,8 @@ internal static class RunConfig
         { throw InvalidInputException.ForFile(path, $"cannot read the recipe ({e.Message})"); }
         try
         {
-            return JsonNode.Parse(text) as JsonObject
+            // A flag named twice would mean what the last (or the first) says, depending on the reader: refused.
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
                    ?? throw InvalidInputException.ForFile(path, "a recipe is a JSON object of flag names and values");
         }
         catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not valid JSON: {e.Message.Split('\n')[0]}"); }

@@ -46,6 +46,24 @@ public class CifarDownloadTests
     }
 
     [Fact]
+    public void What_a_killed_download_left_is_removed_by_the_next_one()
+    {
+        // A download killed mid-transfer or mid-extraction leaves its partial archive and staging folder (their names
+        // hold its process id); the next download into the folder removes them once that process is gone.
+        var archive = SmallCifar10Archive();
+        using var server = new LocalHttpServer(archive);
+        using var data = new TempDirectory();
+        string partial = data[$".cifar-10-binary.tar.gz.{int.MaxValue}.{Guid.NewGuid():N}.tmp"];
+        string staging = data[$".cifar-10-batches-bin.{int.MaxValue}.{Guid.NewGuid():N}.tmp"];
+        File.WriteAllText(partial, "half an archive");
+        Directory.CreateDirectory(Path.Combine(staging, "cifar-10-batches-bin"));
+
+        string folder = CifarDownload.Fetch(CifarArchive.Cifar10 with { Md5 = Convert.ToHexStringLower(MD5.HashData(archive)) }, data.Path, server.BaseUrl);
+
+        Assert.Equal([folder], Directory.GetFileSystemEntries(data.Path));
+    }
+
+    [Fact]
     public void A_wrong_md5_leaves_nothing_behind()
     {
         // The test archive is not the official one, so the published MD5 cannot match.

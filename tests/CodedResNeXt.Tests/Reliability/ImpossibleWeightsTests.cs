@@ -57,6 +57,53 @@ public sealed class ImpossibleWeightsTests(ReliabilityRun fixture)
         Assert.Equal($"{path}: tensor classifier.weight holds non-finite values (NaN or infinity); the model it saved had diverged", e.Message);
     }
 
+    [Theory]
+    [InlineData("nan", "meta.json's threshold of class 3 is NaN, which no fit gives")]
+    [InlineData("extra", "meta.json's classifier section has 2 thresholds and 1 class names for the network's 1 outputs")]
+    public void A_classifier_whose_thresholds_no_fit_gives_is_refused_not_predicted(string damage, string problem)
+    {
+        string classifier = fixture.NewPath("three-") + ".crxb";
+        var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), "extract", "--checkpoint", fixture.Checkpoint, "--data-dir", fixture.DataDir,
+            "--class", "3", "--out", classifier);
+        Assert.True(code == 0, error);
+        var meta = System.Text.Json.Nodes.JsonNode.Parse(ZipEntries.Read(classifier, "meta.json"))!;
+        var thresholds = meta["classifier"]!["thresholds"]!.AsArray();
+        if (damage == "nan") thresholds[0]!["threshold"] = "NaN";
+        else thresholds.Add(thresholds[0]!.DeepClone());
+        string damaged = fixture.NewPath("damaged-") + ".crxb";
+        ZipEntries.Replace(classifier, damaged, "meta.json", System.Text.Encoding.UTF8.GetBytes(meta.ToJsonString()));
+        string image = fixture.NewPath("image-") + ".png";
+        using (var bitmap = new SkiaSharp.SKBitmap(8, 8)) ImageFolders.Save(bitmap, image);
+
+        (code, var output, error) = CrxProcess.Run(Path.GetTempPath(), "predict", "--model", damaged, image);
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Equal($"crx: error: {damaged}: {problem}", OneLine(error));
+    }
+
+    [Fact]
+    public void A_stored_calibration_that_is_not_for_the_networks_blocks_is_refused()
+    {
+        // One threshold short: early-exit prediction read past its end (an unhandled exception).
+        string checkpoint = fixture.NewPath("calibrated-") + ".ckpt";
+        File.Copy(fixture.Checkpoint, checkpoint);
+        var (code, _, error) = CrxProcess.Run(Path.GetTempPath(), "eval", "--checkpoint", checkpoint, "--data-dir", fixture.DataDir,
+            "--early-exit", "0.9", "--store-calibration", "--calibration-images", "50");
+        Assert.True(code == 0, error);
+        var meta = System.Text.Json.Nodes.JsonNode.Parse(ZipEntries.Read(checkpoint, "meta.json"))!;
+        meta["early_exit"]![0]!["thresholds"]!.AsArray().RemoveAt(0);
+        string damaged = fixture.NewPath("short-") + ".ckpt";
+        ZipEntries.Replace(checkpoint, damaged, "meta.json", System.Text.Encoding.UTF8.GetBytes(meta.ToJsonString()));
+        string image = fixture.NewPath("image-") + ".png";
+        using (var bitmap = new SkiaSharp.SKBitmap(8, 8)) ImageFolders.Save(bitmap, image);
+
+        (code, var output, error) = CrxProcess.Run(Path.GetTempPath(), "predict", "--model", damaged, image, "--early-exit", "0.9");
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Equal($"crx: error: {damaged}: meta.json's early-exit calibration is not one for this network's coded blocks (one finite threshold or none per block)",
+            OneLine(error));
+    }
+
     [Fact]
     public void A_checkpoint_with_a_negative_running_variance_is_refused_not_predicted_as_NaN()
     {

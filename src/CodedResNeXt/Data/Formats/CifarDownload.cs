@@ -65,9 +65,11 @@ public static class CifarDownload
             throw InvalidInputException.ForOption("Download", $"cannot create the data directory {dataDir} ({e.Message})");
         }
 
-        string tag = Guid.NewGuid().ToString("N")[..8];
-        string partial = Path.Combine(dataDir, $".{archive.FileName}.{tag}.part");
-        string staging = Path.Combine(dataDir, $".{archive.TopFolder}.{tag}.extract");
+        // Temporary names that hold this process's id: what a killed download left (162 MB for CIFAR-100) is removed
+        // by the next one (OutputFile's convention).
+        OutputFile.RemoveStale(dataDir);
+        string partial = OutputFile.TemporaryName(dataDir, archive.FileName);
+        string staging = OutputFile.TemporaryName(dataDir, archive.TopFolder);
         try
         {
             string md5 = Download(url, partial, archive.FileName, progress, cancel);

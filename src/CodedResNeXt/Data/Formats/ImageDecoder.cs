@@ -17,6 +17,13 @@ public static class ImageDecoder
     /// </summary>
     public const long DefaultMaxPixels = 89_478_485;
 
+    /// <summary>
+    /// The most pixels an image file holds per byte: a PNG of 1-bit pixels (8 a byte) compressed at deflate's largest
+    /// ratio (1032 to 1); a JPEG needs at least 2 bits per 8x8 block of each component (256 pixels a byte). A file
+    /// declaring more is not an image but a decompression bomb, refused before it is decoded.
+    /// </summary>
+    public const long MaxPixelsPerByte = 8 * 1032;
+
 
     /// <summary>
     /// Decodes <paramref name="path"/> as RGBA at the smallest size the codec offers whose shorter side is still
@@ -60,11 +67,20 @@ public static class ImageDecoder
                 ? $"{path}: cannot decode image ({Describe(opened)})"
                 : $"{path}: cannot decode image (not a readable JPEG or PNG)");
         var info = codec.Info;
-        if ((long)info.Width * info.Height > maxPixels)
+        long pixels = (long)info.Width * info.Height, bytes = new FileInfo(path).Length;
+        if (pixels > maxPixels)
         {
             codec.Dispose();
-            throw new InvalidInputException($"{path}: the image declares {info.Width}x{info.Height} = {(long)info.Width * info.Height} pixels, " +
+            throw new InvalidInputException($"{path}: the image declares {info.Width}x{info.Height} = {pixels} pixels, " +
                 $"more than the limit of {maxPixels} (raise it with --max-image-pixels if the file is trusted)");
+        }
+        // Decoding costs what the image declares, which a few bytes can: the declared pixels must be what a file of
+        // this size can hold, so that decoding stays linear in the file.
+        if (pixels > MaxPixelsPerByte * Math.Max(bytes, 1))
+        {
+            codec.Dispose();
+            throw new InvalidInputException($"{path}: the image declares {info.Width}x{info.Height} = {pixels} pixels in a file of {bytes} bytes; " +
+                $"no PNG or JPEG holds more than {MaxPixelsPerByte} pixels a byte (a decompression bomb)");
         }
         return codec;
     }
