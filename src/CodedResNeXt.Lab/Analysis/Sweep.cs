@@ -140,7 +140,7 @@ public static class Sweep
         {
             cancel.ThrowIfCancellationRequested();
             var run = new TrainingRun(plan.OptionsFor(value), data, plan.RunDirectory(value), schemes);
-            string label = Path.GetFileName(run.Directory);
+            string label = Path.GetFileName(run.Directory!);
             int done = run.EpochsDone();
             if (done >= run.Options.Epochs)
                 status?.Invoke($"{label}: finished run reused ({run.Directory})");
@@ -166,9 +166,9 @@ public static class Sweep
         using (network)
         {
             var results = NetworkAnalysis.Run(network, info.Model, run.LastCheckpointPath, data, null, analysis, progress, cancel);
-            string metrics = Path.Combine(run.Directory, "metrics.jsonl");
+            string metrics = Path.Combine(run.Directory!, "metrics.jsonl");
             double seconds = File.Exists(metrics) ? MetricsLog.Read(metrics).Sum(m => m.Seconds) : double.NaN;
-            return new SweepPoint(value, run.Directory, info.State.Epoch, seconds, results.EarlyDecoding.Top1,
+            return new SweepPoint(value, run.Directory!, info.State.Epoch, seconds, results.EarlyDecoding.Top1,
                 results.EarlyDecoding.CodedBlockIndices, results.EarlyDecoding.Accuracy,
                 results.BinaryClassifiers.Count == 0 ? double.NaN : results.BinaryClassifiers.Average(b => b.InDistribution.F1));
         }

@@ -37,7 +37,7 @@ internal static class BalancedSelection
             // Next combination in lexicographic order of indices.
             int j = k - 1;
             while (j >= 0 && index[j] == pool.Length - k + j) j--;
-            if (j < 0) return best;
+            if (j < 0) return best!; // set on the first pass: any choice beats none
             index[j]++;
             for (int i = j + 1; i < k; i++) index[i] = index[i - 1] + 1;
         }
