@@ -37,6 +37,30 @@ public class EnergyNormalizationTests
     }
 
     [Fact]
+    public void Fused_energies_have_the_gradients_of_the_materialized_ones_in_both_memory_orders()
+    {
+        int n = 3, d = 2, cOut = 5;
+        var h0 = randn(2, n * d, 4, 3);
+        var w0 = randn(cOut, n * d, 1, 1);
+        var g = randn(2, n);
+        // The materialized form: t_n = W_n h_n by a grouped convolution, E = mean square; autograd all the way.
+        var h1 = h0.detach().requires_grad_(true);
+        var w1 = w0.detach().requires_grad_(true);
+        var grouped = w1.reshape(cOut, n, d).permute(1, 0, 2).reshape(n * cOut, d, 1, 1);
+        var t = nn.functional.conv2d(h1, grouped, groups: n).reshape(2, n, cOut, 4, 3);
+        (t.square().mean([2, 3, 4]) * g).sum().backward();
+        foreach (bool channelsLast in new[] { false, true })
+        {
+            var hx = channelsLast ? h0.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : h0;
+            var h2 = hx.detach().requires_grad_(true);
+            var w2 = w0.detach().requires_grad_(true);
+            (EnergyNormalization.FusedEnergies(h2, w2, n) * g).sum().backward();
+            Assert.True(h2.grad!.allclose(h1.grad!, rtol: 1e-4, atol: 1e-5), $"dE/dh differs (channels-last {channelsLast})");
+            Assert.True(w2.grad!.allclose(w1.grad!, rtol: 1e-4, atol: 1e-5), $"dE/dW differs (channels-last {channelsLast})");
+        }
+    }
+
+    [Fact]
     public void An_all_zero_block_output_is_guarded_instead_of_dividing_by_zero()
     {
         var energies = tensor(new float[] { 0, 0, 0, 1, 3, 0 }, [2, 3]);
