@@ -171,8 +171,8 @@ public sealed class CodedResNeXtModel : IDisposable
     public void Save(string path)
     {
         // A model nothing trained has no recipe: its record names the one a run started from it would get by default.
-        var options = TrainingOptions ?? _importedRecipe ?? Training.TrainingOptions.For(
-            DatasetCatalog.Names.Contains(Metadata.Dataset) ? Metadata.Dataset : "folder", Architecture.ImageSize) with
+        var options = TrainingOptions ?? _importedRecipe ?? (DatasetRegistry.TryGet(Metadata.Dataset)
+            ?? DatasetRegistry.Get(DatasetRegistry.FolderName)).RecipeFor(Architecture.ImageSize) with
         {
             Architecture = Architecture.Name, Epochs = 0,
         };

@@ -19,7 +19,7 @@ public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options
     public IReadOnlyList<string> ClassNames => Model.ClassNames;
     /// <summary>The per-channel normalization the network was trained with; inputs must get the same.</summary>
     public Normalization Normalization => Model.Normalization;
-    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetCatalog"/>).</summary>
+    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetRegistry"/>).</summary>
     public string Dataset => Model.Dataset;
     /// <summary>Classes held out of training, kept as out-of-distribution data.</summary>
     public IReadOnlyList<int> ExcludedClasses => Model.ExcludedClasses;

@@ -59,9 +59,9 @@ internal static class AnalyzeVerb
         var (network, info) = Checkpoint.Load(path);
         using var _ = network;
         network.to(where);
-        bool coarse = DatasetCatalog.UsesCoarseLabels(info.Dataset, info.Architecture.Classes);
+        bool coarse = DatasetRegistry.Get(info.Dataset).UsesCoarseLabels(info.Architecture.Classes);
         var data = TrainingData.From(
-            DatasetCatalog.Load(info.Dataset, new DatasetOptions
+            DatasetRegistry.Load(info.Dataset, new DatasetOptions
             {
                 DataDir = a.DataDir, CoarseLabels = coarse,
                 ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,

@@ -63,14 +63,14 @@ internal static class EvalVerb
         using var _ = network;
         if (a.Batch < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {a.Batch} must be at least 1");
         string name = a.Dataset ?? info.Dataset;
-        bool coarse = DatasetCatalog.UsesCoarseLabels(name, info.Architecture.Classes);
+        bool coarse = DatasetRegistry.Get(name).UsesCoarseLabels(info.Architecture.Classes);
         // A folder is read at the sizes the network was trained with.
         var where = new DatasetOptions
         {
             DataDir = a.DataDir, CoarseLabels = coarse, ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
             MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels),
         };
-        var test = DatasetCatalog.LoadValidation(name, where);
+        var test = DatasetRegistry.LoadValidation(name, where);
         ModelInput.Require(info.Architecture, test, a.DataDir is null ? "Dataset" : nameof(DatasetOptions.DataDir), a.DataDir ?? name, path);
         var validation = ModelInput.WithoutClasses(test, info.ExcludedClasses);
         var loader = BatchLoader.ForEvaluation(validation, info.Normalization, a.Batch);
@@ -85,7 +85,7 @@ internal static class EvalVerb
             if (network.CodedBlocks.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
             // Calibrated against the network's own predictions on images it was trained on (their labels are not
             // used), so the validation images stay unseen by the calibration.
-            var train = ModelInput.WithoutClasses(DatasetCatalog.Load(name, where).Train, info.ExcludedClasses);
+            var train = ModelInput.WithoutClasses(DatasetRegistry.Load(name, where).Train, info.ExcludedClasses);
             var subset = train.Subset(EarlyExitSubset(train.Count, count));
             var calibration = EarlyExit.Calibrate(network, BatchLoader.ForEvaluation(subset, info.Normalization, a.Batch), target);
             exit = EarlyExit.Evaluate(network, loader, calibration);

@@ -67,7 +67,7 @@ internal static class ExtractVerb
         Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
 
         var watch = Stopwatch.StartNew();
-        var splits = DatasetCatalog.Load(source.Dataset, new DatasetOptions
+        var splits = DatasetRegistry.Load(source.Dataset, new DatasetOptions
         {
             DataDir = a.DataDir,
             ImageSize = source.Architecture.ImageSize,
