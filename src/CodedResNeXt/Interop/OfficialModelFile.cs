@@ -18,15 +18,6 @@ namespace CodedResNeXt.Interop;
 /// </summary>
 public static class OfficialModelFile
 {
-    /// <summary>How the authors' weights are stored.</summary>
-    public enum WeightsFormat
-    {
-        /// <summary>safetensors with their state_dict names (crx import --from official).</summary>
-        Safetensors,
-        /// <summary>a torch.save zip: a Lightning checkpoint's state_dict, or a bare state_dict (crx import --from lightning).</summary>
-        Lightning,
-    }
-
     /// <summary>
     /// The normalization timm applies when a model names none, as the authors' ImageNet model does (its default_cfg
     /// has no mean or std): IMAGENET_DEFAULT_MEAN and IMAGENET_DEFAULT_STD.

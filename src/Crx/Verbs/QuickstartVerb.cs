@@ -90,7 +90,7 @@ internal static class QuickstartVerb
             double trainSeconds = MetricsLog.Read(Path.Combine(directory, "metrics.jsonl")).Sum(m => m.Seconds);
             rows.Add(new Row(label, run.Architecture.Name, parameters, options.Epochs, trainSeconds, result));
         }
-        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
+        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
         Print(rows);
         Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
         return 0;
