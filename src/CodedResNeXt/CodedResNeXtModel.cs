@@ -183,13 +183,12 @@ public sealed class CodedResNeXtModel : IDisposable
     /// Writes the network as a checkpoint of weights only (atomically): it loads anywhere, starts a new run
     /// (<see cref="Training.TrainingOptions.InitFrom"/>), and can be evaluated, extracted from and exported, but not resumed.
     /// </summary>
-    /// <param name="path">the .ckpt file to write (its folder is made when missing)</param>
+    /// <param name="path">the .ckpt file to write, in a folder that exists</param>
     /// <param name="overwrite">replace a file already there; when false, an existing path is refused, atomically: of two
     /// saves to one new path, one writes it and the other is refused</param>
     public void Save(string path, bool overwrite = true)
     {
         if (!overwrite) RefuseExisting(path);
-        if (System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) is { } folder) Directory.CreateDirectory(folder);
         // A model nothing trained has no recipe: its record names the one a run started from it would get by default.
         var options = TrainingOptions ?? _importedRecipe ?? (DatasetRegistry.TryGet(Metadata.Dataset)
             ?? DatasetRegistry.Get(DatasetRegistry.FolderName)).RecipeFor(Architecture.ImageSize) with
@@ -239,18 +238,46 @@ public sealed class CodedResNeXtModel : IDisposable
     public ImageDataset LoadTrainingSet(DatasetOptions? where = null, string? dataset = null) =>
         ModelData(where, dataset, (entry, options) => DatasetRegistry.Load(entry.Name, options).Train);
 
+    /// <summary>
+    /// The model's dataset as its run saw it (<see cref="LoadValidationSet"/>'s reading): the training and validation
+    /// images without the held-out classes, those classes' validation images apart (out-of-distribution data), and the
+    /// model's own normalization.
+    /// </summary>
+    /// <param name="where">where the files are (null: the dataset's defaults)</param>
+    public TrainingData LoadData(DatasetOptions? where = null)
+    {
+        var splits = ModelSplits(where, null, out var entry, out var options);
+        var data = TrainingData.From(splits, Metadata.ExcludedClasses, Metadata.Normalization);
+        RequireShape(data.Validation, entry, options);
+        return data;
+    }
+
+    private DatasetSplits ModelSplits(DatasetOptions? where, string? dataset, out DatasetDefinition entry, out DatasetOptions options)
+    {
+        entry = DatasetRegistry.Get(dataset ?? Metadata.Dataset);
+        options = ReadingOptions(where, entry);
+        return DatasetRegistry.Load(entry.Name, options);
+    }
+
+    private DatasetOptions ReadingOptions(DatasetOptions? where, DatasetDefinition entry) => (where ?? new DatasetOptions()) with
+    {
+        CoarseLabels = entry.UsesCoarseLabels(Architecture.Classes),
+        ImageSize = Architecture.ImageSize,
+        ResizeSize = Metadata.InputTransform.Folder?.Resize,
+    };
+
+    // The error names what chose the data: the folder when one was given, else another dataset when one was asked for,
+    // else the dataset's default folder.
+    private void RequireShape(ImageDataset images, DatasetDefinition entry, DatasetOptions options, bool datasetGiven = false) =>
+        ModelInput.Require(Architecture, images, options.DataDir is null && datasetGiven ? "Dataset" : nameof(DatasetOptions.DataDir),
+            options.DataDir ?? entry.Name, SourcePath ?? "the model");
+
     private ImageDataset ModelData(DatasetOptions? where, string? dataset, Func<DatasetDefinition, DatasetOptions, ImageDataset> read)
     {
         var entry = DatasetRegistry.Get(dataset ?? Metadata.Dataset);
-        var options = (where ?? new DatasetOptions()) with
-        {
-            CoarseLabels = entry.UsesCoarseLabels(Architecture.Classes),
-            ImageSize = Architecture.ImageSize,
-            ResizeSize = Metadata.InputTransform.Folder?.Resize,
-        };
+        var options = ReadingOptions(where, entry);
         var images = read(entry, options);
-        ModelInput.Require(Architecture, images, options.DataDir is null ? "Dataset" : nameof(DatasetOptions.DataDir),
-            options.DataDir ?? entry.Name, SourcePath ?? "the model");
+        RequireShape(images, entry, options, datasetGiven: dataset is not null);
         return ModelInput.WithoutClasses(images, Metadata.ExcludedClasses);
     }
 

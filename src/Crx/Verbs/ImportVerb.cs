@@ -47,6 +47,7 @@ internal static class ImportVerb
         // Refused before the weights are read, and again, atomically, when the checkpoint is written.
         CodedResNeXtModel.RefuseExisting(outPath);
         using var model = CodedResNeXtModel.Import(a.File, a.Arch, format);
+        if (Path.GetDirectoryName(Path.GetFullPath(outPath)) is { } folder) Directory.CreateDirectory(folder);
         model.Save(outPath, overwrite: false);
         Console.WriteLine($"written: {outPath}; next: ./crx eval --checkpoint {outPath} --data-dir DIR");
         return 0;
