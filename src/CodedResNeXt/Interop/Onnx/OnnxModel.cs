@@ -17,7 +17,7 @@ public sealed record OnnxOutput(int Batch, float[] Logits, IReadOnlyList<float[]
 /// An exported file (<see cref="OnnxModelExport"/>) run by ONNX Runtime on the CPU. Everything needed to use it
 /// (normalization, class names, thresholds, codewords) comes from its metadata_props.
 /// </summary>
-public sealed class OnnxModel : IDisposable
+internal sealed class OnnxModel : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly string[] _outputs;
