@@ -46,7 +46,7 @@ public static class Checkpoint
     /// <param name="optimizer">the optimizer, whose state (momentum buffers) resuming needs</param>
     /// <param name="generator">the run's generator, whose state resuming needs</param>
     /// <param name="log">the run's metrics.jsonl up to this state: kept inside, so resume can rebuild a damaged log</param>
-    public static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator,
+    internal static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator,
         IReadOnlyList<EpochMetrics>? log = null)
     {
         meta = meta.WithSection(Section, record);
