@@ -30,6 +30,8 @@ public static class OnnxMetadata
     public const string InputKey = "crx.input";
     /// <summary>Per kept class, in the order of the logits: class index, name, threshold (and how it was fitted).</summary>
     public const string ThresholdsKey = "crx.thresholds";
+    /// <summary>The key of an int8 file's quantization (<see cref="QuantizationInfo"/>, JSON); absent in a float file.</summary>
+    public const string QuantizationKey = "crx.quantization";
 
     private static readonly JsonSerializerOptions CompactJson = new(ModelFile.Json) { WriteIndented = false };
 
@@ -65,6 +67,22 @@ public static class OnnxMetadata
             throw InvalidInputException.ForFile(path, $"model metadata format {meta.Format}, this version reads format {ModelMetadata.CurrentFormat}");
         // The same checks as a model file's meta.json: an ONNX file is as untrusted.
         return ModelFile.Checked(meta, path, $"{path} ({MetaKey})", MetaKey);
+    }
+
+    /// <summary>The metadata_props of an int8 file: those of a float file and <see cref="QuantizationKey"/>.</summary>
+    internal static IEnumerable<KeyValuePair<string, string>> ToQuantizedProperties(ModelMetadata meta, string path, QuantizationInfo quantization) =>
+        ToProperties(meta, path).Append(new(QuantizationKey, Serialize(quantization)));
+
+    /// <summary>
+    /// How the ONNX file at <paramref name="path"/> was quantized (null: a float file), read from its metadata_props
+    /// without loading its graph; an <see cref="InvalidInputException"/> naming the file when it is not protobuf or the entry is malformed.
+    /// </summary>
+    public static QuantizationInfo? Quantization(string path)
+    {
+        var properties = OnnxGraphCheck.Properties(InputFile.ReadBytes(path, OnnxModel.MaxFileBytes, "ONNX file"), path);
+        if (!properties.TryGetValue(QuantizationKey, out var json)) return null;
+        try { return JsonSerializer.Deserialize<QuantizationInfo>(json, ModelFile.Json) ?? throw new JsonException("null"); }
+        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"the ONNX metadata {QuantizationKey} is not valid: {e.Message.Split('\n')[0]}"); }
     }
 
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CompactJson);
