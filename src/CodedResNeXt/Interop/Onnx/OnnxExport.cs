@@ -78,7 +78,7 @@ public static class OnnxExport
         var classifier = layers.Weight("classifier.weight", quantize: true, out _, architecture.Outputs, architecture.Features);
         graph.Add("Gemm", [features, classifier], Logits, IntAttribute("transB", 1));
         outputs.Insert(0, ValueInfo(Logits, null, architecture.Outputs));
-        if (qdq is { IsCalibrating: true }) outputs.AddRange(qdq.Taps.Select(key => ValueInfoAnyShape(QdqLayers.TapName(key))));
+        if (qdq is not null) outputs.AddRange(qdq.Taps.Select(key => ValueInfoAnyShape(QdqLayers.TapName(key))));
 
         weights.CheckAllUsed();
         var input = ValueInfo(Input, null, architecture.InputChannels, architecture.ImageSize, architecture.ImageSize);

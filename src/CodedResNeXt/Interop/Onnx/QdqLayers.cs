@@ -37,23 +37,29 @@ internal sealed class QdqLayers
     private readonly IReadOnlyDictionary<string, ActivationRange>? _ranges;
     private readonly Dictionary<string, float> _activationScales = new(StringComparer.Ordinal);
 
-    private QdqLayers(IReadOnlyDictionary<string, ActivationRange>? ranges, bool quantizeGrouped)
+    private readonly bool _exposeTaps;
+
+    private QdqLayers(IReadOnlyDictionary<string, ActivationRange>? ranges, bool quantizeGrouped, bool exposeTaps)
     {
         _ranges = ranges;
         QuantizeGroupedConvolutions = quantizeGrouped;
+        _exposeTaps = exposeTaps || ranges is null;
     }
 
     /// <summary>The float graph with taps, for calibration.</summary>
-    public static QdqLayers Calibrating() => new(null, true);
+    public static QdqLayers Calibrating() => new(null, true, true);
 
-    /// <summary>The quantized graph with the activation ranges measured on the calibrating graph's taps.</summary>
-    public static QdqLayers Quantizing(IReadOnlyDictionary<string, ActivationRange> ranges, bool quantizeGroupedConvolutions) =>
-        new(ranges, quantizeGroupedConvolutions);
+    /// <summary>
+    /// The quantized graph with the activation ranges measured on the calibrating graph's taps; with
+    /// <paramref name="exposeTaps"/>, each dequantized activation is an output "tap.{key}" too (for tests, layer by layer).
+    /// </summary>
+    public static QdqLayers Quantizing(IReadOnlyDictionary<string, ActivationRange> ranges, bool quantizeGroupedConvolutions, bool exposeTaps = false) =>
+        new(ranges, quantizeGroupedConvolutions, exposeTaps);
 
     public bool IsCalibrating => _ranges is null;
     /// <summary>Whether grouped (3x3, one group per subNN) convolutions get int8 weights, or stay float.</summary>
     public bool QuantizeGroupedConvolutions { get; }
-    /// <summary>The keys of the calibrating graph's taps, in graph order (its outputs "tap.{key}").</summary>
+    /// <summary>The keys of the taps, in graph order (the outputs "tap.{key}" after logits and energies).</summary>
     public List<string> Taps { get; } = [];
 
     public static string TapName(string key) => $"tap.{key}";
@@ -79,6 +85,11 @@ internal sealed class QdqLayers
         string q = graph.Add("QuantizeLinear", [x, s, z], $"{key}.quantized");
         string dq = graph.Add("DequantizeLinear", [q, s, z], $"{key}.dequantized");
         _activationScales[dq] = scale;
+        if (_exposeTaps)
+        {
+            graph.Add("Identity", [dq], TapName(key));
+            Taps.Add(key);
+        }
         return dq;
     }
 
