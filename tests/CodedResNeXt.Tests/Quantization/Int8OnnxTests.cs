@@ -225,8 +225,15 @@ public class Int8OnnxTests : IDisposable
         var e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile(source, path, quantization: new QuantizationOptions()));
         Assert.Equal(new InputSubject(InputKind.Option, nameof(QuantizationOptions.CalibrationData)), e.Subject);
         Assert.DoesNotContain('\n', e.Message);
-        Assert.Contains("int8 needs calibration images, and the cifar10 training set cannot be read", e.Message);
+        Assert.Contains("int8 needs calibration images, and the cifar10 training set has no default directory", e.Message);
         Assert.False(File.Exists(path));
+
+        // A directory without the dataset's files: said of the same option, in one line.
+        string empty = Directory.CreateDirectory(Path.Combine(_directory.Path, "empty")).FullName;
+        e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile(source, path, quantization: new QuantizationOptions { CalibrationData = empty }));
+        Assert.Equal(new InputSubject(InputKind.Option, nameof(QuantizationOptions.CalibrationData)), e.Subject);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Contains($"the cifar10 training set in {empty} cannot be read", e.Message);
 
         e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile(source, path,
             quantization: new QuantizationOptions { CalibrationData = "no-such-dataset" }));

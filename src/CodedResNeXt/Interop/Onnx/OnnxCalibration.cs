@@ -59,6 +59,9 @@ internal static class OnnxCalibration
             }
         }
         string source = directory is null ? $"the {dataset} training set" : $"the {dataset} training set in {directory}";
+        if (directory is null && dataset != "fashion-mnist")
+            throw InvalidInputException.ForOption(nameof(QuantizationOptions.CalibrationData),
+                $"int8 needs calibration images, and {source} has no default directory; give a dataset or its directory");
         var where = new DatasetOptions
         {
             DataDir = directory, ImageSize = meta.Architecture.ImageSize, ResizeSize = meta.InputTransform.Resize,

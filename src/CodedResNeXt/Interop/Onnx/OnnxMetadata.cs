@@ -77,9 +77,21 @@ public static class OnnxMetadata
     /// How the ONNX file at <paramref name="path"/> was quantized (null: a float file), read from its metadata_props
     /// without loading its graph; an <see cref="InvalidInputException"/> naming the file when it is not protobuf or the entry is malformed.
     /// </summary>
-    public static QuantizationInfo? Quantization(string path)
+    public static QuantizationInfo? Quantization(string path) => Read(path).Quantization;
+
+    /// <summary>
+    /// What an exported file says about itself (<c>crx info</c>): its model's metadata and, for an int8 file, how it was
+    /// quantized; read from its metadata_props, its graph neither checked nor run. An <see cref="InvalidInputException"/>
+    /// naming the file when it is not an ONNX file crx wrote or its metadata is malformed.
+    /// </summary>
+    public static OnnxFileSummary Read(string path)
     {
         var properties = OnnxGraphCheck.Properties(InputFile.ReadBytes(path, OnnxModel.MaxFileBytes, "ONNX file"), path);
+        return new OnnxFileSummary(Parse(properties, path), QuantizationOf(properties, path), new FileInfo(path).Length);
+    }
+
+    private static QuantizationInfo? QuantizationOf(IReadOnlyDictionary<string, string> properties, string path)
+    {
         if (!properties.TryGetValue(QuantizationKey, out var json)) return null;
         try { return JsonSerializer.Deserialize<QuantizationInfo>(json, ModelFile.Json) ?? throw new JsonException("null"); }
         catch (JsonException e) { throw InvalidInputException.ForFile(path, $"the ONNX metadata {QuantizationKey} is not valid: {e.Message.Split('\n')[0]}"); }
@@ -87,3 +99,9 @@ public static class OnnxMetadata
 
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CompactJson);
 }
+
+/// <summary>What an exported ONNX file says about itself (<see cref="OnnxMetadata.Read"/>).</summary>
+/// <param name="Model">the metadata of the model file it was exported from</param>
+/// <param name="Quantization">how it was quantized and calibrated; null for a float32 file</param>
+/// <param name="Bytes">the file's size</param>
+public sealed record OnnxFileSummary(ModelMetadata Model, QuantizationInfo? Quantization, long Bytes);
