@@ -148,12 +148,23 @@ internal static class BenchVerb
         }
         AnsiConsole.MarkupLine($"inference on the CPU, {result.Threads} threads for both engines, untrained weights and synthetic images " +
                                $"(int8 calibrated on {a.CalibrationImages} synthetic images), images/s as median ±half the spread of {result.Repeats} repeats");
-        var table = new Table().AddColumns("network", "variant", "file", $"img/s batch {result.Batch}", "img/s batch 1", "p50 batch 1", "peak RSS");
-        static string T(Throughput t) => $"{t.Median:F1} ±{t.Spread / 2:P0}";
+        // Short names, so that the table fits a terminal of 80 columns.
+        static string Short(string variant) => variant switch
+        {
+            InferenceBenchmark.TorchFloat => "TorchSharp f32",
+            InferenceBenchmark.OrtFloat => "ORT f32",
+            InferenceBenchmark.OrtInt8 => "ORT int8",
+            InferenceBenchmark.OrtInt8GroupedFloat => "ORT int8, grouped f32",
+            InferenceBenchmark.EarlyExitVariant => "early exit",
+            _ => variant,
+        };
+        var table = new Table().AddColumns("network", "variant", "file", $"img/s B={result.Batch}", "img/s B=1", "p50 B=1", "peak RSS");
+        static string T(Throughput t) => $"{t.Median:F1} ±{t.Spread / 2 * 100:F0}%";
         foreach (var r in result.Rows)
-            table.AddRow(DisplayText.Markup(r.Network), DisplayText.Markup(r.Variant), $"{r.FileBytes / 1e6:F2} MB", T(r.Batch), T(r.Single),
+            table.AddRow(DisplayText.Markup(r.Network), DisplayText.Markup(Short(r.Variant)), $"{r.FileBytes / 1e6:F2} MB", T(r.Batch), T(r.Single),
                 $"{r.LatencyP50Milliseconds:F2} ms", r.PeakResidentBytes is { } p ? $"{p / 1048576.0:F0} MiB" : "n/a");
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("ORT: ONNX Runtime; f32: float32; grouped f32: int8 with the grouped convolutions float; early exit runs in TorchSharp");
         foreach (var full in result.Rows.Select(r => r.Network).Where(n => !n.EndsWith(" class 0")).Distinct())
         {
             string R(double? x) => x is { } v ? $"{v:F2}x" : "-";
