@@ -210,9 +210,13 @@ public class Int8OnnxTests : IDisposable
         Assert.Equal(40, y.Length);
         double scale = x.Max(Math.Abs);
         Assert.True(x.Zip(y).Max(p => Math.Abs(p.First - p.Second)) < 0.1 * scale, "the int8 logit is far from the float one");
-        // Float grouped convolutions: their weights are float initializers, not int8 behind a DequantizeLinear.
         using var session = new InferenceSession(int8);
         Assert.Equal([OnnxExport.Logits], session.OutputMetadata.Keys);
+        // Float grouped convolutions: their folded weights are float initializers; the other convolutions' are int8.
+        string names = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(int8));
+        Assert.Contains("blocks.1.conv_conv.weight.folded", names);
+        Assert.DoesNotContain("blocks.1.conv_conv.weight.folded.int8", names);
+        Assert.Contains("blocks.1.conv_reduce.weight.folded.int8", names);
     }
 
     [Fact]
