@@ -98,7 +98,7 @@ public static class OnnxExport
         if (block.IsCoded)
         {
             // BN(s * conv(h)) = s * conv'(h) + b' for the per-image scale s: the BN's scale folds into the weight, its
-            // shift is added after the scaling (layers.Expand; in the unfolded graph, the BN node after the Mul).
+            // shift is added after the scaling (Layers.ExpandConv, Layers.ExpandShift; unfolded, the BN node after the Mul).
             string expand = layers.ExpandConv(h, $"{p}.conv_expand.weight", $"{p}.bn_expand", $"{p}.expand", expected: [cOut, width, 1, 1]);
             // sum_p h_n(p) h_n(p)^T against G_n = W_n^T W_n gives E(t_n) without materializing the N outputs t_n.
             var hn = graph.Add("Reshape", [h, graph.Ints(0, n, d, -1)]);
@@ -153,13 +153,10 @@ public static class OnnxExport
         {
             if (qdq is null)
             {
-                string y = graph.Add("BatchNormalization",
-                    [Conv(x, weights.Use(graph, weight, expected), null, stride, padding, groups), weights.Use(graph, $"{bn}.weight"), weights.Use(graph, $"{bn}.bias"),
-                     weights.Use(graph, $"{bn}.running_mean"), weights.Use(graph, $"{bn}.running_var")],
-                    null, FloatAttribute("epsilon", BnEpsilon));
+                string y = BatchNorm(Conv(x, weights.Use(graph, weight, expected), null, stride, padding, groups), bn);
                 return relu ? graph.Add("Relu", [y]) : y;
             }
-            var (w, bias) = Folded(weight, bn, expected);
+            var (w, bias) = Folded(weight, bn, expected, grouped: groups > 1);
             string conv = Conv(x, w.Name, qdq.Bias(graph, $"{weight}.folded_bias", bias, x, w.Scales), stride, padding, groups);
             return qdq.Activation(graph, conv, key, relu);
         }
@@ -168,34 +165,34 @@ public static class OnnxExport
         public string ExpandConv(string h, string weight, string bn, string key, long[] expected)
         {
             if (qdq is null) return Conv(h, weights.Use(graph, weight, expected), null, 1, 0, 1);
-            var (w, _) = Folded(weight, bn, expected);
+            var (w, _) = Folded(weight, bn, expected, grouped: false);
             return qdq.Activation(graph, Conv(h, w.Name, null, 1, 0, 1), key, relu: false);
         }
 
         /// <summary>What follows the per-image scaling of a coded block's expand conv: its BN as trained, the BN's shift when folded.</summary>
         public string ExpandShift(string scaled, string bn)
         {
-            if (qdq is null)
-                return graph.Add("BatchNormalization",
-                    [scaled, weights.Use(graph, $"{bn}.weight"), weights.Use(graph, $"{bn}.bias"), weights.Use(graph, $"{bn}.running_mean"), weights.Use(graph, $"{bn}.running_var")],
-                    null, FloatAttribute("epsilon", BnEpsilon));
+            if (qdq is null) return BatchNorm(scaled, bn);
             var (_, shift) = weights.BatchNorm(bn);
             return graph.Add("Add", [scaled, graph.Weight($"{bn}.folded_shift", [shift.Length, 1, 1], shift)]);
         }
 
-        private ((string Name, float[]? Scales) Weight, float[] Bias) Folded(string weight, string bn, long[]? expected)
+        private string BatchNorm(string x, string bn) =>
+            graph.Add("BatchNormalization",
+                [x, weights.Use(graph, $"{bn}.weight"), weights.Use(graph, $"{bn}.bias"), weights.Use(graph, $"{bn}.running_mean"), weights.Use(graph, $"{bn}.running_var")],
+                null, FloatAttribute("epsilon", BnEpsilon));
+
+        /// <summary>The conv weight with the BN's scale folded in (int8 unless grouped and kept float), and the BN's shift.</summary>
+        private ((string Name, float[]? Scales) Weight, float[] Bias) Folded(string weight, string bn, long[]? expected, bool grouped)
         {
             var (dims, values) = weights.Values(weight, expected);
             var (scale, shift) = weights.BatchNorm(bn);
             int per = values.Length / scale.Length;
             for (int c = 0; c < scale.Length; c++)
                 for (int i = 0; i < per; i++) values[c * per + i] *= scale[c];
-            bool quantize = qdq!.QuantizeGroupedConvolutions || !IsGrouped(weight);
-            string name = qdq.Weight(graph, $"{weight}.folded", dims, values, quantize, out var scales);
+            string name = qdq!.Weight(graph, $"{weight}.folded", dims, values, quantize: !grouped || qdq.QuantizeGroupedConvolutions, out var scales);
             return ((name, scales), shift);
         }
-
-        private static bool IsGrouped(string weight) => weight.EndsWith(".conv_conv.weight", StringComparison.Ordinal);
 
         private string Conv(string x, string w, string? bias, int stride, int padding, int groups) =>
             graph.Add("Conv", bias is null ? [x, w] : [x, w, bias], null,
