@@ -92,7 +92,8 @@ public static class OnnxExport
         var graph = layers.Graph;
         int n = block.SubNNs, d = block.BottleneckWidth, width = block.Width, cOut = block.OutChannels;
         string h = layers.ConvBn(x, $"{p}.conv_reduce.weight", $"{p}.bn_reduce", 1, 0, relu: true, key: $"{p}.reduce", expected: [width, block.InChannels, 1, 1]);
-        h = layers.ConvBn(h, $"{p}.conv_conv.weight", $"{p}.bn", block.Stride, 1, relu: true, key: $"{p}.grouped", groups: n, expected: [width, d, 3, 3]);
+        h = layers.ConvBn(h, $"{p}.conv_conv.weight", $"{p}.bn", block.Stride, 1, relu: true, key: $"{p}.grouped", groups: n, grouped: true,
+            expected: [width, d, 3, 3]);
 
         string branch;
         if (block.IsCoded)
@@ -149,14 +150,16 @@ public static class OnnxExport
             return qdq.Weight(graph, name, dims, values, quantize, out scales);
         }
 
-        public string ConvBn(string x, string weight, string bn, int stride, int padding, bool relu, string key, int groups = 1, long[]? expected = null)
+        /// <summary>A conv and its BN (then a ReLU when <paramref name="relu"/>); <paramref name="grouped"/>: the block's grouped 3x3 conv, one group per subNN.</summary>
+        public string ConvBn(string x, string weight, string bn, int stride, int padding, bool relu, string key, int groups = 1, bool grouped = false,
+            long[]? expected = null)
         {
             if (qdq is null)
             {
                 string y = BatchNorm(Conv(x, weights.Use(graph, weight, expected), null, stride, padding, groups), bn);
                 return relu ? graph.Add("Relu", [y]) : y;
             }
-            var (w, bias) = Folded(weight, bn, expected, grouped: groups > 1);
+            var (w, bias) = Folded(weight, bn, expected, grouped);
             string conv = Conv(x, w.Name, qdq.Bias(graph, $"{weight}.folded_bias", bias, x, w.Scales), stride, padding, groups);
             return qdq.Activation(graph, conv, key, relu);
         }
