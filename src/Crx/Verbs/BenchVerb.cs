@@ -158,11 +158,15 @@ internal static class BenchVerb
             InferenceBenchmark.EarlyExitVariant => "early exit",
             _ => variant,
         };
-        var table = new Table().AddColumns("network", "variant", "file", $"img/s B={result.Batch}", "img/s B=1", "p50 B=1", "peak RSS");
+        var table = new Table().AddColumns("network, variant", "file", $"img/s B={result.Batch}", "img/s B=1", "p50 B=1", "peak RSS");
         static string T(Throughput t) => $"{t.Median:F1} ±{t.Spread / 2 * 100:F0}%";
-        foreach (var r in result.Rows)
-            table.AddRow(DisplayText.Markup(r.Network), DisplayText.Markup(Short(r.Variant)), $"{r.FileBytes / 1e6:F2} MB", T(r.Batch), T(r.Single),
-                $"{r.LatencyP50Milliseconds:F2} ms", r.PeakResidentBytes is { } p ? $"{p / 1048576.0:F0} MiB" : "n/a");
+        foreach (var group in result.Rows.GroupBy(r => r.Network))
+        {
+            table.AddRow($"[bold]{DisplayText.Markup(group.Key)}[/]", "", "", "", "", "");
+            foreach (var r in group)
+                table.AddRow("  " + DisplayText.Markup(Short(r.Variant)), $"{r.FileBytes / 1e6:F2} MB", T(r.Batch), T(r.Single),
+                    $"{r.LatencyP50Milliseconds:F2} ms", r.PeakResidentBytes is { } p ? $"{p / 1048576.0:F0} MiB" : "n/a");
+        }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("ORT: ONNX Runtime; f32: float32; grouped f32: int8 with the grouped convolutions float; early exit runs in TorchSharp");
         foreach (var full in result.Rows.Select(r => r.Network).Where(n => !n.EndsWith(" class 0")).Distinct())
