@@ -13,8 +13,10 @@ namespace CodedResNeXt.Interop.Onnx;
 /// </summary>
 internal static class OnnxCalibration
 {
-    /// <summary>Images run at once.</summary>
-    private const int BatchSize = 64;
+    /// <summary>Images run at once, at most.</summary>
+    private const int MaxBatchSize = 64;
+    /// <summary>Activation values a calibration batch may hold (every tap is an output at once): 1 GiB of floats.</summary>
+    private const double MaxBatchValues = 256e6;
     /// <summary>Bins of the histogram the percentile is read from, over each activation's [min, max].</summary>
     private const int Bins = 4096;
 
@@ -89,7 +91,10 @@ internal static class OnnxCalibration
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         using var session = new InferenceSession(calibrationGraph, sessionOptions);
         var names = taps.Select(QdqLayers.TapName).ToArray();
-        var loader = BatchLoader.ForEvaluation(images, meta.InputTransform.Normalization, BatchSize);
+        // Every tap of a batch is held at once: an ImageNet-sized network runs fewer images at a time.
+        var (_, activations) = meta.Architecture.SizeEstimate();
+        int batchSize = (int)Math.Clamp(MaxBatchValues / Math.Max(1, activations), 1, MaxBatchSize);
+        var loader = BatchLoader.ForEvaluation(images, meta.InputTransform.Normalization, batchSize);
 
         var min = Enumerable.Repeat(float.PositiveInfinity, taps.Count).ToArray();
         var max = Enumerable.Repeat(float.NegativeInfinity, taps.Count).ToArray();
