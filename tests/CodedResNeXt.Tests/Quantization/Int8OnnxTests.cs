@@ -144,6 +144,39 @@ public class Int8OnnxTests : IDisposable
         Assert.InRange(TinyNetworks.MaxRelativeDifference(logits, taps[OnnxExport.Logits]), 0, 1e-4);
     }
 
+    [Theory]
+    [InlineData(99.99)]
+    [InlineData(99.0)]
+    public void Each_activation_range_is_the_percentile_of_every_value_the_calibration_images_give_within_one_histogram_bin(double percentile)
+    {
+        using var network = Trained();
+        var meta = ModelMetadata.Of(Checkpoint.Kind, network, ClassNames, Signed, "synthetic", []);
+        var images = Images(40, 8);
+        using var scope = NewDisposeScope();
+        var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);
+        var calibrating = QdqLayers.Calibrating();
+        byte[] graph = OnnxExport.Build(network.Architecture, weights, [], energies: true, calibrating);
+        var percentiles = OnnxCalibration.Measure(graph, calibrating.Taps, images, meta,
+            new QuantizationOptions { Method = CalibrationMethod.Percentile, Percentile = percentile });
+        var extremes = OnnxCalibration.Measure(graph, calibrating.Taps, images, meta, new QuantizationOptions { Method = CalibrationMethod.MinMax });
+
+        // Every value of every tap over all 40 images, sorted: the order statistics the ranges must be.
+        var taps = Run(graph, calibrating.Taps.Select(QdqLayers.TapName), Normalized(images), images.Count);
+        foreach (var key in calibrating.Taps)
+        {
+            var values = taps[QdqLayers.TapName(key)].data<float>().ToArray();
+            Array.Sort(values);
+            Assert.Equal((values[0], values[^1]), (extremes[key].Lo, extremes[key].Hi));
+            double bin = (values[^1] - values[0]) / 4096.0;
+            float hi = values[(int)Math.Ceiling(percentile / 100 * values.Length) - 1];
+            float lo = values[(int)Math.Floor((1 - percentile / 100) * values.Length)];
+            Assert.InRange(percentiles[key].Hi, hi - 1e-6, hi + bin + 1e-6);
+            Assert.InRange(percentiles[key].Lo, lo - bin - 1e-6, lo + 1e-6);
+        }
+        // A percentile clips: some activation's range is narrower than its extremes.
+        Assert.Contains(calibrating.Taps, key => percentiles[key].Hi < extremes[key].Hi - 1e-6);
+    }
+
     private string NewPath(string extension) => Path.Combine(_directory.Path, Guid.NewGuid().ToString("N")[..8] + extension);
 
     [Fact]
