@@ -5,7 +5,7 @@ using CodedResNeXt.Prediction;
 namespace CodedResNeXt.Benchmarks;
 
 /// <summary>
-/// Accuracy of every deployment variant of a Fashion-MNIST checkpoint on the 10,000 validation images: TorchSharp
+/// Accuracy of every deployment variant of a checkpoint on its dataset's validation images (Fashion-MNIST: 10,000): TorchSharp
 /// float32, ONNX Runtime float32, int8, and int8 with the grouped convolutions float: top-1, every early decoder, and
 /// for the coded network each class's extracted binary classifier (threshold fitted on 10,000 training images) in the
 /// same variants: precision, recall and F1. Accuracy does not depend on load, so this may run on a busy machine.
@@ -20,11 +20,10 @@ public static class Int8Accuracy
         Directory.CreateDirectory(folder);
         try
         {
-            var splits = DatasetCatalog.Load("fashion-mnist", new DatasetOptions());
-            var test = splits.Test;
+            using var model = CodedResNeXtModel.Load(checkpoint);
+            var (train, test) = (model.LoadTrainingSet(), model.LoadValidationSet());
             var sources = Enumerable.Range(0, test.Count).Select(i => new InputImage($"val{i}", test.Width, test.Height, false)).ToList();
             var int8 = new QuantizationOptions();
-            using var model = CodedResNeXtModel.Load(checkpoint);
             Console.WriteLine($"{checkpoint}: {model.Architecture.Name}, {test.Count} validation images; int8 calibrated with {int8.MethodText} " +
                               $"on {int8.CalibrationImages} training images (seed {int8.Seed})");
             var files = new (string Variant, string? Path)[]
@@ -58,7 +57,7 @@ public static class Int8Accuracy
             var thresholds = new BinaryClassifiers.ThresholdOptions { ThresholdSamples = 10_000 };
             for (int k = 0; k < model.ClassNames.Count; k++)
             {
-                using var classifier = model.ExtractBinaryClassifier(k, splits.Train, thresholds);
+                using var classifier = model.ExtractBinaryClassifier(k, train, thresholds);
                 string f32 = Path.Combine(folder, $"class{k}.onnx"), i8 = Path.Combine(folder, $"class{k}-int8.onnx"), i8g = Path.Combine(folder, $"class{k}-int8-gf.onnx");
                 classifier.ExportOnnx(f32);
                 classifier.ExportOnnx(i8, int8);

@@ -22,7 +22,7 @@ namespace CodedResNeXt.Benchmarking;
 /// <param name="CalibrationImages">synthetic images the int8 files are calibrated on (speed does not depend on the ranges)</param>
 /// <param name="EarlyExitTarget">agreement the early-exit margins are calibrated for, on the synthetic batch</param>
 /// <param name="Seed">seed of the weights and of the synthetic images</param>
-public sealed record InferenceBenchmarkOptions(IReadOnlyList<string> Architectures, int Batch = 64, int Threads = 2, int Steps = 6, int Repeats = 5,
+internal sealed record InferenceBenchmarkOptions(IReadOnlyList<string> Architectures, int Batch = 64, int Threads = 2, int Steps = 6, int Repeats = 5,
     int WarmupSteps = 3, double MinRepeatSeconds = 1, int CalibrationImages = 64, double EarlyExitTarget = 0.99, int Seed = 1);
 
 /// <summary>One row of the inference table: one engine and number format of one network.</summary>
@@ -33,14 +33,14 @@ public sealed record InferenceBenchmarkOptions(IReadOnlyList<string> Architectur
 /// <param name="Batch">images/s at the large batch</param>
 /// <param name="LatencyP50Milliseconds">the median time of one batch-1 call over every timed call</param>
 /// <param name="PeakResidentBytes">peak resident set of the process while this variant ran (reset before it), null where it cannot be reset</param>
-public sealed record InferenceRow(string Network, string Variant, long FileBytes, Throughput Single, Throughput Batch, double LatencyP50Milliseconds, long? PeakResidentBytes);
+internal sealed record InferenceRow(string Network, string Variant, long FileBytes, Throughput Single, Throughput Batch, double LatencyP50Milliseconds, long? PeakResidentBytes);
 
 /// <summary>What `crx bench --inference` prints: the settings, one row per network and variant, and the ratios the goals name.</summary>
 /// <param name="Batch">the large batch</param>
 /// <param name="Threads">threads of both engines</param>
 /// <param name="Repeats">timed repeats per figure</param>
 /// <param name="Rows">every row, in the order measured</param>
-public sealed record InferenceBenchmarkResult(int Batch, int Threads, int Repeats, IReadOnlyList<InferenceRow> Rows)
+internal sealed record InferenceBenchmarkResult(int Batch, int Threads, int Repeats, IReadOnlyList<InferenceRow> Rows)
 {
     /// <summary>Large-batch images/s of one row over another's, null when either is missing.</summary>
     public double? Ratio(string network, string variant, string overNetwork, string overVariant)
@@ -57,7 +57,7 @@ public sealed record InferenceBenchmarkResult(int Batch, int Threads, int Repeat
 /// float32 export and from the int8 export (also with the grouped convolutions kept float), and the full network with
 /// early exit; on one synthetic batch, at batch 1 and the large batch. The int8 files are calibrated on synthetic images.
 /// </summary>
-public static class InferenceBenchmark
+internal static class InferenceBenchmark
 {
     /// <summary>The network's eval forward in TorchSharp, float32.</summary>
     public const string TorchFloat = "TorchSharp float32";

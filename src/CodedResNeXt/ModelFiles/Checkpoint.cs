@@ -19,7 +19,7 @@ public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options
     public IReadOnlyList<string> ClassNames => Model.ClassNames;
     /// <summary>The per-channel normalization the network was trained with; inputs must get the same.</summary>
     public Normalization Normalization => Model.Normalization;
-    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetCatalog"/>).</summary>
+    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetRegistry"/>).</summary>
     public string Dataset => Model.Dataset;
     /// <summary>Classes held out of training, kept as out-of-distribution data.</summary>
     public IReadOnlyList<int> ExcludedClasses => Model.ExcludedClasses;
@@ -46,7 +46,7 @@ public static class Checkpoint
     /// <param name="optimizer">the optimizer, whose state (momentum buffers) resuming needs</param>
     /// <param name="generator">the run's generator, whose state resuming needs</param>
     /// <param name="log">the run's metrics.jsonl up to this state: kept inside, so resume can rebuild a damaged log</param>
-    public static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator,
+    internal static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator,
         IReadOnlyList<EpochMetrics>? log = null)
     {
         meta = meta.WithSection(Section, record);

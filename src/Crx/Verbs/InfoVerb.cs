@@ -68,7 +68,7 @@ internal static class InfoVerb
         }
         if (a.Control) spec = spec.ToControl();
         var report = Report(spec) with { Onnx = onnx };
-        if (a.Json) Console.WriteLine(JsonSerializer.Serialize(report, ArchitectureFile.JsonOptions));
+        if (a.Json) Console.WriteLine(JsonSerializer.Serialize(report, CodedResNeXtModel.JsonOptions));
         else
         {
             if (onnx is not null) PrintOnnx(a.File!, onnx);
@@ -98,7 +98,7 @@ internal static class InfoVerb
         var summary = TorchCheckpoint.ReadSummary(path);
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(summary, ArchitectureFile.JsonOptions));
+            Console.WriteLine(JsonSerializer.Serialize(summary, CodedResNeXtModel.JsonOptions));
             return 0;
         }
         string Or(object? value) => value?.ToString() ?? "-";

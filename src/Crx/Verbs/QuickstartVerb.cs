@@ -24,7 +24,7 @@ internal static class QuickstartVerb
 
     public static Command Create()
     {
-        var dataDir = new Option<string?>("--data-dir") { Description = "Fashion-MNIST folder [" + DatasetCatalog.FashionMnistDefaultDir + "]" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Fashion-MNIST folder [" + DatasetRegistry.FashionMnistDefaultDir + "]" };
         var arch = new Option<string>("--arch") { Description = "Architecture of both networks", DefaultValueFactory = _ => DefaultArchitecture };
         var epochs = new Option<int>("--epochs") { Description = "Epochs for each network", DefaultValueFactory = _ => DefaultEpochs };
         var output = new Option<string>("--out") { Description = "Folder of the two runs", DefaultValueFactory = _ => Path.Combine("runs", "quickstart") };
@@ -47,7 +47,7 @@ internal static class QuickstartVerb
     private static int Run(Arguments a)
     {
         var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var splits = DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = a.DataDir });
+        var splits = DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = a.DataDir });
         var coded = TrainingOptions.For("fashion-mnist") with
         {
             Architecture = a.Architecture,
@@ -90,7 +90,7 @@ internal static class QuickstartVerb
             double trainSeconds = MetricsLog.Read(Path.Combine(directory, "metrics.jsonl")).Sum(m => m.Seconds);
             rows.Add(new Row(label, run.Architecture.Name, parameters, options.Epochs, trainSeconds, result));
         }
-        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
+        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
         Print(rows);
         Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
         return 0;

@@ -46,7 +46,7 @@ internal static class SweepVerb
             if (p.GetValue(clash) is not null)
                 throw new InvalidInputException($"{clash.Name}: the sweep sets {Sweep.Name(swept)} from --values; leave {clash.Name} out");
 
-            var splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
+            var splits = DatasetRegistry.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
             var options = flags.Options(p, splits.Train.ClassNames);
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var plan = new SweepPlan(swept, list, options, a.Out ?? Path.Combine("runs", $"sweep-{Sweep.Name(swept)}"));

@@ -59,7 +59,7 @@ internal static class TrainVerb
         if (!a.Resume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
         Directory.CreateDirectory(dir);
         CodedResNeXt.OutputFile.WriteText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
-            DatasetCatalog.UsesCoarseLabels(options.Dataset, run.Architecture.Classes))));
+            DatasetRegistry.Get(options.Dataset).UsesCoarseLabels(run.Architecture.Classes))));
         Console.WriteLine($"{(a.Resume ? "resuming" : "training")} {DisplayText.Safe(run.Architecture.Name)} on {options.Dataset} " +
                           $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
         using var result = TrainingConsole.Train(run, a.Resume, options.Control ? "control" : "coded");
@@ -98,7 +98,7 @@ internal static class TrainVerb
             options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
             var where = flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir);
             if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };
-            return (options, DatasetCatalog.Load(info.Options.Dataset, where), dir, owned);
+            return (options, DatasetRegistry.Load(info.Options.Dataset, where), dir, owned);
         }
         catch
         {
@@ -113,7 +113,7 @@ internal static class TrainVerb
         var (flags, p, dir) = (a.Flags, a.Values, a.Out);
         flags.Options(p, classNames: null); // every flag but the class list is checked before the data loads
         if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
-        var splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
+        var splits = DatasetRegistry.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
         var options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = a.InitFrom };
         if (dir is null)
         {

@@ -49,32 +49,30 @@ internal static class OnnxCalibration
 
     private static (ImageDataset, string) Load(ModelMetadata meta, string? given)
     {
-        string dataset = meta.Dataset;
+        const string option = nameof(QuantizationOptions.CalibrationData);
+        DatasetDefinition? dataset = DatasetRegistry.TryGet(meta.Dataset);
         string? directory = null;
         if (given is not null)
         {
             if (Directory.Exists(given)) directory = given;
-            else
-            {
-                try { dataset = DatasetCatalog.Canonical(given); }
-                catch (InvalidInputException) { throw InvalidInputException.ForOption(nameof(QuantizationOptions.CalibrationData), $"'{given}' is neither a directory nor a dataset ({string.Join(", ", DatasetCatalog.Names)})"); }
-            }
+            else dataset = DatasetRegistry.TryGet(given)
+                ?? throw InvalidInputException.ForOption(option, $"'{given}' is neither a directory nor a dataset ({string.Join(", ", DatasetRegistry.Names)})");
         }
-        string source = directory is null ? $"the {dataset} training set" : $"the {dataset} training set in {directory}";
-        if (directory is null && dataset != "fashion-mnist")
-            throw InvalidInputException.ForOption(nameof(QuantizationOptions.CalibrationData),
-                $"int8 needs calibration images, and {source} has no default directory; give a dataset or its directory");
+        if (dataset is null)
+            throw InvalidInputException.ForOption(option, $"int8 needs calibration images, and the model's dataset '{meta.Dataset}' is not a registered dataset; give a dataset or its directory");
+        string source = directory is null ? $"the {dataset.Name} training set" : $"the {dataset.Name} training set in {directory}";
+        if (directory is null && dataset.DefaultDataDirectory is null)
+            throw InvalidInputException.ForOption(option, $"int8 needs calibration images, and {source} has no default directory; give a dataset or its directory");
         var where = new DatasetOptions
         {
             DataDir = directory, ImageSize = meta.Architecture.ImageSize, ResizeSize = meta.InputTransform.Resize,
-            CoarseLabels = DatasetCatalog.UsesCoarseLabels(dataset, meta.Architecture.Classes),
+            CoarseLabels = dataset.UsesCoarseLabels(meta.Architecture.Classes),
         };
-        try { return (DatasetCatalog.Load(dataset, where).Train, source); }
+        try { return (DatasetRegistry.Load(dataset.Name, where).Train, source); }
         catch (Exception e) when (e is InvalidInputException or IOException or UnauthorizedAccessException)
         {
-            string why = e is InvalidInputException invalid ? invalid.Message : e.Message;
-            throw InvalidInputException.ForOption(nameof(QuantizationOptions.CalibrationData),
-                $"int8 needs calibration images, and {source} cannot be read ({why.Split('\n')[0]}); give a dataset or its directory");
+            throw InvalidInputException.ForOption(option,
+                $"int8 needs calibration images, and {source} cannot be read ({e.Message.Split('\n')[0]}); give a dataset or its directory");
         }
     }
 

@@ -17,7 +17,7 @@ namespace CodedResNeXt.Interop.Onnx;
 /// BN folded into the convolution before it (a coded block's expand BN: its scale into the weight, its shift added
 /// after the per-image scaling).
 /// </summary>
-public static class OnnxExport
+internal static class OnnxExport
 {
     /// <summary>BatchNorm2d's default epsilon, which every BN of the network uses.</summary>
     private const float BnEpsilon = 1e-5f;

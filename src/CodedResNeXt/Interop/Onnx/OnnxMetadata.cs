@@ -13,7 +13,7 @@ namespace CodedResNeXt.Interop.Onnx;
 /// <see cref="Data.InputTransform"/>) and, for a classifier, "crx.thresholds". Values are JSON
 /// (snake_case, as in meta.json) except the kind.
 /// </summary>
-public static class OnnxMetadata
+internal static class OnnxMetadata
 {
     /// <summary>The key of the source file's whole metadata (meta.json as JSON), what crx reads back.</summary>
     public const string MetaKey = "crx.meta";
@@ -104,4 +104,4 @@ public static class OnnxMetadata
 /// <param name="Model">the metadata of the model file it was exported from</param>
 /// <param name="Quantization">how it was quantized and calibrated; null for a float32 file</param>
 /// <param name="Bytes">the file's size</param>
-public sealed record OnnxFileSummary(ModelMetadata Model, QuantizationInfo? Quantization, long Bytes);
+internal sealed record OnnxFileSummary(ModelMetadata Model, QuantizationInfo? Quantization, long Bytes);

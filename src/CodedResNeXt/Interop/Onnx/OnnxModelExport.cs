@@ -16,8 +16,11 @@ public static class OnnxModelExport
     /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
     /// <returns>the model file's metadata</returns>
     /// <param name="outOption">the option that named the output, for errors</param>
-    /// <param name="quantization">null: float32; else how the int8 file is calibrated (<see cref="QuantizationOptions"/>)</param>
-    public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out", QuantizationOptions? quantization = null)
+    public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out") =>
+        ExportFile(modelPath, outPath, quantization: null, outOption);
+
+    /// <summary>Exports the model file at <paramref name="modelPath"/>, in int8 when <paramref name="quantization"/> is given; refuses to overwrite <paramref name="outPath"/>.</summary>
+    internal static ModelMetadata ExportFile(string modelPath, string outPath, QuantizationOptions? quantization, string outOption = "Out")
     {
         InvalidInputException Exists() => InvalidInputException.ForOption(outOption, $"{outPath} already exists; choose another path or delete it");
         // Checked first, so no work is done for nothing, and again when the file is given its name (one of two runs wins).
@@ -31,8 +34,10 @@ public static class OnnxModelExport
     /// <param name="network">the network, in eval mode</param>
     /// <param name="meta">its metadata (kind, classes, input record, a classifier's thresholds)</param>
     /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
-    /// <param name="quantization">null: float32; else how the int8 file is calibrated (<see cref="QuantizationOptions"/>)</param>
-    public static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath, QuantizationOptions? quantization = null)
+    public static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath) => Export(network, meta, outPath, quantization: null);
+
+    /// <summary>Exports a network in memory, in int8 when <paramref name="quantization"/> is given (<see cref="QuantizationOptions"/>).</summary>
+    internal static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath, QuantizationOptions? quantization)
     {
         InvalidInputException Exists() => InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
         if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
@@ -71,7 +76,7 @@ public static class OnnxModelExport
     /// <param name="meta">its metadata (names its dataset and input transform)</param>
     /// <param name="source">the model file, for errors in its metadata</param>
     /// <param name="options">where the calibration images come from and how the ranges are chosen</param>
-    public static byte[] ToQuantizedBytes(CodedResNeXtNetwork network, ModelMetadata meta, string source, QuantizationOptions options)
+    internal static byte[] ToQuantizedBytes(CodedResNeXtNetwork network, ModelMetadata meta, string source, QuantizationOptions options)
     {
         var (images, from) = OnnxCalibration.Images(meta, options);
         bool energies = meta.Kind != BinaryClassifierFile.Kind;

@@ -29,7 +29,7 @@ public sealed record QuantizationOptions
 
     /// <summary>
     /// Where the calibration images come from: null for the training set of the dataset the model's metadata names
-    /// (at the dataset's default directory: only Fashion-MNIST has one), a dataset name of <see cref="DatasetCatalog"/>
+    /// (at the dataset's default directory: only Fashion-MNIST has one), a dataset name of <see cref="DatasetRegistry"/>
     /// (its training set, at its default directory), or a directory holding the model's dataset (e.g. the CIFAR-10
     /// binary files, or a folder dataset's train/ and val/). Ignored when <see cref="CalibrationSet"/> is given.
     /// </summary>
@@ -57,7 +57,7 @@ public sealed record QuantizationOptions
     public bool QuantizeGroupedConvolutions { get; init; } = true;
 
     /// <summary>How the method is written in the file's metadata and shown: "min-max" or "percentile 99.99".</summary>
-    public string MethodText => Method == CalibrationMethod.MinMax ? "min-max"
+    internal string MethodText => Method == CalibrationMethod.MinMax ? "min-max"
         : $"percentile {Percentile.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
@@ -72,4 +72,4 @@ public sealed record QuantizationOptions
 /// <param name="Data">where they came from, e.g. "fashion-mnist training set"</param>
 /// <param name="Seed">the seed of their draw</param>
 /// <param name="FloatWeights">weights kept float (none unless asked)</param>
-public sealed record QuantizationInfo(string Weights, string Activations, string Method, int Images, string Data, int Seed, IReadOnlyList<string> FloatWeights);
+internal sealed record QuantizationInfo(string Weights, string Activations, string Method, int Images, string Data, int Seed, IReadOnlyList<string> FloatWeights);
