@@ -260,6 +260,32 @@ public class Int8OnnxTests : IDisposable
     }
 
     [Fact]
+    public void The_facade_writes_an_int8_file_that_predicts_with_early_decoders_and_says_how_it_was_calibrated()
+    {
+        using var model = CodedResNeXtModel.Create("fashion-tiny", seed: 3);
+        var random = new Random(9);
+        var pixels = new byte[48 * 28 * 28];
+        random.NextBytes(pixels);
+        var images = new ImageDataset("noise", pixels, new int[48], model.ClassNames, 1, 28, 28);
+        string float32 = NewPath(".onnx"), int8 = NewPath(".onnx");
+        model.ExportOnnx(float32);
+        model.ExportOnnx(int8, new QuantizationOptions { CalibrationSet = images, CalibrationImages = 32, Method = CalibrationMethod.MinMax });
+        Assert.Equal(("min-max", 32, "noise (in memory)"), (OnnxMetadata.Quantization(int8)!.Method, OnnxMetadata.Quantization(int8)!.Images, OnnxMetadata.Quantization(int8)!.Data));
+
+        using var a = PredictionModel.Load(float32);
+        using var b = PredictionModel.Load(int8);
+        var sources = Enumerable.Range(0, images.Count).Select(i => new InputImage($"n{i}", 28, 28, false)).ToList();
+        var (x, y) = (a.Predict(images, sources), b.Predict(images, sources));
+        Assert.Equal(a.Architecture.CodedBlockIndices.Count, y[0].EarlyDecoders!.Count);
+        Assert.All(y, p => Assert.InRange(p.Prediction!.Probability, 0, 1));
+        double agree = x.Zip(y).Average(p => p.First.Prediction!.Class == p.Second.Prediction!.Class ? 1.0 : 0);
+        Assert.True(agree >= 0.9, $"int8 agrees with float on {agree:P1}");
+        // An existing file is never overwritten, in int8 as in float32.
+        var e = Assert.Throws<InvalidInputException>(() => model.ExportOnnx(int8, new QuantizationOptions { CalibrationSet = images }));
+        Assert.Contains("already exists", e.Message);
+    }
+
+    [Fact]
     public void A_model_whose_data_cannot_be_read_and_no_calibration_data_is_refused_in_one_line()
     {
         using var network = Trained();
