@@ -135,8 +135,33 @@ public sealed class CodedResNeXtModel : IDisposable
         var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses, run.InputTransform);
         var last = result.History.Count > 0 ? result.History[^1] : null;
         var state = last is null ? null : new TrainingState(last.Epoch, result.History.Max(m => m.ValidationTop1), last);
-        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state, result.Cancelled);
+        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state, result.Cancelled) { LastEvaluation = result.LastEvaluation };
     }
+
+    /// <summary>
+    /// Reads what a checkpoint says of its run without building its network: the model's record, the run's options,
+    /// where training stood, whether it can be resumed, and its log of epochs.
+    /// </summary>
+    /// <param name="checkpoint">a .ckpt file (a run's last.ckpt or best.ckpt, or a saved or imported model)</param>
+    public static CheckpointInfo Inspect(string checkpoint) => Checkpoint.ReadInfo(checkpoint) with { Log = Checkpoint.ReadLog(checkpoint) };
+
+    /// <summary>
+    /// Checks a run before it starts, as <see cref="Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>
+    /// would when it does: the architecture against the data (channels, size, classes), p_drop, the augmentation of
+    /// streamed images, and the weights of <see cref="Training.TrainingOptions.InitFrom"/>. Returns the network it trains,
+    /// as configured (for the control: every block N/N).
+    /// </summary>
+    /// <param name="data">the images</param>
+    /// <param name="options">the hyperparameters</param>
+    public static ArchitectureSpec CheckTraining(TrainingData data, TrainingOptions options)
+    {
+        var run = new TrainingRun(options, data, null, CodingSchemeSet.BuiltInsAndFiles);
+        if (options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
+        return run.Architecture;
+    }
+
+    /// <summary>The last validation of the training that returned this model: its evaluation on the validation set after the last epoch (null when no epoch finished in that call).</summary>
+    public EvaluationResult? LastEvaluation { get; private init; }
 
     /// <summary>
     /// The authors' released weights as a model in memory, in eval mode: a safetensors file in their state_dict layout or a

@@ -13,6 +13,10 @@ namespace CodedResNeXt.ModelFiles;
 /// <param name="State">where training stood when the checkpoint was written</param>
 public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options, TrainingState State)
 {
+    /// <summary>Whether it holds what resuming its run needs (optimizer and generator state; an imported or saved model does not).</summary>
+    public bool Resumable { get; init; }
+    /// <summary>The run's epochs up to this checkpoint, from its copy of metrics.jsonl (read by <see cref="CodedResNeXtModel.Inspect"/>; empty otherwise).</summary>
+    public IReadOnlyList<EpochMetrics> Log { get; init; } = [];
     /// <summary>The trained network's architecture.</summary>
     public ArchitectureSpec Architecture => Model.Architecture;
     /// <summary>All K class names, in class order.</summary>
@@ -116,7 +120,7 @@ public static class Checkpoint
         using var zip = ModelFile.Open(path);
         var meta = ModelFile.ReadMetadata(zip, path);
         ModelFile.RequireWeightsOf(zip, path, meta);
-        return Info(meta, path);
+        return Info(meta, path) with { Resumable = zip.GetEntry(OptimizerEntry) is not null && zip.GetEntry(GeneratorEntry) is not null };
     }
 
     /// <summary>Builds the trained network of a checkpoint, in eval mode.</summary>

@@ -53,7 +53,8 @@ internal static class SweepVerb
             var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = a.ThresholdSamples };
             analysis.Validate();
 
-            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => TrainingConsole.Train(run, resume, Path.GetFileName(run.Directory!), continueWith: "the same crx sweep").Dispose(),
+            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (runOptions, setup) =>
+                    TrainingConsole.Train(data, runOptions, setup, Path.GetFileName(setup.RunDirectory!), continueWith: "the same crx sweep").Dispose(),
                 analysis, AnalyzeVerb.PassLines(), Console.WriteLine);
             Print(result);
             Console.WriteLine($"written: {Path.Combine(plan.Directory, Sweep.JsonFile)}, {Sweep.MarkdownFile}, {Sweep.PlotFile}");
