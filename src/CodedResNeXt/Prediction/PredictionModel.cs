@@ -342,6 +342,13 @@ public sealed class PredictionModel : IDisposable
             throw new ObjectDisposedException(nameof(PredictionModel), "the model or classifier this predictor was made from has been disposed");
     }
 
+    /// <summary>
+    /// The early-exit calibration stored with this model for <paramref name="target"/> (<see cref="CodedResNeXtModel.StoreCalibration"/>,
+    /// <c>crx eval --store-calibration</c>); refused, naming the model file and the targets it holds, when it holds none for it.
+    /// </summary>
+    /// <param name="target">the agreement the calibration was made for, e.g. 0.99</param>
+    public EarlyExitCalibration StoredCalibration(double target) => StoredCalibrations.StoredFor(Meta, _source, target);
+
     /// <summary>Frees the network (when the model owns it) or the ONNX Runtime session.</summary>
     public void Dispose()
     {

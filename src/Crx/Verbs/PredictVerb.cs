@@ -53,7 +53,7 @@ internal static class PredictVerb
         {
             if (loaded.Classifier is not null || loaded.IsOnnx)
                 throw new InvalidInputException($"--early-exit: {path} is {(loaded.IsOnnx ? "an ONNX file" : "an extracted classifier")}; early exit runs a checkpoint");
-            calibration = StoredCalibrations.StoredFor(loaded.Meta, path, target);
+            calibration = loaded.StoredCalibration(target);
         }
         var predictions = calibration is null ? loaded.Predict(files, a.Batch) : loaded.PredictEarlyExit(files, calibration, a.Batch);
         string kind = loaded.Meta.Kind;

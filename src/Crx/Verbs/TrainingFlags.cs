@@ -13,7 +13,7 @@ namespace Crx.Verbs;
 /// </summary>
 internal sealed class TrainingFlags
 {
-    public readonly Option<string> Dataset = new("--dataset") { Description = "fashion-mnist | mnist | cifar10 | cifar100 | folder", DefaultValueFactory = _ => "fashion-mnist" };
+    public readonly Option<string> Dataset = new("--dataset") { Description = string.Join(" | ", DatasetRegistry.Names), DefaultValueFactory = _ => "fashion-mnist" };
     public readonly Option<string?> DataDir = new("--data-dir") { Description = "Dataset folder (default for fashion-mnist: " + DatasetRegistry.FashionMnistDefaultDir + ")" };
     public readonly Option<bool> Download = new("--download") { Description = "CIFAR: fetch the official archive into --data-dir, verify its MD5 and unpack it" };
     public readonly Option<bool> CoarseLabels = new("--coarse-labels") { Description = "CIFAR-100: train on the 20 coarse superclasses" };
@@ -21,30 +21,47 @@ internal sealed class TrainingFlags
     public readonly Option<int?> CropSize = new("--crop-size") { Description = "folder: side of the training random-resized crop [--image-size]" };
     public readonly Option<int?> ResizeSize = new("--resize-size") { Description = "folder: evaluation scales the shorter side to this, then crops the centre [--image-size x 256/224]" };
     public readonly Option<int?> Workers = new("--workers") { Description = "Threads decoding and augmenting batches ahead of the training step [all cores]" };
-    public readonly Option<string?> Arch = new("--arch") { Description = "Preset (cifar10, cifar100, imagenet, fashion-small, …) or architecture JSON file [per dataset]" };
+    public readonly Option<string?> Arch = new("--arch") { Description = "Preset (cifar10, cifar100, imagenet, fashion-small, …) or architecture JSON file " + Default(o => o.Architecture) };
     public readonly Option<bool> Control = new("--control") { Description = "Train the plain ResNeXt control: every block N/N, mu = 0" };
-    public readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs [cifar 300, folder 150, fashion-mnist 3]" };
-    public readonly Option<int?> Batch = new("--batch") { Description = "Batch size [cifar 512, folder 1024, fashion-mnist 128]" };
-    public readonly Option<int?> Accumulate = new("--accumulate") { Description = "Micro-batches of --batch whose gradients are summed per optimizer step (effective batch = batch x K; BN normalizes each micro-batch) [1]" };
-    public readonly Option<double?> Lr = new("--lr") { Description = "Initial learning rate [cifar 0.1, folder 0.4, fashion-mnist 0.1]" };
-    public readonly Option<double?> MinLr = new("--min-lr") { Description = "Learning rate at the end of the cosine [cifar 1e-4, folder 1e-5, fashion-mnist 0]" };
-    public readonly Option<double?> Warmup = new("--warmup") { Description = "Linear warm-up epochs [folder 5, else 0]" };
-    public readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay [cifar 5e-4, folder 1e-4, fashion-mnist 5e-4]" };
-    public readonly Option<double?> Momentum = new("--momentum") { Description = "SGD momentum [0.9]" };
-    public readonly Option<bool?> Nesterov = new("--nesterov") { Description = "Nesterov momentum [true]" };
-    public readonly Option<double?> Mu = new("--mu") { Description = "Weight of the coding losses [cifar 6, folder 1, fashion-mnist 6]" };
-    public readonly Option<double?> PDrop = new("--p-drop") { Description = "dropSubNNs probability on coded blocks [0.1]" };
-    public readonly Option<double?> LossExponent = new("--loss-exponent") { Description = "Exponent p of the coding loss [4]" };
-    public readonly Option<double?> LossThreshold = new("--loss-threshold") { Description = "Threshold of the coding loss [0]" };
-    public readonly Option<string?> RandAugment = new("--randaugment") { Description = "RandAugment as n<ops>-m<magnitude>, or none [cifar10 n3-m4, cifar100 n1-m2, folder n2-m10, fashion-mnist none]" };
-    public readonly Option<int?> CropPadding = new("--crop-padding") { Description = "Padding of the random crop, 0 for none [4]" };
-    public readonly Option<bool?> Flip = new("--flip") { Description = "Random horizontal flips [true, mnist false]" };
+    public readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs " + Default(o => o.Epochs) };
+    public readonly Option<int?> Batch = new("--batch") { Description = "Batch size " + Default(o => o.BatchSize) };
+    public readonly Option<int?> Accumulate = new("--accumulate") { Description = "Micro-batches of --batch whose gradients are summed per optimizer step (effective batch = batch x K; BN normalizes each micro-batch) " + Default(o => o.Accumulate) };
+    public readonly Option<double?> Lr = new("--lr") { Description = "Initial learning rate " + Default(o => o.LearningRate) };
+    public readonly Option<double?> MinLr = new("--min-lr") { Description = "Learning rate at the end of the cosine " + Default(o => o.MinLearningRate) };
+    public readonly Option<double?> Warmup = new("--warmup") { Description = "Linear warm-up epochs " + Default(o => o.WarmupEpochs) };
+    public readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay " + Default(o => o.WeightDecay) };
+    public readonly Option<double?> Momentum = new("--momentum") { Description = "SGD momentum " + Default(o => o.Momentum) };
+    public readonly Option<bool?> Nesterov = new("--nesterov") { Description = "Nesterov momentum " + Default(o => o.Nesterov) };
+    public readonly Option<double?> Mu = new("--mu") { Description = "Weight of the coding losses " + Default(o => o.Mu) };
+    public readonly Option<double?> PDrop = new("--p-drop") { Description = "dropSubNNs probability on coded blocks " + Default(o => o.PDrop) };
+    public readonly Option<double?> LossExponent = new("--loss-exponent") { Description = "Exponent p of the coding loss " + Default(o => o.LossExponent) };
+    public readonly Option<double?> LossThreshold = new("--loss-threshold") { Description = "Threshold of the coding loss " + Default(o => o.LossThreshold) };
+    public readonly Option<string?> RandAugment = new("--randaugment") { Description = "RandAugment as n<ops>-m<magnitude>, or none " + Default(o => o.Augmentation.RandAugment?.ToString() ?? "none") };
+    public readonly Option<int?> CropPadding = new("--crop-padding") { Description = "Padding of the random crop, 0 for none " + Default(o => o.Augmentation.CropPadding) };
+    public readonly Option<bool?> Flip = new("--flip") { Description = "Random horizontal flips " + Default(o => o.Augmentation.HorizontalFlip) };
     public readonly Option<string?> ExcludeClasses = new("--exclude-classes") { Description = "Classes (indices or names, comma-separated) left out of training, kept as out-of-distribution data" };
-    public readonly Option<string?> Normalization = new("--normalization") { Description = "Per-channel mean/std: published (the released code's constants, CIFAR only) or dataset (the training set's own) [cifar published, else dataset]" };
-    public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs [1]" };
+    public readonly Option<string?> Normalization = new("--normalization") { Description = "Per-channel mean/std: published (the released code's constants, CIFAR only) or dataset (the training set's own) " + Default(o => o.Normalization) };
+    public readonly Option<int?> Seed = new("--seed") { Description = "Seed of initialization, data order, augmentation and dropSubNNs " + Default(o => o.Seed) };
     public readonly Option<int?> Threads = new("--threads") { Description = "CPU threads [all cores]" };
     public readonly Option<long> MaxImagePixels = Crx.Cli.ImageLimitOption.Create();
     public readonly Option<string?> Precision = Crx.Cli.PrecisionOption.Create();
+
+    /// <summary>
+    /// A flag's default as --help shows it, read from every registered dataset's recipe: "[4]" when they agree, else
+    /// each value with its datasets ("[fashion-mnist/mnist 3, cifar10/cifar100 300, folder 150]").
+    /// </summary>
+    private static string Default<T>(Func<TrainingOptions, T> of)
+    {
+        static string Show(object? value) => value switch
+        {
+            bool b => b ? "true" : "false",
+            double d => d.ToString("G", System.Globalization.CultureInfo.InvariantCulture),
+            Enum e => e.ToString().ToLowerInvariant(),
+            _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "none",
+        };
+        var byValue = DatasetRegistry.Names.GroupBy(name => Show(of(DatasetRegistry.Get(name).RecipeFor()))).ToList();
+        return byValue.Count == 1 ? $"[{byValue[0].Key}]" : "[" + string.Join(", ", byValue.Select(g => $"{string.Join("/", g)} {g.Key}")) + "]";
+    }
 
     private Option[] All =>
     [
