@@ -20,7 +20,7 @@ namespace CodedResNeXt.Prediction;
 /// Runtime instead, with the metadata it carries. A model loaded from a file owns its network; one made from a network
 /// in memory (<see cref="From(CodedResNeXtNetwork, ModelMetadata, bool)"/>) leaves it to its owner unless told otherwise.
 /// </summary>
-public sealed class PredictionModel : IDisposable
+public sealed partial class PredictionModel : IDisposable
 {
     private readonly CodedResNeXtNetwork? _network;
     private readonly bool _ownsNetwork = true;

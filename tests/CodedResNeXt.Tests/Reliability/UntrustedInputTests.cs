@@ -234,6 +234,22 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
     }
 
     [Fact]
+    public void An_image_held_in_memory_is_checked_as_a_file_is_a_bomb_or_a_non_image_named_by_its_name()
+    {
+        using var model = CodedResNeXt.Prediction.PredictionModel.Load(fixture.Checkpoint);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidInputException>(() => model.Predict([new CodedResNeXt.Prediction.EncodedImage("upload 1", DeclaredPng(23000))]));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000);
+        Assert.Equal("upload 1: the image declares 23000x23000 = 529000000 pixels, more than the limit of 89478485 " +
+                     "(raise it with --max-image-pixels if the file is trusted)", e.Message);
+        e = Assert.Throws<InvalidInputException>(() => model.Predict([new CodedResNeXt.Prediction.EncodedImage("notes.txt", "hello"u8.ToArray())]));
+        Assert.Equal("notes.txt: cannot decode image (not a readable JPEG or PNG)", e.Message);
+        // Declaring more pixels than its bytes can hold (under the limit): a decompression bomb.
+        e = Assert.Throws<InvalidInputException>(() => model.Predict([new CodedResNeXt.Prediction.EncodedImage("b.png", DeclaredPng(9000))]));
+        Assert.Contains("b.png: the image declares 9000x9000 = 81000000 pixels in a file of", e.Message);
+    }
+
+    [Fact]
     public void The_pixel_limit_can_be_raised_or_lowered_from_the_cli_and_the_library()
     {
         string dir = fixture.NewPath("limit-");
