@@ -15,6 +15,7 @@ namespace CodedResNeXt.Prediction;
 /// <param name="Classifiers">each binary classifier's answer: the model's own when it is one, then those given in the options</param>
 /// <param name="Saliency">the input gradients of the explained class; null for an ONNX model (see <paramref name="SaliencyUnavailable"/>)</param>
 /// <param name="SaliencyUnavailable">why there is no saliency map (an ONNX model has no gradients here); null when there is one</param>
+/// <param name="Input">the image as the network saw it: uint8 [channel, row, column] at the model's input size, before normalization</param>
 public sealed record ImageExplanation(
     InputImage Image,
     ImagePrediction Prediction,
@@ -22,7 +23,26 @@ public sealed record ImageExplanation(
     IReadOnlyList<EarlyExitStop> EarlyExits,
     IReadOnlyList<ClassifierAnswer> Classifiers,
     SaliencyMaps? Saliency,
-    string? SaliencyUnavailable);
+    string? SaliencyUnavailable,
+    byte[] Input);
+
+/// <summary>
+/// A model's explanations of some images, with what is needed to read them: the document `crx explain` embeds in its
+/// page and the serving API's explain endpoint answers (serialized with the model files' JSON conventions, snake_case).
+/// </summary>
+/// <param name="Model">the model's name (its file, or the name it is served under)</param>
+/// <param name="Kind">"checkpoint" or "binary-classifier"</param>
+/// <param name="ClassNames">all K class names</param>
+/// <param name="InputChannels">channels of the model's input</param>
+/// <param name="ImageSize">side of the model's square input</param>
+/// <param name="Explanations">one per image, in order</param>
+public sealed record ModelExplanations(string Model, string Kind, IReadOnlyList<string> ClassNames, int InputChannels, int ImageSize,
+    IReadOnlyList<ImageExplanation> Explanations)
+{
+    /// <summary>The document for <paramref name="explanations"/> of <paramref name="model"/>, named <paramref name="name"/>.</summary>
+    public static ModelExplanations Of(PredictionModel model, string name, IReadOnlyList<ImageExplanation> explanations) =>
+        new(name, model.Meta.Kind, model.ClassNames, model.InputChannels, model.ImageSize, explanations);
+}
 
 /// <summary>One coded block of a full network on one image: its energies against the codewords (Eq. 7 of the paper).</summary>
 /// <param name="BlockIndex">the block's index among all blocks</param>

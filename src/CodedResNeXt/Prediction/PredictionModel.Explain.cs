@@ -105,7 +105,7 @@ public sealed partial class PredictionModel
             var full = Classifier is null ? InputGradient(pixels, cls, null) : null;
             saliency = new SaliencyMaps(cls, ClassNames[cls], InputChannels, ImageSize, ImageSize, path, full);
         }
-        return new ImageExplanation(source, prediction, blocks, exits, answers, saliency, unavailable);
+        return new ImageExplanation(source, prediction, blocks, exits, answers, saliency, unavailable, one);
     }
 
     // Pixels in [0, 1] normalized as in training.

@@ -17,6 +17,7 @@ internal static class AllVerbs
         AnalyzeVerb.Create(),
         ExtractVerb.Create(),
         PredictVerb.Create(),
+        ExplainVerb.Create(),
         SweepVerb.Create(),
         ImportVerb.Create(),
         ExportVerb.Create(),
