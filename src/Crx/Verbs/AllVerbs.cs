@@ -18,6 +18,7 @@ internal static class AllVerbs
         ExtractVerb.Create(),
         PredictVerb.Create(),
         ExplainVerb.Create(),
+        ServeVerb.Create(),
         SweepVerb.Create(),
         ImportVerb.Create(),
         ExportVerb.Create(),
