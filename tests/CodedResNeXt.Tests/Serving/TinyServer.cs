@@ -43,11 +43,11 @@ public sealed class TinyServer : IAsyncDisposable
         }
     }
 
-    public static async Task<TinyServer> Start(TrainedTinyModel model, ServingOptions? options = null, bool all = true)
+    public static async Task<TinyServer> Start(TrainedTinyModel model, ServingOptions? options = null, bool all = true, string? checkpoint = null)
     {
         var (classifier, onnx) = ModelFiles(model);
         var models = new ServedModels(options);
-        models.Add("tiny", model.CheckpointPath);
+        models.Add("tiny", checkpoint ?? model.CheckpointPath);
         if (all)
         {
             models.Add("trouser", classifier);
