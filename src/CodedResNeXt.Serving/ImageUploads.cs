@@ -19,12 +19,19 @@ internal sealed class RefusedRequestException(int status, string message) : Exce
 /// </summary>
 internal static class ImageUploads
 {
+    /// <summary>
+    /// How much of a body over the limit is still read (and dropped) before the 413 is sent: a client still sending
+    /// when the server closes the connection may lose the answer (the TCP reset discards it), so a body up to this much
+    /// over is taken in full, and the 413 reaches its client.
+    /// </summary>
+    public const long DrainBytes = 1L << 20;
+
     public static async Task<List<EncodedImage>> Read(HttpRequest request, ServingOptions options, CancellationToken cancel)
     {
         long max = options.MaxBodyBytes;
-        if (request.ContentLength > max) throw TooLarge(max);
         var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (limit is { IsReadOnly: false }) limit.MaxRequestBodySize = max;
+        if (limit is { IsReadOnly: false }) limit.MaxRequestBodySize = max + DrainBytes;
+        if (request.ContentLength > max) throw TooLarge(max);
 
         var images = new List<EncodedImage>();
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
@@ -52,6 +59,23 @@ internal static class ImageUploads
         string? header = request.Headers["X-File-Name"].FirstOrDefault();
         images.Add(new EncodedImage(Clean(header is null ? null : Uri.UnescapeDataString(header)) ?? "body", body));
         return images;
+    }
+
+    /// <summary>Reads and drops what is left of a refused body, at most <see cref="DrainBytes"/> past the limit; never throws.</summary>
+    public static async Task Drain(HttpRequest request, long max, CancellationToken cancel)
+    {
+        if (request.ContentLength > max + DrainBytes) return;
+        var chunk = new byte[81920];
+        long left = max + DrainBytes;
+        try
+        {
+            int n;
+            while (left > 0 && (n = await request.Body.ReadAsync(chunk, cancel)) > 0) left -= n;
+        }
+        catch (Exception e) when (e is IOException or BadHttpRequestException or OperationCanceledException or InvalidOperationException)
+        {
+            // The body ended badly or is too long: the connection closes after the answer, which is all that is left to do.
+        }
     }
 
     private static RefusedRequestException TooLarge(long max) => new(413, $"the request body is larger than the limit of {max} bytes");

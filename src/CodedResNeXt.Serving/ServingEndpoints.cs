@@ -156,7 +156,15 @@ public static class ServingEndpoints
             uploaded = true;
             return Json(await answer(served, images, timeout.Token));
         }
-        catch (RefusedRequestException e) { return Problem(e.Status, e.Message); }
+        catch (RefusedRequestException e)
+        {
+            if (e.Status == StatusCodes.Status413PayloadTooLarge)
+            {
+                context.Response.Headers.Connection = "close";
+                await ImageUploads.Drain(context.Request, models.Options.MaxBodyBytes, timeout.Token);
+            }
+            return Problem(e.Status, e.Message);
+        }
         catch (InvalidInputException e) { return Problem(400, e.Message); }
         catch (ServerStoppingException e) { return Problem(503, e.Message); }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
