@@ -225,9 +225,14 @@ public class ServingTests(TrainedTinyModel model)
         crx.WaitFor((output, _) => output.Contains("serving 1 model on "), TimeSpan.FromSeconds(60), "the serving line");
         string url = System.Text.RegularExpressions.Regex.Match(crx.Output, @"http://127\.0\.0\.1:\d+").Value;
         using var client = new HttpClient { BaseAddress = new Uri(url + "/") };
-        // In flight when the signal comes: it waits 1.5 s for a batch to fill.
+        // In flight when the signal comes (the server counts it): it waits 1.5 s for a batch to fill.
         var inFlight = client.PostAsync("v1/models/m/predict", TinyServer.Png(Path.Combine(dir, "img00.png")));
-        Thread.Sleep(500);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Parse(client.GetStringAsync("healthz").Result).GetProperty("in_flight").GetInt32() == 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the request never reached the server");
+            Thread.Sleep(20);
+        }
         crx.Signal(RunningCrx.SigTerm);
         Assert.Equal(143, crx.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(HttpStatusCode.OK, inFlight.Result.StatusCode);
