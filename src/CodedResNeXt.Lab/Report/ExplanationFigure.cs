@@ -16,7 +16,8 @@ internal static class ExplanationFigure
     public static byte[] Draw(ModelExplanations document, ImageExplanation x)
     {
         int n = x.Blocks.Count == 0 ? 0 : x.Blocks.Max(b => b.Energies.Count);
-        int width = Math.Max(3 * Panel + 2 * Gap, LabelWidth + n * Cell) + 2 * Margin;
+        int panelCount = 1 + (x.Saliency is { } maps ? 1 + (maps.Full is null ? 0 : 1) + (maps.GradCam is null ? 0 : 1) : 3);
+        int width = Math.Max(panelCount * Panel + (panelCount - 1) * Gap, LabelWidth + n * Cell) + 2 * Margin;
         int height = Margin + 20 + 18 + Panel + Gap + x.Blocks.Count * (22 + 3 * Cell + 8) + Margin;
         using var surface = SKSurface.Create(new SKImageInfo(width * PlotRendering.Scale, height * PlotRendering.Scale));
         var canvas = surface.Canvas;
@@ -42,6 +43,7 @@ internal static class ExplanationFigure
         {
             panels.Add(($"path of {s.Name}", s.Magnitude(), false));
             if (s.Full is not null) panels.Add(("whole network", s.Magnitude(full: true), false));
+            if (s.GradCam is not null) panels.Add(($"Grad-CAM, block {s.GradCamBlock}", s.GradCam.ToArray(), false));
         }
         for (int i = 0; i < panels.Count; i++)
         {

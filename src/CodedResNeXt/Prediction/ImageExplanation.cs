@@ -83,7 +83,8 @@ public sealed record ClassifierAnswer(string Model, IReadOnlyList<ClassDecision>
 /// <summary>
 /// Input gradients of one class's logit (saliency maps), with respect to the image's pixels in [0, 1], laid out
 /// [channel, row, column]. <see cref="Path"/> keeps only the class's path (every subNN inactive in its codewords
-/// removed): the extracted binary classifier's own gradient; <see cref="Full"/> is the whole network's.
+/// removed): the extracted binary classifier's own gradient; <see cref="Full"/> is the whole network's; <see cref="GradCam"/>
+/// is a coarser second view of the whole network.
 /// </summary>
 /// <param name="Class">the class explained, by index among all K</param>
 /// <param name="Name">its class name</param>
@@ -94,6 +95,15 @@ public sealed record ClassifierAnswer(string Model, IReadOnlyList<ClassDecision>
 /// <param name="Full">d logit / d pixel through the whole network; null for an extracted classifier, which has only its paths</param>
 public sealed record SaliencyMaps(int Class, string Name, int Channels, int Height, int Width, IReadOnlyList<float> Path, IReadOnlyList<float>? Full)
 {
+    /// <summary>
+    /// Grad-CAM at the last coded block (<see cref="GradCamBlock"/>): that block's output channels weighted by the
+    /// class logit's gradient averaged over each channel, summed, negative values set to 0, scaled bilinearly to the
+    /// input's Height x Width, [row * Width + column]. Null when the network has no coded block.
+    /// </summary>
+    public IReadOnlyList<float>? GradCam { get; init; }
+    /// <summary>The block (index among all blocks) <see cref="GradCam"/> is taken at; null with no coded block.</summary>
+    public int? GradCamBlock { get; init; }
+
     /// <summary>Per pixel, the largest absolute gradient over the channels, [row * Width + column]: the map as drawn.</summary>
     /// <param name="full">the whole network's map (<see cref="Full"/>) rather than the path's</param>
     public float[] Magnitude(bool full = false)

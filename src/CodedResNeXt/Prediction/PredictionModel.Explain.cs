@@ -103,7 +103,11 @@ public sealed partial class PredictionModel
         {
             var path = InputGradient(pixels, cls, SubNNRemoval.KeepOnlyPathsOf(_network.CodedBlocks, cls));
             var full = Classifier is null ? InputGradient(pixels, cls, null) : null;
-            saliency = new SaliencyMaps(cls, ClassNames[cls], InputChannels, ImageSize, ImageSize, path, full);
+            int? camBlock = _network.CodedBlocks.Count == 0 ? null : _network.CodedBlocks[^1].BlockIndex;
+            saliency = new SaliencyMaps(cls, ClassNames[cls], InputChannels, ImageSize, ImageSize, path, full)
+            {
+                GradCam = camBlock is { } b ? GradCam(pixels, cls, b) : null, GradCamBlock = camBlock,
+            };
         }
         return new ImageExplanation(source, prediction, blocks, exits, answers, saliency, unavailable, one);
     }
@@ -126,6 +130,22 @@ public sealed partial class PredictionModel
         int output = Meta.KeptClasses.ToList().IndexOf(cls);
         var gradient = autograd.grad([logits[0, output]], [input])[0];
         return gradient.cpu().contiguous().data<float>().ToArray();
+    }
+
+    // Grad-CAM of logit(cls) at the output of block `block`, bilinearly scaled to the input size.
+    private float[] GradCam(Tensor pixels, int cls, int block)
+    {
+        using var scope = NewDisposeScope();
+        using var grad = enable_grad();
+        var network = Network;
+        var activations = network.ForwardBlocks(network.ForwardStem(Normalized(pixels).to(Device)), 0, block + 1);
+        var logits = network.ForwardHead(network.ForwardBlocks(activations, block + 1, network.Blocks.Count));
+        int output = Meta.KeptClasses.ToList().IndexOf(cls);
+        var gradient = autograd.grad([logits[0, output]], [activations])[0];
+        var weights = gradient.mean([2, 3], keepdim: true);
+        var cam = nn.functional.relu((weights * activations).sum(1, keepdim: true));
+        var scaled = nn.functional.interpolate(cam.to_type(ScalarType.Float32), [ImageSize, ImageSize], mode: InterpolationMode.Bilinear, align_corners: false);
+        return scaled.detach().cpu().contiguous().data<float>().ToArray();
     }
 
     private IEnumerable<BlockExplanation> Blocks(IReadOnlyList<Tensor> energies, ImagePrediction prediction)

@@ -127,6 +127,42 @@ public class ExplanationTests(TrainedTinyModel model)
         }
     }
 
+    [Fact]
+    public void Grad_cam_at_the_last_coded_block_weights_its_channels_by_the_mean_gradient()
+    {
+        string dir = PredictionTests.WriteValidationPngs(model, 1);
+        using var loaded = PredictionModel.Load(model.CheckpointPath);
+        var maps = loaded.Explain(Path.Combine(dir, "img00.png")).Saliency!;
+        var network = loaded.Network;
+        int block = network.CodedBlocks[^1].BlockIndex;
+        Assert.Equal(block, maps.GradCamBlock);
+
+        using var scope = NewDisposeScope();
+        // The block's output as a leaf, the rest of the network run on it, backpropagated.
+        var x = Normalize(Pixels(0), loaded);
+        Tensor activations;
+        using (no_grad()) activations = network.ForwardBlocks(network.ForwardStem(x), 0, block + 1).detach().contiguous();
+        var leaf = activations.clone().requires_grad_(true);
+        network.ForwardHead(network.ForwardBlocks(leaf, block + 1, network.Blocks.Count))[0, maps.Class].backward();
+        foreach (var p in network.parameters()) p.grad?.zero_();
+        int c = (int)leaf.shape[1], h = (int)leaf.shape[2], w = (int)leaf.shape[3];
+        var a = activations.data<float>().ToArray();
+        var g = leaf.grad!.contiguous().data<float>().ToArray();
+        var cam = new float[h * w];
+        for (int k = 0; k < c; k++)
+        {
+            double weight = Enumerable.Range(0, h * w).Average(p => g[k * h * w + p]);
+            for (int p = 0; p < h * w; p++) cam[p] += (float)(weight * a[k * h * w + p]);
+        }
+        var coarse = tensor(cam.Select(v => Math.Max(0f, v)).ToArray(), [1, 1, h, w]);
+        var expected = nn.functional.interpolate(coarse, [loaded.ImageSize, loaded.ImageSize], mode: InterpolationMode.Bilinear, align_corners: false)
+            .data<float>().ToArray();
+        Assert.Equal(expected.Length, maps.GradCam!.Count);
+        double scale = expected.Max();
+        Assert.True(scale > 0);
+        for (int p = 0; p < expected.Length; p++) Assert.Equal(expected[p], maps.GradCam[p], 1e-4 * scale);
+    }
+
     // d logits[0, output] / d pixels by backpropagation, the network's weights untouched.
     private static float[] Gradient(CodedResNeXtNetwork network, PredictionModel loaded, Tensor pixels, int output)
     {

@@ -60,7 +60,7 @@ public class PageTests(TrainedTinyModel model, ITestOutputHelper output)
         Assert.Contains($"leaves at block {expected.Blocks[0].BlockIndex}", stop);
         Assert.Contains("trouser", await page.InnerTextAsync("table.classifiers"));
         // The saliency maps are drawn, not blank: their pixels differ.
-        foreach (string kind in new[] { "path", "full" })
+        foreach (string kind in new[] { "path", "full", "grad-cam" })
         {
             int distinct = await page.EvaluateAsync<int>($$"""
                 () => { const c = document.querySelector("canvas.saliency.{{kind}}");
