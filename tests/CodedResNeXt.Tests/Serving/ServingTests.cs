@@ -218,7 +218,7 @@ public class ServingTests(TrainedTinyModel model)
     }
 
     [Fact]
-    public void Crx_serve_answers_the_requests_in_flight_on_SIGTERM_and_exits_143()
+    public async Task Crx_serve_answers_the_requests_in_flight_on_SIGTERM_and_exits_143()
     {
         string dir = PredictionTests.WriteValidationPngs(model, 1);
         using var crx = new RunningCrx(dir, "serve", "--model", $"m={model.CheckpointPath}", "--urls", "http://127.0.0.1:0", "--max-wait-ms", "1500");
@@ -228,14 +228,14 @@ public class ServingTests(TrainedTinyModel model)
         // In flight when the signal comes (the server counts it): it waits 1.5 s for a batch to fill.
         var inFlight = client.PostAsync("v1/models/m/predict", TinyServer.Png(Path.Combine(dir, "img00.png")));
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Parse(client.GetStringAsync("healthz").Result).GetProperty("in_flight").GetInt32() == 0)
+        while (Parse(await client.GetStringAsync("healthz")).GetProperty("in_flight").GetInt32() == 0)
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the request never reached the server");
-            Thread.Sleep(20);
+            await Task.Delay(20);
         }
         crx.Signal(RunningCrx.SigTerm);
         Assert.Equal(143, crx.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Equal(HttpStatusCode.OK, inFlight.Result.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await inFlight).StatusCode);
         Assert.Contains("stopped by SIGTERM", crx.Error);
     }
 }
