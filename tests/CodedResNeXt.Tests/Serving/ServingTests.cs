@@ -5,6 +5,8 @@ using CodedResNeXt.Prediction;
 using CodedResNeXt.Serving;
 using CodedResNeXt.Tests.BinaryClassifiers;
 using CodedResNeXt.Tests.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 
 namespace CodedResNeXt.Tests.Serving;
 
@@ -238,4 +240,41 @@ public class ServingTests(TrainedTinyModel model)
         Assert.Equal(HttpStatusCode.OK, (await inFlight).StatusCode);
         Assert.Contains("stopped by SIGTERM", crx.Error);
     }
+}
+
+/// <summary>The endpoints mapped into an app of the user's own, under a prefix, without the standalone server.</summary>
+[Collection(TrainedTinyModelCollection.Name)]
+public class OwnAppTests(TrainedTinyModel model)
+{
+    [Fact]
+    public async Task MapCodedResNeXt_serves_under_a_prefix_in_an_app_of_ones_own_and_the_app_disposes_the_models()
+    {
+        string dir = PredictionTests.WriteValidationPngs(model, 1);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var models = new ServedModels(new ServingOptions { MaxBatch = 4 });
+        var served = models.Add("fashion", model.CheckpointPath);
+        builder.Services.AddCodedResNeXt(models);
+        var app = builder.Build();
+        app.MapGet("/", () => "the user's own root");
+        app.MapCodedResNeXt("/crx");
+        await app.StartAsync();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(CodedResNeXtServer.Addresses(app)[0] + "/") };
+            Assert.Equal("the user's own root", await client.GetStringAsync(""));
+            Assert.Contains("explain an image", await client.GetStringAsync("crx/"));
+            var answer = await client.PostAsync("crx/v1/models/fashion/predict", TinyServer.Png(Path.Combine(dir, "img00.png")));
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal("fashion", Parse(await answer.Content.ReadAsStringAsync()).GetProperty("model").GetString());
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        Assert.Throws<ObjectDisposedException>(() => served.Model.Predict([Path.Combine(dir, "img00.png")]));
+    }
+
+    private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement;
 }
