@@ -200,6 +200,39 @@ public class ServingTests(TrainedTinyModel model)
     }
 
     [Fact]
+    public async Task With_early_exit_a_checkpoint_predicts_with_its_stored_calibration_and_one_without_it_is_refused()
+    {
+        string dir = PredictionTests.WriteValidationPngs(model, 1);
+        string checkpoint = model.NewPath(".ckpt");
+        File.Copy(model.CheckpointPath, checkpoint);
+        using (var models = new ServedModels())
+        {
+            var e = Assert.Throws<InvalidInputException>(() => models.Add("tiny", checkpoint, earlyExitTarget: 0.5));
+            Assert.Contains("holds no early-exit calibration for the target 0.5", e.Message);
+        }
+        IReadOnlyList<int> coded;
+        using (var loaded = PredictionModel.Load(checkpoint)) coded = loaded.Architecture.CodedBlockIndices;
+        CodedResNeXt.ModelFiles.StoredCalibrations.Store(checkpoint, new CodedResNeXt.Decoding.EarlyExitCalibration(0.5, coded, [1e-9, .. coded.Skip(1).Select(_ => (double?)null)], 1));
+        var served = new ServedModels();
+        served.Add("tiny", checkpoint, earlyExitTarget: 0.5);
+        var app = CodedResNeXtServer.Create(served, ["http://127.0.0.1:0"]);
+        await app.StartAsync();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(CodedResNeXtServer.Addresses(app)[0] + "/") };
+            var p = Parse(await (await client.PostAsync("v1/models/tiny/predict", TinyServer.Png(Path.Combine(dir, "img00.png")))).Content.ReadAsStringAsync())
+                .GetProperty("predictions")[0];
+            Assert.Equal(coded[0], p.GetProperty("exit").GetProperty("exit_block").GetInt32());
+            Assert.Equal(0.5, Parse(await client.GetStringAsync("v1/models")).GetProperty("models")[0].GetProperty("early_exit_target").GetDouble());
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public void Two_models_with_one_name_are_refused_at_start_in_one_line()
     {
         using (var models = new ServedModels())
