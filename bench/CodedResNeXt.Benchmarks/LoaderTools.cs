@@ -67,10 +67,10 @@ internal static class LoaderTools
     private static void Loader(string root, int imageSize, int workers, int batch, int batches)
     {
         var clock = Stopwatch.StartNew();
-        var splits = DatasetCatalog.Load("folder", new DatasetOptions { DataDir = root, ImageSize = imageSize });
+        var splits = DatasetRegistry.Load("folder", new DatasetOptions { DataDir = root, ImageSize = imageSize });
         Console.WriteLine($"indexed {splits.Train.Count} + {splits.Test.Count} files in {clock.Elapsed.TotalSeconds:F1} s");
         var unit = Normalization.Unit(3);
-        var training = new BatchLoader(splits.Train, AugmentationPipeline.Training(DatasetCatalog.DefaultAugmentation("folder", imageSize), unit),
+        var training = new BatchLoader(splits.Train, AugmentationPipeline.Training(DatasetRegistry.Get("folder").RecipeFor(imageSize).Augmentation, unit),
             new LoaderOptions { BatchSize = batch, Seed = 1, DropLast = true, Threads = workers });
         var evaluation = BatchLoader.ForEvaluation(splits.Test, unit, batch, workers);
         foreach (var (name, loader) in new[] { ("training", training), ("evaluation", evaluation) })

@@ -77,7 +77,7 @@ public sealed partial class ServedModels : IDisposable
         {
             EarlyExitCalibration? calibration = null;
             if (earlyExitTarget is { } target && model.Classifier is null && !model.IsOnnx)
-                calibration = StoredCalibrations.StoredFor(model.Meta, path, target);
+                calibration = model.StoredCalibration(target);
             return Add(name, path, model, calibration);
         }
         catch

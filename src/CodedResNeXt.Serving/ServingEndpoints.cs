@@ -175,7 +175,7 @@ public static class ServingEndpoints
         }
     }
 
-    private static IResult Json<T>(T value) => Results.Text(JsonSerializer.Serialize(value, ModelFile.Json), "application/json; charset=utf-8");
+    private static IResult Json<T>(T value) => Results.Text(JsonSerializer.Serialize(value, CodedResNeXtModel.JsonOptions), "application/json; charset=utf-8");
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 }

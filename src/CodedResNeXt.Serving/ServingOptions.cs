@@ -1,4 +1,4 @@
-using CodedResNeXt.Data.Formats;
+using CodedResNeXt.Prediction;
 
 namespace CodedResNeXt.Serving;
 
@@ -13,8 +13,8 @@ public sealed record ServingOptions
     public long MaxBodyBytes { get; init; } = 16L << 20;
     /// <summary>The most images one multipart request may carry; more is answered 413.</summary>
     public int MaxImagesPerRequest { get; init; } = 64;
-    /// <summary>The most pixels an image may declare (<see cref="ImageDecoder.DefaultMaxPixels"/>); more is answered 400 before decoding.</summary>
-    public long MaxImagePixels { get; init; } = ImageDecoder.DefaultMaxPixels;
+    /// <summary>The most pixels an image may declare (<see cref="PredictionModel.DefaultMaxImagePixels"/>); more is answered 400 before decoding.</summary>
+    public long MaxImagePixels { get; init; } = PredictionModel.DefaultMaxImagePixels;
     /// <summary>The most predict and explain requests in flight at once, over all models; one more is answered 503 at once.</summary>
     public int MaxConcurrentRequests { get; init; } = 64;
     /// <summary>The longest a request may take, body upload included: a body still arriving is answered 408, a request still queued 503.</summary>

@@ -135,8 +135,33 @@ public sealed class CodedResNeXtModel : IDisposable
         var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses, run.InputTransform);
         var last = result.History.Count > 0 ? result.History[^1] : null;
         var state = last is null ? null : new TrainingState(last.Epoch, result.History.Max(m => m.ValidationTop1), last);
-        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state, result.Cancelled);
+        return new CodedResNeXtModel(result.Network, meta, run.Options, result.History, result.StoppedAtStep, state, result.Cancelled) { LastEvaluation = result.LastEvaluation };
     }
+
+    /// <summary>
+    /// Reads what a checkpoint says of its run without building its network: the model's record, the run's options,
+    /// where training stood, whether it can be resumed, and its log of epochs.
+    /// </summary>
+    /// <param name="checkpoint">a .ckpt file (a run's last.ckpt or best.ckpt, or a saved or imported model)</param>
+    public static CheckpointInfo Inspect(string checkpoint) => Checkpoint.ReadInfo(checkpoint) with { Log = Checkpoint.ReadLog(checkpoint) };
+
+    /// <summary>
+    /// Checks a run before it starts, as <see cref="Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>
+    /// would when it does: the architecture against the data (channels, size, classes), p_drop, the augmentation of
+    /// streamed images, and the weights of <see cref="Training.TrainingOptions.InitFrom"/>. Returns the network it trains,
+    /// as configured (for the control: every block N/N).
+    /// </summary>
+    /// <param name="data">the images</param>
+    /// <param name="options">the hyperparameters</param>
+    public static ArchitectureSpec CheckTraining(TrainingData data, TrainingOptions options)
+    {
+        var run = new TrainingRun(options, data, null, CodingSchemeSet.BuiltInsAndFiles);
+        if (options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
+        return run.Architecture;
+    }
+
+    /// <summary>The last validation of the training that returned this model: its evaluation on the validation set after the last epoch (null when no epoch finished in that call).</summary>
+    public EvaluationResult? LastEvaluation { get; private init; }
 
     /// <summary>
     /// The authors' released weights as a model in memory, in eval mode: a safetensors file in their state_dict layout or a
@@ -147,7 +172,7 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="path">the weights file</param>
     /// <param name="architecture">a preset ("cifar10", "cifar100", "imagenet") or an architecture file</param>
     /// <param name="format">how the weights are stored</param>
-    public static CodedResNeXtModel Import(string path, string architecture, OfficialModelFile.WeightsFormat format = OfficialModelFile.WeightsFormat.Safetensors)
+    public static CodedResNeXtModel Import(string path, string architecture, WeightsFormat format = WeightsFormat.Safetensors)
     {
         var (network, metadata, options) = OfficialModelFile.Read(path, architecture, format);
         return new CodedResNeXtModel(network, metadata, null, [], null, TrainingState.NothingTrained(network.CodedBlocks.Count)) { _importedRecipe = options };
@@ -156,27 +181,129 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <summary>Loads a checkpoint (.ckpt: a run's last.ckpt or best.ckpt, or an imported network), in eval mode.</summary>
     /// <param name="path">the checkpoint file</param>
     /// <param name="device">where the network runs (null: the CPU; <see cref="ComputeDevice.Resolve"/> parses "cuda:0")</param>
-    public static CodedResNeXtModel Load(string path, Device? device = null)
+    /// <param name="forUpdate">the checkpoint will be changed (<see cref="StoreCalibration"/>): in a run folder, take the
+    /// folder's lock now and hold it until the model is disposed, so that a run training there is found before any work
+    /// is done, and cannot start meanwhile</param>
+    public static CodedResNeXtModel Load(string path, Device? device = null, bool forUpdate = false)
     {
-        var (network, info) = Checkpoint.Load(path);
-        if (device is not null) network.to(device);
-        return new CodedResNeXtModel(network, info.Model, info.Options, [], null, info.State);
+        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        var owned = forUpdate && File.Exists(System.IO.Path.Combine(folder, RunFolderLock.FileName)) ? RunFolderLock.Acquire(folder) : null;
+        try
+        {
+            var (network, info) = Checkpoint.Load(path);
+            if (device is not null) network.to(device);
+            return new CodedResNeXtModel(network, info.Model, info.Options, [], null, info.State) { SourcePath = path, _runFolder = owned };
+        }
+        catch
+        {
+            owned?.Dispose();
+            throw;
+        }
     }
+
+    // The run folder's lock, held by a model loaded for update.
+    private RunFolderLock? _runFolder;
 
     /// <summary>
     /// Writes the network as a checkpoint of weights only (atomically): it loads anywhere, starts a new run
     /// (<see cref="Training.TrainingOptions.InitFrom"/>), and can be evaluated, extracted from and exported, but not resumed.
     /// </summary>
-    /// <param name="path">the .ckpt file to write</param>
-    public void Save(string path)
+    /// <param name="path">the .ckpt file to write, in a folder that exists</param>
+    /// <param name="overwrite">replace a file already there; when false, an existing path is refused, atomically: of two
+    /// saves to one new path, one writes it and the other is refused</param>
+    public void Save(string path, bool overwrite = true)
     {
+        if (!overwrite) RefuseExisting(path);
         // A model nothing trained has no recipe: its record names the one a run started from it would get by default.
-        var options = TrainingOptions ?? _importedRecipe ?? Training.TrainingOptions.For(
-            DatasetCatalog.Names.Contains(Metadata.Dataset) ? Metadata.Dataset : "folder", Architecture.ImageSize) with
+        var options = TrainingOptions ?? _importedRecipe ?? (DatasetRegistry.TryGet(Metadata.Dataset)
+            ?? DatasetRegistry.Get(DatasetRegistry.FolderName)).RecipeFor(Architecture.ImageSize) with
         {
             Architecture = Architecture.Name, Epochs = 0,
         };
-        Checkpoint.SaveWeightsOnly(path, Metadata, Live.Network, options, _state ?? TrainingState.NothingTrained(Network.CodedBlocks.Count));
+        Checkpoint.SaveWeightsOnly(path, Metadata, Live.Network, options, _state ?? TrainingState.NothingTrained(Network.CodedBlocks.Count),
+            overwrite ? null : () => Existing(path));
+    }
+
+    /// <summary>Refuses a path where a file or folder already is (the check before work; the write checks again atomically).</summary>
+    /// <param name="path">the file about to be written</param>
+    public static void RefuseExisting(string path)
+    {
+        if (File.Exists(path) || Directory.Exists(path)) throw Existing(path);
+    }
+
+    private static InvalidInputException Existing(string path) =>
+        InvalidInputException.ForOption("Path", $"{path} already exists; choose another path or delete it");
+
+    /// <summary>
+    /// The JSON settings of the library's files and records (snake_case names, indented, nulls left out, NaN as "NaN"):
+    /// serialize an <see cref="EvaluationResult"/> or a prediction with them to get what <c>crx ... --json</c> prints.
+    /// </summary>
+    public static System.Text.Json.JsonSerializerOptions JsonOptions => ModelFile.Json;
+
+    /// <summary>The checkpoint this model was loaded from (null: built, trained or imported in memory).</summary>
+    public string? SourcePath { get; private init; }
+
+    /// <summary>The epochs its training had finished when it was saved or returned (0: untrained or imported).</summary>
+    public int EpochsTrained => _state?.Epoch ?? 0;
+
+    /// <summary>
+    /// The validation images of the dataset the model was trained on, as it was trained: the registry's reader
+    /// (<see cref="DatasetRegistry"/>), the network's image sizes, CIFAR-100's coarse labels when it has 20 classes,
+    /// without the classes held out of training; refused (naming <paramref name="dataset"/> or the data folder) when
+    /// they are not images of the network's shape and classes.
+    /// </summary>
+    /// <param name="where">where the files are (its data folder, image limit; null: the dataset's defaults)</param>
+    /// <param name="dataset">another registered dataset of the same shape (null: the one in the model's record)</param>
+    public ImageDataset LoadValidationSet(DatasetOptions? where = null, string? dataset = null) =>
+        ModelData(where, dataset, (entry, options) => entry.LoadTestSplit(options));
+
+    /// <summary>The training images of the model's dataset, read as <see cref="LoadValidationSet"/> reads the validation images.</summary>
+    /// <param name="where">where the files are (null: the dataset's defaults)</param>
+    /// <param name="dataset">another registered dataset of the same shape (null: the one in the model's record)</param>
+    public ImageDataset LoadTrainingSet(DatasetOptions? where = null, string? dataset = null) =>
+        ModelData(where, dataset, (entry, options) => DatasetRegistry.Load(entry.Name, options).Train);
+
+    /// <summary>
+    /// The model's dataset as its run saw it (<see cref="LoadValidationSet"/>'s reading): the training and validation
+    /// images without the held-out classes, those classes' validation images apart (out-of-distribution data), and the
+    /// model's own normalization.
+    /// </summary>
+    /// <param name="where">where the files are (null: the dataset's defaults)</param>
+    public TrainingData LoadData(DatasetOptions? where = null)
+    {
+        var splits = ModelSplits(where, null, out var entry, out var options);
+        var data = TrainingData.From(splits, Metadata.ExcludedClasses, Metadata.Normalization);
+        RequireShape(data.Validation, entry, options);
+        return data;
+    }
+
+    private DatasetSplits ModelSplits(DatasetOptions? where, string? dataset, out DatasetDefinition entry, out DatasetOptions options)
+    {
+        entry = DatasetRegistry.Get(dataset ?? Metadata.Dataset);
+        options = ReadingOptions(where, entry);
+        return DatasetRegistry.Load(entry.Name, options);
+    }
+
+    private DatasetOptions ReadingOptions(DatasetOptions? where, DatasetDefinition entry) => (where ?? new DatasetOptions()) with
+    {
+        CoarseLabels = entry.UsesCoarseLabels(Architecture.Classes),
+        ImageSize = Architecture.ImageSize,
+        ResizeSize = Metadata.InputTransform.Folder?.Resize,
+    };
+
+    // The error names what chose the data: the folder when one was given, else another dataset when one was asked for,
+    // else the dataset's default folder.
+    private void RequireShape(ImageDataset images, DatasetDefinition entry, DatasetOptions options, bool datasetGiven = false) =>
+        ModelInput.Require(Architecture, images, options.DataDir is null && datasetGiven ? "Dataset" : nameof(DatasetOptions.DataDir),
+            options.DataDir ?? entry.Name, SourcePath ?? "the model");
+
+    private ImageDataset ModelData(DatasetOptions? where, string? dataset, Func<DatasetDefinition, DatasetOptions, ImageDataset> read)
+    {
+        var entry = DatasetRegistry.Get(dataset ?? Metadata.Dataset);
+        var options = ReadingOptions(where, entry);
+        var images = read(entry, options);
+        RequireShape(images, entry, options, datasetGiven: dataset is not null);
+        return ModelInput.WithoutClasses(images, Metadata.ExcludedClasses);
     }
 
     /// <summary>
@@ -205,12 +332,17 @@ public sealed class CodedResNeXtModel : IDisposable
     public ExtractedClassifier ExtractBinaryClassifier(int classIndex, ImageDataset trainingSet, ThresholdOptions? options = null) =>
         ExtractClassifier([classIndex], trainingSet, options);
 
+    /// <summary>The size of class <paramref name="classIndex"/>'s binary classifier, exact and as the paper estimates it.</summary>
+    /// <param name="classIndex">the class (among all K)</param>
+    public BinaryClassifierSize BinaryClassifierSize(int classIndex) =>
+        BinaryClassifiers.BinaryClassifierSize.Of(Architecture, classIndex, Metadata.SchemeSet);
+
     /// <summary>The standalone classifier of several classes: the union of their paths, one threshold per class.</summary>
     /// <param name="classes">the kept classes (among all K), in output order</param>
     /// <param name="trainingSet">the images the network was trained on, for the thresholds</param>
     /// <param name="options">how the thresholds are fitted (null: the defaults)</param>
     public ExtractedClassifier ExtractClassifier(IReadOnlyList<int> classes, ImageDataset trainingSet, ThresholdOptions? options = null) =>
-        BinaryClassifierExtraction.Extract(Live.Network, Metadata, null, classes, trainingSet.FittedTo(Metadata.InputTransform), options);
+        BinaryClassifierExtraction.Extract(Live.Network, Metadata, SourcePath, classes, trainingSet.FittedTo(Metadata.InputTransform), options);
 
     /// <summary>
     /// The early-exit thresholds that keep agreement with the full network at <paramref name="target"/> on
@@ -223,6 +355,35 @@ public sealed class CodedResNeXtModel : IDisposable
     {
         Live.Network.eval();
         return EarlyExit.Calibrate(Network, BatchLoader.ForEvaluation(calibrationSet.FittedTo(Metadata.InputTransform), Metadata.Normalization, batchSize), target);
+    }
+
+    /// <summary>
+    /// Early-exit inference on <paramref name="validation"/> with <paramref name="calibration"/>'s thresholds: its accuracy
+    /// beside the full network's, its agreement with it, where images left, and the share of the compute spent.
+    /// </summary>
+    /// <param name="validation">images with their labels</param>
+    /// <param name="calibration">the thresholds, from <see cref="CalibrateEarlyExit"/> or stored in the checkpoint</param>
+    /// <param name="batchSize">images run at once</param>
+    public EarlyExitResult EvaluateEarlyExit(ImageDataset validation, EarlyExitCalibration calibration, int batchSize = 256)
+    {
+        Live.Network.eval();
+        return EarlyExit.Evaluate(Network, BatchLoader.ForEvaluation(validation.FittedTo(Metadata.InputTransform), Metadata.Normalization, batchSize), calibration);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="calibration"/> in the checkpoint this model was loaded from (its weights untouched), replacing
+    /// one for the same target, for <see cref="PredictionModel.PredictEarlyExit(IReadOnlyList{string}, EarlyExitCalibration, int, EarlyExitPolicy)"/>
+    /// and <c>crx predict --early-exit</c>. In a run folder the folder's lock is taken first (or held since
+    /// <see cref="Load"/> with forUpdate), so a run training there cannot have its newer checkpoint replaced by this older copy.
+    /// </summary>
+    /// <param name="calibration">the thresholds to keep with the weights</param>
+    public void StoreCalibration(EarlyExitCalibration calibration)
+    {
+        string path = SourcePath ?? throw new InvalidOperationException("the model was not loaded from a checkpoint; Save it first, then load it");
+        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        bool inRunFolder = File.Exists(System.IO.Path.Combine(folder, RunFolderLock.FileName));
+        using var owned = inRunFolder && _runFolder is null ? RunFolderLock.Acquire(folder) : null;
+        StoredCalibrations.Store(path, calibration);
     }
 
     /// <summary>
@@ -261,6 +422,7 @@ public sealed class CodedResNeXtModel : IDisposable
     {
         _disposed = true;
         Network.Dispose();
+        _runFolder?.Dispose();
     }
 }
 

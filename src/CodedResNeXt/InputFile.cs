@@ -10,7 +10,7 @@ namespace CodedResNeXt;
 /// allocate without limit. Every reader of the library goes through here; each error is one
 /// <see cref="InvalidInputException"/> naming the file.
 /// </summary>
-public static class InputFile
+internal static class InputFile
 {
     /// <summary>1 MiB: a text file of flags or an architecture (thousands of blocks fit in a few hundred KB).</summary>
     public const long SmallText = 1L << 20;

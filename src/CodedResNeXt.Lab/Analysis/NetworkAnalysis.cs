@@ -28,6 +28,21 @@ public static class NetworkAnalysis
     // Independent random streams, so that changing one sample size does not reshuffle the others.
     private const int ClassSampleStream = 2, ValidationNegativeStream = 5, OodNegativeStream = 6, ExamplePathStream = 4;
 
+    /// <summary>
+    /// Analyzes a model (<see cref="CodedResNeXtModel.Load"/>) on its data (<see cref="CodedResNeXtModel.LoadData"/>):
+    /// every binary classifier's threshold, precision and recall, the early decoders, removal curves, energy profiles and
+    /// subNN specialization, as the overload below.
+    /// </summary>
+    /// <param name="model">the trained model; its file's path (if any) is recorded in the results</param>
+    /// <param name="data">the model's data</param>
+    /// <param name="ood">out-of-distribution negatives (<see cref="OodNegatives.Resolve"/>), or null</param>
+    /// <param name="options">what to measure and on how many images; validated first</param>
+    /// <param name="progress">images done of each pass</param>
+    /// <param name="cancel">stops the analysis between batches with <see cref="OperationCanceledException"/></param>
+    public static AnalysisResults Run(CodedResNeXtModel model, TrainingData data, OodNegatives? ood, AnalysisOptions options,
+        IProgress<AnalysisProgress>? progress = null, CancellationToken cancel = default) =>
+        Run(model.Network, model.Metadata, model.SourcePath ?? "(in memory)", data, ood, options, progress, cancel);
+
     /// <param name="network">the trained network; its class count and input channels must match the validation set</param>
     /// <param name="meta">the model file's metadata (class names, normalization, dataset)</param>
     /// <param name="checkpoint">the model file's path, recorded in the results</param>

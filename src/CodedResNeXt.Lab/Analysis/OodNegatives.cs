@@ -21,13 +21,13 @@ public sealed record OodNegatives(ImageDataset Images, string Source)
     {
         if (dataset is null) return HeldOut(data);
         ImageDataset test;
-        try { test = DatasetCatalog.LoadValidation(dataset, where); }
+        try { test = DatasetRegistry.LoadValidation(dataset, where); }
         // The catalogue speaks of the dataset options; here the same problems are the OOD dataset's.
         catch (InvalidInputException e) when (e.Subject is { Kind: InputKind.Option, Name: "Dataset" or "DataDir" } subject)
         {
             throw e.About(InputSubject.Option("Ood" + subject.Name));
         }
-        return FromDataset(test, data.Validation, DatasetCatalog.Canonical(dataset));
+        return FromDataset(test, data.Validation, DatasetRegistry.Canonical(dataset));
     }
 
     /// <summary>Another dataset's images as negatives; a shape unlike <paramref name="reference"/>'s is an error.</summary>

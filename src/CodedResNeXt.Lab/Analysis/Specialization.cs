@@ -87,7 +87,7 @@ public static class Specialization
 /// The specialization test over an evaluation pass: for every batch, the network from the tested block's input on,
 /// once per (j, active or inactive), with j subNNs removed per image (<see cref="Specialization.RemovalMask"/>).
 /// </summary>
-public sealed class SpecializationAccumulator(CodedResNeXtNetwork network, int block, int seed) : IEvaluationAccumulator
+internal sealed class SpecializationAccumulator(CodedResNeXtNetwork network, int block, int seed) : IEvaluationAccumulator
 {
     private readonly CodingScheme _scheme = network.Blocks[block].Scheme
         ?? throw new ArgumentException($"block {block} is not coded", nameof(block));

@@ -121,8 +121,9 @@ public static class Sweep
     /// <summary>
     /// Trains (or reuses, or resumes) and measures every value of the plan in order, then writes the sweep's files.
     /// </summary>
-    /// <param name="train">trains a run to its last epoch, resuming from its last checkpoint when told to; it may stop
-    /// early when interrupted, which ends the sweep with <see cref="OperationCanceledException"/></param>
+    /// <param name="train">trains a run on <paramref name="data"/> to its last epoch, in the setup's run folder, resuming from
+    /// its last checkpoint when the setup says so (<see cref="CodedResNeXtModel.Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>);
+    /// it may stop early when interrupted, which ends the sweep with <see cref="OperationCanceledException"/></param>
     /// <param name="status">one line per step ("mu=6: training", "mu=6: finished run reused")</param>
     /// <param name="plan">the values and the shared training options; the control network cannot be swept</param>
     /// <param name="data">the run's data, shared by every value</param>
@@ -130,7 +131,7 @@ public static class Sweep
     /// <param name="analysis">how each finished run is measured, usually <see cref="CheapAnalysis"/></param>
     /// <param name="progress">images done of each analysis pass</param>
     /// <param name="cancel">stops the sweep before the next value or inside an analysis</param>
-    public static SweepResult Run(SweepPlan plan, TrainingData data, CodingSchemeSet schemes, Action<TrainingRun, bool> train,
+    public static SweepResult Run(SweepPlan plan, TrainingData data, CodingSchemeSet schemes, Action<TrainingOptions, TrainingSetup> train,
         AnalysisOptions analysis, IProgress<AnalysisProgress>? progress = null, Action<string>? status = null, CancellationToken cancel = default)
     {
         if (plan.Options.Control)
@@ -147,7 +148,7 @@ public static class Sweep
             else
             {
                 status?.Invoke(!run.HasCheckpoint ? $"{label}: training {run.Options.Epochs} epochs into {run.Directory}" : $"{label}: resuming after epoch {done}");
-                train(run, run.HasCheckpoint);
+                train(run.Options, new TrainingSetup { RunDirectory = run.Directory, Resume = run.HasCheckpoint });
                 if (run.EpochsDone() < run.Options.Epochs) throw new OperationCanceledException($"{label}: training stopped before its last epoch");
             }
             status?.Invoke($"{label}: analyzing");

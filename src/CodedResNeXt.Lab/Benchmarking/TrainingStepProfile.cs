@@ -62,7 +62,7 @@ public static class TrainingStepProfile
         var labels = Enumerable.Range(0, count).Select(i => i % architecture.Classes).ToArray();
         var dataset = new ImageDataset("synthetic", pixels, labels, Enumerable.Range(0, architecture.Classes).Select(k => $"class{k}").ToList(), channels, side, side);
         string recipe = channels == 3 ? "cifar10" : "fashion-mnist";
-        var loader = new BatchLoader(dataset, AugmentationPipeline.Training(DatasetCatalog.DefaultAugmentation(recipe), Normalization.Compute(dataset)),
+        var loader = new BatchLoader(dataset, AugmentationPipeline.Training(DatasetRegistry.Get(recipe).Recipe.Augmentation, Normalization.Compute(dataset)),
             new LoaderOptions { BatchSize = batch, Shuffle = true, DropLast = true, Seed = seed, Threads = threads });
 
         var stageOf = architecture.Blocks.Select(b => "blocks " + b.Stage).ToList();

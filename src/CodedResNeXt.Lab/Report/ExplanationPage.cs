@@ -21,7 +21,7 @@ public static class ExplanationPage
     public static string WithData(ModelExplanations document)
     {
         // The default encoder writes '<', '>' and '&' as \u escapes, so the JSON cannot close the script element.
-        string json = JsonSerializer.Serialize(document, ModelFile.Json);
+        string json = JsonSerializer.Serialize(document, CodedResNeXtModel.JsonOptions);
         return Live.Replace(Placeholder, json);
     }
 

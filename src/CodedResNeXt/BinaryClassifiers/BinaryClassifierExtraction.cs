@@ -9,7 +9,7 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// <see cref="PathExtraction.ExtractPathsOf"/> keeps only their paths and classifier rows, and each kept class gets
 /// its decision threshold from <see cref="ThresholdFitting"/> (the fit `crx analyze` uses too).
 /// </summary>
-public static class BinaryClassifierExtraction
+internal static class BinaryClassifierExtraction
 {
     /// <summary>The option that names the kept classes, for errors.</summary>
     public const string ClassesOption = "Classes";

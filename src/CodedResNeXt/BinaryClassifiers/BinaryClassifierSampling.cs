@@ -5,7 +5,7 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// the paper samples: 20 classes, and for each a random set of negatives 9 times its positives, both
 /// in-distribution and out-of-distribution; with fewer classes every class and every negative is used.
 /// </summary>
-public static class BinaryClassifierSampling
+internal static class BinaryClassifierSampling
 {
     /// <summary>From this many classes (K &gt;= 100) on, classes and negatives are sampled.</summary>
     public const int ManyClasses = 100;

@@ -9,7 +9,7 @@ namespace CodedResNeXt.BinaryClassifiers;
 /// network. Every classifier keeps the blocks before the first coded block whole, so those run once per image in
 /// the full network, and each classifier runs only the rest, only on the images it needs.
 /// </summary>
-public sealed class ClassifierScoring : IEvaluationAccumulator
+internal sealed class ClassifierScoring : IEvaluationAccumulator
 {
     private readonly int _shared;
     private readonly IReadOnlyList<CodedResNeXtNetwork> _classifiers;

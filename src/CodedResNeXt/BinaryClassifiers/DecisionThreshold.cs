@@ -44,7 +44,7 @@ public sealed record BinaryScores(double Threshold, int TruePositives, int False
 /// training set's outputs. Candidates are the midpoints between consecutive distinct scores (and one below
 /// the lowest), so the threshold separates the scores it was fitted on with a margin on both sides.
 /// </summary>
-public static class DecisionThreshold
+internal static class DecisionThreshold
 {
     /// <summary>
     /// The threshold with the highest F1 on <paramref name="scores"/>, with its counts; of equally good thresholds the highest wins.

@@ -24,7 +24,7 @@ public sealed record ThresholdOptions
 /// they are scored in, depend only on the training set, the class and the options, so a class gets the same
 /// threshold whether it is fitted alone (`crx extract`) or beside others (`crx analyze`).
 /// </summary>
-public static class ThresholdFitting
+internal static class ThresholdFitting
 {
     // Independent random streams, so that changing one sample size does not reshuffle the others.
     private const int SubsetStream = 1, NegativeStream = 3;

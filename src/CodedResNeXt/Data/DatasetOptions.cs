@@ -2,7 +2,7 @@ using CodedResNeXt.Data.Formats;
 
 namespace CodedResNeXt.Data;
 
-/// <summary>Where and how <see cref="DatasetCatalog.Load"/> finds a dataset.</summary>
+/// <summary>Where and how <see cref="DatasetRegistry.Load"/> finds a dataset.</summary>
 public sealed record DatasetOptions
 {
     /// <summary>The data directory; null means the dataset's default (only Fashion-MNIST has one).</summary>

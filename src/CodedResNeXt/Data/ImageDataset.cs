@@ -49,7 +49,7 @@ public sealed class ImageDataset
     }
 
     /// <summary>A streamed dataset: image i is <paramref name="files"/>[i], decoded on demand as 3 RGB planes.</summary>
-    public ImageDataset(string name, ImageFiles files, int[] labels, IReadOnlyList<string> classNames)
+    internal ImageDataset(string name, ImageFiles files, int[] labels, IReadOnlyList<string> classNames)
     {
         if (classNames.Count == 0) throw new ArgumentException("a dataset needs at least one class", nameof(classNames));
         if (files.Count != labels.Length) throw new ArgumentException($"{files.Count} files but {labels.Length} labels", nameof(labels));
@@ -67,7 +67,7 @@ public sealed class ImageDataset
     /// <summary>Whether images are decoded from files on demand rather than held in memory.</summary>
     public bool IsStreamed => _files is not null;
     /// <summary>The files of a streamed dataset; null in memory.</summary>
-    public ImageFiles? Files => _files;
+    internal ImageFiles? Files => _files;
 
     /// <summary>How messages and results name the dataset, e.g. "cifar10-test".</summary>
     public string Name { get; }
@@ -118,7 +118,7 @@ public sealed class ImageDataset
     /// What evaluation does to an image from <see cref="Read"/> to make it Height x Width: nothing in memory; the
     /// resize of the shorter side and centre crop of docs/method.md#training-recipe for folders.
     /// </summary>
-    public IReadOnlyList<IAugmentation> EvaluationSteps => _files is null ? [] : [_files.Geometry.EvaluationCrop];
+    internal IReadOnlyList<IAugmentation> EvaluationSteps => _files is null ? [] : [_files.Geometry.EvaluationCrop];
 
     /// <summary>The class of image <paramref name="index"/>.</summary>
     public int Label(int index) => _labels[index];

@@ -6,7 +6,7 @@ namespace CodedResNeXt.Data;
 /// Whether a dataset fits a trained network. The network ends in global average pooling, so images of another
 /// size run without an error and give chance-level results; they must be refused instead.
 /// </summary>
-public static class ModelInput
+internal static class ModelInput
 {
     /// <summary>
     /// Throws an <see cref="InvalidInputException"/> about <paramref name="option"/> unless <paramref name="data"/>'s

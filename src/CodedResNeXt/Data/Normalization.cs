@@ -95,13 +95,8 @@ public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<floa
         }
     }
 
-    /// <summary>The released code's constants for a dataset (cifar10, cifar100), or null for a dataset without any.</summary>
-    public static Normalization? Published(string dataset) => DatasetCatalog.Canonical(dataset) switch
-    {
-        "cifar10" => new([0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f]),
-        "cifar100" => new([0.5071f, 0.4867f, 0.4408f], [0.2673f, 0.2564f, 0.2762f]),
-        _ => null,
-    };
+    /// <summary>The released code's constants for a dataset (its registry entry's; cifar10 and cifar100 have them), or null for a dataset without any.</summary>
+    public static Normalization? Published(string dataset) => DatasetRegistry.Get(dataset).PublishedNormalization;
 
     /// <summary>Mean 0 and std 1 on every channel: only the scaling of bytes to 0..1.</summary>
     public static Normalization Unit(int channels) =>

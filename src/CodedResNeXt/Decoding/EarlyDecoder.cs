@@ -11,7 +11,7 @@ namespace CodedResNeXt.Decoding;
 /// needs no layer after that block. Confidence is the softmax of minus the distances. The codebook is the
 /// block's own codeword matrix (<see cref="CodedBlock.Codewords"/>), built once with the network.
 /// </summary>
-public static class EarlyDecoder
+internal static class EarlyDecoder
 {
     /// <summary>
     /// Normalized energies [B, N] (they sum to N) scaled by N_act / N, so that they sum to N_act like a codeword:

@@ -23,7 +23,7 @@ public static partial class EarlyExit
     /// prediction agrees with the full network's at rate &gt;= target leaves (ties in margin leave together); so the
     /// exits agree at least at the target on this set, and overall agreement is at least the target.
     /// </summary>
-    public static EarlyExitCalibration Calibrate(CodedResNeXtNetwork network, BatchLoader loader, double target, CancellationToken cancel = default) =>
+    internal static EarlyExitCalibration Calibrate(CodedResNeXtNetwork network, BatchLoader loader, double target, CancellationToken cancel = default) =>
         Calibrate(network, loader.Epoch(0, cancel).Select(b =>
         {
             var (images, labels) = b.ToTensors(network.Device);

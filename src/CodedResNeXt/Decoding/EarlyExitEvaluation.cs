@@ -20,7 +20,7 @@ public sealed record EarlyExitResult(EarlyExitCalibration Calibration, int Image
 public static partial class EarlyExit
 {
     /// <summary>Runs the early-exit and the full network over a labelled set and compares them.</summary>
-    public static EarlyExitResult Evaluate(CodedResNeXtNetwork network, BatchLoader loader, EarlyExitCalibration calibration,
+    internal static EarlyExitResult Evaluate(CodedResNeXtNetwork network, BatchLoader loader, EarlyExitCalibration calibration,
         CancellationToken cancel = default)
     {
         var cost = ComputeCost.Of(network.Architecture);

@@ -12,7 +12,7 @@ public sealed record ClassificationResult(int Count, double Top1, double? Top5, 
 
 /// <summary>Top-1, per-class accuracy, the confusion matrix, and for 20 or more classes top-5 (how CIFAR-100 and ImageNet are judged).</summary>
 /// <param name="classes">K, the network's classes</param>
-public sealed class ClassificationAccumulator(int classes) : IEvaluationAccumulator
+internal sealed class ClassificationAccumulator(int classes) : IEvaluationAccumulator
 {
     /// <summary>Top-5 is measured from this many classes on (20); with fewer it says little.</summary>
     public const int Top5MinimumClasses = 20;

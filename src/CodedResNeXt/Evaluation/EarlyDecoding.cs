@@ -16,7 +16,7 @@ public sealed record EarlyDecodingResult(
 
 /// <summary>Counts, per coded block, the images whose nearest codeword is their class, and those where it is the final prediction.</summary>
 /// <param name="codedBlocks">the network's coded blocks (<see cref="CodedResNeXtNetwork.CodedBlocks"/>)</param>
-public sealed class EarlyDecodingAccumulator(IReadOnlyList<CodedBlock> codedBlocks) : IEvaluationAccumulator
+internal sealed class EarlyDecodingAccumulator(IReadOnlyList<CodedBlock> codedBlocks) : IEvaluationAccumulator
 {
     private readonly long[] _correct = new long[codedBlocks.Count];
     private readonly long[] _agree = new long[codedBlocks.Count];

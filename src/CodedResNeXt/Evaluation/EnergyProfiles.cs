@@ -20,7 +20,7 @@ public sealed record BlockEnergyProfile(
 /// </summary>
 /// <param name="codedBlocks">the network's coded blocks (<see cref="CodedResNeXtNetwork.CodedBlocks"/>)</param>
 /// <param name="classes">K, the network's classes</param>
-public sealed class EnergyProfileAccumulator(IReadOnlyList<CodedBlock> codedBlocks, int classes) : IEvaluationAccumulator
+internal sealed class EnergyProfileAccumulator(IReadOnlyList<CodedBlock> codedBlocks, int classes) : IEvaluationAccumulator
 {
     private readonly double[][,] _sums = codedBlocks.Select(b => new double[classes, b.Spec.SubNNs]).ToArray();
     private readonly long[] _counts = new long[classes];

@@ -13,7 +13,7 @@ namespace CodedResNeXt.Evaluation;
 /// <param name="Output">the network's output (eval mode), or null when no accumulator asked for it</param>
 /// <param name="Predicted">the final prediction of each image (argmax of the logits), or null with <paramref name="Output"/></param>
 /// <param name="BlockInputs">the input of each block some accumulator asked for (<see cref="IEvaluationAccumulator.BlockInputs"/>)</param>
-public sealed record EvaluatedBatch(
+internal sealed record EvaluatedBatch(
     IReadOnlyList<int> Indices,
     Tensor Labels,
     int[] LabelList,
@@ -22,7 +22,7 @@ public sealed record EvaluatedBatch(
     IReadOnlyDictionary<int, Tensor> BlockInputs);
 
 /// <summary>A measurement made over an evaluation pass, a batch at a time.</summary>
-public interface IEvaluationAccumulator
+internal interface IEvaluationAccumulator
 {
     /// <summary>Blocks whose input the measurement needs (to run the rest of the network differently from there).</summary>
     IEnumerable<int> BlockInputs => [];
@@ -42,7 +42,7 @@ public interface IEvaluationAccumulator
 /// gradients over one ordered pass of a loader, a dispose scope per batch, running the network's segments once and
 /// handing each accumulator what it asked for.
 /// </summary>
-public static class EvaluationPass
+internal static class EvaluationPass
 {
     /// <summary>
     /// Runs <paramref name="network"/> once over <paramref name="loader"/> and hands every batch to each accumulator, in

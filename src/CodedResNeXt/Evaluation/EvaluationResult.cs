@@ -13,7 +13,7 @@ public sealed record EvaluationResult(ClassificationResult Classification, Early
     /// <param name="loader">a labelled set, in evaluation order (<see cref="BatchLoader.ForEvaluation"/>)</param>
     /// <param name="classes">K, the network's classes</param>
     /// <param name="cancel">stops the pass between batches</param>
-    public static EvaluationResult Measure(CodedResNeXtNetwork network, BatchLoader loader, int classes, CancellationToken cancel = default)
+    internal static EvaluationResult Measure(CodedResNeXtNetwork network, BatchLoader loader, int classes, CancellationToken cancel = default)
     {
         var classification = new ClassificationAccumulator(classes);
         var early = new EarlyDecodingAccumulator(network.CodedBlocks);

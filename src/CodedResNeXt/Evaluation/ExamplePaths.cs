@@ -32,7 +32,7 @@ public sealed record ImagePath(
 /// <param name="chosen">the dataset indices to record (<see cref="Choose"/>)</param>
 /// <param name="energies">the energy-profile accumulator of the same pass, added before this one</param>
 /// <param name="early">the early-decoding accumulator of the same pass, added before this one</param>
-public sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollection<int> chosen,
+internal sealed class ExamplePathAccumulator(ImageDataset images, IReadOnlyCollection<int> chosen,
     EnergyProfileAccumulator energies, EarlyDecodingAccumulator early) : IEvaluationAccumulator
 {
     private readonly HashSet<int> _chosen = [.. chosen];

@@ -19,7 +19,7 @@ namespace CodedResNeXt.Interop;
 /// column j is our dense [C_out, N*d, 1, 1] weight at [o, n*d+j]. Uncoded blocks are dense on both sides. Everything
 /// else, BN num_batches_tracked included, is the same tensor under another name.
 /// </summary>
-public static class OfficialLayout
+internal static class OfficialLayout
 {
     private const string MaskName = "Mask_perClass";
 

@@ -18,15 +18,6 @@ namespace CodedResNeXt.Interop;
 /// </summary>
 public static class OfficialModelFile
 {
-    /// <summary>How the authors' weights are stored.</summary>
-    public enum WeightsFormat
-    {
-        /// <summary>safetensors with their state_dict names (crx import --from official).</summary>
-        Safetensors,
-        /// <summary>a torch.save zip: a Lightning checkpoint's state_dict, or a bare state_dict (crx import --from lightning).</summary>
-        Lightning,
-    }
-
     /// <summary>
     /// The normalization timm applies when a model names none, as the authors' ImageNet model does (its default_cfg
     /// has no mean or std): IMAGENET_DEFAULT_MEAN and IMAGENET_DEFAULT_STD.
@@ -89,13 +80,16 @@ public static class OfficialModelFile
             // What loading the checkpoint would refuse is refused now, not by every later command.
             FiniteWeights.Require(network, from);
             network.eval();
-            bool cifar = architecture is "cifar10" or "cifar100";
-            var names = cifar ? ClassNames(architecture) : Enumerable.Range(0, spec.Classes).Select(k => k.ToString()).ToList();
-            var normalization = cifar ? Normalization.Published(architecture)!
-                : architecture == "imagenet" ? ImageNet : Normalization.Unit(spec.InputChannels);
-            string dataset = cifar ? architecture : "folder";
-            var options = cifar ? TrainingOptions.For(architecture) : TrainingOptions.For("folder", spec.ImageSize) with { Architecture = architecture };
-            var model = ModelMetadata.Of(Checkpoint.Kind, network, names, normalization, dataset, [], InputTransform.For(spec, normalization, options.Folder));
+            // The authors' CIFAR networks come with their dataset's class names and published normalization; any
+            // other is a network of image folders (ImageNet's with timm's constants), its classes numbered.
+            var trainedOn = DatasetRegistry.WithPublishedRecipeFor(architecture);
+            var dataset = trainedOn ?? DatasetRegistry.Get(DatasetRegistry.FolderName);
+            var names = trainedOn?.ClassNames is { } known && known.Count == spec.Classes
+                ? known : Enumerable.Range(0, spec.Classes).Select(k => k.ToString()).ToList();
+            var normalization = trainedOn?.PublishedNormalization
+                ?? (architecture == "imagenet" ? ImageNet : Normalization.Unit(spec.InputChannels));
+            var options = dataset.RecipeFor(spec.ImageSize) with { Architecture = architecture };
+            var model = ModelMetadata.Of(Checkpoint.Kind, network, names, normalization, dataset.Name, [], InputTransform.For(spec, normalization, options.Folder));
             return (network, model, options with { Epochs = 0 });
         }
         catch
@@ -145,25 +139,4 @@ public static class OfficialModelFile
 
     private static InvalidInputException AlreadyExists(string outPath) =>
         InvalidInputException.ForOption("Out", $"{outPath} already exists; choose another path or delete it");
-
-
-    /// <summary>The class names of the official CIFAR sets, in label order (batches.meta.txt, fine_label_names.txt).</summary>
-    public static IReadOnlyList<string> ClassNames(string architecture) => architecture switch
-    {
-        "cifar10" => ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
-        "cifar100" =>
-        [
-            "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle",
-            "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle",
-            "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur",
-            "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
-            "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain",
-            "mouse", "mushroom", "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
-            "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road", "rocket",
-            "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider",
-            "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
-            "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
-        ],
-        _ => throw new ArgumentException($"no class names for '{architecture}'"),
-    };
 }

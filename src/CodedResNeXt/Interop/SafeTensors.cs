@@ -19,7 +19,7 @@ namespace CodedResNeXt.Interop;
 /// dtype, which needs the alignment), and it writes the tensors sorted by name, so the same weights make the same bytes.
 /// </para>
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     private const string MetadataKey = "__metadata__";
     // Headers are a few kB per hundred tensors; anything near this is not a safetensors file.

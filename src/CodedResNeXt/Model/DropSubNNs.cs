@@ -6,7 +6,7 @@ namespace CodedResNeXt.Model;
 /// DropSubNNs (docs/method.md#dropsubnns): during training each subNN's normalized output is zeroed with probability
 /// p, survivors are scaled by 1/(1-p), one draw per (sample, subNN).
 /// </summary>
-public static class DropSubNNs
+internal static class DropSubNNs
 {
     /// <summary>A mask [B, N] of 0 and 1/(1-p), to multiply the normalized subNN outputs with.</summary>
     public static Tensor DrawMask(long batch, int subNNs, double p, Device device, Generator? generator = null)

@@ -7,7 +7,7 @@ namespace CodedResNeXt.Model;
 /// Energy and energy normalization of a coded block (docs/method.md#energy-and-the-coding-loss): E(t_n) is the mean over
 /// (c, h, w) of t_n^2 per sample, and t̄_n = t_n / sqrt((1/N) sum_i E(t_i)), so that sum_n E(t̄_n) = N.
 /// </summary>
-public static class EnergyNormalization
+internal static class EnergyNormalization
 {
     // Stands in for a zero mean energy (every t_n zero, e.g. all subNNs removed): t̄ is then 0 whatever
     // the denominator, and the released code, which has no guard, would produce NaN.

@@ -13,13 +13,17 @@ namespace CodedResNeXt.ModelFiles;
 /// <param name="State">where training stood when the checkpoint was written</param>
 public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options, TrainingState State)
 {
+    /// <summary>Whether it holds what resuming its run needs (optimizer and generator state; an imported or saved model does not).</summary>
+    public bool Resumable { get; init; }
+    /// <summary>The run's epochs up to this checkpoint, from its copy of metrics.jsonl (read by <see cref="CodedResNeXtModel.Inspect"/>; empty otherwise).</summary>
+    public IReadOnlyList<EpochMetrics> Log { get; init; } = [];
     /// <summary>The trained network's architecture.</summary>
     public ArchitectureSpec Architecture => Model.Architecture;
     /// <summary>All K class names, in class order.</summary>
     public IReadOnlyList<string> ClassNames => Model.ClassNames;
     /// <summary>The per-channel normalization the network was trained with; inputs must get the same.</summary>
     public Normalization Normalization => Model.Normalization;
-    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetCatalog"/>).</summary>
+    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetRegistry"/>).</summary>
     public string Dataset => Model.Dataset;
     /// <summary>Classes held out of training, kept as out-of-distribution data.</summary>
     public IReadOnlyList<int> ExcludedClasses => Model.ExcludedClasses;
@@ -46,7 +50,7 @@ public static class Checkpoint
     /// <param name="optimizer">the optimizer, whose state (momentum buffers) resuming needs</param>
     /// <param name="generator">the run's generator, whose state resuming needs</param>
     /// <param name="log">the run's metrics.jsonl up to this state: kept inside, so resume can rebuild a damaged log</param>
-    public static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator,
+    internal static void Save(string path, ModelMetadata meta, TrainingRecord record, CodedResNeXtNetwork network, optim.Optimizer optimizer, Generator generator,
         IReadOnlyList<EpochMetrics>? log = null)
     {
         meta = meta.WithSection(Section, record);
@@ -116,7 +120,7 @@ public static class Checkpoint
         using var zip = ModelFile.Open(path);
         var meta = ModelFile.ReadMetadata(zip, path);
         ModelFile.RequireWeightsOf(zip, path, meta);
-        return Info(meta, path);
+        return Info(meta, path) with { Resumable = zip.GetEntry(OptimizerEntry) is not null && zip.GetEntry(GeneratorEntry) is not null };
     }
 
     /// <summary>Builds the trained network of a checkpoint, in eval mode.</summary>

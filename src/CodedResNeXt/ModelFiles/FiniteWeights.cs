@@ -8,7 +8,7 @@ namespace CodedResNeXt.ModelFiles;
 /// prediction with it). A model file with a NaN or infinity in it comes from a run that diverged, one with a negative
 /// variance from no run at all: loading and importing refuse both, and the trainer never writes either.
 /// </summary>
-public static class FiniteWeights
+internal static class FiniteWeights
 {
     /// <summary>The name of the first floating-point tensor of the state dict with a NaN or infinity, or null.</summary>
     /// <param name="network">the module whose state dict is checked</param>

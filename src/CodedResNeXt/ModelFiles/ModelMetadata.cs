@@ -62,7 +62,7 @@ public sealed record ModelMetadata(
             && training.TryGetProperty("options", out var options) && options.TryGetProperty("folder", out var stored)
             && stored.ValueKind == JsonValueKind.Object)
             folder = stored.Deserialize<FolderGeometry>(ModelFile.Json);
-        else if (Dataset == "folder")
+        else if (DatasetRegistry.TryGet(Dataset)?.FitsImagesToInput == true)
             folder = FolderGeometry.For(Architecture.ImageSize);
         return InputTransform.For(Architecture, Normalization, folder);
     }

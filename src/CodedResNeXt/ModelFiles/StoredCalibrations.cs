@@ -6,7 +6,7 @@ namespace CodedResNeXt.ModelFiles;
 /// Early-exit calibrations stored in a checkpoint's metadata (one per target agreement), so that `crx predict
 /// --early-exit` needs no calibration images; the weights are never rewritten.
 /// </summary>
-public static class StoredCalibrations
+internal static class StoredCalibrations
 {
     /// <summary>The model-file section holding the calibrations stored for a checkpoint, one per target.</summary>
     public const string Section = "early_exit";

@@ -18,6 +18,17 @@ public sealed partial class PredictionModel
     public (ImageDataset Images, IReadOnlyList<InputImage> Sources) LoadImages(IReadOnlyList<EncodedImage> images) =>
         InputImages.Load(images, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
 
+    /// <summary>The most pixels an image may declare unless <see cref="MaxImagePixels"/> says otherwise (PIL's limit).</summary>
+    public const long DefaultMaxImagePixels = Data.Formats.ImageDecoder.DefaultMaxPixels;
+
+    /// <summary>
+    /// The early-exit calibration stored in the model file for <paramref name="target"/> (<c>crx eval --early-exit TARGET
+    /// --store-calibration</c>, <see cref="CodedResNeXtModel.StoreCalibration"/>); an <see cref="InvalidInputException"/>
+    /// naming the file and the targets it holds otherwise.
+    /// </summary>
+    /// <param name="target">the calibration's target agreement, e.g. 0.99</param>
+    public EarlyExitCalibration StoredCalibration(double target) => StoredCalibrations.StoredFor(Meta, _source, target);
+
     /// <summary>Decodes images held in memory (uploads) and predicts each, in order.</summary>
     /// <param name="images">the encoded PNG or JPEG images</param>
     /// <param name="batchSize">images run at once</param>

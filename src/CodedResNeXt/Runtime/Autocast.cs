@@ -11,7 +11,7 @@ namespace CodedResNeXt.Runtime;
 /// statistics (libtorch accumulates them in float32); the energies and everything after the pooled features run in
 /// float32. Outside a scope nothing is cast, so float32 is bit for bit what it was.
 /// </summary>
-public static class Autocast
+internal static class Autocast
 {
     [ThreadStatic] private static Precision _current;
 

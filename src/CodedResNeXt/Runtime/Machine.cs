@@ -5,7 +5,7 @@ namespace CodedResNeXt.Runtime;
 /// may use. The same seed and thread count train to the same weights on CPUs with the same instructions; on CPUs with
 /// others (AVX2 against AVX-512, say) oneDNN picks other kernels, which round differently.
 /// </summary>
-public static class Machine
+internal static class Machine
 {
     private const string CpuInfo = "/proc/cpuinfo";
 

@@ -4,7 +4,7 @@ namespace CodedResNeXt.Runtime;
 /// Every random stream of a run derives its own seed from the run's: an epoch's shuffle, an image's augmentation, an
 /// analysis's sampling. So streams are independent of each other and of the order work is done in, and reproducible.
 /// </summary>
-public static class SeedStreams
+internal static class SeedStreams
 {
     /// <summary>A well-mixed non-negative 31-bit seed from (seed, stream, index) (SplitMix64 finalizer).</summary>
     /// <param name="seed">the run's seed</param>

@@ -9,7 +9,7 @@ namespace CodedResNeXt.Training;
 /// good ones. Detected where the trainer already reads the loss (no extra host sync per step) and once per epoch
 /// on the weights before a checkpoint is written; a model file with non-finite weights is refused on load.
 /// </summary>
-public static class Divergence
+internal static class Divergence
 {
     /// <summary>Stops the run at the first non-finite loss, naming the option most likely to blame (<see cref="Suspect"/>).</summary>
     public static void Fail(int epoch, int step, int steps, float loss, double learningRate, TrainingOptions? options = null)

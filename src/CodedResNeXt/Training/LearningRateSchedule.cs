@@ -7,7 +7,7 @@ namespace CodedResNeXt.Training;
 /// Cosine annealing from the initial rate to the minimum, after an optional linear warm-up, stepped once
 /// per iteration (short runs have few epochs, so a per-epoch schedule would be too coarse).
 /// </summary>
-public static class LearningRateSchedule
+internal static class LearningRateSchedule
 {
     /// <summary>
     /// The scheduler of a run of <see cref="TrainingOptions.Epochs"/> × <paramref name="stepsPerEpoch"/> steps, to be

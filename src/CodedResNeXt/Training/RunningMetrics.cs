@@ -9,7 +9,7 @@ namespace CodedResNeXt.Training;
 /// 5 + coded-block-count <c>.item()</c> calls per step.
 /// Layout: [loss, cross-entropy, coding loss, coding loss of coded block 0, 1, …, correct] (sums over samples).
 /// </summary>
-public sealed class RunningMetrics : IDisposable
+internal sealed class RunningMetrics : IDisposable
 {
     private const int Fixed = 4;
     private readonly Tensor _sums;
@@ -60,7 +60,7 @@ public sealed class RunningMetrics : IDisposable
 /// <param name="Accuracy">share of samples whose highest logit was their class, in [0, 1]</param>
 /// <param name="CodingLossPerBlock">mean coding loss of each coded block, in block order</param>
 /// <param name="Seen">samples the means are over</param>
-public sealed record RunningFigures(double Loss, double CrossEntropy, double CodingLoss, double Accuracy,
+internal sealed record RunningFigures(double Loss, double CrossEntropy, double CodingLoss, double Accuracy,
     IReadOnlyList<double> CodingLossPerBlock, long Seen)
 {
     /// <summary>False once any step produced a non-finite loss (NaN and infinities survive the running sums).</summary>

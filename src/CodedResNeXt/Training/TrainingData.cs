@@ -22,13 +22,13 @@ public sealed record TrainingData(
     /// <summary>All K class names, in label order.</summary>
     public IReadOnlyList<string> ClassNames => Train.ClassNames;
 
-    /// <summary>A dataset of the catalogue (<see cref="DatasetCatalog.Names"/>), normalized with its training set's statistics.</summary>
-    /// <param name="dataset">"fashion-mnist", "mnist", "cifar10", "cifar100" or "folder"</param>
+    /// <summary>A dataset of the catalogue (<see cref="DatasetRegistry.Names"/>), normalized with its training set's statistics.</summary>
+    /// <param name="dataset">a registered dataset's name (<see cref="DatasetRegistry.Names"/>)</param>
     /// <param name="where">where its files are, and a folder's image sizes (null: the defaults)</param>
     /// <param name="excludedClasses">classes held out of training (null: none)</param>
     public static TrainingData Load(string dataset, DatasetOptions? where = null, IReadOnlyList<int>? excludedClasses = null)
     {
-        var splits = DatasetCatalog.Load(dataset, where ?? new DatasetOptions());
+        var splits = DatasetRegistry.Load(dataset, where ?? new DatasetOptions());
         return From(splits, excludedClasses ?? []);
     }
 

@@ -11,7 +11,7 @@ namespace CodedResNeXt.Training;
 /// </summary>
 public sealed record TrainingOptions
 {
-    /// <summary>The dataset, by catalogue name (<see cref="DatasetCatalog.Names"/>).</summary>
+    /// <summary>The dataset, by catalogue name (<see cref="DatasetRegistry.Names"/>).</summary>
     public required string Dataset { get; init; }
     /// <summary>A preset name (<see cref="Model.Presets.Names"/>) or the path of an architecture file.</summary>
     public required string Architecture { get; init; }
@@ -99,43 +99,14 @@ public sealed record TrainingOptions
     public Normalization? FixedNormalization() => Normalization switch
     {
         NormalizationSource.Published => Data.Normalization.Published(Dataset)
-            ?? throw InvalidInputException.ForOption(nameof(Normalization), $"published constants exist for cifar10 and cifar100 only, not {Dataset}; use dataset"),
+            ?? throw InvalidInputException.ForOption(nameof(Normalization), $"published constants exist for {string.Join(" and ", DatasetRegistry.Names.Where(n => DatasetRegistry.Get(n).PublishedNormalization is not null))} only, not {Dataset}; use dataset"),
         _ => null,
     };
 
     /// <summary>
-    /// The paper's recipe for a dataset (Fashion-MNIST: ours, docs/method.md#deviations-from-the-paper); for folders, its training crop is
+    /// The default recipe of a registered dataset (<see cref="DatasetDefinition.Recipe"/>; Fashion-MNIST: ours,
+    /// docs/method.md#deviations-from-the-paper); for a dataset that fits its images to the network, its training crop is
     /// <paramref name="imageSize"/>, the network's input side.
     /// </summary>
-    public static TrainingOptions For(string datasetName, int imageSize = 160)
-    {
-        string dataset = DatasetCatalog.Canonical(datasetName);
-        var augmentation = DatasetCatalog.DefaultAugmentation(dataset, imageSize);
-        return dataset switch
-        {
-            "cifar10" => new()
-            {
-                Dataset = dataset, Augmentation = augmentation, Architecture = "cifar10", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
-            },
-            "cifar100" => new()
-            {
-                Dataset = dataset, Augmentation = augmentation, Architecture = "cifar100", Epochs = 300, BatchSize = 512, LearningRate = 0.1,
-                MinLearningRate = 1e-4, WeightDecay = 5e-4, Mu = 6, Normalization = NormalizationSource.Published,
-            },
-            "folder" => new()
-            {
-                Dataset = dataset, Augmentation = augmentation, Folder = FolderGeometry.For(imageSize), Architecture = "imagenet", Epochs = 150, BatchSize = 1024, LearningRate = 0.4,
-                MinLearningRate = 1e-5, WarmupEpochs = 5, WeightDecay = 1e-4, Mu = 1
-            },
-            // Fashion-MNIST is not in the paper. 28x28 grayscale items are easy to fit and CPU time is scarce:
-            // a small preset, batch 128 so a short run still takes many SGD steps, CIFAR's lr/decay/mu/p_drop,
-            // cosine to zero; the catalogue's flips, no RandAugment or crop (short runs fit the clean data first).
-            _ => new()
-            {
-                Dataset = dataset, Augmentation = augmentation, Architecture = "fashion-small", Epochs = 3, BatchSize = 128, LearningRate = 0.1,
-                MinLearningRate = 0, WeightDecay = 5e-4, Mu = 6,
-            },
-        };
-    }
+    public static TrainingOptions For(string datasetName, int imageSize = 160) => DatasetRegistry.Get(datasetName).RecipeFor(imageSize);
 }

@@ -23,4 +23,4 @@ public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metr
 /// <summary>The "training" section of a checkpoint's metadata: how the network was trained and where training stood.</summary>
 /// <param name="Options">the run's hyperparameters</param>
 /// <param name="State">where training stood when the checkpoint was written</param>
-public sealed record TrainingRecord(TrainingOptions Options, TrainingState State);
+internal sealed record TrainingRecord(TrainingOptions Options, TrainingState State);

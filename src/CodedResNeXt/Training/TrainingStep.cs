@@ -9,7 +9,7 @@ namespace CodedResNeXt.Training;
 /// number of micro-batches per optimizer step, so that K calls sum to the gradient of the mean loss over the K
 /// micro-batches. Nothing is read back to the host (the figures go to <see cref="RunningMetrics"/>).
 /// </summary>
-public static class TrainingStep
+internal static class TrainingStep
 {
     /// <summary>Forward and backward of one micro-batch, adding to the parameters' gradients; zeroing them and the optimizer step are the caller's.</summary>
     /// <param name="network">the network, in training mode</param>

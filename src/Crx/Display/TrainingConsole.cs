@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CodedResNeXt.ModelFiles;
+using CodedResNeXt;
 using CodedResNeXt.Training;
 using Crx.Cli;
 using Spectre.Console;
@@ -19,41 +19,45 @@ internal static class TrainingConsole
     /// <summary>The longest a run goes without printing a line.</summary>
     public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(30);
 
-    /// <param name="run">the run to train</param>
-    /// <param name="resume">continue from the run folder's last.ckpt</param>
+    /// <param name="data">the run's images</param>
+    /// <param name="options">the run's options</param>
+    /// <param name="setup">its folder (required) and device</param>
     /// <param name="label">what the lines call the run ("coded", "control", a sweep point)</param>
     /// <param name="continueWith">the command that continues a stopped run (null: crx train --out FOLDER --resume)</param>
-    public static TrainingResult Train(TrainingRun run, bool resume, string label, string? continueWith = null)
+    public static CodedResNeXtModel Train(TrainingData data, TrainingOptions options, TrainingSetup setup, string label, string? continueWith = null)
     {
-        // The CLI owns its process: libtorch's threads and glibc's heap policy are set for it here, not by the trainer.
-        CodedResNeXt.Runtime.ProcessSettings.Apply(run.Options.Threads);
+        string directory = setup.RunDirectory ?? throw new ArgumentException("the CLI trains into a run folder", nameof(setup));
         using var interruption = new Interruption();
-        var lines = new ProgressLines(label, run.Options.Epochs);
-        var trainer = new Trainer(run);
-        TrainingResult result = Console.IsOutputRedirected
-            ? trainer.Run(resume, new Progress(p => lines.Progress(p, Console.WriteLine)), m => lines.Epoch(m, Console.WriteLine), interruption.Token)
-            : WithProgressBar(trainer, resume, label, lines, interruption.Token);
-        if (result.StoppedAtStep is not null && lines.StopLine() is { } stop) Console.WriteLine(stop);
-        if (result.Cancelled)
+        var lines = new ProgressLines(label, options.Epochs);
+        // The CLI owns its process: libtorch's threads and glibc's heap policy are set for it.
+        setup = setup with { ApplyProcessSettings = true };
+        var model = Console.IsOutputRedirected
+            ? CodedResNeXtModel.Train(data, options, setup with { EpochDone = m => lines.Epoch(m, Console.WriteLine) },
+                new Progress(p => lines.Progress(p, Console.WriteLine)), interruption.Token)
+            : WithProgressBar(data, options, setup, label, lines, interruption.Token);
+        if (model.StoppedAtStep is not null && lines.StopLine() is { } stop) Console.WriteLine(stop);
+        if (model.Cancelled)
         {
-            result.Dispose();
-            throw new InterruptedException(Where(run, continueWith ?? $"crx train --out {run.Directory} --resume"));
+            model.Dispose();
+            throw new InterruptedException(Where(directory, options.Epochs, continueWith ?? $"crx train --out {directory} --resume"));
         }
-        return result;
+        return model;
     }
 
     /// <summary>Where a stopped run stands and how to continue it, read from the checkpoint it left.</summary>
-    private static string Where(TrainingRun run, string continueWith)
+    private static string Where(string directory, int epochs, string continueWith)
     {
-        if (!File.Exists(run.LastCheckpointPath)) return "stopped before its first step finished; nothing was saved";
-        var state = Checkpoint.ReadInfo(run.LastCheckpointPath).State;
+        string last = Path.Combine(directory, "last.ckpt");
+        if (!File.Exists(last)) return "stopped before its first step finished; nothing was saved";
+        var state = CodedResNeXtModel.Inspect(last).State;
         string position = state.StepInEpoch > 0
-            ? $"epoch {state.Epoch + 1}/{run.Options.Epochs} at step {state.StepInEpoch}"
-            : $"the end of epoch {state.Epoch}/{run.Options.Epochs}";
-        return $"{run.LastCheckpointPath} holds {position}; continue with {continueWith}";
+            ? $"epoch {state.Epoch + 1}/{epochs} at step {state.StepInEpoch}"
+            : $"the end of epoch {state.Epoch}/{epochs}";
+        return $"{last} holds {position}; continue with {continueWith}";
     }
 
-    private static TrainingResult WithProgressBar(Trainer trainer, bool resume, string label, ProgressLines lines, CancellationToken cancel) =>
+    private static CodedResNeXtModel WithProgressBar(TrainingData data, TrainingOptions options, TrainingSetup setup, string label,
+        ProgressLines lines, CancellationToken cancel) =>
         AnsiConsole.Progress()
             // Rendered from the training thread between steps, never from a refresh thread of its own: see
             // CollectionPause (Data/Loading) for why nothing may start a collection during TorchSharp's native calls.
@@ -74,12 +78,15 @@ internal static class TrainingConsole
                     lines.Progress(p, AnsiConsole.WriteLine);
                     ctx.Refresh();
                 });
-                return trainer.Run(resume, progress, m =>
+                return CodedResNeXtModel.Train(data, options, setup with
                 {
-                    task?.StopTask();
-                    lines.Epoch(m, AnsiConsole.WriteLine);
-                    ctx.Refresh();
-                }, cancel);
+                    EpochDone = m =>
+                    {
+                        task?.StopTask();
+                        lines.Epoch(m, AnsiConsole.WriteLine);
+                        ctx.Refresh();
+                    },
+                }, progress, cancel);
             });
 
     public static string Summary(string label, int epochs, EpochMetrics m)

@@ -56,23 +56,13 @@ internal static class AnalyzeVerb
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
         var where = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var (network, info) = Checkpoint.Load(path);
-        using var _ = network;
-        network.to(where);
-        bool coarse = DatasetCatalog.UsesCoarseLabels(info.Dataset, info.Architecture.Classes);
-        var data = TrainingData.From(
-            DatasetCatalog.Load(info.Dataset, new DatasetOptions
-            {
-                DataDir = a.DataDir, CoarseLabels = coarse,
-                ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
-                MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels),
-            }), info.ExcludedClasses);
-        ModelInput.Require(info.Architecture, data.Validation, nameof(DatasetOptions.DataDir), a.DataDir ?? info.Dataset, path);
+        using var model = CodedResNeXtModel.Load(path, where);
+        var data = model.LoadData(new DatasetOptions { DataDir = a.DataDir, MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels) });
         string classText = a.Classes;
         var options = new AnalysisOptions
         {
             Block = a.Block,
-            Classes = classText.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? null : ClassList.Parse(classText, info.ClassNames, "--classes"),
+            Classes = classText.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? null : ClassList.Parse(classText, model.ClassNames, "--classes"),
             ThresholdSamples = a.ThresholdSamples,
             Seed = a.Seed,
             BatchSize = a.Batch,
@@ -81,11 +71,11 @@ internal static class AnalyzeVerb
         var ood = OodNegatives.Resolve(oodName, new DatasetOptions { DataDir = a.OodDataDir, MaxImagePixels = a.MaxImagePixels }, data);
         CodedResNeXt.Runtime.ProcessSettings.Apply(threadCount);
 
-        Console.WriteLine($"analyzing {DisplayText.Safe(info.Architecture.Name)} ({DisplayText.Safe(path)}) on {where}, {info.Dataset}: {data.Validation.Count} validation images, " +
+        Console.WriteLine($"analyzing {DisplayText.Safe(model.Architecture.Name)} ({DisplayText.Safe(path)}) on {where}, {model.Metadata.Dataset}: {data.Validation.Count} validation images, " +
                           $"thresholds from {Math.Min(options.ThresholdSamples, data.Train.Count)} training images" +
                           (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
         var clock = Stopwatch.StartNew();
-        var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(network, info.Model, path, data, ood, options, progress, cancel));
+        var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(model, data, ood, options, progress, cancel));
         string json = AnalysisResultsFile.Save(results, outDir);
         CodedResNeXt.Report.ReportWriter.Write(results, outDir);
         Print(results);

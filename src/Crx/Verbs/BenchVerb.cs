@@ -62,7 +62,7 @@ internal static class BenchVerb
                 a.Json ? null : new Progress<int>(s => { if (s % Math.Max(1, memorySteps / 10) == 0) Console.Error.WriteLine($"bench: step {s} of {memorySteps}"); }),
                 precision: precision);
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { memory.Architecture, memory.Batch, memory.Threads, memory.Steps,
-                Samples = memory.Samples.Select(x => new[] { x.Step, x.Bytes }), memory.SecondTenthMedian, memory.LastTenthMedian, memory.PeakBytes, memory.Growth }, ModelFile.Json));
+                Samples = memory.Samples.Select(x => new[] { x.Step, x.Bytes }), memory.SecondTenthMedian, memory.LastTenthMedian, memory.PeakBytes, memory.Growth }, CodedResNeXtModel.JsonOptions));
             else
                 Console.WriteLine($"{memory.Architecture}, batch {memory.Batch}, {memory.Threads} threads, {memory.Steps} training steps: resident memory " +
                     $"{memory.SecondTenthMedian / 1e9:F2} GB over the second tenth, {memory.LastTenthMedian / 1e9:F2} GB over the last (x{memory.Growth:F3}), peak {memory.PeakBytes / 1e9:F2} GB");
@@ -71,7 +71,7 @@ internal static class BenchVerb
         if (a.Profile)
         {
             var breakdown = TrainingStepProfile.Run(architecture, schemes, a.Batch, a.Threads, a.Steps * a.Repeats, precision: precision);
-            if (a.Json) Console.WriteLine(JsonSerializer.Serialize(breakdown, ModelFile.Json));
+            if (a.Json) Console.WriteLine(JsonSerializer.Serialize(breakdown, CodedResNeXtModel.JsonOptions));
             else
             {
                 AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(breakdown.Architecture)}[/] training step, batch {breakdown.Batch}, {breakdown.Threads} threads: " +
@@ -92,7 +92,7 @@ internal static class BenchVerb
         var result = Benchmark.Run(architecture, schemes, options, progress);
         if (asJson)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
+            Console.WriteLine(JsonSerializer.Serialize(result, CodedResNeXtModel.JsonOptions));
             return 0;
         }
         AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +

@@ -53,28 +53,15 @@ internal static class EvalVerb
         if (a.StoreCalibration && a.EarlyExit is null) throw new InvalidInputException("--store-calibration: give the --early-exit target to calibrate for");
         // The calibration takes minutes: learn that the checkpoint cannot be rewritten before, not after.
         if (a.StoreCalibration) Crx.Cli.OutputPaths.RequireWritableFile(path, "--store-calibration");
-        // Rewriting a checkpoint of a run that is training would put this older copy back over the epochs it
-        // saves meanwhile: in a run folder (one that has a run.lock), the folder is taken first.
-        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        using var owned = a.StoreCalibration && File.Exists(Path.Combine(folder, RunFolderLock.FileName)) ? RunFolderLock.Acquire(folder) : null;
         var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var (network, info) = Checkpoint.Load(path);
-        network.to(onDevice);
-        using var _ = network;
         if (a.Batch < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {a.Batch} must be at least 1");
-        string name = a.Dataset ?? info.Dataset;
-        bool coarse = DatasetCatalog.UsesCoarseLabels(name, info.Architecture.Classes);
+        // Rewriting a checkpoint of a run that is training would put this older copy back over the epochs it saves
+        // meanwhile: loaded for update, a run folder's lock is taken before any work.
+        using var model = CodedResNeXtModel.Load(path, onDevice, forUpdate: a.StoreCalibration);
         // A folder is read at the sizes the network was trained with.
-        var where = new DatasetOptions
-        {
-            DataDir = a.DataDir, CoarseLabels = coarse, ImageSize = info.Architecture.ImageSize, ResizeSize = info.Options.Folder?.Resize,
-            MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels),
-        };
-        var test = DatasetCatalog.LoadValidation(name, where);
-        ModelInput.Require(info.Architecture, test, a.DataDir is null ? "Dataset" : nameof(DatasetOptions.DataDir), a.DataDir ?? name, path);
-        var validation = ModelInput.WithoutClasses(test, info.ExcludedClasses);
-        var loader = BatchLoader.ForEvaluation(validation, info.Normalization, a.Batch);
-        var result = EvaluationResult.Measure(network, loader, validation.ClassCount);
+        var where = new DatasetOptions { DataDir = a.DataDir, MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels) };
+        var validation = model.LoadValidationSet(where, a.Dataset);
+        var result = model.Evaluate(validation, a.Batch);
         var (classification, early) = (result.Classification, result.EarlyDecoding);
         EarlyExitResult? exit = null;
         if (a.EarlyExit is { } target)
@@ -82,28 +69,27 @@ internal static class EvalVerb
             if (!(target > 0 && target <= 1)) throw new InvalidInputException($"--early-exit: {target} is not an agreement in (0, 1]");
             int count = a.CalibrationImages;
             if (count < 1) throw new InvalidInputException($"--calibration-images: {count} must be at least 1");
-            if (network.CodedBlocks.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
+            if (model.Network.CodedBlocks.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
             // Calibrated against the network's own predictions on images it was trained on (their labels are not
             // used), so the validation images stay unseen by the calibration.
-            var train = ModelInput.WithoutClasses(DatasetCatalog.Load(name, where).Train, info.ExcludedClasses);
-            var subset = train.Subset(EarlyExitSubset(train.Count, count));
-            var calibration = EarlyExit.Calibrate(network, BatchLoader.ForEvaluation(subset, info.Normalization, a.Batch), target);
-            exit = EarlyExit.Evaluate(network, loader, calibration);
-            if (a.StoreCalibration) StoredCalibrations.Store(path, calibration);
+            var train = model.LoadTrainingSet(where, a.Dataset);
+            var calibration = model.CalibrateEarlyExit(train.Subset(EarlyExitSubset(train.Count, count)), target, a.Batch);
+            exit = model.EvaluateEarlyExit(validation, calibration, a.Batch);
+            if (a.StoreCalibration) model.StoreCalibration(calibration);
         }
         if (a.Json)
         {
             Console.WriteLine(exit is null
-                ? JsonSerializer.Serialize(result, ModelFile.Json)
-                : JsonSerializer.Serialize(new { result.Classification, result.EarlyDecoding, EarlyExit = exit }, ModelFile.Json));
+                ? JsonSerializer.Serialize(result, CodedResNeXtModel.JsonOptions)
+                : JsonSerializer.Serialize(new { result.Classification, result.EarlyDecoding, EarlyExit = exit }, CodedResNeXtModel.JsonOptions));
             return 0;
         }
-        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(path)}[/]: {DisplayText.Markup(info.Architecture.Name)}, epoch {info.State.Epoch}, {classification.Count} validation images, on {onDevice}");
+        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(path)}[/]: {DisplayText.Markup(model.Architecture.Name)}, epoch {model.EpochsTrained}, {classification.Count} validation images, on {onDevice}");
         AnsiConsole.MarkupLine($"top-1 [bold]{classification.Top1:P2}[/]" + (classification.Top5 is { } top5 ? $"  top-5 [bold]{top5:P2}[/]" : ""));
         var perClass = new Table().AddColumns("class", "name", "accuracy");
         for (int k = 0; k < classification.PerClassAccuracy.Count; k++)
             if (!double.IsNaN(classification.PerClassAccuracy[k]))
-                perClass.AddRow(k.ToString(), DisplayText.Markup(info.ClassNames[k]), classification.PerClassAccuracy[k].ToString("P1"));
+                perClass.AddRow(k.ToString(), DisplayText.Markup(model.ClassNames[k]), classification.PerClassAccuracy[k].ToString("P1"));
         AnsiConsole.Write(perClass);
         if (early.CodedBlockIndices.Count > 0)
         {

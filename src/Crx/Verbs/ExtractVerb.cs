@@ -48,8 +48,8 @@ internal static class ExtractVerb
     private static int Run(Arguments a)
     {
         string path = a.Checkpoint;
-        var (network, source) = ModelFile.Load(path);
-        using var full = network;
+        using var model = CodedResNeXtModel.Load(path);
+        var source = model.Metadata;
         var (kept, flag) = (a.Class, a.Classes) switch
         {
             (null, null) => throw new InvalidInputException("--class: say which class to extract (or --classes A,B,...)"),
@@ -67,19 +67,13 @@ internal static class ExtractVerb
         Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
 
         var watch = Stopwatch.StartNew();
-        var splits = DatasetCatalog.Load(source.Dataset, new DatasetOptions
-        {
-            DataDir = a.DataDir,
-            ImageSize = source.Architecture.ImageSize,
-            MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels),
-        });
-        var training = TrainingData.From(splits, source.ExcludedClasses).Train;
-        using var extracted = BinaryClassifierExtraction.Extract(full, source, path, kept, training,
+        var training = model.LoadTrainingSet(new DatasetOptions { DataDir = a.DataDir, MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels) });
+        using var extracted = model.ExtractClassifier(kept, training,
             new ThresholdOptions { ThresholdSamples = a.ThresholdSamples, Seed = a.Seed, BatchSize = a.Batch });
-        BinaryClassifierFile.Save(outPath, extracted);
+        extracted.Save(outPath);
         var info = extracted.Info;
         // The paper's way of estimating a binary classifier's size, next to the exact count, for one class.
-        var size = kept.Count == 1 ? BinaryClassifierSize.Of(source.Architecture, kept[0], source.SchemeSet) : null;
+        var size = kept.Count == 1 ? model.BinaryClassifierSize(kept[0]) : null;
 
         if (a.Json)
         {
@@ -95,7 +89,7 @@ internal static class ExtractVerb
                 PaperEstimateFraction = size?.EstimateFraction,
                 info.Classifier.ThresholdSamples,
                 info.Thresholds,
-            }, ModelFile.Json));
+            }, CodedResNeXtModel.JsonOptions));
             return 0;
         }
         AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(outPath)}[/]: classifier of {DisplayText.Markup(string.Join(", ", info.KeptClasses.Select((k, j) => $"{k} ({info.KeptClassNames[j]})")))} " +

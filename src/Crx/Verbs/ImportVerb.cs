@@ -38,12 +38,17 @@ internal static class ImportVerb
     {
         var format = a.From switch
         {
-            "official" => OfficialModelFile.WeightsFormat.Safetensors,
-            "lightning" => OfficialModelFile.WeightsFormat.Lightning,
+            "official" => WeightsFormat.Safetensors,
+            "lightning" => WeightsFormat.Lightning,
             _ => throw new InvalidInputException($"--from: '{a.From}' is not a known source (official, lightning)"),
         };
         string outPath = a.Out;
-        OfficialModelFile.Import(a.File, a.Arch, outPath, format);
+        Crx.Cli.CliErrors.Alias("Path", "--out");
+        // Refused before the weights are read, and again, atomically, when the checkpoint is written.
+        CodedResNeXtModel.RefuseExisting(outPath);
+        using var model = CodedResNeXtModel.Import(a.File, a.Arch, format);
+        if (Path.GetDirectoryName(Path.GetFullPath(outPath)) is { } folder) Directory.CreateDirectory(folder);
+        model.Save(outPath, overwrite: false);
         Console.WriteLine($"written: {outPath}; next: ./crx eval --checkpoint {outPath} --data-dir DIR");
         return 0;
     }

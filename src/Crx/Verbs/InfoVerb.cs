@@ -59,7 +59,7 @@ internal static class InfoVerb
         }
         if (a.Control) spec = spec.ToControl();
         var report = Report(spec);
-        if (a.Json) Console.WriteLine(JsonSerializer.Serialize(report, ArchitectureFile.JsonOptions));
+        if (a.Json) Console.WriteLine(JsonSerializer.Serialize(report, CodedResNeXtModel.JsonOptions));
         else Print(report);
         return 0;
     }
@@ -70,7 +70,7 @@ internal static class InfoVerb
         var summary = TorchCheckpoint.ReadSummary(path);
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(summary, ArchitectureFile.JsonOptions));
+            Console.WriteLine(JsonSerializer.Serialize(summary, CodedResNeXtModel.JsonOptions));
             return 0;
         }
         string Or(object? value) => value?.ToString() ?? "-";

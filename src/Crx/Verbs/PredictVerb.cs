@@ -61,8 +61,8 @@ internal static class PredictVerb
         if (a.Json)
         {
             Console.WriteLine(speed is null
-                ? JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, ModelFile.Json)
-                : JsonSerializer.Serialize(new { Model = path, Kind = kind, EarlyExitSpeed = speed, Predictions = predictions }, ModelFile.Json));
+                ? JsonSerializer.Serialize(new { Model = path, Kind = kind, Predictions = predictions }, CodedResNeXtModel.JsonOptions)
+                : JsonSerializer.Serialize(new { Model = path, Kind = kind, EarlyExitSpeed = speed, Predictions = predictions }, CodedResNeXtModel.JsonOptions));
             return 0;
         }
         int size = loaded.ImageSize;

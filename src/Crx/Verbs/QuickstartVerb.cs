@@ -24,7 +24,7 @@ internal static class QuickstartVerb
 
     public static Command Create()
     {
-        var dataDir = new Option<string?>("--data-dir") { Description = "Fashion-MNIST folder [" + DatasetCatalog.FashionMnistDefaultDir + "]" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Fashion-MNIST folder [" + DatasetRegistry.FashionMnistDefaultDir + "]" };
         var arch = new Option<string>("--arch") { Description = "Architecture of both networks", DefaultValueFactory = _ => DefaultArchitecture };
         var epochs = new Option<int>("--epochs") { Description = "Epochs for each network", DefaultValueFactory = _ => DefaultEpochs };
         var output = new Option<string>("--out") { Description = "Folder of the two runs", DefaultValueFactory = _ => Path.Combine("runs", "quickstart") };
@@ -47,7 +47,7 @@ internal static class QuickstartVerb
     private static int Run(Arguments a)
     {
         var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var splits = DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = a.DataDir });
+        var splits = DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = a.DataDir });
         var coded = TrainingOptions.For("fashion-mnist") with
         {
             Architecture = a.Architecture,
@@ -61,17 +61,22 @@ internal static class QuickstartVerb
         {
             string label = options.Control ? "control" : "coded";
             string directory = Path.Combine(a.Out, label);
-            var run = new TrainingRun(options, data, directory, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
-            int done = run.EpochsDone();
+            string last = Path.Combine(directory, "last.ckpt");
+            var before = File.Exists(last) ? CodedResNeXtModel.Inspect(last) : null;
+            if (before is not null && !before.Options.IsSameRunAs(options))
+                throw new InvalidInputException($"{directory} holds a run with other options; choose another folder or delete it");
+            int done = before?.State.Epoch ?? 0;
+            string architecture = CodedResNeXtModel.CheckTraining(data, options).Name;
             EvaluationResult? result = null;
             long parameters = 0;
             if (done < options.Epochs)
             {
-                Console.WriteLine(!run.HasCheckpoint
-                    ? $"{label}: training {run.Architecture.Name} for {options.Epochs} epochs into {directory}"
+                Console.WriteLine(before is null
+                    ? $"{label}: training {architecture} for {options.Epochs} epochs into {directory}"
                     : $"{label}: resuming {directory} after epoch {done}");
                 // An interruption ends the command inside Train (InterruptedException), the steps taken saved.
-                using var trained = TrainingConsole.Train(run, resume: run.HasCheckpoint, label, continueWith: "crx quickstart (the same flags)");
+                using var trained = TrainingConsole.Train(data, options, new TrainingSetup { RunDirectory = directory, Resume = before is not null, Device = onDevice },
+                    label, continueWith: "crx quickstart (the same flags)");
                 // The trainer validated its last epoch on the same images in the same batches: that is the evaluation of
                 // last.ckpt, so it is not run a second time.
                 if (trained.StoppedAtStep is null && !trained.Cancelled && trained.LastEvaluation is not null)
@@ -79,18 +84,14 @@ internal static class QuickstartVerb
             }
             if (result is null)
             {
-                var (network, _) = Checkpoint.Load(run.LastCheckpointPath);
-                using (network)
-                {
-                    network.to(onDevice);
-                    result = EvaluationResult.Measure(network, BatchLoader.ForEvaluation(data.Validation, data.Normalization, 256), data.Validation.ClassCount);
-                    parameters = network.ParameterCount;
-                }
+                using var trained = CodedResNeXtModel.Load(last, onDevice);
+                result = trained.Evaluate(data.Validation);
+                parameters = trained.Network.ParameterCount;
             }
-            double trainSeconds = MetricsLog.Read(Path.Combine(directory, "metrics.jsonl")).Sum(m => m.Seconds);
-            rows.Add(new Row(label, run.Architecture.Name, parameters, options.Epochs, trainSeconds, result));
+            double trainSeconds = CodedResNeXtModel.Inspect(last).Log.Sum(m => m.Seconds);
+            rows.Add(new Row(label, architecture, parameters, options.Epochs, trainSeconds, result));
         }
-        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, ModelFile.Json));
+        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
         Print(rows);
         Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
         return 0;

@@ -46,14 +46,15 @@ internal static class SweepVerb
             if (p.GetValue(clash) is not null)
                 throw new InvalidInputException($"{clash.Name}: the sweep sets {Sweep.Name(swept)} from --values; leave {clash.Name} out");
 
-            var splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
+            var splits = DatasetRegistry.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
             var options = flags.Options(p, splits.Train.ClassNames);
             var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
             var plan = new SweepPlan(swept, list, options, a.Out ?? Path.Combine("runs", $"sweep-{Sweep.Name(swept)}"));
             var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = a.ThresholdSamples };
             analysis.Validate();
 
-            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => TrainingConsole.Train(run, resume, Path.GetFileName(run.Directory!), continueWith: "the same crx sweep").Dispose(),
+            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (runOptions, setup) =>
+                    TrainingConsole.Train(data, runOptions, setup, Path.GetFileName(setup.RunDirectory!), continueWith: "the same crx sweep").Dispose(),
                 analysis, AnalyzeVerb.PassLines(), Console.WriteLine);
             Print(result);
             Console.WriteLine($"written: {Path.Combine(plan.Directory, Sweep.JsonFile)}, {Sweep.MarkdownFile}, {Sweep.PlotFile}");

@@ -1,5 +1,4 @@
-using CodedResNeXt.ModelFiles;
-using CodedResNeXt.CodingSchemes;
+using CodedResNeXt;
 using System.CommandLine;
 using CodedResNeXt.Data;
 using CodedResNeXt.Training;
@@ -55,21 +54,23 @@ internal static class TrainVerb
         if (a.MaxSteps is { } steps)
             options = options with { MaxSteps = steps >= 1 ? steps : throw new CodedResNeXt.InvalidInputException($"--max-steps: {steps} must be at least 1") };
         var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
-        var run = new TrainingRun(options, data, dir, CodingSchemeSet.BuiltInsAndFiles) { Device = onDevice };
-        if (!a.Resume && options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
+        // Checked before config.json is written: the architecture against the data, and the --init-from weights.
+        var architecture = CodedResNeXtModel.CheckTraining(data, a.Resume ? options with { InitFrom = null } : options);
         Directory.CreateDirectory(dir);
         CodedResNeXt.OutputFile.WriteText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
-            DatasetCatalog.UsesCoarseLabels(options.Dataset, run.Architecture.Classes))));
-        Console.WriteLine($"{(a.Resume ? "resuming" : "training")} {DisplayText.Safe(run.Architecture.Name)} on {options.Dataset} " +
+            DatasetRegistry.Get(options.Dataset).UsesCoarseLabels(architecture.Classes))));
+        Console.WriteLine($"{(a.Resume ? "resuming" : "training")} {DisplayText.Safe(architecture.Name)} on {options.Dataset} " +
                           $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
-        using var result = TrainingConsole.Train(run, a.Resume, options.Control ? "control" : "coded");
-        var history = result.History;
-        if (result.StoppedAtStep is { } stopped)
-            Console.WriteLine($"stopped after step {stopped} (--max-steps); {run.LastCheckpointPath} holds it (continue with --resume)");
+        using var model = TrainingConsole.Train(data, options, new TrainingSetup { RunDirectory = dir, Resume = a.Resume, Device = onDevice },
+            options.Control ? "control" : "coded");
+        var history = model.History;
+        string last = Path.Combine(dir, "last.ckpt"), best = Path.Combine(dir, "best.ckpt");
+        if (model.StoppedAtStep is { } stopped)
+            Console.WriteLine($"stopped after step {stopped} (--max-steps); {last} holds it (continue with --resume)");
         else if (history.Count == 0)
             Console.WriteLine($"nothing to do: the run has finished its {options.Epochs} epochs; give a larger --epochs to extend it");
         else
-            Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {run.LastCheckpointPath}, {run.BestCheckpointPath}");
+            Console.WriteLine($"done: val top-1 {history[^1].ValidationTop1:P2}; checkpoints {last}, {best}");
         return 0;
     }
 
@@ -91,14 +92,14 @@ internal static class TrainVerb
         var owned = RunFolderLock.Acquire(dir);
         try
         {
-            if (!Checkpoint.CanResume(last))
+            var info = CodedResNeXtModel.Inspect(last);
+            if (!info.Resumable)
                 throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
-            var info = Checkpoint.ReadInfo(last);
             var options = flags.ForResume(p, info.Options, info.ClassNames, info.State.Epoch, dir);
             options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
             var where = flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir);
             if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };
-            return (options, DatasetCatalog.Load(info.Options.Dataset, where), dir, owned);
+            return (options, DatasetRegistry.Load(info.Options.Dataset, where), dir, owned);
         }
         catch
         {
@@ -113,7 +114,7 @@ internal static class TrainVerb
         var (flags, p, dir) = (a.Flags, a.Values, a.Out);
         flags.Options(p, classNames: null); // every flag but the class list is checked before the data loads
         if (dir is not null) OutputPaths.RequireWritableFolder(dir, "--out");
-        var splits = DatasetCatalog.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
+        var splits = DatasetRegistry.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
         var options = flags.Options(p, splits.Train.ClassNames) with { InitFrom = a.InitFrom };
         if (dir is null)
         {

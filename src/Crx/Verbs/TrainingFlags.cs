@@ -14,7 +14,7 @@ namespace Crx.Verbs;
 internal sealed class TrainingFlags
 {
     public readonly Option<string> Dataset = new("--dataset") { Description = "fashion-mnist | mnist | cifar10 | cifar100 | folder", DefaultValueFactory = _ => "fashion-mnist" };
-    public readonly Option<string?> DataDir = new("--data-dir") { Description = "Dataset folder (default for fashion-mnist: " + DatasetCatalog.FashionMnistDefaultDir + ")" };
+    public readonly Option<string?> DataDir = new("--data-dir") { Description = "Dataset folder (default for fashion-mnist: " + DatasetRegistry.FashionMnistDefaultDir + ")" };
     public readonly Option<bool> Download = new("--download") { Description = "CIFAR: fetch the official archive into --data-dir, verify its MD5 and unpack it" };
     public readonly Option<bool> CoarseLabels = new("--coarse-labels") { Description = "CIFAR-100: train on the 20 coarse superclasses" };
     public readonly Option<int?> ImageSize = new("--image-size") { Description = "folder: side of the network's input: evaluation's centre crop and the training crop [160]" };
@@ -145,7 +145,7 @@ internal sealed class TrainingFlags
     /// <param name="done">epochs the run has finished</param>
     public TrainingOptions ForResume(TrainingFlagValues p, TrainingOptions trained, IReadOnlyList<string> classNames, int done, string directory)
     {
-        if (Given(p, Dataset) && DatasetCatalog.Canonical(p.GetValue(Dataset)!) != trained.Dataset)
+        if (Given(p, Dataset) && DatasetRegistry.Canonical(p.GetValue(Dataset)!) != trained.Dataset)
             throw Changed("--dataset", trained.Dataset, p.GetValue(Dataset)!, directory);
         var asked = Options(p, classNames, trained);
         foreach (var (option, value) in Compared())
@@ -162,10 +162,10 @@ internal sealed class TrainingFlags
     /// <summary>The dataset options a resumed run reloads its data with: image size and coarse labels follow the trained network.</summary>
     public DatasetOptions DatasetOptionsForResume(TrainingFlagValues p, CodedResNeXt.Model.ArchitectureSpec trained, string dataset, string directory)
     {
-        bool coarse = DatasetCatalog.UsesCoarseLabels(dataset, trained.Classes);
+        bool coarse = DatasetRegistry.Get(dataset).UsesCoarseLabels(trained.Classes);
         if (Given(p, CoarseLabels) && p.GetValue(CoarseLabels) != coarse)
             throw Changed("--coarse-labels", coarse ? "true" : "false", p.GetValue(CoarseLabels) ? "true" : "false", directory);
-        if (p.GetValue(ImageSize) is { } size && dataset == "folder" && size != trained.ImageSize)
+        if (p.GetValue(ImageSize) is { } size && DatasetRegistry.Get(dataset).FitsImagesToInput && size != trained.ImageSize)
             throw Changed("--image-size", trained.ImageSize.ToString(), size.ToString(), directory);
         return DatasetOptions(p) with { CoarseLabels = coarse, ImageSize = trained.ImageSize };
     }

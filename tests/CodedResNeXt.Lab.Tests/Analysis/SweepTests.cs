@@ -1,3 +1,4 @@
+using CodedResNeXt;
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.CodingSchemes;
 using System.Text.Json;
@@ -69,7 +70,7 @@ public class SweepTests(TinyRuns runs)
         Assert.Equal(1, first.EpochsDone());
 
         var calls = new List<bool>();
-        var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (run, resume) => { calls.Add(resume); new Trainer(run).Run(resume).Dispose(); },
+        var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (options, setup) => { calls.Add(setup.Resume); CodedResNeXtModel.Train(data, options, setup).Dispose(); },
             Sweep.CheapAnalysis(1));
         Assert.Equal([true], calls);
         Assert.Equal(2, result.Points.Single().Epochs);

@@ -24,7 +24,7 @@ public sealed class TrainedTinyModel : IDisposable
         Directory.CreateDirectory(DataDir);
         WriteIdx(splits.Train, "train");
         WriteIdx(splits.Test, "t10k");
-        Data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
+        Data = TrainingData.From(DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
 
         var options = Synthetic.Training(Synthetic.ArchitectureFile(_directory.Path), epochs: 4);
         var run = new TrainingRun(options, Data, Path.Combine(_directory.Path, "run"), CodingSchemeSet.BuiltInsAndFiles);

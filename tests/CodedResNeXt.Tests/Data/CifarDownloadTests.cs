@@ -86,11 +86,11 @@ public class CifarDownloadTests
         using var data = new TempDirectory();
         var options = new DatasetOptions { DataDir = data.Path, DownloadBaseUrl = server.BaseUrl };
 
-        var missing = Assert.Throws<InvalidInputException>(() => DatasetCatalog.Load("cifar10", options));
+        var missing = Assert.Throws<InvalidInputException>(() => DatasetRegistry.Load("cifar10", options));
         Assert.Contains("download option", missing.Message);
         Assert.Equal(0, server.Requests);
 
-        var corrupt = Assert.Throws<InvalidInputException>(() => DatasetCatalog.Load("cifar10", options with { Download = true }));
+        var corrupt = Assert.Throws<InvalidInputException>(() => DatasetRegistry.Load("cifar10", options with { Download = true }));
         Assert.Contains("expected c32a1d4ab5d03f1284b67883e8d87530", corrupt.Message);
         Assert.Equal(1, server.Requests);
         Assert.Empty(Directory.GetFileSystemEntries(data.Path));
@@ -103,7 +103,7 @@ public class CifarDownloadTests
         using var data = new TempDirectory();
         DataFixtures.WriteCifar10(data[CifarFormat.Cifar10Folder]);
 
-        var splits = DatasetCatalog.Load("cifar10", new DatasetOptions { DataDir = data.Path, Download = true, DownloadBaseUrl = server.BaseUrl });
+        var splits = DatasetRegistry.Load("cifar10", new DatasetOptions { DataDir = data.Path, Download = true, DownloadBaseUrl = server.BaseUrl });
 
         Assert.Equal(10, splits.Train.Count);
         Assert.Equal(0, server.Requests);

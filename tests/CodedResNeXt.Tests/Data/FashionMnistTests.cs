@@ -8,10 +8,10 @@ public class FashionMnistTests
     [Fact]
     public void The_installed_files_hold_60000_and_10000_balanced_images_with_the_published_statistics()
     {
-        Assert.True(File.Exists(Path.Combine(DatasetCatalog.FashionMnistDefaultDir, "train-images-idx3-ubyte.gz")),
-            $"{DatasetCatalog.FashionMnistDefaultDir} is missing: run ./setup.sh (Debian package dataset-fashion-mnist)");
+        Assert.True(File.Exists(Path.Combine(DatasetRegistry.FashionMnistDefaultDir, "train-images-idx3-ubyte.gz")),
+            $"{DatasetRegistry.FashionMnistDefaultDir} is missing: run ./setup.sh (Debian package dataset-fashion-mnist)");
 
-        var (train, test) = DatasetCatalog.Load("fashion-mnist", new DatasetOptions());
+        var (train, test) = DatasetRegistry.Load("fashion-mnist", new DatasetOptions());
 
         Assert.Equal((60000, 1, 28, 28), (train.Count, train.Channels, train.Height, train.Width));
         Assert.Equal(10000, test.Count);

@@ -136,7 +136,7 @@ public class FolderFormatTests
     {
         using var dir = new TempDirectory();
         WriteTwoClassTree(dir.Path);
-        var splits = DatasetCatalog.Load("folder", new DatasetOptions { DataDir = dir.Path, ImageSize = 5 });
+        var splits = DatasetRegistry.Load("folder", new DatasetOptions { DataDir = dir.Path, ImageSize = 5 });
         Assert.Equal((3, 5, 5), (splits.Test.Channels, splits.Test.Height, splits.Test.Width));
     }
 }

@@ -29,7 +29,7 @@ public sealed class InputTransformTests : IDisposable
         string root = _tmp["images"];
         ImageFolders.Write(root, classes: 10, train: 4, val: 3, side: Side);
         // 28x28 files evaluated as they are: resize 28, not the default 32 (28 x 256/224).
-        var data = TrainingData.From(DatasetCatalog.Load("folder", new DatasetOptions { DataDir = root, ImageSize = Side, ResizeSize = Side }), []);
+        var data = TrainingData.From(DatasetRegistry.Load("folder", new DatasetOptions { DataDir = root, ImageSize = Side, ResizeSize = Side }), []);
         var options = TrainingOptions.For("folder", Side) with
         {
             Architecture = ImageFolders.ArchitectureFile(_tmp.Path, Side), Epochs = 1, BatchSize = 10, WarmupEpochs = 0, Threads = 1, Workers = 1, Seed = 5,
@@ -55,7 +55,7 @@ public sealed class InputTransformTests : IDisposable
         Assert.All(predicted, p => Assert.False(p.Image.Resized)); // 28x28 files, resize 28: nothing changes them
 
         // A streamed validation set loaded with other sizes is refitted to the model's record.
-        var other = DatasetCatalog.Load("folder", new DatasetOptions { DataDir = _tmp["images"], ImageSize = Side }).Test;
+        var other = DatasetRegistry.Load("folder", new DatasetOptions { DataDir = _tmp["images"], ImageSize = Side }).Test;
         Assert.Equal(model.Evaluate(data.Validation).Classification.Top1, model.Evaluate(other).Classification.Top1, 12);
 
         // Saved and loaded back, the file predicts the same logits.

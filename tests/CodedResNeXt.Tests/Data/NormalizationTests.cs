@@ -41,7 +41,7 @@ public class NormalizationTests
     {
         using var tmp = new TempDirectory();
         DataFixtures.WriteCifar10(tmp.Path);
-        var splits = DatasetCatalog.Load("cifar10", new DatasetOptions { DataDir = tmp.Path });
+        var splits = DatasetRegistry.Load("cifar10", new DatasetOptions { DataDir = tmp.Path });
 
         var recipe = TrainingOptions.For("cifar10");
         Assert.Equal(NormalizationSource.Published, recipe.Normalization);

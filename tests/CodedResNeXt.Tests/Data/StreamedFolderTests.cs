@@ -19,7 +19,7 @@ public sealed class StreamedFolderTests : IDisposable
     {
         string root = _tmp["folder"];
         if (!Directory.Exists(root)) ImageFolders.Write(root, classes: 10, train, val, side);
-        return DatasetCatalog.Load("folder", new DatasetOptions { DataDir = root, ImageSize = imageSize ?? side });
+        return DatasetRegistry.Load("folder", new DatasetOptions { DataDir = root, ImageSize = imageSize ?? side });
     }
 
     [Fact]

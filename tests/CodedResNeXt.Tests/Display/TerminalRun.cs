@@ -27,7 +27,7 @@ public sealed class TerminalRun : IDisposable
         ReliabilityRun.WriteIdx(LongDataDir, Synthetic.Splits(train: LongTrainImages), Synthetic.Side);
         Architecture = Synthetic.ArchitectureFile(_dir.Path);
         string run = _dir["run"];
-        var data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
+        var data = TrainingData.From(DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
         new Trainer(new TrainingRun(Synthetic.Training(Architecture, 2), data, run, CodingSchemeSet.BuiltInsAndFiles)).Run(resume: false).Dispose();
         Checkpoint = Path.Combine(run, "last.ckpt");
     }

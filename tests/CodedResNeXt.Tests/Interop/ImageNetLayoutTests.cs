@@ -111,7 +111,7 @@ public sealed class ImageNetLayoutTests(Xunit.Abstractions.ITestOutputHelper out
         // The same tensors as a torch.save file (what their training leaves) import to the same checkpoint weights.
         string pickled = _tmp["imagenet.pt"], fromPickle = _tmp["from-pickle.ckpt"], back2 = _tmp["back2.safetensors"];
         PyTorchPickler.PickleStateDict(pickled, new System.Collections.Hashtable(theirs));
-        OfficialModelFile.Import(pickled, "imagenet", fromPickle, OfficialModelFile.WeightsFormat.Lightning);
+        OfficialModelFile.Import(pickled, "imagenet", fromPickle, WeightsFormat.Lightning);
         OfficialModelFile.Export(fromPickle, back2);
         var again = SafeTensors.Load(back2);
         Assert.All(theirs, p => Assert.True(p.Value.bytes.SequenceEqual(again[p.Key].bytes), p.Key));

@@ -38,7 +38,7 @@ public sealed class LightningCheckpointTests(ITestOutputHelper output) : IDispos
     public void Importing_the_Lightning_checkpoint_reproduces_the_authors_logits_and_probabilities()
     {
         string model = _tmp["lightning.ckpt"];
-        OfficialModelFile.Import(LightningFixture.Checkpoint, "cifar10", model, OfficialModelFile.WeightsFormat.Lightning);
+        OfficialModelFile.Import(LightningFixture.Checkpoint, "cifar10", model, WeightsFormat.Lightning);
         var expected = OfficialFixture.Read();
         var (network, info) = Checkpoint.Load(model);
         using var _ = network;
@@ -66,7 +66,7 @@ public sealed class LightningCheckpointTests(ITestOutputHelper output) : IDispos
     public void Imported_in_memory_the_Lightning_checkpoint_predicts_the_authors_logits_and_saves_the_file_crx_import_writes()
     {
         var expected = OfficialFixture.Read();
-        using var model = CodedResNeXtModel.Import(LightningFixture.Checkpoint, "cifar10", OfficialModelFile.WeightsFormat.Lightning);
+        using var model = CodedResNeXtModel.Import(LightningFixture.Checkpoint, "cifar10", WeightsFormat.Lightning);
         Assert.Equal("airplane", model.ClassNames[0]);
         var files = expected.Images.Select(i => i.File).ToList();
         using var predictor = model.Predictor();
@@ -77,7 +77,7 @@ public sealed class LightningCheckpointTests(ITestOutputHelper output) : IDispos
         // Saved, it is the checkpoint crx import writes: the same metadata and weights.
         string saved = _tmp["in-memory.ckpt"], imported = _tmp["imported.ckpt"];
         model.Save(saved);
-        OfficialModelFile.Import(LightningFixture.Checkpoint, "cifar10", imported, OfficialModelFile.WeightsFormat.Lightning);
+        OfficialModelFile.Import(LightningFixture.Checkpoint, "cifar10", imported, WeightsFormat.Lightning);
         Assert.Equal(ZipEntries.Read(imported, "model.safetensors"), ZipEntries.Read(saved, "model.safetensors"));
         string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, ModelFile.Json);
         Assert.Equal(Json(ModelFile.ReadMetadata(imported) with { Sections = null }), Json(ModelFile.ReadMetadata(saved) with { Sections = null }));

@@ -104,7 +104,7 @@ public class CodedResNeXtModelTests
     {
         using var tmp = new TempDirectory();
         ImageFolders.Write(tmp["images"], classes: 10, train: 2, val: 1, side: 20);
-        var data = TrainingData.From(CodedResNeXt.Data.DatasetCatalog.Load("folder", new CodedResNeXt.Data.DatasetOptions { DataDir = tmp["images"], ImageSize = 16 }), []);
+        var data = TrainingData.From(CodedResNeXt.Data.DatasetRegistry.Load("folder", new CodedResNeXt.Data.DatasetOptions { DataDir = tmp["images"], ImageSize = 16 }), []);
         var options = TrainingOptions.For("folder", 16) with { Architecture = ImageFolders.ArchitectureFile(tmp.Path, 16), Epochs = 1, BatchSize = 10, Threads = 1 };
         var plain = options with { Augmentation = new CodedResNeXt.Data.Augmentation.AugmentationOptions { HorizontalFlip = true } };
         var refused = Assert.Throws<InvalidInputException>(() => CodedResNeXtModel.Train(data, plain));

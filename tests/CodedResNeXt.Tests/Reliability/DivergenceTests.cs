@@ -50,7 +50,7 @@ public sealed class DivergenceTests(ReliabilityRun fixture)
     {
         string run = fixture.CopyRun();
         byte[] last = File.ReadAllBytes(Path.Combine(run, "last.ckpt")), best = File.ReadAllBytes(Path.Combine(run, "best.ckpt"));
-        var data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = fixture.DataDir }), []);
+        var data = TrainingData.From(DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = fixture.DataDir }), []);
         // The library takes any options on resume; the CLI refuses a changed --lr, so this is the only way to get here.
         var diverging = new TrainingRun(fixture.Options with { Epochs = 4, LearningRate = 1e6 }, data, run, CodingSchemeSet.BuiltInsAndFiles);
 

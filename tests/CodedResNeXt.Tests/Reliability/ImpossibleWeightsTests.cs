@@ -52,7 +52,7 @@ public sealed class ImpossibleWeightsTests(ReliabilityRun fixture)
         string path = fixture.NewPath("lightning-") + ".ckpt";
         TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(path, new System.Collections.Hashtable(tensors));
 
-        var e = Assert.Throws<InvalidInputException>(() => OfficialModelFile.Import(path, "cifar10", fixture.NewPath("out-") + ".ckpt", OfficialModelFile.WeightsFormat.Lightning));
+        var e = Assert.Throws<InvalidInputException>(() => OfficialModelFile.Import(path, "cifar10", fixture.NewPath("out-") + ".ckpt", WeightsFormat.Lightning));
 
         Assert.Equal($"{path}: tensor classifier.weight holds non-finite values (NaN or infinity); the model it saved had diverged", e.Message);
     }

@@ -21,7 +21,7 @@ public sealed class ReliabilityRun : IDisposable
         WriteIdx(DataDir, Synthetic.Splits(), Synthetic.Side);
         Architecture = Synthetic.ArchitectureFile(_dir.Path);
         RunDir = _dir["run"];
-        var data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
+        var data = TrainingData.From(DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = DataDir }), []);
         Options = Synthetic.Training(Architecture, Epochs);
         new Trainer(new TrainingRun(Options, data, RunDir, CodingSchemeSet.BuiltInsAndFiles)).Run(resume: false).Dispose();
     }

@@ -156,7 +156,7 @@ public sealed class RunFolderTests(ReliabilityRun fixture)
     {
         // Issue 31: the lock was re-entrant for the whole process, so both trainings ran and interleaved metrics.jsonl.
         string run = fixture.NewPath("threads-");
-        var data = TrainingData.From(DatasetCatalog.Load("fashion-mnist", new DatasetOptions { DataDir = fixture.DataDir }), []);
+        var data = TrainingData.From(DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = fixture.DataDir }), []);
         using var bothReady = new Barrier(2);
         var outcomes = new Exception?[2];
         var threads = Enumerable.Range(0, 2).Select(i => new Thread(() =>

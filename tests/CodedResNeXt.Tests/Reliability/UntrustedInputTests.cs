@@ -239,7 +239,7 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
         ImageFolders.Write(root, classes: 2, train: 2, val: 1, side: 8);
         string bomb = Path.Combine(root, "train", "class1", "img999.png");
         File.WriteAllBytes(bomb, HostileImages.DeclaredPng(50000));
-        var splits = DatasetCatalog.Load("folder", new DatasetOptions { DataDir = root, ImageSize = 8 });
+        var splits = DatasetRegistry.Load("folder", new DatasetOptions { DataDir = root, ImageSize = 8 });
         int index = splits.Train.Files!.Paths.ToList().IndexOf(bomb);
 
         var e = Assert.Throws<InvalidInputException>(() => splits.Train.Image(index).ToArray());

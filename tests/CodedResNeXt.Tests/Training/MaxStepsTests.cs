@@ -19,7 +19,7 @@ public sealed class MaxStepsTests : IDisposable
     {
         string root = _tmp["folder"];
         ImageFolders.Write(root, classes: 10, train: 4, val: 1, side: 20);
-        var data = TrainingData.From(DatasetCatalog.Load("folder", new DatasetOptions { DataDir = root, ImageSize = 16 }), []);
+        var data = TrainingData.From(DatasetRegistry.Load("folder", new DatasetOptions { DataDir = root, ImageSize = 16 }), []);
         var options = TrainingOptions.For("folder", 16) with
         {
             Architecture = ImageFolders.ArchitectureFile(_tmp.Path, 16),

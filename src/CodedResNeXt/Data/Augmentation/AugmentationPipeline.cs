@@ -4,7 +4,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// The per-sample work of the loader: uint8 augmentations in order, then per-channel normalization into
 /// floats. An evaluation pipeline has no steps and only normalizes.
 /// </summary>
-public sealed class AugmentationPipeline
+internal sealed class AugmentationPipeline
 {
     private readonly IAugmentation[] _steps;
     private readonly float[][] _tables;

@@ -2,7 +2,7 @@ namespace CodedResNeXt.Data.Augmentation;
 
 /// <summary>Mirrors the image left-right with probability <paramref name="Probability"/>.</summary>
 /// <param name="Probability">chance of a flip per image, in [0, 1]; 0.5 by default</param>
-public sealed record HorizontalFlip(double Probability = 0.5) : IAugmentation
+internal sealed record HorizontalFlip(double Probability = 0.5) : IAugmentation
 {
     /// <summary>Mirrors <paramref name="image"/> in place with probability <see cref="Probability"/> (one draw from <paramref name="rng"/>).</summary>
     public void Apply(ImageBuffer image, Random rng)

@@ -4,7 +4,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// A random transform of a uint8 image. Given the same <see cref="Random"/> state it does the same thing,
 /// which is what makes the batch loader reproducible.
 /// </summary>
-public interface IAugmentation
+internal interface IAugmentation
 {
     /// <summary>Transforms <paramref name="image"/> in place (its size may change), drawing only from <paramref name="rng"/>.</summary>
     void Apply(ImageBuffer image, Random rng);

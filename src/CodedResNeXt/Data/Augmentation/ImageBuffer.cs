@@ -5,7 +5,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// capacity, so geometric transforms write to scratch and swap instead of allocating. One buffer per worker
 /// thread is reused for every sample it handles.
 /// </summary>
-public sealed class ImageBuffer
+internal sealed class ImageBuffer
 {
     private byte[] _pixels = [];
     private byte[] _scratch = [];

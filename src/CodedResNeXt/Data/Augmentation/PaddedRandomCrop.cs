@@ -5,7 +5,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// size at a uniformly random offset, i.e. shift the image by dx, dy in [-Padding, Padding] filling with zeros.
 /// </summary>
 /// <param name="Padding">the zero padding on every side, in pixels (4 for CIFAR); 0 or less does nothing</param>
-public sealed record PaddedRandomCrop(int Padding = 4) : IAugmentation
+internal sealed record PaddedRandomCrop(int Padding = 4) : IAugmentation
 {
     /// <summary>Shifts <paramref name="image"/> in place by a random dx, dy, each uniform in [-Padding, Padding].</summary>
     public void Apply(ImageBuffer image, Random rng)

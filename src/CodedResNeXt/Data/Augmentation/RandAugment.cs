@@ -18,7 +18,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
     private static readonly RandAugmentOp[] AllOps = Enum.GetValues<RandAugmentOp>();
 
     /// <summary>Applies <see cref="Ops"/> random operations to <paramref name="image"/> in place, each at <see cref="Magnitude"/>, signed at random where the op is signed.</summary>
-    public void Apply(ImageBuffer image, Random rng)
+    void IAugmentation.Apply(ImageBuffer image, Random rng)
     {
         for (int i = 0; i < Ops; i++)
         {
@@ -30,7 +30,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
     }
 
     /// <summary>torchvision's bins: linspace(0, max, 31)[level], with posterize bits and solarize threshold descending.</summary>
-    public static float MagnitudeOf(RandAugmentOp op, int level, int height, int width)
+    internal static float MagnitudeOf(RandAugmentOp op, int level, int height, int width)
     {
         if (level < 0 || level >= Levels) throw new ArgumentOutOfRangeException(nameof(level), level, $"magnitude levels are 0..{Levels - 1}");
         float t = level / (float)(Levels - 1);
@@ -48,7 +48,7 @@ public sealed partial record RandAugment(int Ops, int Magnitude) : IAugmentation
     }
 
     /// <summary>Whether <paramref name="op"/>'s magnitude is negated with probability 1/2 (geometric ops and enhancements; not posterize, solarize, autocontrast, equalize or identity).</summary>
-    public static bool IsSigned(RandAugmentOp op) => op is RandAugmentOp.ShearX or RandAugmentOp.ShearY
+    internal static bool IsSigned(RandAugmentOp op) => op is RandAugmentOp.ShearX or RandAugmentOp.ShearY
         or RandAugmentOp.TranslateX or RandAugmentOp.TranslateY or RandAugmentOp.Rotate
         or RandAugmentOp.Brightness or RandAugmentOp.Color or RandAugmentOp.Contrast or RandAugmentOp.Sharpness;
 

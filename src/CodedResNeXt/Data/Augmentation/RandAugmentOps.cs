@@ -1,7 +1,7 @@
 namespace CodedResNeXt.Data.Augmentation;
 
 /// <summary>The 14 operations of RandAugment, in torchvision's order.</summary>
-public enum RandAugmentOp
+internal enum RandAugmentOp
 {
     /// <summary>Leaves the image as it is.</summary>
     Identity,
@@ -39,7 +39,7 @@ public enum RandAugmentOp
 /// and truncate; grayscale is 0.2989 R + 0.587 G + 0.114 B truncated to a byte. Per-value operations go
 /// through a 256-entry table, so no op allocates per pixel. On one-channel images Color is the identity.
 /// </summary>
-public static class RandAugmentOps
+internal static class RandAugmentOps
 {
     /// <summary>
     /// Applies <paramref name="op"/> with its (already signed) magnitude: shear factor, translation in pixels,

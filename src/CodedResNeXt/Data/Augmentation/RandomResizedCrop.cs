@@ -10,7 +10,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// <param name="MaxScale">the largest window, as a fraction of the image's area (1)</param>
 /// <param name="MinRatio">the smallest width / height of the window (3/4)</param>
 /// <param name="MaxRatio">the largest width / height of the window (4/3)</param>
-public sealed record RandomResizedCrop(int Size, double MinScale = 0.08, double MaxScale = 1.0,
+internal sealed record RandomResizedCrop(int Size, double MinScale = 0.08, double MaxScale = 1.0,
     double MinRatio = 3.0 / 4.0, double MaxRatio = 4.0 / 3.0) : IAugmentation
 {
     /// <summary>Always <see cref="Size"/> x <see cref="Size"/>.</summary>

@@ -7,7 +7,7 @@ namespace CodedResNeXt.Data.Augmentation;
 /// </summary>
 /// <param name="Resize">the side the shorter side is scaled to, in pixels</param>
 /// <param name="Crop">the side of the centre square kept, in pixels</param>
-public sealed record ResizeCenterCrop(int Resize, int Crop) : IAugmentation
+internal sealed record ResizeCenterCrop(int Resize, int Crop) : IAugmentation
 {
     /// <summary>Always <see cref="Crop"/> x <see cref="Crop"/>.</summary>
     public (int Height, int Width) OutputSize(int height, int width) => (Crop, Crop);

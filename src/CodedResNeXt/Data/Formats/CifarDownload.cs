@@ -8,7 +8,7 @@ namespace CodedResNeXt.Data.Formats;
 /// <param name="FileName">the archive's name on the server and on disk</param>
 /// <param name="Md5">its published MD5, lowercase hex</param>
 /// <param name="TopFolder">the folder it unpacks to</param>
-public sealed record CifarArchive(string FileName, string Md5, string TopFolder)
+internal sealed record CifarArchive(string FileName, string Md5, string TopFolder)
 {
     /// <summary>CIFAR-10's binary archive (cifar-10-binary.tar.gz), unpacking to cifar-10-batches-bin/.</summary>
     public static readonly CifarArchive Cifar10 = new("cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530", CifarFormat.Cifar10Folder);
@@ -41,7 +41,7 @@ public sealed record DownloadProgress(string File, DownloadStage Stage, long Byt
 /// temporary file, its MD5 is checked against the published one, it is unpacked into a temporary folder,
 /// and only then is the top folder renamed into place. A failure at any step leaves no trace.
 /// </summary>
-public static class CifarDownload
+internal static class CifarDownload
 {
     /// <summary>The CIFAR page of the University of Toronto, where both archives are linked.</summary>
     public static readonly Uri DefaultBaseUrl = new("https://www.cs.toronto.edu/~kriz/");

@@ -7,7 +7,7 @@ namespace CodedResNeXt.Data.Formats;
 /// train.bin and test.bin, names in fine_label_names.txt and coarse_label_names.txt.
 /// The planar R,G,B layout is already [C,H,W], so records copy straight into the dataset.
 /// </summary>
-public static class CifarFormat
+internal static class CifarFormat
 {
     /// <summary>The side of a CIFAR image, in pixels.</summary>
     public const int Side = 32;

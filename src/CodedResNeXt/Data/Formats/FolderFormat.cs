@@ -8,7 +8,7 @@ namespace CodedResNeXt.Data.Formats;
 /// files and nothing more: the datasets are streamed (<see cref="ImageDataset.IsStreamed"/>), each image decoded
 /// when a batch needs it, with the sizes of <see cref="FolderGeometry"/>.
 /// </summary>
-public static class FolderFormat
+internal static class FolderFormat
 {
     private static readonly string[] Extensions = [".jpeg", ".jpg", ".png"];
 

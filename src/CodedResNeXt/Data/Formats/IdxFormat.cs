@@ -7,7 +7,7 @@ namespace CodedResNeXt.Data.Formats;
 /// Images: magic 0x00000803, count, rows, cols, then count*rows*cols pixels. Labels: magic 0x00000801,
 /// count, then count label bytes. Files may be gzip-compressed (the official distribution) or raw.
 /// </summary>
-public static class IdxFormat
+internal static class IdxFormat
 {
     /// <summary>The magic number that opens an IDX images file (unsigned bytes, 3 dimensions).</summary>
     public const int ImagesMagic = 0x00000803;

@@ -8,7 +8,7 @@ namespace CodedResNeXt.Data.Formats;
 /// Decodes JPEG and PNG files with SkiaSharp, refusing partial images: a truncated or corrupt file is an
 /// <see cref="InvalidInputException"/> naming it, not the decoded top of the image with the rest filled in.
 /// </summary>
-public static class ImageDecoder
+internal static class ImageDecoder
 {
     /// <summary>
     /// The default limit on the pixels an image file may declare, PIL's MAX_IMAGE_PIXELS (1 GiB / 4 / 3, about

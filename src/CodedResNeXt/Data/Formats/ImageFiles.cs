@@ -34,7 +34,7 @@ public sealed record FolderGeometry(int Crop, int Resize)
     }
 
     /// <summary>The evaluation transform of this geometry: shorter side to <see cref="Resize"/>, centre <see cref="Crop"/> square.</summary>
-    public ResizeCenterCrop EvaluationCrop => new(Resize, Crop);
+    internal ResizeCenterCrop EvaluationCrop => new(Resize, Crop);
 }
 
 /// <summary>
@@ -44,7 +44,7 @@ public sealed record FolderGeometry(int Crop, int Resize)
 /// <param name="paths">the image files, by image index</param>
 /// <param name="geometry">the sizes they are decoded and cropped to</param>
 /// <param name="maxPixels">the most pixels a file may declare</param>
-public sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry, long maxPixels = ImageDecoder.DefaultMaxPixels)
+internal sealed class ImageFiles(IReadOnlyList<string> paths, FolderGeometry geometry, long maxPixels = ImageDecoder.DefaultMaxPixels)
 {
     /// <summary>The image files, by image index.</summary>
     public IReadOnlyList<string> Paths { get; } = paths;

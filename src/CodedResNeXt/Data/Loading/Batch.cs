@@ -14,7 +14,7 @@ namespace CodedResNeXt.Data.Loading;
 /// <param name="channels">channels of every sample</param>
 /// <param name="height">height of every sample, in pixels</param>
 /// <param name="width">width of every sample, in pixels</param>
-public sealed class Batch(float[] images, long[] labels, int[] indices, int channels, int height, int width)
+internal sealed class Batch(float[] images, long[] labels, int[] indices, int channels, int height, int width)
 {
     /// <summary>Samples in the batch (the last batch of an epoch may be smaller).</summary>
     public int Count => labels.Length;

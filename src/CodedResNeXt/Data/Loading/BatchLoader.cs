@@ -11,7 +11,7 @@ namespace CodedResNeXt.Data.Loading;
 /// dataset index, never from timing: the same seed and epoch give the same order and the same augmentations
 /// whatever the number of workers.
 /// </summary>
-public sealed class BatchLoader
+internal sealed class BatchLoader
 {
     // Evaluation pipelines have no random steps; they are handed this instead of a fresh generator.
     private static readonly Random Unused = new(0);

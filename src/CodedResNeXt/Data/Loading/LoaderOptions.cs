@@ -1,7 +1,7 @@
 namespace CodedResNeXt.Data.Loading;
 
 /// <summary>How a <see cref="BatchLoader"/> cuts an epoch into batches.</summary>
-public sealed record LoaderOptions
+internal sealed record LoaderOptions
 {
     /// <summary>Samples per batch, at least 1.</summary>
     public int BatchSize { get; init; } = 128;

@@ -14,7 +14,7 @@ namespace CodedResNeXt.Interop.Onnx;
 /// expand weight, the mean over the block's normalization subNNs (the original N for an extracted block), and
 /// the dense 1x1 expand conv scaled by 1/sqrt(mean), which equals rescaling every subNN's channels first.
 /// </summary>
-public static class OnnxExport
+internal static class OnnxExport
 {
     /// <summary>BatchNorm2d's default epsilon, which every BN of the network uses.</summary>
     private const float BnEpsilon = 1e-5f;

@@ -13,7 +13,7 @@ namespace CodedResNeXt.Interop.Onnx;
 /// <see cref="Data.InputTransform"/>) and, for a classifier, "crx.thresholds". Values are JSON
 /// (snake_case, as in meta.json) except the kind.
 /// </summary>
-public static class OnnxMetadata
+internal static class OnnxMetadata
 {
     /// <summary>The key of the source file's whole metadata (meta.json as JSON), what crx reads back.</summary>
     public const string MetaKey = "crx.meta";

@@ -11,13 +11,13 @@ namespace CodedResNeXt.Interop.Onnx;
 /// <param name="Batch">B, the images run</param>
 /// <param name="Logits">[B, outputs], row-major</param>
 /// <param name="Energies">per coded block (<see cref="OnnxModel.CodedBlockIndices"/>), the normalized energies [B, N], row-major</param>
-public sealed record OnnxOutput(int Batch, float[] Logits, IReadOnlyList<float[]> Energies);
+internal sealed record OnnxOutput(int Batch, float[] Logits, IReadOnlyList<float[]> Energies);
 
 /// <summary>
 /// An exported file (<see cref="OnnxModelExport"/>) run by ONNX Runtime on the CPU. Everything needed to use it
 /// (normalization, class names, thresholds, codewords) comes from its metadata_props.
 /// </summary>
-public sealed class OnnxModel : IDisposable
+internal sealed class OnnxModel : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly string[] _outputs;
