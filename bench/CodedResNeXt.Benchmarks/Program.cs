@@ -15,5 +15,11 @@ if (args.Length > 0 && args[0] == "onnx")
     OnnxInferenceComparison.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
     return;
 }
+// `-- int8-accuracy CHECKPOINT [--classifiers]`: accuracy of the float32 and int8 variants on Fashion-MNIST (Int8Accuracy).
+if (args.Length > 1 && args[0] == "int8-accuracy")
+{
+    Int8Accuracy.Run(args[1], args.Contains("--classifiers"));
+    return;
+}
 if (!LoaderTools.TryRun(args))
     BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

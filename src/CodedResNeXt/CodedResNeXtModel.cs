@@ -412,6 +412,16 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="path">the .onnx file to write</param>
     public void ExportOnnx(string path) => Interop.Onnx.OnnxModelExport.Export(Live.Network, Metadata, path);
 
+    /// <summary>
+    /// Writes the network as an int8 ONNX file (QDQ form, BN folded; logits and energies float), calibrated on images of
+    /// the dataset its metadata names or those <paramref name="quantization"/> gives; an existing file is not overwritten.
+    /// A model whose data cannot be read and no calibration data given is refused (<see cref="InvalidInputException"/>).
+    /// </summary>
+    /// <param name="path">the .onnx file to write</param>
+    /// <param name="quantization">where the calibration images come from and how the ranges are chosen</param>
+    public void ExportOnnx(string path, Interop.Onnx.QuantizationOptions quantization) =>
+        Interop.Onnx.OnnxModelExport.Export(Live.Network, Metadata, path, quantization);
+
     private bool _disposed;
 
     // The model, unless it has been disposed.

@@ -39,6 +39,15 @@ public sealed class ExtractedClassifier(CodedResNeXtNetwork network, BinaryClass
     /// <param name="path">the .onnx file to write</param>
     public void ExportOnnx(string path) => Interop.Onnx.OnnxModelExport.Export(ThrowIfDisposed().Network, BinaryClassifierFile.Metadata(Info), path);
 
+    /// <summary>
+    /// Writes the classifier as an int8 ONNX file (QDQ form, BN folded, its logits float), calibrated on images of the
+    /// dataset its metadata names or those <paramref name="quantization"/> gives; an existing file is not overwritten.
+    /// </summary>
+    /// <param name="path">the .onnx file to write</param>
+    /// <param name="quantization">where the calibration images come from and how the ranges are chosen</param>
+    public void ExportOnnx(string path, Interop.Onnx.QuantizationOptions quantization) =>
+        Interop.Onnx.OnnxModelExport.Export(ThrowIfDisposed().Network, BinaryClassifierFile.Metadata(Info), path, quantization);
+
     private ExtractedClassifier ThrowIfDisposed() => IsDisposed ? throw new ObjectDisposedException(nameof(ExtractedClassifier)) : this;
 
     /// <summary>Frees the network.</summary>

@@ -14,11 +14,12 @@ namespace Crx.Verbs;
 internal static class BenchVerb
 {
     /// <summary>What a `bench` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device, int? MemorySteps, double MinRepeatSeconds, bool Materializing, string? Precision);
+    private sealed record Arguments(string? Arch, int Batch, int Threads, int Steps, int Repeats, double EarlyExit, bool Json, bool Profile, string Device, int? MemorySteps, double MinRepeatSeconds, bool Materializing, string? Precision,
+        bool Inference, bool BatchGiven, int CalibrationImages);
 
     public static Command Create()
     {
-        var arch = new Option<string>("--arch") { Description = "Preset (cifar10, fashion-small, …) or architecture JSON file", Required = true };
+        var arch = new Option<string>("--arch") { Description = "Preset (cifar10, fashion-small, …) or architecture JSON file (required, except with --inference)" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var steps = new Option<int>("--steps") { Description = "Timed steps per repeat", DefaultValueFactory = _ => 6 };
@@ -31,14 +32,25 @@ internal static class BenchVerb
         var minSeconds = new Option<double>("--min-repeat-seconds") { Description = "A repeat of fast steps runs at least this long", DefaultValueFactory = _ => 1 };
         var precision = Crx.Cli.PrecisionOption.Create();
         var memorySteps = new Option<int?>("--memory-steps") { Description = "Instead: train the coded network this many steps and compare its resident memory over the last tenth with the second (the first is warm-up)" };
+        var inference = new Option<bool>("--inference")
+        {
+            Description = "Instead: one inference table for fashion-tiny and the cifar10 preset (or --arch) and their class-0 classifiers: " +
+                          "TorchSharp float32, ONNX Runtime float32 and int8 (also with grouped convs float), early exit; images/s at batch 1 and " +
+                          "--batch (default 64 here), p50 latency at batch 1, file size, peak memory",
+        };
+        var calibrationImages = new Option<int>("--calibration-images")
+        {
+            Description = "With --inference: synthetic images the int8 files are calibrated on", DefaultValueFactory = _ => 64,
+        };
         var command = new Command("bench", "Measure images/s (training step, inference at batch 1 and B) and peak memory of a coded network, its control, " +
             "the extracted class-0 classifier and early exit (with --materializing, the materializing form too), on synthetic inputs, " +
             "beside the machine's limit: a dense 3x3 convolution's rate in the same process.")
         {
-            arch, batch, threads, steps, repeats, minSeconds, target, json, materializing, profile, memorySteps, device, precision,
+            arch, batch, threads, steps, repeats, minSeconds, target, json, materializing, profile, memorySteps, device, precision, inference, calibrationImages,
         };
         command.SetAction(p => Run(new Arguments(p.GetValue(arch)!, p.GetValue(batch), p.GetValue(threads), p.GetValue(steps), p.GetValue(repeats),
-            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!, p.GetValue(memorySteps), p.GetValue(minSeconds), p.GetValue(materializing), p.GetValue(precision))));
+            p.GetValue(target), p.GetValue(json), p.GetValue(profile), p.GetValue(device)!, p.GetValue(memorySteps), p.GetValue(minSeconds), p.GetValue(materializing), p.GetValue(precision),
+            p.GetValue(inference), p.GetResult(batch) is { Implicit: false }, p.GetValue(calibrationImages))));
         return command;
     }
 
@@ -49,12 +61,14 @@ internal static class BenchVerb
         CodedResNeXt.Runtime.ProcessSettings.RequireThreads(a.Threads);
         if (!(a.MinRepeatSeconds >= 0)) throw new InvalidInputException($"--min-repeat-seconds: {a.MinRepeatSeconds} must be 0 or more");
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
+        if (a.Inference) return RunInference(a);
+        if (a.Arch is null) throw new InvalidInputException("--arch: give the architecture to benchmark (only --inference has a default)");
         var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
         var precision = Crx.Cli.PrecisionOption.Parse(a.Precision, CodedResNeXt.Runtime.Precision.Float32);
         CodedResNeXt.Runtime.Autocast.RequireSupport(precision, onDevice);
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
-        try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch, schemes); }
+        try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch!, schemes); }
         catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
         if (a.MemorySteps is { } memorySteps)
         {
@@ -115,6 +129,55 @@ internal static class BenchVerb
             $"early-exit/full inference {r.EarlyExitOverFullInference:F2} ({result.EarlyExit.ComputeFraction:P0} of the MACs on these synthetic images)");
         if (r.EarlyExitOverFullInference <= 1)
             AnsiConsole.MarkupLine("early exit does not pay for this network at this batch: crx predict --early-exit measures that on its first batch and runs the full network");
+        return 0;
+    }
+
+    /// <summary>`crx bench --inference`: the deployment table (<see cref="InferenceBenchmark"/>).</summary>
+    private static int RunInference(Arguments a)
+    {
+        if (a.Profile || a.MemorySteps is not null || a.Materializing)
+            throw new InvalidInputException("--inference: times inference only; leave out --profile, --memory-steps and --materializing");
+        if (a.Device is not ("auto" or "cpu")) throw new InvalidInputException($"--device: --inference runs on the CPU, not {a.Device}");
+        var options = new InferenceBenchmarkOptions(a.Arch is null ? ["fashion-tiny", "cifar10"] : [a.Arch], a.BatchGiven ? a.Batch : 64, a.Threads,
+            a.Steps, a.Repeats, MinRepeatSeconds: a.MinRepeatSeconds, CalibrationImages: a.CalibrationImages, EarlyExitTarget: a.EarlyExit);
+        var result = InferenceBenchmark.Run(options, a.Json ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}")));
+        if (a.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
+            return 0;
+        }
+        AnsiConsole.MarkupLine($"inference on the CPU, {result.Threads} threads for both engines, untrained weights and synthetic images " +
+                               $"(int8 calibrated on {a.CalibrationImages} synthetic images), images/s as median ±half the spread of {result.Repeats} repeats");
+        // Short names, so that the table fits a terminal of 80 columns.
+        static string Short(string variant) => variant switch
+        {
+            InferenceBenchmark.TorchFloat => "TorchSharp f32",
+            InferenceBenchmark.OrtFloat => "ORT f32",
+            InferenceBenchmark.OrtInt8 => "ORT int8",
+            InferenceBenchmark.OrtInt8GroupedFloat => "ORT int8, grouped f32",
+            InferenceBenchmark.EarlyExitVariant => "early exit",
+            _ => variant,
+        };
+        var table = new Table().AddColumns("network, variant", "file", $"img/s B={result.Batch}", "img/s B=1", "p50 B=1", "peak RSS");
+        static string T(Throughput t) => $"{t.Median:F1} ±{t.Spread / 2 * 100:F0}%";
+        foreach (var group in result.Rows.GroupBy(r => r.Network))
+        {
+            table.AddRow($"[bold]{DisplayText.Markup(group.Key)}[/]", "", "", "", "", "");
+            foreach (var r in group)
+                table.AddRow("  " + DisplayText.Markup(Short(r.Variant)), $"{r.FileBytes / 1e6:F2} MB", T(r.Batch), T(r.Single),
+                    $"{r.LatencyP50Milliseconds:F2} ms", r.PeakResidentBytes is { } p ? $"{p / 1048576.0:F0} MiB" : "n/a");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("ORT: ONNX Runtime; f32: float32; grouped f32: int8 with the grouped convolutions float; early exit runs in TorchSharp");
+        foreach (var full in result.Rows.Select(r => r.Network).Where(n => !n.EndsWith(" class 0")).Distinct())
+        {
+            string R(double? x) => x is { } v ? $"{v:F2}x" : "-";
+            AnsiConsole.MarkupLine($"{DisplayText.Markup(full)}: int8/float32 (ONNX Runtime, batch {result.Batch}) {R(result.Ratio(full, InferenceBenchmark.OrtInt8, full, InferenceBenchmark.OrtFloat))}, " +
+                $"grouped float/int8 {R(result.Ratio(full, InferenceBenchmark.OrtInt8GroupedFloat, full, InferenceBenchmark.OrtInt8))}, " +
+                $"class-0 int8 / full TorchSharp float32 {R(result.Ratio($"{full} class 0", InferenceBenchmark.OrtInt8, full, InferenceBenchmark.TorchFloat))}, " +
+                $"early exit / TorchSharp float32 {R(result.Ratio(full, InferenceBenchmark.EarlyExitVariant, full, InferenceBenchmark.TorchFloat))}" +
+                (result.Ratio(full, InferenceBenchmark.EarlyExitVariant, full, InferenceBenchmark.TorchFloat) is <= 1 ? " (does not pay here)" : ""));
+        }
         return 0;
     }
 }

@@ -12,7 +12,8 @@ namespace Crx.Verbs;
 internal static class ExportVerb
 {
     /// <summary>What a `export` command line asks for, one field per flag.</summary>
-    private sealed record Arguments(string Model, string Format, string Out);
+    private sealed record Arguments(string Model, string Format, string Out, string? Quantize, string? CalibrationData, int CalibrationImages,
+        string CalibrationMethod, bool FloatGroupedConvs);
 
     public static Command Create()
     {
@@ -24,17 +25,43 @@ internal static class ExportVerb
             Required = true,
         };
         var output = new Option<string>("--out") { Description = "The file to write (never overwritten)", Required = true };
+        var quantize = new Option<string?>("--quantize")
+        {
+            Description = "onnx only: int8 writes a quantized graph (QDQ: int8 weights per output channel, uint8 activations per tensor, " +
+                          "BN folded; logits and energies float), calibrated on training images",
+        };
+        var calibrationData = new Option<string?>("--calibration-data")
+        {
+            Description = "int8: the calibration images: a dataset name (its training set) or the directory of the model's dataset " +
+                          "(default: the dataset the model's metadata names, where it is found)",
+        };
+        var calibrationImages = new Option<int>("--calibration-images")
+        {
+            Description = "int8: images drawn (seeded) to calibrate the activations' ranges",
+            DefaultValueFactory = _ => QuantizationOptions.DefaultCalibrationImages,
+        };
+        var calibrationMethod = new Option<string>("--calibration-method")
+        {
+            Description = "int8: percentile (99.99, the default: clips the rarest values) or min-max",
+            DefaultValueFactory = _ => "percentile",
+        };
+        var floatGrouped = new Option<bool>("--float-grouped-convs")
+        {
+            Description = "int8: keep the grouped 3x3 convolutions' weights float (to measure whether narrow groups pay in int8)",
+        };
         var command = new Command("export", "Write a checkpoint's network (or, for onnx, an extracted classifier) in another format.")
         {
-            model, format, output,
+            model, format, output, quantize, calibrationData, calibrationImages, calibrationMethod, floatGrouped,
         };
-        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(format)!, p.GetValue(output)!)));
+        command.SetAction(p => Run(new Arguments(p.GetValue(model)!, p.GetValue(format)!, p.GetValue(output)!, p.GetValue(quantize),
+            p.GetValue(calibrationData), p.GetValue(calibrationImages), p.GetValue(calibrationMethod)!, p.GetValue(floatGrouped))));
         return command;
     }
 
     private static int Run(Arguments a)
     {
         string source = a.Model, outPath = a.Out;
+        var quantization = Quantization(a);
         if (a.Format is "official" or "onnx") Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out"); // before the model loads
         switch (a.Format)
         {
@@ -43,13 +70,41 @@ internal static class ExportVerb
                 Console.WriteLine($"written: {outPath}");
                 break;
             case "onnx":
-                var meta = OnnxModelExport.ExportFile(source, outPath);
+                var meta = OnnxModelExport.ExportFile(source, outPath, quantization: quantization);
                 var arch = meta.Architecture;
                 Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {Crx.Display.DisplayText.Safe(meta.Kind)} {Crx.Display.DisplayText.Safe(arch.Name)}, " +
-                                  $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]");
+                                  $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]" + (quantization is null ? "" : ", int8"));
+                if (OnnxMetadata.Quantization(outPath) is { } info)
+                    Console.WriteLine($"calibrated: {info.Method} on {info.Images} images of {Crx.Display.DisplayText.Safe(info.Data)} (seed {info.Seed})" +
+                                      (info.FloatWeights.Count > 0 ? $"; float grouped convolutions ({info.FloatWeights.Count})" : ""));
                 break;
             default: throw new InvalidInputException($"--format: '{a.Format}' is not a known format (official, onnx)");
         }
         return 0;
+    }
+
+    /// <summary>The int8 options the flags ask for (null: float32); the int8 flags without --quantize int8, or with another format, are refused.</summary>
+    private static QuantizationOptions? Quantization(Arguments a)
+    {
+        bool calibrationFlags = a.CalibrationData is not null || a.CalibrationImages != QuantizationOptions.DefaultCalibrationImages
+                                || a.CalibrationMethod != "percentile" || a.FloatGroupedConvs;
+        if (a.Quantize is null)
+        {
+            if (calibrationFlags) throw new InvalidInputException("--quantize: the calibration flags need --quantize int8");
+            return null;
+        }
+        if (a.Quantize != "int8") throw new InvalidInputException($"--quantize: '{a.Quantize}' is not a known quantization (int8)");
+        if (a.Format != "onnx") throw new InvalidInputException($"--quantize: only --format onnx is quantized, not {a.Format}");
+        var method = a.CalibrationMethod switch
+        {
+            "percentile" => CalibrationMethod.Percentile,
+            "min-max" => CalibrationMethod.MinMax,
+            _ => throw new InvalidInputException($"--calibration-method: '{a.CalibrationMethod}' is not a known method (percentile, min-max)"),
+        };
+        return new QuantizationOptions
+        {
+            CalibrationData = a.CalibrationData, CalibrationImages = a.CalibrationImages, Method = method,
+            QuantizeGroupedConvolutions = !a.FloatGroupedConvs,
+        };
     }
 }

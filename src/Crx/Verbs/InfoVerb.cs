@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodedResNeXt;
 using CodedResNeXt.Interop;
+using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
 using Spectre.Console;
@@ -25,7 +26,8 @@ internal static class InfoVerb
     {
         var file = new Argument<string?>("file")
         {
-            Description = "A PyTorch/Lightning .ckpt (its epoch, step, Lightning version, tensors) or a model file of ours (its architecture)",
+            Description = "A PyTorch/Lightning .ckpt (its epoch, step, Lightning version, tensors), a model file of ours (its architecture) " +
+                          "or an ONNX file crx export wrote (its architecture, and whether it is int8 and how it was calibrated)",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var arch = new Option<string>("--arch")
@@ -47,10 +49,17 @@ internal static class InfoVerb
         if ((a.File is null) == (a.Arch is null))
             throw new InvalidInputException("--arch: give either an architecture (--arch) or a file, not both or neither");
         ArchitectureSpec spec;
+        OnnxReport? onnx = null;
         if (a.File is not null)
         {
             if (TorchCheckpoint.IsTorchZip(a.File)) return PrintTorchCheckpoint(a.File, a.Json);
-            spec = ModelFile.ReadMetadata(a.File).Architecture;
+            if (OnnxModel.IsOnnxPath(a.File))
+            {
+                var summary = OnnxMetadata.Read(a.File);
+                spec = summary.Model.Architecture;
+                onnx = new OnnxReport(summary.Model.Kind, summary.Bytes, summary.Quantization is null ? "float32" : "int8", summary.Quantization);
+            }
+            else spec = ModelFile.ReadMetadata(a.File).Architecture;
         }
         else
         {
@@ -58,10 +67,29 @@ internal static class InfoVerb
             catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
         }
         if (a.Control) spec = spec.ToControl();
-        var report = Report(spec);
+        var report = Report(spec) with { Onnx = onnx };
         if (a.Json) Console.WriteLine(JsonSerializer.Serialize(report, CodedResNeXtModel.JsonOptions));
-        else Print(report);
+        else
+        {
+            if (onnx is not null) PrintOnnx(a.File!, onnx);
+            Print(report);
+        }
         return 0;
+    }
+
+    /// <summary>What an ONNX file is: its kind, size and numbers (float32 or int8, and an int8 file's calibration).</summary>
+    private sealed record OnnxReport(string Kind, long Bytes, string Precision, QuantizationInfo? Quantization);
+
+    private static void PrintOnnx(string path, OnnxReport onnx)
+    {
+        AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(Path.GetFileName(path))}[/]: an ONNX file ({DisplayText.Markup(onnx.Kind)}), {onnx.Bytes / 1e6:F2} MB, [bold]{onnx.Precision}[/]");
+        if (onnx.Quantization is { } q)
+        {
+            AnsiConsole.MarkupLine($"quantized (QDQ, BN folded): weights {DisplayText.Markup(q.Weights)}, activations {DisplayText.Markup(q.Activations)}; " +
+                                   "logits and energies float");
+            AnsiConsole.MarkupLine($"calibrated: {DisplayText.Markup(q.Method)} on {q.Images} images of {DisplayText.Markup(q.Data)} (seed {q.Seed})");
+            if (q.FloatWeights.Count > 0) AnsiConsole.MarkupLine($"kept float: {DisplayText.Markup(string.Join(", ", q.FloatWeights))}");
+        }
     }
 
     /// <summary>A torch.save file's summary. Its optimizer and scheduler state are not imported: a run from it starts anew.</summary>
@@ -90,7 +118,11 @@ internal static class InfoVerb
     /// <param name="Architecture">the architecture itself, in architecture-file form (a starting point for custom files)</param>
     private sealed record InfoReport(string Name, int Classes, int InputChannels, int ImageSize, IReadOnlyList<BlockRow> Blocks,
         ParameterBreakdown Parameters, long TotalParameters, IReadOnlyList<int> CodedBlocks, BinaryClassifierSize BinaryClassifier,
-        ArchitectureSpec Architecture);
+        ArchitectureSpec Architecture)
+    {
+        /// <summary>For an ONNX file: what it is (absent otherwise).</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public OnnxReport? Onnx { get; init; }
+    }
 
     private static InfoReport Report(ArchitectureSpec spec)
     {

@@ -71,6 +71,41 @@ public class BenchVerbTests
     }
 
     [Fact]
+    public void Inference_json_has_every_network_and_variant_with_batch_1_and_B_latency_and_file_sizes()
+    {
+        using var tmp = new TempDirectory();
+        var (code, output, error) = CrxProcess.Run(tmp.Path, "bench", "--inference", "--arch", Synthetic.ArchitectureFile(tmp.Path), "--batch", "4",
+            "--threads", "1", "--steps", "2", "--repeats", "3", "--min-repeat-seconds", "0", "--calibration-images", "8", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal((4, 1, 3), (root.GetProperty("batch").GetInt32(), root.GetProperty("threads").GetInt32(), root.GetProperty("repeats").GetInt32()));
+        var rows = root.GetProperty("rows").EnumerateArray().ToList();
+        string full = rows[0].GetProperty("network").GetString()!;
+        string[] engines = ["TorchSharp float32", "ONNX Runtime float32", "ONNX Runtime int8", "ONNX Runtime int8, grouped float"];
+        Assert.Equal(engines.Select(v => (full, v)).Append((full, "early exit (TorchSharp)")).Concat(engines.Select(v => ($"{full} class 0", v))),
+            rows.Select(r => (r.GetProperty("network").GetString()!, r.GetProperty("variant").GetString()!)));
+        foreach (var r in rows)
+        {
+            foreach (var figure in new[] { "single", "batch" })
+            {
+                var repeats = r.GetProperty(figure).GetProperty("repeats").EnumerateArray().Select(x => x.GetDouble()).Order().ToList();
+                Assert.Equal(3, repeats.Count);
+                Assert.All(repeats, x => Assert.True(x > 0));
+                Assert.Equal(repeats[1], r.GetProperty(figure).GetProperty("median").GetDouble(), 9);
+            }
+            // One image per call: the median call's time is within the repeats' range of 1 / (images/s), give or take the loop.
+            Assert.True(r.GetProperty("latency_p50_milliseconds").GetDouble() > 0);
+            Assert.True(r.GetProperty("file_bytes").GetInt64() > 0);
+            if (OperatingSystem.IsLinux()) Assert.True(r.GetProperty("peak_resident_bytes").GetInt64() > 0);
+        }
+        long Bytes(string network, string variant) =>
+            rows.Single(r => r.GetProperty("network").GetString() == network && r.GetProperty("variant").GetString() == variant).GetProperty("file_bytes").GetInt64();
+        // The full network's files: its checkpoint serves TorchSharp and early exit; the classifier's are smaller.
+        Assert.Equal(Bytes(full, "TorchSharp float32"), Bytes(full, "early exit (TorchSharp)"));
+        Assert.True(Bytes($"{full} class 0", "ONNX Runtime float32") < Bytes(full, "ONNX Runtime float32"));
+    }
+
+    [Fact]
     public void Profile_json_breaks_the_step_into_every_phase_and_the_forward_into_op_kinds()
     {
         using var tmp = new TempDirectory();

@@ -101,6 +101,44 @@ public class OnnxExportVerbTests(TrainedTinyModel model)
         Assert.Single(stderr.TrimEnd().Split('\n'));
     }
 
+    [Fact]
+    public void An_int8_export_is_calibrated_on_the_data_given_said_so_by_info_and_predicts_as_the_float_file_on_most_images()
+    {
+        string float32 = model.NewPath(".onnx"), int8 = model.NewPath(".onnx");
+        var (code, _, stderr) = Crx("export", "--format", "onnx", model.CheckpointPath, "--out", float32);
+        Assert.True(code == 0, stderr);
+        (code, var stdout, stderr) = Crx("export", "--format", "onnx", "--quantize", "int8", "--calibration-data", model.DataDir,
+            "--calibration-images", "64", model.CheckpointPath, "--out", int8);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"calibrated: percentile 99.99 on 64 images of the fashion-mnist training set in {model.DataDir} (seed 1)", stdout);
+
+        (code, stdout, stderr) = Crx("info", int8);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("an ONNX file (checkpoint)", stdout);
+        Assert.Contains("int8", stdout);
+        Assert.Contains("calibrated: percentile 99.99 on 64 images", stdout);
+        (code, stdout, _) = Crx("info", float32, "--json");
+        Assert.Equal("float32", JsonDocument.Parse(stdout).RootElement.GetProperty("onnx").GetProperty("precision").GetString());
+
+        string dir = PredictionTests.WriteValidationPngs(model, 24);
+        var a = Predictions(float32, dir, out _);
+        var b = Predictions(int8, dir, out string kind);
+        Assert.Equal("checkpoint", kind);
+        int same = a.Zip(b).Count(p => p.First.GetProperty("prediction").GetProperty("class").GetInt32() == p.Second.GetProperty("prediction").GetProperty("class").GetInt32());
+        Assert.True(same >= 21, $"int8 agrees with float on {same} of 24 images");
+        Assert.All(b, p => Assert.Equal(3, p.GetProperty("early_decoders").GetArrayLength()));
+
+        // No calibration images where it was told to look: one line naming the flag, no file.
+        string empty = Directory.CreateDirectory(model.NewPath("")).FullName, refused = model.NewPath(".onnx");
+        (code, _, stderr) = Crx("export", "--format", "onnx", "--quantize", "int8", "--calibration-data", empty, model.CheckpointPath, "--out", refused);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"crx: error: --calibration-data: int8 needs calibration images, and the fashion-mnist training set in {empty} cannot be read", stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.False(File.Exists(refused));
+        (code, _, stderr) = Crx("export", "--format", "onnx", "--calibration-images", "10", model.CheckpointPath, "--out", refused);
+        Assert.Equal((2, "crx: error: --quantize: the calibration flags need --quantize int8"), (code, stderr.TrimEnd()));
+    }
+
     private static List<JsonElement> Predictions(string modelPath, string dir, out string kind)
     {
         var (code, stdout, stderr) = Crx("predict", "--model", modelPath, dir, "--json");

@@ -19,11 +19,18 @@ public sealed class HostileOnnxTests(ReliabilityRun fixture)
     private static readonly TimeSpan TimeBound = TimeSpan.FromSeconds(20);
     private const long MemoryBound = 512L << 20;
 
-    /// <summary>The fixture's checkpoint as crx export writes it: 1x8x8 input, 10 logits, energies of blocks 1, 2 and 3.</summary>
+    /// <summary>Whether the hostile cases are built on the int8 export instead of the float32 one.</summary>
+    private bool _int8;
+
+    /// <summary>The fixture's checkpoint as crx export writes it: 1x8x8 input, 10 logits, energies of blocks 1, 2 and 3 (int8: quantized, calibrated on random images).</summary>
     private string Export()
     {
         string path = fixture.NewPath("export-") + ".onnx";
-        OnnxModelExport.ExportFile(fixture.Checkpoint, path);
+        var random = new Random(3);
+        var pixels = new byte[32 * 64];
+        random.NextBytes(pixels);
+        var images = new CodedResNeXt.Data.ImageDataset("random", pixels, new int[32], ["only"], 1, 8, 8);
+        OnnxModelExport.ExportFile(fixture.Checkpoint, path, quantization: _int8 ? new QuantizationOptions { CalibrationSet = images } : null);
         return path;
     }
 
@@ -122,6 +129,27 @@ public sealed class HostileOnnxTests(ReliabilityRun fixture)
         Assert.StartsWith($"{path}: not an ONNX graph crx export writes: ", refused.Message);
         Assert.Contains(expected, refused.Message);
         Assert.DoesNotContain('\n', refused.Message);
+        Assert.True(memory < MemoryBound, $"{kind}: the peak resident set rose by {memory >> 20} MiB");
+    }
+
+    [Theory]
+    [InlineData("constant-of-shape", "a node runs ConstantOfShape, which crx export never writes")]
+    [InlineData("outer-product", "a Mul node makes a value of")]
+    [InlineData("three-logits", "its output logits is float [batch, 3], not float [batch, 10] as its metadata says")]
+    [InlineData("input-7x7", "its input images is float [batch, 1, 7, 7], not float [batch, 1, 8, 8] as its metadata says")]
+    public void An_int8_export_is_accepted_and_a_hostile_graph_built_on_it_is_refused(string kind, string expected)
+    {
+        _int8 = true;
+        string int8 = Export();
+        Assert.NotNull(OnnxMetadata.Quantization(int8));
+        Assert.Null(Predict(int8).Error);
+
+        string path = Case(kind);
+        var (error, memory) = Predict(path);
+
+        var refused = Assert.IsType<InvalidInputException>(error);
+        Assert.StartsWith($"{path}: not an ONNX graph crx export writes: ", refused.Message);
+        Assert.Contains(expected, refused.Message);
         Assert.True(memory < MemoryBound, $"{kind}: the peak resident set rose by {memory >> 20} MiB");
     }
 

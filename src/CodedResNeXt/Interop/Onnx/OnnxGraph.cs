@@ -27,6 +27,13 @@ internal sealed class OnnxGraph
         return name;
     }
 
+    /// <summary>An initializer of any element type (the quantized graph's integer weights, scales' zero points).</summary>
+    public string Raw(string name, long[] dims, int dataType, byte[] raw)
+    {
+        if (_initializerNames.Add(name)) _initializers.Add(Tensor(name, dims, dataType, raw));
+        return name;
+    }
+
     /// <summary>A float scalar constant, shared by every node that uses the same value.</summary>
     public string Scalar(float value) =>
         Weight($"const.{BitConverter.SingleToInt32Bits(value):x8}", [], [value]);

@@ -57,6 +57,13 @@ internal static class OnnxGraphCheck
         return meta;
     }
 
+    /// <summary>An ONNX file's metadata_props, its protobuf read as <see cref="Check"/> reads it (the graph not checked).</summary>
+    public static IReadOnlyDictionary<string, string> Properties(byte[] file, string path)
+    {
+        try { return ReadModel(file).Properties; }
+        catch (Refused e) { throw InvalidInputException.ForFile(path, $"not an ONNX graph crx export writes: {e.Message}"); }
+    }
+
     // ---- the protobuf ----
 
     private sealed record TensorProto(string Name, int Type, long[] Dims, long Count, long[]? Ints);

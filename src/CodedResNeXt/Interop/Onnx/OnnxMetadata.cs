@@ -30,6 +30,8 @@ internal static class OnnxMetadata
     public const string InputKey = "crx.input";
     /// <summary>Per kept class, in the order of the logits: class index, name, threshold (and how it was fitted).</summary>
     public const string ThresholdsKey = "crx.thresholds";
+    /// <summary>The key of an int8 file's quantization (<see cref="QuantizationInfo"/>, JSON); absent in a float file.</summary>
+    public const string QuantizationKey = "crx.quantization";
 
     private static readonly JsonSerializerOptions CompactJson = new(ModelFile.Json) { WriteIndented = false };
 
@@ -67,5 +69,39 @@ internal static class OnnxMetadata
         return ModelFile.Checked(meta, path, $"{path} ({MetaKey})", MetaKey);
     }
 
+    /// <summary>The metadata_props of an int8 file: those of a float file and <see cref="QuantizationKey"/>.</summary>
+    internal static IEnumerable<KeyValuePair<string, string>> ToQuantizedProperties(ModelMetadata meta, string path, QuantizationInfo quantization) =>
+        ToProperties(meta, path).Append(new(QuantizationKey, Serialize(quantization)));
+
+    /// <summary>
+    /// How the ONNX file at <paramref name="path"/> was quantized (null: a float file), read from its metadata_props
+    /// without loading its graph; an <see cref="InvalidInputException"/> naming the file when it is not protobuf or the entry is malformed.
+    /// </summary>
+    public static QuantizationInfo? Quantization(string path) => Read(path).Quantization;
+
+    /// <summary>
+    /// What an exported file says about itself (<c>crx info</c>): its model's metadata and, for an int8 file, how it was
+    /// quantized; read from its metadata_props, its graph neither checked nor run. An <see cref="InvalidInputException"/>
+    /// naming the file when it is not an ONNX file crx wrote or its metadata is malformed.
+    /// </summary>
+    public static OnnxFileSummary Read(string path)
+    {
+        var properties = OnnxGraphCheck.Properties(InputFile.ReadBytes(path, OnnxModel.MaxFileBytes, "ONNX file"), path);
+        return new OnnxFileSummary(Parse(properties, path), QuantizationOf(properties, path), new FileInfo(path).Length);
+    }
+
+    private static QuantizationInfo? QuantizationOf(IReadOnlyDictionary<string, string> properties, string path)
+    {
+        if (!properties.TryGetValue(QuantizationKey, out var json)) return null;
+        try { return JsonSerializer.Deserialize<QuantizationInfo>(json, ModelFile.Json) ?? throw new JsonException("null"); }
+        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"the ONNX metadata {QuantizationKey} is not valid: {e.Message.Split('\n')[0]}"); }
+    }
+
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CompactJson);
 }
+
+/// <summary>What an exported ONNX file says about itself (<see cref="OnnxMetadata.Read"/>).</summary>
+/// <param name="Model">the metadata of the model file it was exported from</param>
+/// <param name="Quantization">how it was quantized and calibrated; null for a float32 file</param>
+/// <param name="Bytes">the file's size</param>
+internal sealed record OnnxFileSummary(ModelMetadata Model, QuantizationInfo? Quantization, long Bytes);

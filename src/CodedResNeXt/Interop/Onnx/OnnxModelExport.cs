@@ -16,13 +16,17 @@ public static class OnnxModelExport
     /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
     /// <returns>the model file's metadata</returns>
     /// <param name="outOption">the option that named the output, for errors</param>
-    public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out")
+    public static ModelMetadata ExportFile(string modelPath, string outPath, string outOption = "Out") =>
+        ExportFile(modelPath, outPath, quantization: null, outOption);
+
+    /// <summary>Exports the model file at <paramref name="modelPath"/>, in int8 when <paramref name="quantization"/> is given; refuses to overwrite <paramref name="outPath"/>.</summary>
+    internal static ModelMetadata ExportFile(string modelPath, string outPath, QuantizationOptions? quantization, string outOption = "Out")
     {
         InvalidInputException Exists() => InvalidInputException.ForOption(outOption, $"{outPath} already exists; choose another path or delete it");
         // Checked first, so no work is done for nothing, and again when the file is given its name (one of two runs wins).
         if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
         var (network, meta) = ModelFile.Load(modelPath);
-        using (network) WriteNew(network, meta, modelPath, outPath, Exists);
+        using (network) WriteNew(network, meta, modelPath, outPath, Exists, quantization);
         return meta;
     }
 
@@ -30,17 +34,23 @@ public static class OnnxModelExport
     /// <param name="network">the network, in eval mode</param>
     /// <param name="meta">its metadata (kind, classes, input record, a classifier's thresholds)</param>
     /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
-    public static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath)
+    public static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath) => Export(network, meta, outPath, quantization: null);
+
+    /// <summary>Exports a network in memory, in int8 when <paramref name="quantization"/> is given (<see cref="QuantizationOptions"/>).</summary>
+    internal static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath, QuantizationOptions? quantization)
     {
         InvalidInputException Exists() => InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
         if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
         network.eval();
-        WriteNew(network, meta, "the model in memory", outPath, Exists);
+        WriteNew(network, meta, "the model in memory", outPath, Exists, quantization);
     }
 
-    private static void WriteNew(CodedResNeXtNetwork network, ModelMetadata meta, string source, string outPath, Func<Exception> exists)
+    private static void WriteNew(CodedResNeXtNetwork network, ModelMetadata meta, string source, string outPath, Func<Exception> exists,
+        QuantizationOptions? quantization)
     {
-        byte[] bytes = ToBytes(network, OnnxMetadata.ToProperties(meta, source), energies: meta.Kind != BinaryClassifierFile.Kind);
+        byte[] bytes = quantization is null
+            ? ToBytes(network, OnnxMetadata.ToProperties(meta, source), energies: meta.Kind != BinaryClassifierFile.Kind)
+            : ToQuantizedBytes(network, meta, source, quantization);
         string? directory = Path.GetDirectoryName(Path.GetFullPath(outPath));
         if (directory is not null) Directory.CreateDirectory(directory);
         OutputFile.WriteNew(outPath, stream => stream.Write(bytes), exists);
@@ -56,6 +66,33 @@ public static class OnnxModelExport
         var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);
         return OnnxExport.Build(network.Architecture, weights, properties, energies);
     }
+
+    /// <summary>
+    /// The int8 ONNX bytes of a network (<see cref="QuantizationOptions"/>): the folded float graph with taps runs the
+    /// calibration images, then the quantized graph is written with the ranges measured. Outputs as
+    /// <see cref="ToBytes"/>: logits, and a full network's energies, float.
+    /// </summary>
+    /// <param name="network">the network to export, in eval mode</param>
+    /// <param name="meta">its metadata (names its dataset and input transform)</param>
+    /// <param name="source">the model file, for errors in its metadata</param>
+    /// <param name="options">where the calibration images come from and how the ranges are chosen</param>
+    internal static byte[] ToQuantizedBytes(CodedResNeXtNetwork network, ModelMetadata meta, string source, QuantizationOptions options)
+    {
+        var (images, from) = OnnxCalibration.Images(meta, options);
+        bool energies = meta.Kind != BinaryClassifierFile.Kind;
+        using var scope = NewDisposeScope();
+        var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);
+        var calibrating = QdqLayers.Calibrating();
+        byte[] calibrationGraph = OnnxExport.Build(network.Architecture, weights, [], energies, calibrating);
+        var ranges = OnnxCalibration.Measure(calibrationGraph, calibrating.Taps, images, meta, options);
+        var quantizing = QdqLayers.Quantizing(ranges, options.QuantizeGroupedConvolutions);
+        var info = new QuantizationInfo("int8, symmetric, per output channel", "uint8, per tensor", options.MethodText, images.Count, from, options.Seed,
+            FloatWeightsOf(network.Architecture, options));
+        return OnnxExport.Build(network.Architecture, weights, OnnxMetadata.ToQuantizedProperties(meta, source, info), energies, quantizing);
+    }
+
+    private static IReadOnlyList<string> FloatWeightsOf(ArchitectureSpec architecture, QuantizationOptions options) =>
+        options.QuantizeGroupedConvolutions ? [] : Enumerable.Range(0, architecture.Blocks.Count).Select(i => $"blocks.{i}.conv_conv.weight").ToList();
 
     /// <summary>Writes ONNX bytes atomically (<see cref="OutputFile"/>), creating the folder; a failure never leaves a half-written model.</summary>
     public static void Write(string path, byte[] bytes)

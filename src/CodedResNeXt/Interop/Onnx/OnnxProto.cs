@@ -14,6 +14,9 @@ internal static class OnnxProto
 
     // TensorProto.DataType
     public const int Float = 1;
+    public const int UInt8 = 2;
+    public const int Int8 = 3;
+    public const int Int32 = 6;
     public const int Int64 = 7;
 
     // AttributeProto.AttributeType
@@ -87,6 +90,10 @@ internal static class OnnxProto
         return new Message().PackedInts(1, dims).Int(2, Int64).String(8, name).Bytes(9, raw);
     }
 
+    /// <summary>A tensor of any element type from its little-endian bytes (the quantized graph's int8, uint8 and int32 values).</summary>
+    public static Message Tensor(string name, long[] dims, int dataType, byte[] raw) =>
+        new Message().PackedInts(1, dims).Int(2, dataType).String(8, name).Bytes(9, raw);
+
     public static Message Node(string opType, string name, string[] inputs, string[] outputs, params Message[] attributes)
     {
         var node = new Message();
@@ -118,6 +125,10 @@ internal static class OnnxProto
         var tensorType = new Message().Int(1, Float).Nested(2, shape);
         return new Message().String(1, name).Nested(2, new Message().Nested(1, tensorType));
     }
+
+    /// <summary>A float tensor's name with no shape (the calibration graph's taps, whose shapes ONNX Runtime infers).</summary>
+    public static Message ValueInfoAnyShape(string name) =>
+        new Message().String(1, name).Nested(2, new Message().Nested(1, new Message().Int(1, Float)));
 
     public static Message Graph(string name, IEnumerable<Message> nodes, IEnumerable<Message> initializers,
         IEnumerable<Message> inputs, IEnumerable<Message> outputs)
