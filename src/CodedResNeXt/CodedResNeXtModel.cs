@@ -393,6 +393,19 @@ public sealed class CodedResNeXtModel : IDisposable
     public PredictionModel Predictor() => PredictionModel.From(Live.Network, Metadata, ownsNetwork: false, () => _disposed);
 
     /// <summary>
+    /// Explains the network's answer on one image file: the prediction, every coded block's energies against the
+    /// codewords, the early decoders' votes and margins, where each early-exit calibration stored with the model would
+    /// stop it, and the saliency maps of the class's path and of the whole network (<see cref="ImageExplanation"/>).
+    /// </summary>
+    /// <param name="file">a PNG or JPEG file</param>
+    /// <param name="options">the saliency class, classifiers to ask, calibrations (null: the defaults)</param>
+    public ImageExplanation Explain(string file, ExplanationOptions? options = null)
+    {
+        using var predictor = Predictor();
+        return predictor.Explain(file, options);
+    }
+
+    /// <summary>
     /// Writes the network as an ONNX file (logits and every coded block's energies; the metadata with its input record),
     /// which <see cref="PredictionModel.Load"/> and plain ONNX Runtime run; an existing file is not overwritten.
     /// </summary>

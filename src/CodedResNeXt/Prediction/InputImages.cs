@@ -13,6 +13,11 @@ namespace CodedResNeXt.Prediction;
 /// model's transform resizes before its centre crop)</param>
 public sealed record InputImage(string File, int Width, int Height, bool Resized);
 
+/// <summary>An image file's contents held in memory, such as an upload: a PNG or JPEG, checked and decoded as a file is.</summary>
+/// <param name="Name">how predictions and errors name the image (a file name, "upload 1")</param>
+/// <param name="Bytes">the encoded file, kept (not copied)</param>
+public sealed record EncodedImage(string Name, byte[] Bytes);
+
 /// <summary>
 /// Image files (PNG or JPEG) turned into a model's input: decoded with SkiaSharp (a truncated or corrupt file is an
 /// error naming it), fitted to size x size (shorter side scaled, centre square; untouched when already that size;
@@ -49,38 +54,58 @@ public static class InputImages
     /// instead of the centre square scaled to size</param>
     /// <param name="maxPixels">the most pixels a file may declare (<see cref="ImageDecoder.DefaultMaxPixels"/>); more is refused before decoding</param>
     public static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(IReadOnlyList<string> files, int channels, int size,
-        IReadOnlyList<string> classNames, FolderGeometry? folder = null, long maxPixels = ImageDecoder.DefaultMaxPixels)
+        IReadOnlyList<string> classNames, FolderGeometry? folder = null, long maxPixels = ImageDecoder.DefaultMaxPixels) =>
+        Load(files.Count, i => files[i], channels, size, classNames, folder, maxPixels,
+            (i, rgb) => FolderFormat.DecodeInto(files[i], size, rgb, maxPixels),
+            (i, buffer) => ImageDecoder.Decode(files[i], folder!.Resize, buffer, maxPixels),
+            i => ImageDecoder.Open(files[i], maxPixels));
+
+    /// <summary>
+    /// The same for images held in memory (uploads): each is checked (declared size, decompression bombs) and decoded
+    /// as a file is; the first that cannot be is an <see cref="InvalidInputException"/> naming it.
+    /// </summary>
+    /// <param name="images">the encoded images</param>
+    /// <param name="channels">the model's input channels: 1 (gray) or 3 (RGB)</param>
+    /// <param name="size">the model's input side, in pixels</param>
+    /// <param name="classNames">class names for the dataset (any non-empty list; the images are unlabelled)</param>
+    /// <param name="folder">for a model trained on a folder: its evaluation transform</param>
+    /// <param name="maxPixels">the most pixels an image may declare</param>
+    public static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(IReadOnlyList<EncodedImage> images, int channels, int size,
+        IReadOnlyList<string> classNames, FolderGeometry? folder = null, long maxPixels = ImageDecoder.DefaultMaxPixels) =>
+        Load(images.Count, i => images[i].Name, channels, size, classNames, folder, maxPixels,
+            (i, rgb) => FolderFormat.DecodeInto(images[i], size, rgb, maxPixels),
+            (i, buffer) => ImageDecoder.Decode(images[i], folder!.Resize, buffer, maxPixels),
+            i => ImageDecoder.Open(images[i], maxPixels));
+
+    private static (ImageDataset Images, IReadOnlyList<InputImage> Sources) Load(int count, Func<int, string> name, int channels, int size,
+        IReadOnlyList<string> classNames, FolderGeometry? folder, long maxPixels,
+        Action<int, byte[]> centreSquare, Action<int, ImageBuffer> decode, Func<int, SKCodec> open)
     {
         if (channels is not (1 or 3)) throw new InvalidInputException($"the model takes {channels}-channel images; only 1 (gray) and 3 (RGB) can be made from image files");
         int plane = size * size;
-        var pixels = new byte[files.Count * channels * plane];
+        var pixels = new byte[count * channels * plane];
         var rgb = new byte[3 * plane];
         var buffer = new ImageBuffer();
         var sources = new List<InputImage>();
-        for (int i = 0; i < files.Count; i++)
+        for (int i = 0; i < count; i++)
         {
-            if (folder is null) FolderFormat.DecodeInto(files[i], size, rgb, maxPixels);
+            if (folder is null) centreSquare(i, rgb);
             else
             {
-                ImageDecoder.Decode(files[i], folder.Resize, buffer, maxPixels);
+                decode(i, buffer);
                 folder.EvaluationCrop.Apply(buffer, Unused);
                 buffer.Pixels.CopyTo(rgb);
             }
-            var info = ImageSize(files[i], maxPixels);
+            SKImageInfo info;
+            using (var codec = open(i)) info = codec.Info;
             bool changed = info.Width != size || info.Height != size || (folder is not null && folder.Resize != size);
-            sources.Add(new InputImage(files[i], info.Width, info.Height, changed));
+            sources.Add(new InputImage(name(i), info.Width, info.Height, changed));
             var target = pixels.AsSpan(i * channels * plane, channels * plane);
             if (channels == 3) rgb.CopyTo(target);
             else
                 for (int p = 0; p < plane; p++)
                     target[p] = (byte)((299 * rgb[p] + 587 * rgb[plane + p] + 114 * rgb[2 * plane + p] + 500) / 1000);
         }
-        return (new ImageDataset("images", pixels, new int[files.Count], classNames, channels, size, size), sources);
-    }
-
-    private static SKImageInfo ImageSize(string path, long maxPixels)
-    {
-        using var codec = ImageDecoder.Open(path, maxPixels);
-        return codec.Info;
+        return (new ImageDataset("images", pixels, new int[count], classNames, channels, size, size), sources);
     }
 }

@@ -20,7 +20,7 @@ namespace CodedResNeXt.Prediction;
 /// Runtime instead, with the metadata it carries. A model loaded from a file owns its network; one made from a network
 /// in memory (<see cref="From(CodedResNeXtNetwork, ModelMetadata, bool)"/>) leaves it to its owner unless told otherwise.
 /// </summary>
-public sealed class PredictionModel : IDisposable
+public sealed partial class PredictionModel : IDisposable
 {
     private readonly CodedResNeXtNetwork? _network;
     private readonly bool _ownsNetwork = true;
@@ -341,13 +341,6 @@ public sealed class PredictionModel : IDisposable
         if (_ownerDisposed?.Invoke() == true)
             throw new ObjectDisposedException(nameof(PredictionModel), "the model or classifier this predictor was made from has been disposed");
     }
-
-    /// <summary>
-    /// The early-exit calibration stored with this model for <paramref name="target"/> (<see cref="CodedResNeXtModel.StoreCalibration"/>,
-    /// <c>crx eval --store-calibration</c>); refused, naming the model file and the targets it holds, when it holds none for it.
-    /// </summary>
-    /// <param name="target">the agreement the calibration was made for, e.g. 0.99</param>
-    public EarlyExitCalibration StoredCalibration(double target) => StoredCalibrations.StoredFor(Meta, _source, target);
 
     /// <summary>Frees the network (when the model owns it) or the ONNX Runtime session.</summary>
     public void Dispose()

@@ -24,8 +24,8 @@ internal static class FlagValues
     {
         foreach (var option in command.Options) Check(option);
         foreach (var argument in command.Arguments)
-            if (argument is Argument<string> text)
-                text.Validators.Add(result => RequireNotEmpty(result, argument.Name));
+            if (argument is Argument<string> or Argument<string[]>)
+                argument.Validators.Add(result => RequireNotEmpty(result, argument.Name));
         foreach (var sub in command.Subcommands) Checked(sub);
         return command;
     }
@@ -40,7 +40,7 @@ internal static class FlagValues
             case Option<int?> integer: integer.CustomParser = result => (int?)Integer(result, option.Name, int.MinValue, int.MaxValue); break;
             case Option<long> integer: integer.CustomParser = result => Integer(result, option.Name, long.MinValue, long.MaxValue) ?? 0; break;
             case Option<long?> integer: integer.CustomParser = result => Integer(result, option.Name, long.MinValue, long.MaxValue); break;
-            case Option<string> or Option<string?> when !EmptyAllowed.Contains(option.Name):
+            case Option<string> or Option<string?> or Option<string[]> when !EmptyAllowed.Contains(option.Name):
                 option.Validators.Add(result => RequireNotEmpty(result, option.Name));
                 break;
         }

@@ -17,6 +17,8 @@ internal static class AllVerbs
         AnalyzeVerb.Create(),
         ExtractVerb.Create(),
         PredictVerb.Create(),
+        ExplainVerb.Create(),
+        ServeVerb.Create(),
         SweepVerb.Create(),
         ImportVerb.Create(),
         ExportVerb.Create(),

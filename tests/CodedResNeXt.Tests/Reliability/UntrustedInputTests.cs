@@ -173,52 +173,11 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
 
     // ---- image bombs ----
 
-    /// <summary>A PNG whose header declares <paramref name="side"/> x <paramref name="side"/> RGB pixels, with one row of data.</summary>
-    private static byte[] DeclaredPng(int side)
-    {
-        var png = new MemoryStream();
-        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, side);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), side);
-        ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // RGB
-        Chunk(png, "IHDR", ihdr);
-        var rows = new MemoryStream();
-        using (var z = new ZLibStream(rows, CompressionLevel.Fastest, leaveOpen: true)) z.Write(new byte[1 + 3 * side]);
-        Chunk(png, "IDAT", rows.ToArray());
-        Chunk(png, "IEND", []);
-        return png.ToArray();
-    }
-
-    private static void Chunk(Stream png, string type, byte[] data)
-    {
-        var length = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        png.Write(length);
-        var typed = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-        png.Write(typed);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(typed));
-        png.Write(crc);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-        }
-        return ~crc;
-    }
-
     [Fact]
     public void An_image_declaring_more_pixels_than_the_limit_is_refused_before_decoding()
     {
         string bomb = fixture.NewPath("bomb-") + ".png";
-        File.WriteAllBytes(bomb, DeclaredPng(23000));
+        File.WriteAllBytes(bomb, HostileImages.DeclaredPng(23000));
         Assert.True(new FileInfo(bomb).Length < 100_000);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -231,6 +190,22 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
         Assert.Equal(2, code);
         Assert.Equal($"crx: error: {e.Message}", OneLine(error));
         Assert.Equal("", output);
+    }
+
+    [Fact]
+    public void An_image_held_in_memory_is_checked_as_a_file_is_a_bomb_or_a_non_image_named_by_its_name()
+    {
+        using var model = CodedResNeXt.Prediction.PredictionModel.Load(fixture.Checkpoint);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidInputException>(() => model.Predict([new CodedResNeXt.Prediction.EncodedImage("upload 1", HostileImages.DeclaredPng(23000))]));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000);
+        Assert.Equal("upload 1: the image declares 23000x23000 = 529000000 pixels, more than the limit of 89478485 " +
+                     "(raise it with --max-image-pixels if the file is trusted)", e.Message);
+        e = Assert.Throws<InvalidInputException>(() => model.Predict([new CodedResNeXt.Prediction.EncodedImage("notes.txt", "hello"u8.ToArray())]));
+        Assert.Equal("notes.txt: cannot decode image (not a readable JPEG or PNG)", e.Message);
+        // Declaring more pixels than its bytes can hold (under the limit): a decompression bomb.
+        e = Assert.Throws<InvalidInputException>(() => model.Predict([new CodedResNeXt.Prediction.EncodedImage("b.png", HostileImages.DeclaredPng(9000))]));
+        Assert.Contains("b.png: the image declares 9000x9000 = 81000000 pixels in a file of", e.Message);
     }
 
     [Fact]
@@ -263,7 +238,7 @@ public sealed class UntrustedInputTests(ReliabilityRun fixture)
         string root = fixture.NewPath("bomb-folder-");
         ImageFolders.Write(root, classes: 2, train: 2, val: 1, side: 8);
         string bomb = Path.Combine(root, "train", "class1", "img999.png");
-        File.WriteAllBytes(bomb, DeclaredPng(50000));
+        File.WriteAllBytes(bomb, HostileImages.DeclaredPng(50000));
         var splits = DatasetRegistry.Load("folder", new DatasetOptions { DataDir = root, ImageSize = 8 });
         int index = splits.Train.Files!.Paths.ToList().IndexOf(bomb);
 

@@ -66,9 +66,16 @@ internal static class FolderFormat
     }
 
     /// <summary>Predict's fitting of a file: decodes it, scales its shorter side to <paramref name="size"/>, keeps the centre square as RGB planes.</summary>
-    internal static void DecodeInto(string path, int size, Span<byte> planes, long maxPixels = ImageDecoder.DefaultMaxPixels)
+    internal static void DecodeInto(string path, int size, Span<byte> planes, long maxPixels = ImageDecoder.DefaultMaxPixels) =>
+        CentreSquareInto(ImageDecoder.DecodeBitmap(path, size, maxPixels), path, size, planes);
+
+    /// <summary>The same for an image file's contents held in memory (an upload).</summary>
+    internal static void DecodeInto(Prediction.EncodedImage image, int size, Span<byte> planes, long maxPixels = ImageDecoder.DefaultMaxPixels) =>
+        CentreSquareInto(ImageDecoder.DecodeBitmap(image, size, maxPixels), image.Name, size, planes);
+
+    private static void CentreSquareInto(SKBitmap bitmap, string path, int size, Span<byte> planes)
     {
-        using var decoded = ImageDecoder.DecodeBitmap(path, size, maxPixels);
+        using var decoded = bitmap;
 
         int side = Math.Min(decoded.Width, decoded.Height);
         var square = SKRectI.Create((decoded.Width - side) / 2, (decoded.Height - side) / 2, side, side);

@@ -1,4 +1,5 @@
 using CodedResNeXt.Data.Augmentation;
+using CodedResNeXt.Prediction;
 using SkiaSharp;
 
 namespace CodedResNeXt.Data.Formats;
@@ -33,9 +34,16 @@ internal static class ImageDecoder
     /// <param name="path">the image file (PNG or JPEG)</param>
     /// <param name="minSide">the shorter side the decoded image must keep at least; 0 for full size</param>
     /// <param name="maxPixels">the most pixels the file may declare (<see cref="DefaultMaxPixels"/>); more is refused before decoding</param>
-    public static SKBitmap DecodeBitmap(string path, int minSide, long maxPixels = DefaultMaxPixels)
+    public static SKBitmap DecodeBitmap(string path, int minSide, long maxPixels = DefaultMaxPixels) =>
+        DecodeBitmap(Open(path, maxPixels), path, minSide);
+
+    /// <summary>The same for an image file's contents held in memory (an upload), named by <see cref="EncodedImage.Name"/> in errors.</summary>
+    internal static SKBitmap DecodeBitmap(EncodedImage image, int minSide, long maxPixels = DefaultMaxPixels) =>
+        DecodeBitmap(Open(image, maxPixels), image.Name, minSide);
+
+    private static SKBitmap DecodeBitmap(SKCodec opened, string path, int minSide)
     {
-        using var codec = Open(path, maxPixels);
+        using var codec = opened;
         var size = codec.Info.Size;
         if (minSide > 0)
         {
@@ -61,13 +69,26 @@ internal static class ImageDecoder
     public static SKCodec Open(string path, long maxPixels = DefaultMaxPixels)
     {
         InputFile.RequireRegular(path, "image");
-        var codec = SKCodec.Create(path, out var opened);
+        return Checked(SKCodec.Create(path, out var opened), opened, path, new FileInfo(path).Length, maxPixels);
+    }
+
+    /// <summary>A codec for an image file's contents held in memory, its header read and checked as a file's is.</summary>
+    internal static SKCodec Open(EncodedImage image, long maxPixels = DefaultMaxPixels)
+    {
+        var stream = new SKMemoryStream(image.Bytes);
+        // The codec owns the stream (and frees it when it cannot read it).
+        var codec = SKCodec.Create(stream, out var opened);
+        return Checked(codec, opened, image.Name, image.Bytes.LongLength, maxPixels);
+    }
+
+    private static SKCodec Checked(SKCodec? codec, SKCodecResult opened, string path, long bytes, long maxPixels)
+    {
         if (codec is null)
             throw new InvalidInputException(opened == SKCodecResult.IncompleteInput
                 ? $"{path}: cannot decode image ({Describe(opened)})"
                 : $"{path}: cannot decode image (not a readable JPEG or PNG)");
         var info = codec.Info;
-        long pixels = (long)info.Width * info.Height, bytes = new FileInfo(path).Length;
+        long pixels = (long)info.Width * info.Height;
         if (pixels > maxPixels)
         {
             codec.Dispose();
@@ -85,10 +106,17 @@ internal static class ImageDecoder
         return codec;
     }
 
-    /// <summary>Decodes <paramref name="path"/> into <paramref name="into"/> as 3 RGB planes (see <see cref="DecodeBitmap"/>).</summary>
-    public static void Decode(string path, int minSide, ImageBuffer into, long maxPixels = DefaultMaxPixels)
+    /// <summary>Decodes <paramref name="path"/> into <paramref name="into"/> as 3 RGB planes (see <see cref="DecodeBitmap(string, int, long)"/>).</summary>
+    public static void Decode(string path, int minSide, ImageBuffer into, long maxPixels = DefaultMaxPixels) =>
+        Planes(DecodeBitmap(path, minSide, maxPixels), into);
+
+    /// <summary>The same for an image file's contents held in memory (an upload).</summary>
+    internal static void Decode(EncodedImage image, int minSide, ImageBuffer into, long maxPixels = DefaultMaxPixels) =>
+        Planes(DecodeBitmap(image, minSide, maxPixels), into);
+
+    private static void Planes(SKBitmap decoded, ImageBuffer into)
     {
-        using var bitmap = DecodeBitmap(path, minSide, maxPixels);
+        using var bitmap = decoded;
         int w = bitmap.Width, h = bitmap.Height, plane = w * h, rowBytes = bitmap.RowBytes;
         var planes = into.Reset(3, h, w);
         var rgba = bitmap.GetPixelSpan();
