@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-fashion="${FASHION_CKPT:-/work/models/quickstart/coded/best.ckpt}"
+fashion="${FASHION_CKPT:-runs/quickstart/coded/best.ckpt}"   # what ./crx quickstart writes
 fashion_data="${FASHION_DATA:-/usr/share/datasets/fashion-mnist}"
 official=tests/CodedResNeXt.Tests/Interop/Fixtures/official-cifar10
 
