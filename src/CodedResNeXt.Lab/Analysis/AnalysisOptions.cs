@@ -1,6 +1,6 @@
 namespace CodedResNeXt.Analysis;
 
-/// <summary>What <see cref="NetworkAnalysis.Run"/> measures and on how many images. The defaults are `crx analyze`'s.</summary>
+/// <summary>What an analysis (<see cref="NetworkAnalysis"/>) measures and on how many images. The defaults are `crx analyze`'s.</summary>
 public sealed record AnalysisOptions
 {
     /// <summary>The block whose subNNs the specialization test removes; null picks the paper's (<see cref="Specialization.DefaultBlock"/>).</summary>

@@ -10,7 +10,7 @@ namespace CodedResNeXt.CodingSchemes;
 /// every other number the file declares must agree with the codewords, so a hand-edited file cannot
 /// silently claim a distance or balance it does not have.
 /// </summary>
-public static class CodingSchemeFile
+internal static class CodingSchemeFile
 {
     private static readonly JsonSerializerOptions Options = new()
     {

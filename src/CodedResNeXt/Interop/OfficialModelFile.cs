@@ -16,7 +16,7 @@ namespace CodedResNeXt.Interop;
 /// or generator state (their optimizer's state is laid out differently), so it starts new runs
 /// (<c>crx train --init-from</c>) but cannot be resumed.
 /// </summary>
-public static class OfficialModelFile
+internal static class OfficialModelFile
 {
     /// <summary>
     /// The normalization timm applies when a model names none, as the authors' ImageNet model does (its default_cfg

@@ -20,7 +20,7 @@ namespace CodedResNeXt.Interop;
 /// view), each add up to at most <see cref="MaxInflation"/> times the file's size, checked before any is read.
 /// </para>
 /// </summary>
-public static class TorchCheckpoint
+internal static class TorchCheckpoint
 {
     /// <summary>More zip entries than this is not a checkpoint of a network: the ResNeXt-50 with its optimizer has fewer than 1000.</summary>
     public const int MaxEntries = 100_000;

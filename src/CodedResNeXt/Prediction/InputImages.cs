@@ -25,7 +25,7 @@ public sealed record EncodedImage(string Name, byte[] Bytes);
 /// gray by luminance (ITU-R BT.601, as PIL's "L" mode) for a one-channel model. Nothing else is done to them:
 /// a Fashion-MNIST model expects light garments on a dark background, like its training images.
 /// </summary>
-public static class InputImages
+internal static class InputImages
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
     // The evaluation crop draws nothing at random.

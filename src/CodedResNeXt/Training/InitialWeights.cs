@@ -9,7 +9,7 @@ namespace CodedResNeXt.Training;
 /// <c>crx train --init-from</c>: a new run whose initial weights (BN statistics included) are a checkpoint's.
 /// Only the weights come over; the optimizer, schedule, epoch count and random generator start afresh.
 /// </summary>
-public static class InitialWeights
+internal static class InitialWeights
 {
     /// <summary>Copies the weights of the checkpoint <paramref name="path"/> into <paramref name="network"/>, whose architecture it must have.</summary>
     public static void Load(CodedResNeXtNetwork network, string path)

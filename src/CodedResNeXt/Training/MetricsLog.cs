@@ -8,7 +8,7 @@ namespace CodedResNeXt.Training;
 /// Writes each epoch's metrics to runs/NAME/metrics.jsonl (the whole log, atomically) and the same scalars as TensorBoard
 /// event files under runs/NAME/tensorboard (view with `tensorboard --logdir runs`).
 /// </summary>
-public sealed class MetricsLog
+internal sealed class MetricsLog
 {
     /// <summary>The JSON settings of metrics.jsonl: snake_case, NaN allowed (a figure that was not measured).</summary>
     public static readonly JsonSerializerOptions Json = new()

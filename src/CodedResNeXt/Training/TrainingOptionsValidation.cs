@@ -7,7 +7,7 @@ namespace CodedResNeXt.Training;
 /// them a NaN or negative rate trains garbage for hours, and TorchSharp rejects some combinations (Nesterov
 /// without momentum) only with a stack trace.
 /// </summary>
-public static class TrainingOptionsValidation
+internal static class TrainingOptionsValidation
 {
     /// <summary>Throws an <see cref="InvalidInputException"/> about the first hyperparameter of <paramref name="o"/> that is out of range (NaN included).</summary>
     public static void Validate(this TrainingOptions o)

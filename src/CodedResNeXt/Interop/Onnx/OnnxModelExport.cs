@@ -9,7 +9,7 @@ namespace CodedResNeXt.Interop.Onnx;
 /// `crx export --format onnx`: a model file (a training checkpoint: logits and every coded block's energies; an
 /// extracted classifier: its logits, thresholds in the metadata) as an ONNX file.
 /// </summary>
-public static class OnnxModelExport
+internal static class OnnxModelExport
 {
     /// <summary>Exports the model file at <paramref name="modelPath"/>; refuses to overwrite <paramref name="outPath"/>.</summary>
     /// <param name="modelPath">a checkpoint or an extracted classifier</param>
