@@ -85,9 +85,10 @@ public sealed partial class PredictionModel : IDisposable
     public int InputChannels => Architecture.InputChannels;
     /// <summary>
     /// The most pixels an image file may declare; a file declaring more is refused before it is decoded
-    /// (<see cref="ImageDecoder.DefaultMaxPixels"/>, PIL's limit).
+    /// (<see cref="DefaultMaxImagePixels"/>, PIL's limit).
     /// </summary>
-    public long MaxImagePixels { get; set; } = ImageDecoder.DefaultMaxPixels;
+    public long MaxImagePixels { get; set; } = DefaultMaxImagePixels;
+
 
     /// <summary>Side of the square input images.</summary>
     public int ImageSize => Architecture.ImageSize;
