@@ -186,8 +186,7 @@ public sealed class CodedResNeXtModel : IDisposable
     /// is done, and cannot start meanwhile</param>
     public static CodedResNeXtModel Load(string path, Device? device = null, bool forUpdate = false)
     {
-        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        var owned = forUpdate && File.Exists(System.IO.Path.Combine(folder, RunFolderLock.FileName)) ? RunFolderLock.Acquire(folder) : null;
+        var owned = forUpdate ? LockRunFolderOf(path) : null;
         try
         {
             var (network, info) = Checkpoint.Load(path);
@@ -203,6 +202,13 @@ public sealed class CodedResNeXtModel : IDisposable
 
     // The run folder's lock, held by a model loaded for update.
     private RunFolderLock? _runFolder;
+
+    // The lock of the run folder holding a checkpoint (one with a run.lock file), taken; null for a checkpoint elsewhere.
+    private static RunFolderLock? LockRunFolderOf(string checkpoint)
+    {
+        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(checkpoint))!;
+        return File.Exists(System.IO.Path.Combine(folder, RunFolderLock.FileName)) ? RunFolderLock.Acquire(folder) : null;
+    }
 
     /// <summary>
     /// Writes the network as a checkpoint of weights only (atomically): it loads anywhere, starts a new run
@@ -380,9 +386,7 @@ public sealed class CodedResNeXtModel : IDisposable
     public void StoreCalibration(EarlyExitCalibration calibration)
     {
         string path = SourcePath ?? throw new InvalidOperationException("the model was not loaded from a checkpoint; Save it first, then load it");
-        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        bool inRunFolder = File.Exists(System.IO.Path.Combine(folder, RunFolderLock.FileName));
-        using var owned = inRunFolder && _runFolder is null ? RunFolderLock.Acquire(folder) : null;
+        using var owned = _runFolder is null ? LockRunFolderOf(path) : null;
         StoredCalibrations.Store(path, calibration);
     }
 
