@@ -99,20 +99,22 @@ internal static class QuickstartVerb
 
     private sealed record Row(string Network, string Architecture, long Parameters, int Epochs, double TrainSeconds, EvaluationResult Result);
 
+    // One column per network and one row per figure: the table stays narrow enough for an 80-column terminal however
+    // many coded blocks the architecture has (a column per early decoder wrapped every cell there).
     private static void Print(IReadOnlyList<Row> rows)
     {
-        int coded = rows.Max(r => r.Result.EarlyDecoding.CodedBlockIndices.Count);
-        var table = new Table().Title("Fashion-MNIST, same budget").AddColumns("network", "parameters", "epochs", "train time", "top-1");
-        var codedRow = rows.First(r => r.Result.EarlyDecoding.CodedBlockIndices.Count == coded);
-        foreach (int block in codedRow.Result.EarlyDecoding.CodedBlockIndices) table.AddColumn($"early decoder, block {block}");
-        foreach (var r in rows)
+        var table = new Table().Title("Fashion-MNIST, same budget").AddColumn("");
+        foreach (var r in rows) table.AddColumn(new TableColumn(r.Network).RightAligned());
+        void Add(string figure, Func<Row, string> cell) => table.AddRow([figure, .. rows.Select(cell)]);
+        Add("parameters", r => $"{r.Parameters / 1e6:F3} M");
+        Add("epochs", r => r.Epochs.ToString());
+        Add("train time", r => $"{r.TrainSeconds / 60:F1} min");
+        Add("[bold]top-1[/]", r => $"[bold]{r.Result.Classification.Top1:P2}[/]");
+        var blocks = rows.MaxBy(r => r.Result.EarlyDecoding.CodedBlockIndices.Count)!.Result.EarlyDecoding.CodedBlockIndices;
+        for (int b = 0; b < blocks.Count; b++)
         {
-            var cells = new List<string>
-            {
-                r.Network, $"{r.Parameters / 1e6:F3} M", r.Epochs.ToString(), $"{r.TrainSeconds / 60:F1} min", $"[bold]{r.Result.Classification.Top1:P2}[/]",
-            };
-            cells.AddRange(Enumerable.Range(0, coded).Select(b => b < r.Result.EarlyDecoding.Accuracy.Count ? r.Result.EarlyDecoding.Accuracy[b].ToString("P2") : "—"));
-            table.AddRow(cells.ToArray());
+            int index = b;
+            Add($"early decoder, block {blocks[b]}", r => index < r.Result.EarlyDecoding.Accuracy.Count ? r.Result.EarlyDecoding.Accuracy[index].ToString("P2") : "—");
         }
         AnsiConsole.Write(table);
     }

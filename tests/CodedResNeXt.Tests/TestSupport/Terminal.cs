@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace CodedResNeXt.Tests.TestSupport;
 
 /// <summary>
-/// crx run as a person runs it: in a pseudo-terminal of tmux (its own server, 200 columns by 50 rows), so that stdout
+/// crx run as a person runs it: in a pseudo-terminal of tmux (its own server, 200 columns by 50 rows unless given), so that stdout
 /// is a terminal and crx takes its interactive display path. The screen is read with capture-pane; Ctrl+C is typed
 /// with send-keys, so SIGINT reaches the foreground process group through the terminal, as it does at a keyboard.
 /// </summary>
@@ -14,7 +14,10 @@ public sealed class Terminal : IDisposable
     private string ExitFile => _dir["exit-code"];
 
     /// <summary>Starts <c>crx <paramref name="args"/></c> in <paramref name="workingDirectory"/>.</summary>
-    public Terminal(string workingDirectory, params string[] args)
+    public Terminal(string workingDirectory, params string[] args) : this(200, workingDirectory, args) { }
+
+    /// <summary>Starts <c>crx <paramref name="args"/></c> in a terminal <paramref name="columns"/> wide.</summary>
+    public Terminal(int columns, string workingDirectory, params string[] args)
     {
         // bash waits for crx and, since crx does not die of the SIGINT it handles, goes on to record its exit code;
         // the pane then stays open so that the last screen can be read.
@@ -25,7 +28,7 @@ public sealed class Terminal : IDisposable
             $"{Quote(host)} {Quote(Path.Combine(AppContext.BaseDirectory, "crx.dll"))} {string.Join(' ', args.Select(Quote))}\n" +
             $"echo $? > {Quote(ExitFile)}\n" +
             "exec sleep 3600\n");
-        Tmux("new-session", "-d", "-s", "crx", "-x", "200", "-y", "50", "bash " + Quote(script));
+        Tmux("new-session", "-d", "-s", "crx", "-x", columns.ToString(), "-y", "50", "bash " + Quote(script));
     }
 
     /// <summary>Whether tmux is on this machine (it is on a fresh Debian 12 and in CI).</summary>
