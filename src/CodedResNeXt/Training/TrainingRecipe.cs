@@ -99,12 +99,24 @@ public sealed record TrainingRecipe
     /// <summary>The recipe in <paramref name="text"/>, the text of <paramref name="source"/>.</summary>
     /// <param name="text">JSON text</param>
     /// <param name="source">the file it came from, for errors</param>
-    public static TrainingRecipe Parse(string text, string source)
+    public static TrainingRecipe Parse(string text, string source) => FromJson(ParseJson(text, source), source);
+
+    /// <summary>Reads a recipe file (<see cref="ReadJson"/>, then <see cref="FromJson"/>).</summary>
+    /// <param name="path">the file, e.g. a run folder's config.json</param>
+    public static TrainingRecipe Load(string path) => FromJson(ReadJson(path), path);
+
+    /// <summary>
+    /// The JSON of a recipe file, read as the library reads every file it is given (a regular file, at most 1 MiB, no
+    /// name twice), for a caller that reads other forms of recipe too; <see cref="IsRecipe"/> says whether it is this one.
+    /// </summary>
+    /// <param name="path">the file</param>
+    public static JsonNode? ReadJson(string path) => ParseJson(InputFile.ReadText(path, InputFile.SmallText, "recipe file"), path);
+
+    private static JsonNode? ParseJson(string text, string source)
     {
-        JsonNode? json;
-        try { json = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
+        // A name given twice would mean what the last (or the first) says, depending on the reader: refused.
+        try { return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw InvalidInputException.ForFile(source, $"not valid JSON: {e.Message.Split('\n')[0]}"); }
-        return FromJson(json, source);
     }
 
     // The given object's names replace or, for objects on both sides, are merged into the basis's.

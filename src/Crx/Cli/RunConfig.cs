@@ -62,8 +62,8 @@ internal static class RunConfig
     }
 
     /// <summary>
-    /// A resumed run's recipe: its checkpoint's options, with the threads (at most this machine's cores), workers and
-    /// initial weights its folder's config.json gives, in either form; none when the file is missing or unreadable.
+    /// A resumed run's recipe: its checkpoint's options, with the threads (at most this machine's cores), workers, data
+    /// folder and initial weights its folder's config.json gives, in either form; none when the file is missing or unreadable.
     /// </summary>
     public static TrainingRecipe Resumed(string directory, TrainingOptions options)
     {
@@ -73,35 +73,19 @@ internal static class RunConfig
         try
         {
             var file = Read(path);
-            var (threads, workers, initFrom) = TrainingRecipe.IsRecipe(file)
-                ? (file!["threads"]?.GetValue<int>(), file["workers"]?.GetValue<int>(), file["init_from"]?.GetValue<string>())
-                : (file?["threads"]?.GetValue<int>(), file?["workers"]?.GetValue<int>(), file?["init-from"]?.GetValue<string>());
+            bool record = TrainingRecipe.IsRecipe(file);
+            int? threads = file?["threads"]?.GetValue<int>(), workers = file?["workers"]?.GetValue<int>();
+            string? initFrom = file?[record ? "init_from" : "init-from"]?.GetValue<string>(), dataDir = file?[record ? "data_dir" : "data-dir"]?.GetValue<string>();
             // A run made on a larger machine keeps its thread count only up to this machine's cores.
-            return recipe with { Threads = threads is { } t ? Math.Min(t, Environment.ProcessorCount) : null, Workers = workers, InitFrom = initFrom };
+            return recipe with
+            {
+                Threads = threads is { } t ? Math.Min(t, Environment.ProcessorCount) : null, Workers = workers, InitFrom = initFrom, DataDir = dataDir,
+            };
         }
         catch (Exception e) when (e is InvalidInputException or InvalidOperationException or FormatException) { return recipe; }
     }
 
-    private const long MaxBytes = 1 << 20;
-
-    private static JsonNode? Read(string path)
-    {
-        string text;
-        try
-        {
-            // A recipe is a few kilobytes: a larger file is not one, and is not read whole.
-            if (new FileInfo(path) is { Exists: true, Length: > MaxBytes }) throw InvalidInputException.ForFile(path, $"is larger than a recipe ({MaxBytes / 1024} KB at most)");
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException and not (FileNotFoundException or DirectoryNotFoundException) or UnauthorizedAccessException)
-        { throw InvalidInputException.ForFile(path, $"cannot read the recipe ({e.Message})"); }
-        try
-        {
-            // A setting named twice would mean what the last (or the first) says, depending on the reader: refused.
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
-        }
-        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not valid JSON: {e.Message.Split('\n')[0]}"); }
-    }
+    private static JsonNode? Read(string path) => TrainingRecipe.ReadJson(path);
 
     private static string Text(JsonNode value, string path, string key) => value.GetValueKind() switch
     {

@@ -47,7 +47,11 @@ internal static class TrainVerb
             Console.Write(a.Flags.Recipe(a.Values, classNames: null, basis).ToJson());
             return 0;
         }
-        var setup = new TrainingSetup { Device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device), Resume = a.Resume, InitFrom = a.InitFrom, MaxSteps = a.MaxSteps };
+        if (a.Resume && a.Out is null) throw new InvalidInputException("--resume: say which run with --out runs/NAME");
+        var setup = new TrainingSetup
+        {
+            Device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device), RunDirectory = a.Out, Resume = a.Resume, InitFrom = a.InitFrom, MaxSteps = a.MaxSteps,
+        };
         setup.Validate();
         // The run folder is this process's from before config.json is written until the run ends.
         var (recipe, splits, dir, owned) = a.Resume ? Resumed(a) : Started(a, basis);
@@ -94,8 +98,7 @@ internal static class TrainVerb
     /// </summary>
     private static (TrainingRecipe Recipe, DatasetSplits Splits, string Directory, IDisposable Owned) Resumed(Arguments a)
     {
-        var (flags, p, dir) = (a.Flags, a.Values, a.Out);
-        if (dir is null) throw new InvalidInputException("--resume: say which run with --out runs/NAME");
+        var (flags, p, dir) = (a.Flags, a.Values, a.Out!);
         string last = Path.Combine(dir, "last.ckpt");
         if (!File.Exists(last))
             throw new InvalidInputException(Directory.Exists(dir)

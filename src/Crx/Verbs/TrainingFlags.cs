@@ -225,7 +225,7 @@ internal sealed class TrainingFlags
 
     /// <summary>
     /// The recipe a resumed run continues with: the checkpoint's options, with --epochs (which may extend the run),
-    /// --threads and --workers. Any other flag that defines the run, given with a value other than the run's, is
+    /// --threads, --workers and --data-dir (where the data is, not what it is). Any other flag that defines the run, given with a value other than the run's, is
     /// refused, since it would be silently ignored or make the resumed run a different run.
     /// </summary>
     /// <param name="done">epochs the run has finished</param>
@@ -242,7 +242,7 @@ internal sealed class TrainingFlags
         if (asked.Options.Epochs < done)
             throw InvalidInputException.ForOption(nameof(TrainingOptions.Epochs),
                 $"the run in {directory} has already finished {done} epochs; give at least {done} to resume it");
-        return trained with { Options = trained.Options with { Epochs = asked.Options.Epochs }, Threads = asked.Threads, Workers = asked.Workers };
+        return trained with { Options = trained.Options with { Epochs = asked.Options.Epochs }, Threads = asked.Threads, Workers = asked.Workers, DataDir = asked.DataDir };
     }
 
     /// <summary>The dataset options a resumed run reloads its data with: image size and coarse labels follow the trained network.</summary>
