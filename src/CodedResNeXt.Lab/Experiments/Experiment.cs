@@ -1,4 +1,3 @@
-using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Analysis;
 using CodedResNeXt.Training;
 
@@ -176,7 +175,7 @@ public static class Experiment
     public static RunFigures Measure(ExperimentPlan plan, ExperimentRun run)
     {
         string folder = plan.RunDirectory(run);
-        var info = Checkpoint.ReadInfo(Path.Combine(folder, "last.ckpt"));
+        var info = CodedResNeXtModel.Inspect(Path.Combine(folder, "last.ckpt"));
         var analysis = AnalysisResultsFile.Load(Path.Combine(folder, "report", AnalysisResultsFile.FileName));
         var epochs = MetricsLog.Read(Path.Combine(folder, "metrics.jsonl"));
         int trainImages = analysis.Settings?.TrainingImages ?? 0;
