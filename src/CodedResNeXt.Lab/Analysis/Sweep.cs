@@ -110,7 +110,7 @@ public static class Sweep
         "mu" => SweepParameter.Mu,
         "p-drop" or "p_drop" or "pdrop" => SweepParameter.PDrop,
         "loss-exponent" or "loss_exponent" => SweepParameter.LossExponent,
-        _ => throw InvalidInputException.ForOption("Parameter", $"'{text}' is not a sweepable parameter; expected mu, p-drop or loss-exponent"),
+        _ => throw InvalidInputException.ForOption(nameof(SweepPlan.Parameter), $"'{text}' is not a sweepable parameter; expected mu, p-drop or loss-exponent"),
     };
 
     /// <summary>Comma-separated numbers (invariant culture), at least one, none twice.</summary>
@@ -118,16 +118,16 @@ public static class Sweep
     {
         var values = new List<double>();
         var items = text.Trim().Length == 0 ? [] : text.Split(',', StringSplitOptions.TrimEntries);
-        if (items.Any(i => i.Length == 0)) throw InvalidInputException.ForOption("Values", $"'{text}' has an empty item; give values separated by commas (0,2,6)");
+        if (items.Any(i => i.Length == 0)) throw InvalidInputException.ForOption(nameof(SweepPlan.Values), $"'{text}' has an empty item; give values separated by commas (0,2,6)");
         foreach (string raw in items)
         {
             // The list is split at its commas: each value has a decimal point and no group separator.
             if (!double.TryParse(raw, NumberStyles.Float & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
-                throw InvalidInputException.ForOption("Values", $"'{raw}' is not a number");
-            if (values.Contains(value)) throw InvalidInputException.ForOption("Values", $"{raw} is listed twice");
+                throw InvalidInputException.ForOption(nameof(SweepPlan.Values), $"'{raw}' is not a number");
+            if (values.Contains(value)) throw InvalidInputException.ForOption(nameof(SweepPlan.Values), $"{raw} is listed twice");
             values.Add(value);
         }
-        return values.Count > 0 ? values : throw InvalidInputException.ForOption("Values", "give at least one value, e.g. 0,2,6");
+        return values.Count > 0 ? values : throw InvalidInputException.ForOption(nameof(SweepPlan.Values), "give at least one value, e.g. 0,2,6");
     }
 
     /// <summary>
@@ -147,7 +147,7 @@ public static class Sweep
         AnalysisOptions analysis, IProgress<AnalysisProgress>? progress = null, Action<string>? status = null, CancellationToken cancel = default)
     {
         if (plan.Options.Control)
-            throw InvalidInputException.ForOption("Control", $"the control has no coded block, so {plan.ParameterName} changes nothing; sweep the coded network");
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.Control), $"the control has no coded block, so {plan.ParameterName} changes nothing; sweep the coded network");
         plan.Options.Validate();
         var experiment = plan.ToExperiment();
         var points = new List<SweepPoint>();
