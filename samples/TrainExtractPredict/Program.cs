@@ -10,8 +10,8 @@ var data = TrainingData.Load("fashion-mnist").FirstPerClass(trainPerClass: 300, 
 
 // The dataset's recipe on the smallest preset, stopped after 200 optimizer steps, on one thread (so every run prints the
 // same figures); nothing is written to disk.
-var options = TrainingOptions.For("fashion-mnist") with { Architecture = "fashion-tiny", BatchSize = 64, Epochs = 10, MaxSteps = 200, Threads = 1 };
-using var model = CodedResNeXtModel.Train(data, options, new TrainingSetup { ApplyProcessSettings = true });
+var options = TrainingOptions.For("fashion-mnist") with { Architecture = "fashion-tiny", BatchSize = 64, Epochs = 10 };
+using var model = CodedResNeXtModel.Train(data, options, new TrainingSetup { MaxSteps = 200, Threads = 1, ApplyProcessSettings = true });
 var evaluation = model.Evaluate(data.Validation);
 Console.WriteLine($"{model.History.Count} epochs: validation top-1 {evaluation.Classification.Top1:P1}, early decoders " +
                   string.Join(" ", evaluation.EarlyDecoding.Accuracy.Select(a => a.ToString("P1"))));

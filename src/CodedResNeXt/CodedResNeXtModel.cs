@@ -55,7 +55,7 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <summary>The epochs this model's training call finished, in order (empty when nothing was trained here).</summary>
     public IReadOnlyList<EpochMetrics> History { get; }
     /// <summary>
-    /// The global step at which training stopped before its last epoch, if it did: at <see cref="Training.TrainingOptions.MaxSteps"/>,
+    /// The global step at which training stopped before its last epoch, if it did: at <see cref="TrainingSetup.MaxSteps"/>,
     /// or after the step in flight when the cancellation token fired (<see cref="Cancelled"/>). With a run folder, its
     /// last.ckpt holds that step and <see cref="TrainingSetup.Resume"/> continues exactly from it.
     /// </summary>
@@ -107,7 +107,8 @@ public sealed class CodedResNeXtModel : IDisposable
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         setup ??= new TrainingSetup();
-        return Train(new TrainingRun(options, data, setup.RunDirectory, CodingSchemeSet.BuiltInsAndFiles) { Device = setup.Device ?? CPU },
+        setup.Validate();
+        return Train(new TrainingRun(options, data, setup.RunDirectory, CodingSchemeSet.BuiltInsAndFiles) { Device = setup.Device ?? CPU }.With(setup),
             setup, progress, cancellationToken);
     }
 
@@ -124,13 +125,14 @@ public sealed class CodedResNeXtModel : IDisposable
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, CodingSchemeSet? schemes = null)
     {
         setup ??= new TrainingSetup();
-        return Train(new TrainingRun(architecture, options, data, setup.RunDirectory, schemes) { Device = setup.Device ?? CPU },
+        setup.Validate();
+        return Train(new TrainingRun(architecture, options, data, setup.RunDirectory, schemes) { Device = setup.Device ?? CPU }.With(setup),
             setup, progress, cancellationToken);
     }
 
     private static CodedResNeXtModel Train(TrainingRun run, TrainingSetup setup, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
-        if (setup.ApplyProcessSettings) ProcessSettings.Apply(run.Options.Threads);
+        if (setup.ApplyProcessSettings) ProcessSettings.Apply(setup.Threads);
         var result = new Trainer(run).Run(setup.Resume, progress, setup.EpochDone, cancel);
         var meta = ModelMetadata.Of(Checkpoint.Kind, result.Network, run.Data.ClassNames, run.Data.Normalization, run.Options.Dataset, run.Data.ExcludedClasses, run.InputTransform);
         var last = result.History.Count > 0 ? result.History[^1] : null;
@@ -148,17 +150,28 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <summary>
     /// Checks a run before it starts, as <see cref="Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>
     /// would when it does: the architecture against the data (channels, size, classes), p_drop, the augmentation of
-    /// streamed images, and the weights of <see cref="Training.TrainingOptions.InitFrom"/>. Returns the network it trains,
+    /// streamed images, the setup, and the weights of <see cref="TrainingSetup.InitFrom"/>. Returns the network it trains,
     /// as configured (for the control: every block N/N).
     /// </summary>
     /// <param name="data">the images</param>
     /// <param name="options">the hyperparameters</param>
-    public static ArchitectureSpec CheckTraining(TrainingData data, TrainingOptions options)
+    /// <param name="setup">how it will run (null: the defaults)</param>
+    public static ArchitectureSpec CheckTraining(TrainingData data, TrainingOptions options, TrainingSetup? setup = null)
     {
+        setup?.Validate();
         var run = new TrainingRun(options, data, null, CodingSchemeSet.BuiltInsAndFiles);
-        if (options.InitFrom is not null) InitialWeights.Check(options.InitFrom, run);
+        if (setup?.InitFrom is { } initFrom && !setup.Resume) InitialWeights.Check(initFrom, run);
         return run.Architecture;
     }
+
+    /// <summary>
+    /// Takes a run folder for the calling flow of work until the result is disposed (creating the folder): a training
+    /// started there by the same flow takes it again, another process or another flow gets
+    /// <see cref="RunFolderInUseException"/>. Take it before writing beside a run (a recipe, a check that the folder is
+    /// empty) so that nothing else starts there meanwhile.
+    /// </summary>
+    /// <param name="directory">the run folder</param>
+    public static IDisposable LockRunFolder(string directory) => RunFolderLock.Acquire(directory);
 
     /// <summary>The last validation of the training that returned this model: its evaluation on the validation set after the last epoch (null when no epoch finished in that call).</summary>
     public EvaluationResult? LastEvaluation { get; private init; }
@@ -212,7 +225,7 @@ public sealed class CodedResNeXtModel : IDisposable
 
     /// <summary>
     /// Writes the network as a checkpoint of weights only (atomically): it loads anywhere, starts a new run
-    /// (<see cref="Training.TrainingOptions.InitFrom"/>), and can be evaluated, extracted from and exported, but not resumed.
+    /// (<see cref="TrainingSetup.InitFrom"/>), and can be evaluated, extracted from and exported, but not resumed.
     /// </summary>
     /// <param name="path">the .ckpt file to write, in a folder that exists</param>
     /// <param name="overwrite">replace a file already there; when false, an existing path is refused, atomically: of two
@@ -453,10 +466,27 @@ public sealed record TrainingSetup
     /// <summary>Where the network trains (null: the CPU).</summary>
     public Device? Device { get; init; }
     /// <summary>
-    /// Set libtorch's thread count to <see cref="Training.TrainingOptions.Threads"/> and glibc's heap policy for the whole
-    /// process (<see cref="ProcessSettings"/>): faster on the CPU, but process-wide, so off unless asked.
+    /// Set libtorch's thread count to <see cref="Threads"/> and glibc's heap policy for the whole process
+    /// (<see cref="ProcessSettings"/>): faster on the CPU, but process-wide, so off unless asked.
     /// </summary>
     public bool ApplyProcessSettings { get; init; }
+    /// <summary>libtorch's thread count for the run, at least 1 (default: one per core); set only with <see cref="ApplyProcessSettings"/>.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Threads decoding and augmenting batches ahead of the training step; 0 (the default) means one per core.</summary>
+    public int Workers { get; init; }
+    /// <summary>
+    /// Stop once the run has taken this many optimizer steps in all (counting those before a resume), writing the
+    /// checkpoint; null (the default) runs every epoch.
+    /// </summary>
+    public int? MaxSteps { get; init; }
+    /// <summary>
+    /// A checkpoint whose weights a new run starts from (the same architecture; optimizer, schedule and epochs start
+    /// afresh); null draws fresh weights. Not with <see cref="Resume"/>, which continues from the run's own checkpoint.
+    /// </summary>
+    public string? InitFrom { get; init; }
+
+    /// <summary>Throws an <see cref="InvalidInputException"/> naming the first setting out of range (threads, workers, max steps, init-from with resume).</summary>
+    public void Validate() => TrainingOptionsValidation.Validate(this);
     /// <summary>Called after each finished, validated epoch.</summary>
     public Action<EpochMetrics>? EpochDone { get; init; }
 }

@@ -1,8 +1,7 @@
-using CodedResNeXt.ModelFiles;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using CodedResNeXt.CodingSchemes;
+using CodedResNeXt.Experiments;
 using CodedResNeXt.Training;
 using ScottPlot;
 
@@ -37,7 +36,20 @@ public sealed record SweepPlan(SweepParameter Parameter, IReadOnlyList<double> V
     };
 
     /// <summary>Where the run of <paramref name="value"/> trains: &lt;Directory&gt;/&lt;param&gt;=&lt;value&gt;, the value in invariant culture ("mu=6", "p-drop=0.1").</summary>
-    public string RunDirectory(double value) => Path.Combine(Directory, $"{ParameterName}={value.ToString(CultureInfo.InvariantCulture)}");
+    public string RunDirectory(double value) => Path.Combine(Directory, RunName(value));
+
+    /// <summary>The run of <paramref name="value"/>, as its folder and its lines name it: "mu=6".</summary>
+    public string RunName(double value) => $"{ParameterName}={value.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>
+    /// The sweep as an experiment of one seed: one coded run per value, named and placed as <see cref="RunName"/> and
+    /// <see cref="RunDirectory"/> say, in the group of the swept parameter; no results file or report of its own.
+    /// </summary>
+    public ExperimentPlan ToExperiment() => new($"sweep over {ParameterName}", Directory, "", "",
+        Values.Select(v => new ExperimentRun(RunName(v), ParameterName, ExperimentPlan.CodedVariant, Options.Seed, null, [])
+        {
+            Recipe = new TrainingRecipe { Options = OptionsFor(v) },
+        }).ToList());
 }
 
 /// <summary>What one trained value of a sweep measures.</summary>
@@ -98,7 +110,7 @@ public static class Sweep
         "mu" => SweepParameter.Mu,
         "p-drop" or "p_drop" or "pdrop" => SweepParameter.PDrop,
         "loss-exponent" or "loss_exponent" => SweepParameter.LossExponent,
-        _ => throw InvalidInputException.ForOption("Parameter", $"'{text}' is not a sweepable parameter; expected mu, p-drop or loss-exponent"),
+        _ => throw InvalidInputException.ForOption(nameof(SweepPlan.Parameter), $"'{text}' is not a sweepable parameter; expected mu, p-drop or loss-exponent"),
     };
 
     /// <summary>Comma-separated numbers (invariant culture), at least one, none twice.</summary>
@@ -106,20 +118,21 @@ public static class Sweep
     {
         var values = new List<double>();
         var items = text.Trim().Length == 0 ? [] : text.Split(',', StringSplitOptions.TrimEntries);
-        if (items.Any(i => i.Length == 0)) throw InvalidInputException.ForOption("Values", $"'{text}' has an empty item; give values separated by commas (0,2,6)");
+        if (items.Any(i => i.Length == 0)) throw InvalidInputException.ForOption(nameof(SweepPlan.Values), $"'{text}' has an empty item; give values separated by commas (0,2,6)");
         foreach (string raw in items)
         {
             // The list is split at its commas: each value has a decimal point and no group separator.
             if (!double.TryParse(raw, NumberStyles.Float & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
-                throw InvalidInputException.ForOption("Values", $"'{raw}' is not a number");
-            if (values.Contains(value)) throw InvalidInputException.ForOption("Values", $"{raw} is listed twice");
+                throw InvalidInputException.ForOption(nameof(SweepPlan.Values), $"'{raw}' is not a number");
+            if (values.Contains(value)) throw InvalidInputException.ForOption(nameof(SweepPlan.Values), $"{raw} is listed twice");
             values.Add(value);
         }
-        return values.Count > 0 ? values : throw InvalidInputException.ForOption("Values", "give at least one value, e.g. 0,2,6");
+        return values.Count > 0 ? values : throw InvalidInputException.ForOption(nameof(SweepPlan.Values), "give at least one value, e.g. 0,2,6");
     }
 
     /// <summary>
-    /// Trains (or reuses, or resumes) and measures every value of the plan in order, then writes the sweep's files.
+    /// Trains (or reuses, or resumes) and measures every value of the plan in order, through the experiment loop
+    /// (<see cref="Experiment.RunEach"/> of <see cref="SweepPlan.ToExperiment"/>), then writes the sweep's files.
     /// </summary>
     /// <param name="train">trains a run on <paramref name="data"/> to its last epoch, in the setup's run folder, resuming from
     /// its last checkpoint when the setup says so (<see cref="CodedResNeXtModel.Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>);
@@ -127,52 +140,62 @@ public static class Sweep
     /// <param name="status">one line per step ("mu=6: training", "mu=6: finished run reused")</param>
     /// <param name="plan">the values and the shared training options; the control network cannot be swept</param>
     /// <param name="data">the run's data, shared by every value</param>
-    /// <param name="schemes">the coding schemes each run is built with</param>
     /// <param name="analysis">how each finished run is measured, usually <see cref="CheapAnalysis"/></param>
     /// <param name="progress">images done of each analysis pass</param>
     /// <param name="cancel">stops the sweep before the next value or inside an analysis</param>
-    public static SweepResult Run(SweepPlan plan, TrainingData data, CodingSchemeSet schemes, Action<TrainingOptions, TrainingSetup> train,
+    public static SweepResult Run(SweepPlan plan, TrainingData data, Action<TrainingOptions, TrainingSetup> train,
         AnalysisOptions analysis, IProgress<AnalysisProgress>? progress = null, Action<string>? status = null, CancellationToken cancel = default)
     {
         if (plan.Options.Control)
-            throw InvalidInputException.ForOption("Control", $"the control has no coded block, so {plan.ParameterName} changes nothing; sweep the coded network");
+            throw InvalidInputException.ForOption(nameof(TrainingOptions.Control), $"the control has no coded block, so {plan.ParameterName} changes nothing; sweep the coded network");
+        plan.Options.Validate();
+        var experiment = plan.ToExperiment();
         var points = new List<SweepPoint>();
-        foreach (double value in plan.Values)
+        var value = experiment.Runs.Zip(plan.Values).ToDictionary(x => x.First.Name, x => x.Second);
+        var stopped = Experiment.RunEach(experiment, new ExperimentSteps
         {
-            cancel.ThrowIfCancellationRequested();
-            var run = new TrainingRun(plan.OptionsFor(value), data, plan.RunDirectory(value), schemes);
-            string label = Path.GetFileName(run.Directory!);
-            int done = run.EpochsDone();
-            if (done >= run.Options.Epochs)
-                status?.Invoke($"{label}: finished run reused ({run.Directory})");
-            else
+            Train = (run, setup) =>
             {
-                status?.Invoke(!run.HasCheckpoint ? $"{label}: training {run.Options.Epochs} epochs into {run.Directory}" : $"{label}: resuming after epoch {done}");
-                train(run.Options, new TrainingSetup { RunDirectory = run.Directory, Resume = run.HasCheckpoint });
-                if (run.EpochsDone() < run.Options.Epochs) throw new OperationCanceledException($"{label}: training stopped before its last epoch");
-            }
-            status?.Invoke($"{label}: analyzing");
-            points.Add(Measure(value, run, data, analysis, progress, cancel));
-        }
+                train(run.Recipe!.Options, setup);
+                return true;
+            },
+            AnalyzeAndRecord = run =>
+            {
+                points.Add(Measure(value[run.Name], experiment.RunDirectory(run), data, analysis, progress, cancel));
+                return true;
+            },
+            Progress = e => status?.Invoke(e.Stage switch
+            {
+                ExperimentStage.Reused => $"{e.Run.Name}: finished run reused ({e.Folder})",
+                ExperimentStage.Training => $"{e.Run.Name}: training {e.Epochs} epochs into {e.Folder}",
+                ExperimentStage.Resuming => $"{e.Run.Name}: resuming after epoch {e.EpochsDone}",
+                _ => $"{e.Run.Name}: analyzing",
+            }),
+        }, cancel: cancel);
+        if (stopped is not null) throw new OperationCanceledException($"{stopped.Name}: training stopped before its last epoch");
         var result = new SweepResult(plan.ParameterName, points);
         Write(result, plan.Directory);
         return result;
     }
 
     /// <summary>Top-1, every early decoder and the mean binary-classifier F1 of a finished run's last checkpoint.</summary>
-    public static SweepPoint Measure(double value, TrainingRun run, TrainingData data, AnalysisOptions analysis,
+    /// <param name="value">the swept parameter's value in the run</param>
+    /// <param name="runDirectory">the run's folder (its last.ckpt and metrics.jsonl)</param>
+    /// <param name="data">the data it was trained on</param>
+    /// <param name="analysis">how it is measured</param>
+    /// <param name="progress">images done of each analysis pass</param>
+    /// <param name="cancel">stops the analysis</param>
+    public static SweepPoint Measure(double value, string runDirectory, TrainingData data, AnalysisOptions analysis,
         IProgress<AnalysisProgress>? progress = null, CancellationToken cancel = default)
     {
-        var (network, info) = Checkpoint.Load(run.LastCheckpointPath);
-        using (network)
-        {
-            var results = NetworkAnalysis.Run(network, info.Model, run.LastCheckpointPath, data, null, analysis, progress, cancel);
-            string metrics = Path.Combine(run.Directory!, "metrics.jsonl");
-            double seconds = File.Exists(metrics) ? MetricsLog.Read(metrics).Sum(m => m.Seconds) : double.NaN;
-            return new SweepPoint(value, run.Directory!, info.State.Epoch, seconds, results.EarlyDecoding.Top1,
-                results.EarlyDecoding.CodedBlockIndices, results.EarlyDecoding.Accuracy,
-                results.BinaryClassifiers.Count == 0 ? double.NaN : results.BinaryClassifiers.Average(b => b.InDistribution.F1));
-        }
+        string last = Path.Combine(runDirectory, "last.ckpt");
+        using var model = CodedResNeXtModel.Load(last);
+        var results = NetworkAnalysis.Run(model.Network, model.Metadata, last, data, null, analysis, progress, cancel);
+        string metrics = Path.Combine(runDirectory, "metrics.jsonl");
+        double seconds = File.Exists(metrics) ? MetricsLog.Read(metrics).Sum(m => m.Seconds) : double.NaN;
+        return new SweepPoint(value, runDirectory, model.EpochsTrained, seconds, results.EarlyDecoding.Top1,
+            results.EarlyDecoding.CodedBlockIndices, results.EarlyDecoding.Accuracy,
+            results.BinaryClassifiers.Count == 0 ? double.NaN : results.BinaryClassifiers.Average(b => b.InDistribution.F1));
     }
 
     /// <summary>Writes sweep.json, sweep.md and sweep.png into <paramref name="directory"/>.</summary>

@@ -1,18 +1,39 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using CodedResNeXt.Training;
 
 namespace CodedResNeXt.Experiments;
 
 /// <summary>
-/// One run of an experiment: the `crx train` flags that define it (its output folder is set by the experiment) and
-/// the `crx analyze` flags that measure its last checkpoint.
+/// One run of an experiment: what defines it, as its <see cref="Recipe"/> (the training options by property; the form
+/// of new files) or as the `crx train` flags of files written before (<see cref="Train"/>), its output folder set by
+/// the experiment; and the `crx analyze` flags that measure its last checkpoint.
 /// </summary>
 /// <param name="Name">unique within the experiment; the run's folder under <see cref="ExperimentPlan.RunsDirectory"/></param>
 /// <param name="Group">runs compared with each other (e.g. a preset); aggregates are per group and variant</param>
 /// <param name="Variant">"coded" or "control"; paired differences are coded minus control per seed within a group</param>
 /// <param name="Seed">the run's seed; paired differences match a group's coded and control runs by it</param>
-/// <param name="Train">`crx train` flags, without --out or --resume (the experiment sets them)</param>
+/// <param name="Train">`crx train` flags, without --out or --resume (the experiment sets them); null for a run given by its <see cref="Recipe"/></param>
 /// <param name="Analyze">`crx analyze` flags, without --checkpoint and --out (the experiment sets them)</param>
-public sealed record ExperimentRun(string Name, string Group, string Variant, int Seed, IReadOnlyList<string> Train, IReadOnlyList<string> Analyze);
+public sealed record ExperimentRun(string Name, string Group, string Variant, int Seed, IReadOnlyList<string>? Train, IReadOnlyList<string> Analyze)
+{
+    /// <summary>The run's recipe: its training options, and where and how it trains; null for a run given by its train flags.</summary>
+    [JsonConverter(typeof(RecipeJson))]
+    public TrainingRecipe? Recipe { get; init; }
+
+    /// <summary>Whether the run is the control: its recipe's, or --control among its train flags.</summary>
+    public bool IsControl => Recipe?.Options.Control ?? Train?.Contains("--control") == true;
+}
+
+/// <summary>A recipe inside an experiment file, read and written as <see cref="TrainingRecipe"/> reads and writes its own files.</summary>
+internal sealed class RecipeJson : JsonConverter<TrainingRecipe>
+{
+    public override TrainingRecipe Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        TrainingRecipe.FromJson(JsonNode.Parse(ref reader), "recipe");
+
+    public override void Write(Utf8JsonWriter writer, TrainingRecipe value, JsonSerializerOptions options) => value.ToJsonObject().WriteTo(writer);
+}
 
 /// <summary>
 /// One of the paper's ablations: groups of coded runs that differ from the recipe in one `crx train` flag, reported side by
@@ -73,6 +94,13 @@ public sealed record ExperimentPlan(
     IReadOnlyList<string>? Notes = null,
     IReadOnlyList<Ablation>? Ablations = null)
 {
+    /// <summary>
+    /// The `crx train` flags that give a recipe (the CLI's flag table): what the command recorded with a run given by
+    /// its <see cref="ExperimentRun.Recipe"/> says, and what a recorded run is matched by. Not part of the file.
+    /// </summary>
+    [JsonIgnore]
+    public Func<TrainingRecipe, IReadOnlyList<string>>? RecipeArguments { get; init; }
+
     /// <summary>The two values of <see cref="ExperimentRun.Variant"/>.</summary>
     public const string CodedVariant = "coded", ControlVariant = "control";
 
@@ -88,8 +116,12 @@ public sealed record ExperimentPlan(
     /// <summary>The folder of a run's checkpoints, metrics and analysis.</summary>
     public string RunDirectory(ExperimentRun run) => Path.Combine(RunsDirectory, run.Name);
 
-    /// <summary>The train flags of a run with its output folder: what `crx train` is given.</summary>
-    public IReadOnlyList<string> TrainArguments(ExperimentRun run) => [.. run.Train, "--out", RunDirectory(run)];
+    /// <summary>The train flags of a run with its output folder: what `crx train` is given (for a recipe, through <see cref="RecipeArguments"/>).</summary>
+    public IReadOnlyList<string> TrainArguments(ExperimentRun run) =>
+    [
+        .. run.Train ?? (RecipeArguments ?? throw new InvalidOperationException("the plan was not given the flags of a recipe (RecipeArguments)"))(run.Recipe!),
+        "--out", RunDirectory(run),
+    ];
 
     /// <summary>The analyze flags of a run with its checkpoint and report folder: what `crx analyze` is given.</summary>
     public IReadOnlyList<string> AnalyzeArguments(ExperimentRun run) =>
@@ -102,6 +134,7 @@ public sealed record ExperimentPlan(
         ExperimentPlan? plan;
         try { plan = JsonSerializer.Deserialize<ExperimentPlan>(InputFile.ReadText(path, InputFile.SmallText, "experiment file"), Json); }
         catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not an experiment file: {e.Message.Split('\n')[0]}"); }
+        catch (InvalidInputException e) when (e.Subject is { Kind: InputKind.File, Name: "recipe" }) { throw InvalidInputException.ForFile(path, $"a run's recipe: {e.Problem}"); }
         if (plan is null) throw InvalidInputException.ForFile(path, "is empty");
         string? problem = plan.Problem();
         return problem is null ? plan : throw InvalidInputException.ForFile(path, problem);
@@ -121,14 +154,21 @@ public sealed record ExperimentPlan(
             if (!seen.Add(run.Name)) return $"run '{run.Name}' is listed twice";
             if (run.Variant is not (CodedVariant or ControlVariant)) return $"run '{run.Name}': variant '{run.Variant}' is neither coded nor control";
             if (string.IsNullOrWhiteSpace(run.Group)) return $"run '{run.Name}' has no group";
-            if (run.Train is null || run.Analyze is null) return $"run '{run.Name}' needs both train and analyze flags (an empty list is fine)";
-            foreach (var (flags, owned) in new[] { (run.Train, new[] { "--out", "--resume" }), (run.Analyze, new[] { "--out", "--checkpoint" }) })
+            if ((run.Train is null) == (run.Recipe is null) || run.Analyze is null)
+                return $"run '{run.Name}' needs its recipe (or its train flags, not both) and its analyze flags (an empty list is fine)";
+            foreach (var (flags, owned) in new[] { (run.Train ?? [], new[] { "--out", "--resume" }), (run.Analyze, new[] { "--out", "--checkpoint" }) })
                 if (flags.FirstOrDefault(f => owned.Contains(f)) is { } flag)
                     return $"run '{run.Name}': {flag} is set by the experiment; leave it out";
-            bool isControl = run.Train.Contains("--control");
-            if (isControl != (run.Variant == ControlVariant)) return $"run '{run.Name}': variant {run.Variant} but --control is {(isControl ? "" : "not ")}among its train flags";
-            int at = IndexOf(run.Train, "--seed");
-            if (at < 0 || at + 1 >= run.Train.Count || run.Train[at + 1] != run.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            string where = run.Recipe is null ? "among its train flags" : "in its recipe";
+            if (run.IsControl != (run.Variant == ControlVariant))
+                return $"run '{run.Name}': variant {run.Variant} but {(run.Recipe is null ? "--control" : "control")} is {(run.IsControl ? "" : "not ")}{where}";
+            if (run.Recipe is { } recipe)
+            {
+                if (recipe.Options.Seed != run.Seed) return $"run '{run.Name}': its recipe's seed is {recipe.Options.Seed}, not {run.Seed}";
+                continue;
+            }
+            int at = IndexOf(run.Train!, "--seed");
+            if (at < 0 || at + 1 >= run.Train!.Count || run.Train[at + 1] != run.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 return $"run '{run.Name}': its train flags must say --seed {run.Seed}";
         }
         foreach (var ablation in Ablations ?? [])
@@ -148,12 +188,23 @@ public sealed record ExperimentPlan(
         return null;
     }
 
-    /// <summary>The value of <paramref name="ablation"/>'s flag in <paramref name="group"/>: its first run's, or the recipe's when its runs do not give the flag.</summary>
+    /// <summary>
+    /// The value of <paramref name="ablation"/>'s flag in <paramref name="group"/>: its first run's, or the recipe's when its
+    /// runs do not give the flag. A run given by its recipe has it under the option the flag names in snake_case
+    /// (--mu: mu, --p-drop: p_drop, --loss-exponent: loss_exponent), the recipe's value when the run keeps the dataset's.
+    /// </summary>
     public string AblationValue(Ablation ablation, string group)
     {
         var run = Runs.First(r => r.Group == group);
-        int at = IndexOf(run.Train, ablation.Flag);
-        return at >= 0 && at + 1 < run.Train.Count ? run.Train[at + 1] : ablation.RecipeValue;
+        if (run.Recipe is { } recipe)
+        {
+            var options = recipe.ToJsonObject()["options"]!.AsObject();
+            var defaults = new TrainingRecipe { Options = TrainingOptions.For(recipe.Options.Dataset, recipe.Options.Folder?.Crop ?? 160) }.ToJsonObject()["options"]!.AsObject();
+            string key = ablation.Flag.TrimStart('-').Replace('-', '_');
+            return options[key] is { } value && !JsonNode.DeepEquals(value, defaults[key]) ? value.ToJsonString().Trim('"') : ablation.RecipeValue;
+        }
+        int at = IndexOf(run.Train!, ablation.Flag);
+        return at >= 0 && at + 1 < run.Train!.Count ? run.Train[at + 1] : ablation.RecipeValue;
     }
 
     private static int IndexOf(IReadOnlyList<string> list, string value)

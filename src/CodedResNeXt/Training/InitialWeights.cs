@@ -32,7 +32,7 @@ internal static class InitialWeights
         var info = Checkpoint.ReadInfo(path);
         string? difference = Difference(info, architecture, schemes);
         if (difference is not null)
-            throw InvalidInputException.ForOption(nameof(TrainingOptions.InitFrom),
+            throw InvalidInputException.ForOption(nameof(TrainingSetup.InitFrom),
                 $"{path} holds architecture '{info.Architecture.Name}', the run trains '{architecture.Name}'; {difference}");
     }
 

@@ -26,7 +26,7 @@ public sealed class Trainer
     public Trainer(TrainingRun run) => _run = run;
 
     /// <summary>
-    /// Trains until the last epoch, until <see cref="TrainingOptions.MaxSteps"/>, or until <paramref name="cancel"/> fires
+    /// Trains until the last epoch, until <see cref="TrainingRun.MaxSteps"/>, or until <paramref name="cancel"/> fires
     /// (then returns what is done). Process-wide settings (libtorch's thread count, glibc's heap policy) are the caller's:
     /// see <see cref="Runtime.ProcessSettings"/>.
     /// </summary>
@@ -69,11 +69,11 @@ public sealed class Trainer
         // Weights are drawn on the CPU by the run's generator, then moved: a seed gives the same run on every device.
         network.to(_run.Device);
         Autocast.RequireSupport(options.Precision, _run.Device);
-        if (!resume && options.InitFrom is not null) InitialWeights.Load(network, options.InitFrom);
+        if (!resume && _run.InitFrom is not null) InitialWeights.Load(network, _run.InitFrom);
         var loader = new BatchLoader(_run.Data.Train, AugmentationPipeline.Training(options.Augmentation, _run.Data.Normalization),
-            new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = options.Workers });
+            new LoaderOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = true, Seed = options.Seed, Threads = _run.Workers });
         int stepsPerEpoch = StepsPerEpoch(loader);
-        var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256), options.Workers);
+        var validation = BatchLoader.ForEvaluation(_run.Data.Validation, _run.Data.Normalization, Math.Max(options.BatchSize, 256), _run.Workers);
 
         using var optimizer = optim.SGD(network.parameters(), options.LearningRate, options.Momentum,
             weight_decay: options.WeightDecay, nesterov: options.Nesterov);
@@ -97,7 +97,7 @@ public sealed class Trainer
 
         var history = new List<EpochMetrics>();
         var codedIndices = network.CodedBlocks.Select(b => b.BlockIndex).ToList();
-        long maxSteps = options.MaxSteps ?? long.MaxValue;
+        long maxSteps = _run.MaxSteps ?? long.MaxValue;
         for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             long before = (long)(epoch - 1) * stepsPerEpoch;

@@ -1,5 +1,4 @@
 using CodedResNeXt.Data;
-using System.Text.Json.Serialization;
 using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Data.Formats;
 
@@ -50,8 +49,6 @@ public sealed record TrainingOptions
     public int Accumulate { get; init; } = 1;
     /// <summary>Seeds the initial weights, the dropSubNNs masks, and the batch order and augmentations.</summary>
     public int Seed { get; init; } = 1;
-    /// <summary>libtorch's thread count for the run, at least 1; the process is set to it by <see cref="Runtime.ProcessSettings.Apply"/>, which the CLI calls (the library only when asked).</summary>
-    public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>
     /// The number format the network computes in while it trains: float32, or bfloat16 with float32 master weights as
     /// the paper trained (<see cref="Runtime.Autocast"/>). Validation, evaluation and the saved weights are float32 either way.
@@ -59,35 +56,38 @@ public sealed record TrainingOptions
     public Runtime.Precision Precision { get; init; } = Runtime.Precision.Float32;
     /// <summary>Per-channel mean/std: the released code's constants (CIFAR's default) or the training set's own.</summary>
     public NormalizationSource Normalization { get; init; } = NormalizationSource.Dataset;
-    /// <summary>Checkpoint whose weights the run starts from (null: fresh initialization); see <see cref="InitialWeights"/>.</summary>
-    public string? InitFrom { get; init; }
-    /// <summary>Threads decoding and augmenting batches ahead of the training step (--workers); 0 means one per core.</summary>
-    public int Workers { get; init; }
     /// <summary>
     /// Folder datasets: the evaluation sizes (--image-size, --resize-size), kept so a resumed run reads its images
     /// as it started; the training crop is <see cref="AugmentationOptions.ResizedCrop"/>.
     /// </summary>
     public FolderGeometry? Folder { get; init; }
-    /// <summary>
-    /// Stop once the run has taken this many optimizer steps in all (counting those before a resume), writing the
-    /// checkpoint; null runs every epoch. A setting of this invocation, not of the run: not stored.
-    /// </summary>
-    [JsonIgnore]
-    public int? MaxSteps { get; init; }
     /// <summary>Classes left out of training, kept as out-of-distribution data for the analyses.</summary>
     public IReadOnlyList<int> ExcludeClasses { get; init; } = [];
 
     /// <summary>
-    /// Whether a run made with <paramref name="other"/> is this run, as resuming asks: only the epochs (which extend
-    /// it), the thread counts and <see cref="MaxSteps"/> may differ. The one rule for the CLI's --resume and for
-    /// <see cref="TrainingRun.EpochsDone"/>.
+    /// Whether two options define the same run: every property equal, the classes left out by their items (a record's
+    /// own equality would compare the list by reference). How a run is carried out (threads, workers, device, a step
+    /// limit, the weights it starts from, its folder) is <see cref="TrainingSetup"/>'s, not part of this record.
     /// </summary>
-    public bool IsSameRunAs(TrainingOptions other)
-    {
-        static string Key(TrainingOptions o) =>
-            System.Text.Json.JsonSerializer.Serialize(o with { Epochs = 0, Threads = 1, Workers = 0, MaxSteps = null }, ModelFiles.ModelFile.Json);
-        return Key(this) == Key(other);
-    }
+    public bool Equals(TrainingOptions? other) => other is not null && (ReferenceEquals(this, other) || Key(this) == Key(other));
+
+    /// <summary>A hash consistent with <see cref="Equals(TrainingOptions?)"/>.</summary>
+    public override int GetHashCode() => Key(this).GetHashCode(StringComparison.Ordinal);
+
+    // Every property as the checkpoint stores it: two options are equal when their stored forms are.
+    private static string Key(TrainingOptions o) => System.Text.Json.JsonSerializer.Serialize(o, ModelFiles.ModelFile.Json);
+
+    /// <summary>
+    /// Whether a run made with <paramref name="other"/> is this run continued: equal but for <see cref="Epochs"/>, which
+    /// a resumed run may extend. The one rule for the CLI's --resume and for reusing a run folder.
+    /// </summary>
+    public bool IsSameRunAs(TrainingOptions other) => Equals(this with { Epochs = other.Epochs }, other);
+
+    /// <summary>
+    /// Throws an <see cref="InvalidInputException"/> naming the first property that is out of range (NaN included),
+    /// as training would before it starts; the CLI names the flag of that property.
+    /// </summary>
+    public void Validate() => TrainingOptionsValidation.Validate(this);
 
     /// <summary>mu as used: zero for the control, which has no coded block.</summary>
     public double EffectiveMu => Control ? 0 : Mu;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace CodedResNeXt.Training;
 
 /// <summary>
-/// Range checks of every numeric hyperparameter, each error about its option (the CLI names the flag). Without
+/// Range checks of every numeric hyperparameter and setting, each error about its option (the CLI names the flag). Without
 /// them a NaN or negative rate trains garbage for hours, and TorchSharp rejects some combinations (Nesterov
 /// without momentum) only with a stack trace.
 /// </summary>
@@ -15,9 +15,6 @@ internal static class TrainingOptionsValidation
         if (o.Epochs < 1) Fail(nameof(o.Epochs), o.Epochs, "must be at least 1");
         if (o.BatchSize < 1) Fail(nameof(o.BatchSize), o.BatchSize, "must be at least 1");
         if (o.Accumulate < 1) Fail(nameof(o.Accumulate), o.Accumulate, "must be at least 1");
-        Runtime.ProcessSettings.RequireThreads(o.Threads, nameof(o.Threads));
-        if (o.Workers < 0 || o.Workers > Runtime.ProcessSettings.MaxThreads)
-            Fail(nameof(o.Workers), o.Workers, $"is not in 0..{Runtime.ProcessSettings.MaxThreads} (4 per core; 0 means one per core)");
         if (!(double.IsFinite(o.LearningRate) && o.LearningRate > 0)) Fail(nameof(o.LearningRate), o.LearningRate, "must be a finite number above 0");
         if (!(double.IsFinite(o.MinLearningRate) && o.MinLearningRate >= 0)) Fail(nameof(o.MinLearningRate), o.MinLearningRate, "must be a finite number, 0 or more");
         if (o.MinLearningRate > o.LearningRate)
@@ -31,6 +28,11 @@ internal static class TrainingOptionsValidation
         if (!(o.PDrop >= 0 && o.PDrop < 1)) Fail(nameof(o.PDrop), o.PDrop, "is not in [0, 1)");
         if (!(double.IsFinite(o.LossExponent) && o.LossExponent > 0)) Fail(nameof(o.LossExponent), o.LossExponent, "must be a finite number above 0");
         if (!(double.IsFinite(o.LossThreshold) && o.LossThreshold >= 0)) Fail(nameof(o.LossThreshold), o.LossThreshold, "must be a finite number, 0 or more");
+        var augmentation = o.Augmentation;
+        if (augmentation.CropPadding < 0) Fail(nameof(augmentation.CropPadding), augmentation.CropPadding, "is negative");
+        if (augmentation.ResizedCrop < 0) Fail(nameof(augmentation.ResizedCrop), augmentation.ResizedCrop, "is negative");
+        if (augmentation.ResizedCrop > Data.Formats.FolderGeometry.MaxSide)
+            Fail(nameof(augmentation.ResizedCrop), augmentation.ResizedCrop, $"is more than {Data.Formats.FolderGeometry.MaxSide} pixels");
         // libtorch computes in float32: a rate or weight beyond its range is infinite there (and refused by TorchSharp
         // with a native error), not the number given.
         foreach (var (name, value) in new[]
@@ -39,6 +41,19 @@ internal static class TrainingOptionsValidation
             (nameof(o.WeightDecay), o.WeightDecay), (nameof(o.Mu), o.Mu), (nameof(o.LossExponent), o.LossExponent), (nameof(o.LossThreshold), o.LossThreshold),
         })
             if (value > float.MaxValue) Fail(name, value, $"is beyond float32, which training computes in (at most 3.4E+38)");
+    }
+
+    /// <summary>Throws an <see cref="InvalidInputException"/> about the first setting of <paramref name="s"/> out of range.</summary>
+    public static void Validate(this TrainingSetup s)
+    {
+        Runtime.ProcessSettings.RequireThreads(s.Threads, nameof(s.Threads));
+        if (s.Workers < 0 || s.Workers > Runtime.ProcessSettings.MaxThreads)
+            Fail(nameof(s.Workers), s.Workers, $"is not in 0..{Runtime.ProcessSettings.MaxThreads} (4 per core; 0 means one per core)");
+        if (s.MaxSteps is < 1) Fail(nameof(s.MaxSteps), s.MaxSteps.Value, "must be at least 1");
+        if (s.Resume && s.InitFrom is not null)
+            throw InvalidInputException.ForOption(nameof(s.InitFrom), "a resumed run continues from its own checkpoint; leave it out");
+        if (s.Resume && s.RunDirectory is null)
+            throw InvalidInputException.ForOption(nameof(s.Resume), "a run in memory has no checkpoint to resume from; give the run folder");
     }
 
     private static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);

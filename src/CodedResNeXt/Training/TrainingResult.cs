@@ -9,7 +9,7 @@ namespace CodedResNeXt.Training;
 /// <param name="Network">the trained network, its weights as after the last step taken</param>
 /// <param name="History">the epochs finished by this call, in order (a resumed run's earlier epochs are not here)</param>
 /// <param name="StoppedAtStep">the global optimizer step at which the run stopped before its last epoch, if it did: at
-/// <see cref="TrainingOptions.MaxSteps"/>, or after the step in flight when the cancellation token fired (with a run
+/// <see cref="TrainingSetup.MaxSteps"/>, or after the step in flight when the cancellation token fired (with a run
 /// folder, last.ckpt holds that step unless no step was taken)</param>
 /// <param name="Cancelled">whether the cancellation token stopped the run before its last epoch</param>
 public sealed record TrainingResult(CodedResNeXtNetwork Network, IReadOnlyList<EpochMetrics> History, long? StoppedAtStep, bool Cancelled)

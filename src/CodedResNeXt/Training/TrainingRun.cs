@@ -35,14 +35,14 @@ public sealed class TrainingRun
     {
     }
 
-    private TrainingRun(TrainingOptions options, TrainingData data, string? directory, CodingSchemeSet schemes, ArchitectureSpec architecture)
+    private TrainingRun(TrainingOptions options, TrainingData data, string? directory, CodingSchemeSet schemes, ArchitectureSpec architecture, bool validated = false)
     {
-        options.Validate();
+        if (!validated) options.Validate();
         Options = options;
         Data = data;
         Directory = directory;
         Schemes = schemes;
-        Architecture = Configure(architecture, options, data);
+        Architecture = validated ? architecture : Configure(architecture, options, data);
     }
 
     /// <summary>The run's hyperparameters.</summary>
@@ -58,6 +58,19 @@ public sealed class TrainingRun
 
     /// <summary>Where the network trains (<see cref="Runtime.ComputeDevice"/>); the CPU unless the caller says otherwise.</summary>
     public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
+
+    /// <summary>Threads decoding and augmenting batches ahead of the training step; 0 means one per core (<see cref="TrainingSetup.Workers"/>).</summary>
+    public int Workers { get; init; }
+    /// <summary>Stop after this many optimizer steps in all, writing the checkpoint; null runs every epoch (<see cref="TrainingSetup.MaxSteps"/>).</summary>
+    public int? MaxSteps { get; init; }
+    /// <summary>A checkpoint whose weights a new run starts from; null draws fresh weights (<see cref="TrainingSetup.InitFrom"/>).</summary>
+    public string? InitFrom { get; init; }
+
+    /// <summary>This run carried out as <paramref name="setup"/> says: its workers, step limit and initial weights.</summary>
+    internal TrainingRun With(TrainingSetup setup) => new(Options, Data, Directory, Schemes, Architecture, validated: true)
+    {
+        Device = Device, Workers = setup.Workers, MaxSteps = setup.MaxSteps, InitFrom = setup.InitFrom,
+    };
 
     /// <summary>The checkpoint of the last finished epoch (runs/NAME/last.ckpt).</summary>
     public string LastCheckpointPath => Path.Combine(RequireDirectory(), "last.ckpt");
@@ -115,8 +128,6 @@ public sealed class TrainingRun
             throw InvalidInputException.ForOption(nameof(TrainingOptions.Architecture),
                 $"'{options.Architecture}' takes {architecture.InputChannels}x{architecture.ImageSize}x{architecture.ImageSize} images " +
                 $"in {architecture.Classes} classes, but {train.Name} has {train.Channels}x{train.Height}x{train.Width} images in {train.ClassCount} classes");
-        if (!(options.PDrop >= 0 && options.PDrop < 1))
-            throw InvalidInputException.ForOption("PDrop", $"{options.PDrop} is not in [0, 1)");
         // Files come in every size: only a random-resized crop gives the training batches one shape.
         if (train.IsStreamed && options.Augmentation.ResizedCrop <= 0)
             throw InvalidInputException.ForOption(nameof(TrainingOptions.Augmentation),

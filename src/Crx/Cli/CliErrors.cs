@@ -10,17 +10,10 @@ namespace Crx.Cli;
 /// </summary>
 internal static class CliErrors
 {
-    // Options whose flag is not the kebab-case of their name.
+    // Options of the verbs' own (not a training run's) whose flag is not the kebab-case of their name.
     private static readonly Dictionary<string, string> Flags = new()
     {
-        ["BatchSize"] = "--batch",
-        ["LearningRate"] = "--lr",
-        ["MinLearningRate"] = "--min-lr",
-        ["WarmupEpochs"] = "--warmup",
-        ["Architecture"] = "--arch",
         ["Parameter"] = "--param",
-        ["Nesterov"] = "--nesterov",
-        ["HorizontalFlip"] = "--flip",
     };
 
     // Set by a verb whose flag for an option depends on how it was called (extract's --class or --classes).
@@ -29,8 +22,9 @@ internal static class CliErrors
     /// <summary>From now on, errors about <paramref name="option"/> name <paramref name="flag"/>.</summary>
     public static void Alias(string option, string flag) => Aliases[option] = flag;
 
+    /// <summary>The flag of an option the library names: a training run's from its table (<see cref="Crx.Verbs.TrainingFlags"/>), else the verb's.</summary>
     public static string FlagOf(string option) =>
-        Aliases.GetValueOrDefault(option) ?? Flags.GetValueOrDefault(option) ?? "--" + Kebab(option);
+        Aliases.GetValueOrDefault(option) ?? Crx.Verbs.TrainingFlags.FlagOf(option) ?? Flags.GetValueOrDefault(option) ?? "--" + Kebab(option);
 
     /// <summary>The one line printed after "crx: error: ".</summary>
     public static string Describe(InvalidInputException e) =>

@@ -8,9 +8,11 @@ using CodedResNeXt.Training;
 namespace Crx.Cli;
 
 /// <summary>
-/// A training run's recipe as a file (`crx train --config run.json`): a JSON object whose keys are the flags of
-/// `crx train` without their dashes ("lr", "batch", "p-drop", …). Flags given on the command line win over the
-/// file. Every run writes its resolved recipe as config.json in its folder, which `--config` reads back.
+/// A training run's recipe as a file (`crx train --config run.json`): the <see cref="TrainingRecipe"/> record as JSON,
+/// the training options by property under "options" (what every run writes as config.json in its folder, and
+/// `--print-config` prints). Flags given on the command line win over the file. Files written before the recipe was
+/// a record, a JSON object keyed by the flags of `crx train` without their dashes ("lr", "batch", "p-drop", …), still
+/// read: their settings become the flags the command line does not give itself.
 /// </summary>
 internal static class RunConfig
 {
@@ -20,8 +22,9 @@ internal static class RunConfig
     private static readonly HashSet<string> NotRecipe = [Flag, PrintFlag, "--resume", "--out", "--help", "-h", "-?"];
 
     /// <summary>
-    /// The command line with the settings of its --config file appended, for every flag the line does not give
-    /// itself. Lines of other verbs, and train lines without --config, come back as they are.
+    /// The command line with the settings of its flag-keyed --config file appended, for every flag the line does not
+    /// give itself. Lines of other verbs, train lines without --config, and recipe files in the record's form (which
+    /// `crx train` reads itself, <see cref="ReadRecipe"/>) come back as they are.
     /// </summary>
     public static string[] Expand(Command train, string[] args)
     {
@@ -29,83 +32,60 @@ internal static class RunConfig
         int at = Array.IndexOf(args, Flag);
         if (at < 0 || at + 1 >= args.Length) return args;
         string path = args[at + 1];
-        var recipe = Read(path);
+        var file = Read(path);
+        if (TrainingRecipe.IsRecipe(file)) return args;
+        if (file is not JsonObject keyed) throw InvalidInputException.ForFile(path, "a recipe is a JSON object: the training options under \"options\", as a run's config.json holds them");
+        return [.. args, .. Arguments(train, keyed, path, args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).Select(a => a.Split('=')[0]).ToHashSet())];
+    }
+
+    /// <summary>A flag-keyed recipe (the form written before the record) as the flags it stands for, leaving out those in <paramref name="given"/>.</summary>
+    public static IReadOnlyList<string> Arguments(Command train, JsonObject keyed, string path, IReadOnlySet<string>? given = null)
+    {
         var known = train.Options.Select(o => o.Name).ToHashSet();
-        var given = args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).Select(a => a.Split('=')[0]).ToHashSet();
         var added = new List<string>();
-        foreach (var (key, value) in recipe)
+        foreach (var (key, value) in keyed)
         {
             string flag = "--" + key;
             if (!known.Contains(flag) || NotRecipe.Contains(flag))
-                throw InvalidInputException.ForFile(path, $"'{key}' is not a setting of a run (the keys are crx train's flags without --, as in {FileName})");
-            if (given.Contains(flag) || value is null) continue;
+                throw InvalidInputException.ForFile(path, $"'{key}' is not a setting of a run (the keys are crx train's flags without --, as in {FileName} files written before the options were kept by property)");
+            if (given?.Contains(flag) == true || value is null) continue;
             added.AddRange([flag, Text(value, path, key)]);
         }
-        return [.. args, .. added];
+        return added;
     }
 
-    /// <summary>The resolved recipe of a run, keyed as a --config file: what its config.json holds.</summary>
-    /// <param name="dataDir">where the data is (null: the dataset's default)</param>
-    /// <param name="excludeClasses">the classes left out as given (names or indices), when not yet resolved</param>
-    public static JsonObject Of(TrainingOptions o, string? dataDir, bool coarseLabels, string? excludeClasses = null)
+    /// <summary>The recipe in a --config file of the record's form; null for a flag-keyed file (expanded into flags by <see cref="Expand"/>).</summary>
+    public static TrainingRecipe? ReadRecipe(string path)
     {
-        var augmentation = o.Augmentation;
-        var recipe = new JsonObject
-        {
-            ["dataset"] = o.Dataset,
-            ["data-dir"] = dataDir,
-            ["arch"] = o.Architecture,
-            ["control"] = o.Control,
-            ["epochs"] = o.Epochs,
-            ["batch"] = o.BatchSize,
-            ["accumulate"] = o.Accumulate,
-            ["lr"] = o.LearningRate,
-            ["min-lr"] = o.MinLearningRate,
-            ["warmup"] = o.WarmupEpochs,
-            ["weight-decay"] = o.WeightDecay,
-            ["momentum"] = o.Momentum,
-            ["nesterov"] = o.Nesterov,
-            ["mu"] = o.Mu,
-            ["p-drop"] = o.PDrop,
-            ["loss-exponent"] = o.LossExponent,
-            ["loss-threshold"] = o.LossThreshold,
-            ["randaugment"] = augmentation.RandAugment?.ToString() ?? "none",
-            ["crop-padding"] = augmentation.CropPadding,
-            ["flip"] = augmentation.HorizontalFlip,
-            ["exclude-classes"] = excludeClasses ?? (o.ExcludeClasses.Count == 0 ? null : string.Join(",", o.ExcludeClasses)),
-            ["normalization"] = o.Normalization.ToString().ToLowerInvariant(),
-            ["seed"] = o.Seed,
-            ["threads"] = o.Threads,
-            ["workers"] = o.Workers == 0 ? null : o.Workers,
-            ["init-from"] = o.InitFrom,
-        };
-        if (coarseLabels) recipe["coarse-labels"] = true;
-        if (o.Folder is { } folder)
-        {
-            recipe["image-size"] = folder.Crop;
-            recipe["resize-size"] = folder.Resize;
-            recipe["crop-size"] = augmentation.ResizedCrop;
-        }
-        return recipe;
+        var file = Read(path);
+        return TrainingRecipe.IsRecipe(file) ? TrainingRecipe.FromJson(file, path) : null;
     }
 
-    public static string ToJson(JsonObject recipe) =>
-        recipe.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
-
-    private static JsonObject Read(string path)
+    /// <summary>
+    /// A resumed run's recipe: its checkpoint's options, with the threads (at most this machine's cores), workers, data
+    /// folder and initial weights its folder's config.json gives, in either form; none when the file is missing or unreadable.
+    /// </summary>
+    public static TrainingRecipe Resumed(string directory, TrainingOptions options)
     {
-        string text;
-        try { text = InputFile.ReadText(path, InputFile.SmallText, "recipe file"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw InvalidInputException.ForFile(path, $"cannot read the recipe ({e.Message})"); }
+        var recipe = new TrainingRecipe { Options = options };
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path)) return recipe;
         try
         {
-            // A flag named twice would mean what the last (or the first) says, depending on the reader: refused.
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
-                   ?? throw InvalidInputException.ForFile(path, "a recipe is a JSON object of flag names and values");
+            var file = Read(path);
+            bool record = TrainingRecipe.IsRecipe(file);
+            int? threads = file?["threads"]?.GetValue<int>(), workers = file?["workers"]?.GetValue<int>();
+            string? initFrom = file?[record ? "init_from" : "init-from"]?.GetValue<string>(), dataDir = file?[record ? "data_dir" : "data-dir"]?.GetValue<string>();
+            // A run made on a larger machine keeps its thread count only up to this machine's cores.
+            return recipe with
+            {
+                Threads = threads is { } t ? Math.Min(t, Environment.ProcessorCount) : null, Workers = workers, InitFrom = initFrom, DataDir = dataDir,
+            };
         }
-        catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not valid JSON: {e.Message.Split('\n')[0]}"); }
+        catch (Exception e) when (e is InvalidInputException or InvalidOperationException or FormatException) { return recipe; }
     }
+
+    private static JsonNode? Read(string path) => TrainingRecipe.ReadJson(path);
 
     private static string Text(JsonNode value, string path, string key) => value.GetValueKind() switch
     {

@@ -53,7 +53,6 @@ internal static class QuickstartVerb
             Architecture = a.Architecture,
             Epochs = a.Epochs,
             Seed = a.Seed,
-            Threads = a.Threads,
         };
         var data = TrainingData.From(splits, [], coded.FixedNormalization());
         var rows = new List<Row>();
@@ -75,7 +74,7 @@ internal static class QuickstartVerb
                     ? $"{label}: training {architecture} for {options.Epochs} epochs into {directory}"
                     : $"{label}: resuming {directory} after epoch {done}");
                 // An interruption ends the command inside Train (InterruptedException), the steps taken saved.
-                using var trained = TrainingConsole.Train(data, options, new TrainingSetup { RunDirectory = directory, Resume = before is not null, Device = onDevice },
+                using var trained = TrainingConsole.Train(data, options, new TrainingSetup { RunDirectory = directory, Resume = before is not null, Device = onDevice, Threads = a.Threads },
                     label, continueWith: "crx quickstart (the same flags)");
                 // The trainer validated its last epoch on the same images in the same batches: that is the evaluation of
                 // last.ckpt, so it is not run a second time.

@@ -1,4 +1,3 @@
-using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using CodedResNeXt;
 using CodedResNeXt.Analysis;
@@ -39,27 +38,27 @@ internal static class SweepVerb
     private static int Run(Arguments a)
     {
         var (flags, p) = (a.Flags, a.Values);
-        {
-            var swept = Sweep.ParseParameter(a.Parameter);
-            var list = Sweep.ParseValues(a.SweptValues);
-            var clash = swept switch { SweepParameter.Mu => flags.Mu, SweepParameter.PDrop => flags.PDrop, _ => flags.LossExponent };
-            if (p.GetValue(clash) is not null)
-                throw new InvalidInputException($"{clash.Name}: the sweep sets {Sweep.Name(swept)} from --values; leave {clash.Name} out");
+        var swept = Sweep.ParseParameter(a.Parameter);
+        var list = Sweep.ParseValues(a.SweptValues);
+        // The sweep sets the swept property itself: its flag may not be given too.
+        var clash = flags.All.Single(f => f.Property == swept.ToString());
+        if (p.IsGiven(clash.Option))
+            throw new InvalidInputException($"{clash.Name}: the sweep sets {Sweep.Name(swept)} from --values; leave {clash.Name} out");
 
-            var splits = DatasetRegistry.Load(p.GetValue(flags.Dataset)!, flags.DatasetOptions(p));
-            var options = flags.Options(p, splits.Train.ClassNames);
-            var data = TrainingData.From(splits, options.ExcludeClasses, options.FixedNormalization());
-            var plan = new SweepPlan(swept, list, options, a.Out ?? Path.Combine("runs", $"sweep-{Sweep.Name(swept)}"));
-            var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = a.ThresholdSamples };
-            analysis.Validate();
+        var unresolved = flags.Recipe(p, classNames: null);
+        var splits = DatasetRegistry.Load(unresolved.Options.Dataset, flags.DatasetOptions(p, unresolved));
+        var recipe = flags.Recipe(p, splits.Train.ClassNames);
+        var data = TrainingData.From(splits, recipe.Options.ExcludeClasses, recipe.Options.FixedNormalization());
+        var plan = new SweepPlan(swept, list, recipe.Options, a.Out ?? Path.Combine("runs", $"sweep-{Sweep.Name(swept)}"));
+        var analysis = Sweep.CheapAnalysis(recipe.Options.Seed) with { ThresholdSamples = a.ThresholdSamples };
+        analysis.Validate();
 
-            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (runOptions, setup) =>
-                    TrainingConsole.Train(data, runOptions, setup, Path.GetFileName(setup.RunDirectory!), continueWith: "the same crx sweep").Dispose(),
-                analysis, AnalyzeVerb.PassLines(), Console.WriteLine);
-            Print(result);
-            Console.WriteLine($"written: {Path.Combine(plan.Directory, Sweep.JsonFile)}, {Sweep.MarkdownFile}, {Sweep.PlotFile}");
-            return 0;
-        }
+        var result = Sweep.Run(plan, data, (runOptions, setup) =>
+                TrainingConsole.Train(data, runOptions, recipe.Apply(setup), Path.GetFileName(setup.RunDirectory!), continueWith: "the same crx sweep").Dispose(),
+            analysis, AnalyzeVerb.PassLines(), Console.WriteLine);
+        Print(result);
+        Console.WriteLine($"written: {Path.Combine(plan.Directory, Sweep.JsonFile)}, {Sweep.MarkdownFile}, {Sweep.PlotFile}");
+        return 0;
     }
 
     private static void Print(SweepResult result)

@@ -21,7 +21,19 @@ public class ExperimentVerbTests(TinyRuns runs)
         return new ExperimentPlan("made-up", Path.Combine(root, "runs"), Path.Combine(root, "results", "made-up.json"), Path.Combine(root, "docs", "results.md"),
         [
             new ExperimentRun("tiny-coded-7", "tiny", "coded", 7, Train(7, false), analyze),
-            new ExperimentRun("tiny-control-7", "tiny", "control", 7, Train(7, true), analyze),
+            // A run of the new form: its recipe, the training options by property (the control of the same recipe).
+            new ExperimentRun("tiny-control-7", "tiny", "control", 7, null, analyze)
+            {
+                Recipe = new TrainingRecipe
+                {
+                    Options = TrainingOptions.For("fashion-mnist") with
+                    {
+                        Architecture = arch, Epochs = 1, BatchSize = 20, Seed = 7, Control = true,
+                        Augmentation = TrainingOptions.For("fashion-mnist").Augmentation with { HorizontalFlip = false, CropPadding = 0 },
+                    },
+                    DataDir = runs.DataDir, Threads = 1,
+                },
+            },
         ],
         [new Baseline("a published network", 0.9, 1.0, "somewhere")]);
     }
@@ -78,9 +90,22 @@ public class ExperimentVerbTests(TinyRuns runs)
 
         // The recorded command, trained again elsewhere, gives the recorded top-1 exactly.
         string again = tmp["again"];
-        (code, _, error) = CrxProcess.Run(tmp.Path, ["train", .. plan.Runs[0].Train, "--out", again]);
+        (code, _, error) = CrxProcess.Run(tmp.Path, ["train", .. plan.Runs[0].Train!, "--out", again]);
         Assert.True(code == 0, error);
         Assert.Equal(coded.Top1, Checkpoint.ReadInfo(Path.Combine(again, "last.ckpt")).State.Metrics.ValidationTop1);
+
+        // The command recorded for a run given by its recipe is the crx train line of the options that differ from the
+        // dataset's: it trains the same run (the same options, the same top-1).
+        var control = results.Runs[1];
+        Assert.StartsWith($"crx train --dataset fashion-mnist --data-dir {runs.DataDir} --arch {plan.Runs[1].Recipe!.Options.Architecture} --control --epochs 1 --batch 20 ",
+            control.TrainCommand);
+        Assert.Contains(" --flip false --seed 7 --threads 1 --out ", control.TrainCommand);
+        string[] recorded = control.TrainCommand.Split(' ')[2..^2];
+        (code, _, error) = CrxProcess.Run(tmp.Path, ["train", .. recorded, "--out", tmp["again-control"]]);
+        Assert.True(code == 0, error);
+        var retrained = Checkpoint.ReadInfo(Path.Combine(tmp["again-control"], "last.ckpt"));
+        Assert.Equal(plan.Runs[1].Recipe!.Options, retrained.Options);
+        Assert.Equal(control.Top1, retrained.State.Metrics.ValidationTop1);
     }
 
     [Theory]

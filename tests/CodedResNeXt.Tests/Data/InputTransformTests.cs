@@ -32,10 +32,10 @@ public sealed class InputTransformTests : IDisposable
         var data = TrainingData.From(DatasetRegistry.Load("folder", new DatasetOptions { DataDir = root, ImageSize = Side, ResizeSize = Side }), []);
         var options = TrainingOptions.For("folder", Side) with
         {
-            Architecture = ImageFolders.ArchitectureFile(_tmp.Path, Side), Epochs = 1, BatchSize = 10, WarmupEpochs = 0, Threads = 1, Workers = 1, Seed = 5,
+            Architecture = ImageFolders.ArchitectureFile(_tmp.Path, Side), Epochs = 1, BatchSize = 10, WarmupEpochs = 0, Seed = 5,
         };
         Assert.Equal(32, options.Folder!.Resize); // the options' default, which the predictor used to take
-        return (CodedResNeXtModel.Train(data, options), data);
+        return (CodedResNeXtModel.Train(data, options, new TrainingSetup { Workers = 1 }), data);
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public class CodedResNeXtModelTests
         string before = Directory.GetCurrentDirectory();
         int threads = get_num_threads();
         var seen = new List<TrainingProgress>();
-        using var model = TrainInMemory(Synthetic.Training("ignored", epochs: 3) with { Threads = threads + 1 }, new SynchronousProgress(seen.Add));
+        using var model = CodedResNeXtModel.Train(Synthetic.Architecture(), Data, Synthetic.Training("ignored", epochs: 3), new TrainingSetup { Threads = threads + 1 },
+            new SynchronousProgress(seen.Add));
 
         Assert.Equal(threads, get_num_threads());
         Assert.Equal(3, model.History.Count);
@@ -57,7 +58,7 @@ public class CodedResNeXtModelTests
     [Fact]
     public void Max_steps_and_cancellation_are_returned_not_written_into_the_input()
     {
-        using (var stopped = TrainInMemory(Synthetic.Training("ignored", epochs: 3) with { MaxSteps = 13 }))
+        using (var stopped = CodedResNeXtModel.Train(Synthetic.Architecture(), Data, Synthetic.Training("ignored", epochs: 3), new TrainingSetup { MaxSteps = 13 }))
         {
             // 200 images in batches of 20: 10 steps an epoch, so step 13 is inside epoch 2.
             Assert.Equal(13, stopped.StoppedAtStep);
@@ -105,7 +106,7 @@ public class CodedResNeXtModelTests
         using var tmp = new TempDirectory();
         ImageFolders.Write(tmp["images"], classes: 10, train: 2, val: 1, side: 20);
         var data = TrainingData.From(CodedResNeXt.Data.DatasetRegistry.Load("folder", new CodedResNeXt.Data.DatasetOptions { DataDir = tmp["images"], ImageSize = 16 }), []);
-        var options = TrainingOptions.For("folder", 16) with { Architecture = ImageFolders.ArchitectureFile(tmp.Path, 16), Epochs = 1, BatchSize = 10, Threads = 1 };
+        var options = TrainingOptions.For("folder", 16) with { Architecture = ImageFolders.ArchitectureFile(tmp.Path, 16), Epochs = 1, BatchSize = 10 };
         var plain = options with { Augmentation = new CodedResNeXt.Data.Augmentation.AugmentationOptions { HorizontalFlip = true } };
         var refused = Assert.Throws<InvalidInputException>(() => CodedResNeXtModel.Train(data, plain));
         Assert.Equal("Augmentation", refused.Subject?.Name);

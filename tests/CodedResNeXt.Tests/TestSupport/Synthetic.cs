@@ -62,13 +62,15 @@ public static class Synthetic
             Epochs = epochs,
             BatchSize = 20,
             LearningRate = 0.1,
-            Threads = 1,
             Seed = 7,
             // The synthetic classes are positions: flips and shifts would change the class.
             Augmentation = CodedResNeXt.Data.Augmentation.AugmentationOptions.None,
         };
 
     /// <summary>A training run on the synthetic splits (no class held out) into <paramref name="directory"/>.</summary>
-    public static CodedResNeXt.Training.TrainingRun Run(CodedResNeXt.Training.TrainingOptions options, string directory) =>
-        new(options, CodedResNeXt.Training.TrainingData.From(Splits(), []), directory, CodedResNeXt.CodingSchemes.CodingSchemeSet.BuiltInsAndFiles);
+    public static CodedResNeXt.Training.TrainingRun Run(CodedResNeXt.Training.TrainingOptions options, string directory, int? maxSteps = null, string? initFrom = null) =>
+        new(options, CodedResNeXt.Training.TrainingData.From(Splits(), []), directory, CodedResNeXt.CodingSchemes.CodingSchemeSet.BuiltInsAndFiles)
+        {
+            MaxSteps = maxSteps, InitFrom = initFrom,
+        };
 }

@@ -82,7 +82,7 @@ public class GradientAccumulationTests
         var straight = Run(options, Path.Combine(tmp.Path, "straight"));
         new Trainer(straight).Run(resume: false).Dispose();
 
-        var stopped = Run(options with { MaxSteps = 7 }, Path.Combine(tmp.Path, "stopped"));
+        var stopped = Synthetic.Run(options, Path.Combine(tmp.Path, "stopped"), maxSteps: 7);
         using (var result = new Trainer(stopped).Run(resume: false))
             Assert.Equal(7, result.StoppedAtStep);
         var state = Checkpoint.ReadInfo(stopped.LastCheckpointPath).State;

@@ -27,7 +27,7 @@ public class InitFromTests
         // At a learning rate of 1e-30 (0 is not a valid rate) every update is far below float32 resolution, so no
         // parameter moves and the second run ends with exactly the weights it started from.
         var frozen = Synthetic.Training(arch, epochs: 1) with { LearningRate = 1e-30, MinLearningRate = 0, WeightDecay = 0, Seed = 99 };
-        var started = Run(frozen with { InitFrom = first.LastCheckpointPath }, tmp["started"]);
+        var started = Synthetic.Run(frozen, tmp["started"], initFrom: first.LastCheckpointPath);
         new Trainer(started).Run(resume: false).Dispose();
         var fresh = Run(frozen, tmp["fresh"]);
         new Trainer(fresh).Run(resume: false).Dispose();
@@ -39,7 +39,6 @@ public class InitFromTests
             Assert.True(t.eq(fromCheckpoint[name]).all().item<bool>(), $"{name} is not the checkpoint's");
         Assert.False(source["blocks.1.conv_reduce.weight"].eq(fromScratch["blocks.1.conv_reduce.weight"]).all().item<bool>());
         Assert.Equal(1, MetricsLog.Read(Path.Combine(started.Directory, "metrics.jsonl")).Single().Epoch);
-        Assert.Equal(first.LastCheckpointPath, Checkpoint.ReadInfo(started.LastCheckpointPath).Options.InitFrom);
     }
 
     [Fact]
@@ -50,9 +49,9 @@ public class InitFromTests
         var first = Run(Synthetic.Training(arch, epochs: 1), tmp["first"]);
         new Trainer(first).Run(resume: false).Dispose();
 
-        var control = Run(Synthetic.Training(arch, epochs: 1) with { Control = true, InitFrom = first.LastCheckpointPath }, tmp["control"]);
+        var control = Synthetic.Run(Synthetic.Training(arch, epochs: 1) with { Control = true }, tmp["control"], initFrom: first.LastCheckpointPath);
         var error = Assert.Throws<InvalidInputException>(() => InitialWeights.Check(first.LastCheckpointPath, control));
-        Assert.Equal(InputSubject.Option(nameof(TrainingOptions.InitFrom)), error.Subject);
+        Assert.Equal(InputSubject.Option(nameof(TrainingSetup.InitFrom)), error.Subject);
         Assert.Equal($"{first.LastCheckpointPath} holds architecture 'tiny', the run trains 'tiny-control'; block 1 differs", error.Problem);
         Assert.Throws<InvalidInputException>(() => new Trainer(control).Run(resume: false));
         Assert.False(File.Exists(control.LastCheckpointPath));

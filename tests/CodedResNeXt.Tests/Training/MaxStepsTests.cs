@@ -23,10 +23,10 @@ public sealed class MaxStepsTests : IDisposable
         var options = TrainingOptions.For("folder", 16) with
         {
             Architecture = ImageFolders.ArchitectureFile(_tmp.Path, 16),
-            Epochs = 2, BatchSize = 10, LearningRate = 0.05, WarmupEpochs = 0.5, Threads = 1, Workers = 2, Seed = 3,
+            Epochs = 2, BatchSize = 10, LearningRate = 0.05, WarmupEpochs = 0.5, Seed = 3,
         };
         TrainingRun Run(string name, int? maxSteps = null) =>
-            new(options with { MaxSteps = maxSteps }, data, _tmp[name], CodingSchemeSet.BuiltInsAndFiles);
+            new(options, data, _tmp[name], CodingSchemeSet.BuiltInsAndFiles) { Workers = 2, MaxSteps = maxSteps };
 
         var straight = Run("straight");
         using (var result = new Trainer(straight).Run(resume: false))

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using CodedResNeXt.Tests.Data;
+using CodedResNeXt.Data.Augmentation;
 using CodedResNeXt.Tests.TestSupport;
+using CodedResNeXt.Training;
 
 namespace CodedResNeXt.Tests.Training;
 
@@ -16,17 +18,17 @@ public sealed class RunConfigTests : IDisposable
     private JsonObject Json(string text) => (JsonObject)JsonNode.Parse(text)!;
 
     [Fact]
-    public void Print_config_gives_the_datasets_recipe_with_the_given_flags()
+    public void Print_config_gives_the_datasets_recipe_with_the_given_flags_as_the_options_record()
     {
         var (code, output, error) = CrxProcess.Run(_tmp.Path, "train", "--print-config", "--dataset", "cifar100", "--lr", "0.05", "--accumulate", "4");
         Assert.True(code == 0, error);
-        var recipe = Json(output);
-        Assert.Equal("cifar100", (string)recipe["dataset"]!);
-        Assert.Equal(0.05, (double)recipe["lr"]!);
-        Assert.Equal(512, (int)recipe["batch"]!);
-        Assert.Equal(4, (int)recipe["accumulate"]!);
-        Assert.Equal("n1-m2", (string)recipe["randaugment"]!);
-        Assert.Equal("published", (string)recipe["normalization"]!);
+        var recipe = TrainingRecipe.Parse(output, "printed");
+        Assert.Equal(TrainingOptions.For("cifar100") with { LearningRate = 0.05, Accumulate = 4 }, recipe.Options);
+        var options = Json(output)["options"]!;
+        Assert.Equal(0.05, (double)options["learning_rate"]!);
+        Assert.Equal(512, (int)options["batch_size"]!);
+        Assert.Equal("Published", (string)options["normalization"]!);
+        Assert.Equal(new RandAugment(1, 2), recipe.Options.Augmentation.RandAugment);
     }
 
     [Fact]
@@ -37,8 +39,8 @@ public sealed class RunConfigTests : IDisposable
             "--data-dir", data, "--batch", "20", "--threads", "1");
         Assert.True(code == 0, error);
         var recipe = Json(output);
-        recipe["epochs"] = 1;
-        recipe["mu"] = 3;
+        recipe["options"]!["epochs"] = 1;
+        recipe["options"]!["mu"] = 3;
         string file = Path.Combine(_tmp.Path, "run.json");
         File.WriteAllText(file, recipe.ToJsonString());
 
@@ -46,11 +48,12 @@ public sealed class RunConfigTests : IDisposable
         (code, _, error) = CrxProcess.Run(_tmp.Path, "train", "--config", file, "--seed", "5", "--out", _tmp["a"]);
         Assert.True(code == 0, error);
         var written = Json(File.ReadAllText(Path.Combine(_tmp["a"], "config.json")));
-        Assert.Equal(5, (int)written["seed"]!);
-        Assert.Equal(1, (int)written["epochs"]!);
-        Assert.Equal(3.0, (double)written["mu"]!);
-        written["seed"] = recipe["seed"]!.DeepClone();
+        Assert.Equal(5, (int)written["options"]!["seed"]!);
+        Assert.Equal(1, (int)written["options"]!["epochs"]!);
+        Assert.Equal(3.0, (double)written["options"]!["mu"]!);
+        written["options"]!["seed"] = recipe["options"]!["seed"]!.DeepClone();
         Assert.True(JsonNode.DeepEquals(recipe, written), $"{recipe.ToJsonString()}\n{written.ToJsonString()}");
+        Assert.Equal(TrainingRecipe.Parse(recipe.ToJsonString(), "r").Options with { Seed = 5 }, CodedResNeXtModel.Inspect(Path.Combine(_tmp["a"], "last.ckpt")).Options);
 
         // A run's own config.json, given back as --config, is the same run: the same recipe and the same weights.
         (code, _, error) = CrxProcess.Run(_tmp.Path, "train", "--config", Path.Combine(_tmp["a"], "config.json"), "--out", _tmp["b"]);
@@ -58,19 +61,40 @@ public sealed class RunConfigTests : IDisposable
         Assert.Equal(File.ReadAllText(Path.Combine(_tmp["a"], "config.json")), File.ReadAllText(Path.Combine(_tmp["b"], "config.json")));
         Assert.Equal(ZipEntries.Read(Path.Combine(_tmp["a"], "last.ckpt"), "model.safetensors"),
             ZipEntries.Read(Path.Combine(_tmp["b"], "last.ckpt"), "model.safetensors"));
+
+        // A config.json written before the recipe was a record, keyed by the flags, still reads: the same run again.
+        string old = Path.Combine(_tmp.Path, "old-config.json");
+        File.WriteAllText(old, $$"""
+            { "dataset": "mnist", "data-dir": "{{data}}", "arch": "{{arch}}", "epochs": 1, "batch": 20, "mu": 3, "seed": 5, "threads": 1,
+              "workers": null, "init-from": null, "exclude-classes": null }
+            """);
+        (code, _, error) = CrxProcess.Run(_tmp.Path, "train", "--config", old, "--out", _tmp["c"]);
+        Assert.True(code == 0, error);
+        Assert.Equal(File.ReadAllText(Path.Combine(_tmp["a"], "config.json")), File.ReadAllText(Path.Combine(_tmp["c"], "config.json")));
+        Assert.Equal(ZipEntries.Read(Path.Combine(_tmp["a"], "last.ckpt"), "model.safetensors"),
+            ZipEntries.Read(Path.Combine(_tmp["c"], "last.ckpt"), "model.safetensors"));
     }
 
     [Fact]
-    public void A_key_that_is_not_a_flag_and_a_file_that_is_not_a_recipe_are_one_line_errors()
+    public void A_key_that_is_not_a_setting_and_a_file_that_is_not_a_recipe_are_one_line_errors()
     {
         string file = Path.Combine(_tmp.Path, "bad.json");
         File.WriteAllText(file, """{ "lr": 0.1, "learning-rate": 0.2 }""");
         var (code, _, error) = CrxProcess.Run(_tmp.Path, "train", "--config", file);
-        Assert.Equal((2, $"crx: error: {file}: 'learning-rate' is not a setting of a run (the keys are crx train's flags without --, as in config.json)"),
-            (code, error.TrimEnd()));
+        Assert.Equal(2, code);
+        Assert.StartsWith($"crx: error: {file}: 'learning-rate' is not a setting of a run", error.TrimEnd());
+        Assert.Single(error.Trim().Split('\n'));
+
+        File.WriteAllText(file, """{ "options": { "dataset": "mnist", "learning-rate": 0.2 } }""");
+        (code, _, error) = CrxProcess.Run(_tmp.Path, "train", "--config", file);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"crx: error: {file}: ", error);
+        Assert.Contains("learning-rate", error);
+        Assert.Single(error.Trim().Split('\n'));
 
         File.WriteAllText(file, "[1, 2]");
         (code, _, error) = CrxProcess.Run(_tmp.Path, "train", "--config", file);
-        Assert.Equal((2, $"crx: error: {file}: a recipe is a JSON object of flag names and values"), (code, error.TrimEnd()));
+        Assert.Equal((2, $"crx: error: {file}: a recipe is a JSON object: the training options under \"options\", as a run's config.json holds them"),
+            (code, error.TrimEnd()));
     }
 }
