@@ -1,4 +1,5 @@
 using CodedResNeXt.Data;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Prediction;
 

@@ -146,6 +146,15 @@ public sealed class CodedResNeXtModel : IDisposable
     public static CheckpointInfo Inspect(string checkpoint) => Checkpoint.ReadInfo(checkpoint) with { Log = Checkpoint.ReadLog(checkpoint) };
 
     /// <summary>
+    /// What any file of weights is, read without building a network or running anything: a checkpoint, an extracted
+    /// classifier, an ONNX file exported from either (with an int8 file's quantization and calibration), or a
+    /// <c>torch.save</c> file such as the authors' Lightning checkpoints (its epoch, step and state_dict size). An
+    /// <see cref="InvalidInputException"/> naming the file when it is none of them.
+    /// </summary>
+    /// <param name="path">the file (.ckpt, .crxb, .onnx, or a torch.save file)</param>
+    public static ModelFileInfo InspectFile(string path) => ModelFileInfo.Read(path);
+
+    /// <summary>
     /// Checks a run before it starts, as <see cref="Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>
     /// would when it does: the architecture against the data (channels, size, classes), p_drop, the augmentation of
     /// streamed images, and the weights of <see cref="Training.TrainingOptions.InitFrom"/>. Returns the network it trains,
@@ -180,7 +189,7 @@ public sealed class CodedResNeXtModel : IDisposable
 
     /// <summary>Loads a checkpoint (.ckpt: a run's last.ckpt or best.ckpt, or an imported network), in eval mode.</summary>
     /// <param name="path">the checkpoint file</param>
-    /// <param name="device">where the network runs (null: the CPU; <see cref="ComputeDevice.Resolve"/> parses "cuda:0")</param>
+    /// <param name="device">where the network runs (null: the CPU; e.g. TorchSharp's <c>torch.CUDA</c>)</param>
     /// <param name="forUpdate">the checkpoint will be changed (<see cref="StoreCalibration"/>): in a run folder, take the
     /// folder's lock now and hold it until the model is disposed, so that a run training there is found before any work
     /// is done, and cannot start meanwhile</param>
@@ -423,8 +432,15 @@ public sealed class CodedResNeXtModel : IDisposable
     /// </summary>
     /// <param name="path">the .onnx file to write</param>
     /// <param name="quantization">where the calibration images come from and how the ranges are chosen</param>
-    public void ExportOnnx(string path, Interop.Onnx.QuantizationOptions quantization) =>
+    public void ExportOnnx(string path, Interop.QuantizationOptions quantization) =>
         Interop.Onnx.OnnxModelExport.Export(Live.Network, Metadata, path, quantization);
+
+    /// <summary>
+    /// Writes the network in the authors' state_dict layout as a safetensors file, which their code's load_state_dict
+    /// accepts and <see cref="Import"/> (<see cref="WeightsFormat.Safetensors"/>) reads back; an existing file is not overwritten.
+    /// </summary>
+    /// <param name="path">the .safetensors file to write, in a folder that exists</param>
+    public void ExportOfficial(string path) => OfficialModelFile.Export(Live.Network, path);
 
     private bool _disposed;
 

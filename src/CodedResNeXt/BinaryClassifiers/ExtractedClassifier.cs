@@ -45,7 +45,7 @@ public sealed class ExtractedClassifier(CodedResNeXtNetwork network, BinaryClass
     /// </summary>
     /// <param name="path">the .onnx file to write</param>
     /// <param name="quantization">where the calibration images come from and how the ranges are chosen</param>
-    public void ExportOnnx(string path, Interop.Onnx.QuantizationOptions quantization) =>
+    public void ExportOnnx(string path, Interop.QuantizationOptions quantization) =>
         Interop.Onnx.OnnxModelExport.Export(ThrowIfDisposed().Network, BinaryClassifierFile.Metadata(Info), path, quantization);
 
     private ExtractedClassifier ThrowIfDisposed() => IsDisposed ? throw new ObjectDisposedException(nameof(ExtractedClassifier)) : this;

@@ -36,6 +36,21 @@ public sealed class CodingSchemeSet
             : throw new InvalidInputException($"unknown coding scheme '{name}'"));
     }
 
+    /// <summary>
+    /// Schemes made in code, by their names, and otherwise the built-in ones and scheme files
+    /// (<see cref="BuiltInsAndFiles"/> itself when none is given).
+    /// </summary>
+    /// <param name="schemes">the schemes made in code (null or empty: none)</param>
+    internal static CodingSchemeSet With(IReadOnlyList<CodingScheme>? schemes)
+    {
+        if (schemes is null || schemes.Count == 0) return BuiltInsAndFiles;
+        var byName = new Dictionary<string, CodingScheme>();
+        foreach (var scheme in schemes)
+            if (!byName.TryAdd(scheme.Name, scheme))
+                throw new InvalidInputException($"two coding schemes are named '{scheme.Name}'");
+        return new CodingSchemeSet(name => byName.TryGetValue(name, out var scheme) ? scheme : BuiltInsAndFiles[name]);
+    }
+
     /// <summary>The scheme called <paramref name="name"/>; an unknown name is an <see cref="InvalidInputException"/>.</summary>
     public CodingScheme this[string name]
     {

@@ -110,17 +110,22 @@ internal static class OfficialModelFile
             throw InvalidInputException.ForFile(checkpoint, "an extracted classifier has no counterpart in the released code; export the checkpoint it came from");
         RefuseOverwrite(outPath);
         var (network, _) = ModelFile.Load(checkpoint);
-        using (network)
+        using (network) Export(network, outPath);
+    }
+
+    /// <summary>Writes a network in memory as a safetensors file in the released code's layout; an existing file is refused.</summary>
+    public static void Export(CodedResNeXtNetwork network, string outPath)
+    {
+        InvalidInputException Exists() => InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
+        if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
+        var tensors = OfficialLayout.Export(network);
+        try
         {
-            var tensors = OfficialLayout.Export(network);
-            try
-            {
-                OutputFile.WriteNew(outPath, stream => SafeTensors.Save(stream, tensors), () => AlreadyExists(outPath));
-            }
-            finally
-            {
-                foreach (var t in tensors.Values) t.Dispose();
-            }
+            OutputFile.WriteNew(outPath, stream => SafeTensors.Save(stream, tensors), Exists);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
         }
     }
 

@@ -18,6 +18,29 @@ public sealed partial class PredictionModel
     public (ImageDataset Images, IReadOnlyList<InputImage> Sources) LoadImages(IReadOnlyList<EncodedImage> images) =>
         InputImages.Load(images, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
 
+    /// <summary>
+    /// The image files <see cref="Predict(IReadOnlyList{string}, int)"/> takes from a path: the file itself, or every .png,
+    /// .jpg and .jpeg file in the folder, sorted by name; an <see cref="InvalidInputException"/> naming the path when it
+    /// does not exist or the folder holds no image.
+    /// </summary>
+    /// <param name="fileOrFolder">an image file, or a folder of them</param>
+    public static IReadOnlyList<string> FindImages(string fileOrFolder) => InputImages.Find(fileOrFolder);
+
+    /// <summary>
+    /// Writes this model (a checkpoint's network: logits and every coded block's energies; an extracted classifier: its
+    /// logits, thresholds in the metadata) as an ONNX file with its input record, float32 or, with
+    /// <paramref name="quantization"/>, int8 (QDQ form, calibrated on images of the dataset its metadata names or those
+    /// the options give); an existing file is not overwritten. An ONNX model has no network to export (an
+    /// <see cref="InvalidOperationException"/>).
+    /// </summary>
+    /// <param name="path">the .onnx file to write (its folder is created)</param>
+    /// <param name="quantization">null for float32; the calibration images and method for int8</param>
+    public void ExportOnnx(string path, Interop.QuantizationOptions? quantization = null)
+    {
+        ThrowIfDisposed();
+        Interop.Onnx.OnnxModelExport.Export(Network, Meta, path, quantization, _source);
+    }
+
     /// <summary>The most pixels an image may declare unless <see cref="MaxImagePixels"/> says otherwise (PIL's limit).</summary>
     public const long DefaultMaxImagePixels = Data.Formats.ImageDecoder.DefaultMaxPixels;
 

@@ -123,7 +123,7 @@ public sealed partial class PredictionModel : IDisposable
 
     /// <summary>Loads a checkpoint (.ckpt), a binary classifier (.crxb) or an ONNX file exported from either.</summary>
     /// <param name="path">the model file</param>
-    /// <param name="device">where a TorchSharp network runs (<see cref="Runtime.ComputeDevice"/>); null: the CPU</param>
+    /// <param name="device">where a TorchSharp network runs (e.g. TorchSharp's <c>torch.CUDA</c>); null: the CPU</param>
     public static PredictionModel Load(string path, Device? device = null)
     {
         if (OnnxModel.IsOnnxPath(path))

@@ -56,7 +56,7 @@ public sealed class TrainingRun
     /// <summary>The architecture as trained: the control when asked, p_drop of coded blocks from the options.</summary>
     public ArchitectureSpec Architecture { get; }
 
-    /// <summary>Where the network trains (<see cref="Runtime.ComputeDevice"/>); the CPU unless the caller says otherwise.</summary>
+    /// <summary>Where the network trains; the CPU unless the caller says otherwise.</summary>
     public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
 
     /// <summary>The checkpoint of the last finished epoch (runs/NAME/last.ckpt).</summary>

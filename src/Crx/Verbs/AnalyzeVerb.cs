@@ -55,7 +55,7 @@ internal static class AnalyzeVerb
         int threadCount = a.Threads;
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
-        var where = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var where = Crx.Cli.DeviceOption.Resolve(a.Device);
         using var model = CodedResNeXtModel.Load(path, where);
         var data = model.LoadData(new DatasetOptions { DataDir = a.DataDir, MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels) });
         string classText = a.Classes;

@@ -40,8 +40,8 @@ internal static class ExplainVerb
     private static int Run(Arguments a)
     {
         Crx.Cli.OutputPaths.RequireWritableFolder(a.Out, "--out");
-        var device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var files = a.Images.SelectMany(InputImages.Find).ToList();
+        var device = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var files = a.Images.SelectMany(PredictionModel.FindImages).ToList();
         using var loaded = PredictionModel.Load(a.Model, device);
         loaded.MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels);
         if (a.Class is { } k && (k < 0 || k >= loaded.ClassNames.Count || !loaded.Meta.KeptClasses.Contains(k)))

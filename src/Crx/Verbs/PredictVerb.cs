@@ -44,8 +44,8 @@ internal static class PredictVerb
     private static int Run(Arguments a)
     {
         string path = a.Model;
-        var device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var files = InputImages.Find(a.Images);
+        var device = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var files = PredictionModel.FindImages(a.Images);
         using var loaded = PredictionModel.Load(path, device);
         loaded.MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels);
         EarlyExitCalibration? calibration = null;

@@ -46,7 +46,7 @@ internal static class QuickstartVerb
 
     private static int Run(Arguments a)
     {
-        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
         var splits = DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = a.DataDir });
         var coded = TrainingOptions.For("fashion-mnist") with
         {
@@ -91,7 +91,7 @@ internal static class QuickstartVerb
             double trainSeconds = CodedResNeXtModel.Inspect(last).Log.Sum(m => m.Seconds);
             rows.Add(new Row(label, architecture, parameters, options.Epochs, trainSeconds, result));
         }
-        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
+        Crx.Cli.OutputPaths.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
         Print(rows);
         Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
         return 0;

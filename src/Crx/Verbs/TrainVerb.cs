@@ -47,7 +47,7 @@ internal static class TrainVerb
             Console.Write(RunConfig.ToJson(RunConfig.Of(defaults, p.GetValue(flags.DataDir), p.GetValue(flags.CoarseLabels), p.GetValue(flags.ExcludeClasses))));
             return 0;
         }
-        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
         // The run folder is this process's from before config.json is written until the run ends.
         var (options, splits, dir, owned) = a.Resume ? Resumed(a) : Started(a);
         using var _ = owned;
@@ -57,7 +57,7 @@ internal static class TrainVerb
         // Checked before config.json is written: the architecture against the data, and the --init-from weights.
         var architecture = CodedResNeXtModel.CheckTraining(data, a.Resume ? options with { InitFrom = null } : options);
         Directory.CreateDirectory(dir);
-        CodedResNeXt.OutputFile.WriteText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
+        Crx.Cli.OutputPaths.WriteText(Path.Combine(dir, RunConfig.FileName), RunConfig.ToJson(RunConfig.Of(options, p.GetValue(flags.DataDir),
             DatasetRegistry.Get(options.Dataset).UsesCoarseLabels(architecture.Classes))));
         Console.WriteLine($"{(a.Resume ? "resuming" : "training")} {DisplayText.Safe(architecture.Name)} on {options.Dataset} " +
                           $"({data.Train.Count} train / {data.Validation.Count} validation images) in {dir} on {onDevice}");
