@@ -76,7 +76,7 @@ public sealed partial class ServedModels : IDisposable
         try
         {
             EarlyExitCalibration? calibration = null;
-            if (earlyExitTarget is { } target && model.Classifier is null && !model.IsOnnx)
+            if (earlyExitTarget is { } target && !model.IsClassifier && !model.IsOnnx)
                 calibration = model.StoredCalibration(target);
             return Add(name, path, model, calibration);
         }

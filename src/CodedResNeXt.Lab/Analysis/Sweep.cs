@@ -127,11 +127,11 @@ public static class Sweep
     /// <param name="status">one line per step ("mu=6: training", "mu=6: finished run reused")</param>
     /// <param name="plan">the values and the shared training options; the control network cannot be swept</param>
     /// <param name="data">the run's data, shared by every value</param>
-    /// <param name="schemes">the coding schemes each run is built with</param>
+    /// <param name="schemes">coding schemes made in code that the runs' architecture names, besides the built-in ones and scheme files</param>
     /// <param name="analysis">how each finished run is measured, usually <see cref="CheapAnalysis"/></param>
     /// <param name="progress">images done of each analysis pass</param>
     /// <param name="cancel">stops the sweep before the next value or inside an analysis</param>
-    public static SweepResult Run(SweepPlan plan, TrainingData data, CodingSchemeSet schemes, Action<TrainingOptions, TrainingSetup> train,
+    public static SweepResult Run(SweepPlan plan, TrainingData data, IReadOnlyList<CodingScheme>? schemes, Action<TrainingOptions, TrainingSetup> train,
         AnalysisOptions analysis, IProgress<AnalysisProgress>? progress = null, Action<string>? status = null, CancellationToken cancel = default)
     {
         if (plan.Options.Control)
@@ -140,7 +140,7 @@ public static class Sweep
         foreach (double value in plan.Values)
         {
             cancel.ThrowIfCancellationRequested();
-            var run = new TrainingRun(plan.OptionsFor(value), data, plan.RunDirectory(value), schemes);
+            var run = new TrainingRun(plan.OptionsFor(value), data, plan.RunDirectory(value), CodingSchemeSet.With(schemes));
             string label = Path.GetFileName(run.Directory!);
             int done = run.EpochsDone();
             if (done >= run.Options.Epochs)
@@ -160,7 +160,7 @@ public static class Sweep
     }
 
     /// <summary>Top-1, every early decoder and the mean binary-classifier F1 of a finished run's last checkpoint.</summary>
-    public static SweepPoint Measure(double value, TrainingRun run, TrainingData data, AnalysisOptions analysis,
+    internal static SweepPoint Measure(double value, TrainingRun run, TrainingData data, AnalysisOptions analysis,
         IProgress<AnalysisProgress>? progress = null, CancellationToken cancel = default)
     {
         var (network, info) = Checkpoint.Load(run.LastCheckpointPath);

@@ -104,7 +104,7 @@ internal static class InferenceBenchmark
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
         try { architecture = ArchitectureFile.LoadPresetOrFile(name, schemes); }
-        catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
+        catch (InvalidInputException e) when (e.File is null) { throw e.AboutOption("Architecture"); }
         var rows = new List<InferenceRow>();
         using var generator = new Generator((ulong)options.Seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);

@@ -6,7 +6,7 @@ namespace CodedResNeXt.CodingSchemes;
 /// model file stores (<see cref="FromCodewords"/>), so that a trained network is rebuilt with exactly the codes
 /// it was trained with. Each name is resolved once.
 /// </summary>
-public sealed class CodingSchemeSet
+internal sealed class CodingSchemeSet
 {
     private readonly Func<string, CodingScheme> _resolve;
     private readonly Dictionary<string, CodingScheme> _resolved = [];

@@ -15,7 +15,7 @@ namespace CodedResNeXt.Decoding;
 public sealed record EarlyExitCalibration(double Target, IReadOnlyList<int> CodedBlockIndices, IReadOnlyList<double?> Thresholds, int CalibrationImages);
 
 /// <summary>Choosing the exit thresholds (<see cref="EarlyExitCalibration"/>) on unlabelled images.</summary>
-public static partial class EarlyExit
+internal static partial class EarlyExit
 {
     /// <summary>
     /// Chooses the thresholds on the images of <paramref name="loader"/> (no augmentation expected). At each coded block,

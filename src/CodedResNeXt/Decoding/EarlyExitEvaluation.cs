@@ -17,7 +17,7 @@ public sealed record EarlyExitResult(EarlyExitCalibration Calibration, int Image
     [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, IReadOnlyList<double> ExitFractions);
 
 /// <summary>Early exit against the full network on a labelled set.</summary>
-public static partial class EarlyExit
+internal static partial class EarlyExit
 {
     /// <summary>Runs the early-exit and the full network over a labelled set and compares them.</summary>
     internal static EarlyExitResult Evaluate(CodedResNeXtNetwork network, BatchLoader loader, EarlyExitCalibration calibration,

@@ -22,17 +22,7 @@ public sealed record EarlyExitSpeed(int Batch, double EarlyExitImagesPerSecond, 
     public bool Pays => SpeedUp > 1;
 }
 
-/// <summary>How <see cref="Prediction.PredictionModel.PredictEarlyExit(IReadOnlyList{string}, EarlyExitCalibration, int, EarlyExitPolicy)"/> decides to exit.</summary>
-public enum EarlyExitPolicy
-{
-    /// <summary>Measure on the first batch (<see cref="EarlyExit.MeasureSpeed"/>) and run the full network when exiting is not faster (the default).</summary>
-    WhenFaster,
-
-    /// <summary>Always exit where the calibration allows, whatever it costs.</summary>
-    Always,
-}
-
-public static partial class EarlyExit
+internal static partial class EarlyExit
 {
     /// <summary>
     /// Times the early-exit pass and the full network on <paramref name="images"/> (one warm-up each, then

@@ -59,7 +59,7 @@ internal static class OfficialModelFile
     private static ArchitectureSpec Architecture(string architecture)
     {
         try { return ArchitectureFile.LoadPresetOrFile(architecture, CodingSchemeSet.BuiltInsAndFiles); }
-        catch (InvalidInputException e) { throw new InvalidInputException(InputSubject.Option("Architecture"), e.Message); }
+        catch (InvalidInputException e) { throw InvalidInputException.ForOption("Architecture", e.Message); }
     }
 
     private static (CodedResNeXtNetwork, ModelMetadata, TrainingOptions) Read(string from, ArchitectureSpec spec, string architecture, WeightsFormat format)

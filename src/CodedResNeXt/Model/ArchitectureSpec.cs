@@ -84,7 +84,7 @@ public sealed record ArchitectureSpec(
     /// Throws <see cref="InvalidInputException"/> whose message starts with <paramref name="source"/>
     /// (a file name, or a preset name) and names the first problem found.
     /// </summary>
-    public void Validate(string source, CodingSchemeSet schemes)
+    internal void Validate(string source, CodingSchemeSet schemes)
     {
         void Fail(string problem) => throw new InvalidInputException($"{source}: {problem}");
 
@@ -241,7 +241,7 @@ public sealed record ArchitectureSpec(
     /// coded block only the union of the classes' active subNNs stays, energies are still normalized by the
     /// original N, and the classifier keeps only the classes' rows. Uncoded blocks stay whole.
     /// </summary>
-    public ArchitectureSpec KeepPathsOf(IReadOnlyList<int> classes, CodingSchemeSet schemes)
+    internal ArchitectureSpec KeepPathsOf(IReadOnlyList<int> classes, CodingSchemeSet schemes)
     {
         if (classes.Count == 0) throw new InvalidInputException($"{Name}: keep the paths of which classes? none given");
         foreach (int k in classes)
@@ -261,7 +261,7 @@ public sealed record ArchitectureSpec(
     }
 
     /// <summary>Parameters of the stem, each stage (in order of first appearance), the classifier, and in total.</summary>
-    public ParameterBreakdown CountParameters()
+    internal ParameterBreakdown CountParameters()
     {
         var stages = new List<StageParameters>();
         foreach (var b in Blocks)

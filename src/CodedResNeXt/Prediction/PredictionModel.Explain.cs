@@ -101,7 +101,7 @@ public sealed partial class PredictionModel
         if (images.Channels != InputChannels || images.Height != ImageSize || images.Width != ImageSize)
             throw new ArgumentException($"images must be {InputChannels}x{ImageSize}x{ImageSize}, not {images.Channels}x{images.Height}x{images.Width}", nameof(images));
         foreach (var (name, classifier) in options.Classifiers)
-            if (classifier.Classifier is null || classifier.InputChannels != InputChannels || classifier.ImageSize != ImageSize)
+            if (!classifier.IsClassifier || classifier.InputChannels != InputChannels || classifier.ImageSize != ImageSize)
                 throw new ArgumentException($"{name} is not a binary classifier taking this model's {InputChannels}x{ImageSize}x{ImageSize} input", nameof(options));
 
         using var scope = NewDisposeScope();
@@ -109,7 +109,7 @@ public sealed partial class PredictionModel
         var pixels = tensor(one.Select(b => b / 255f).ToArray(), [1, InputChannels, ImageSize, ImageSize]);
         ImagePrediction prediction;
         var blocks = new List<BlockExplanation>();
-        var exits = new List<EarlyExitStop>();
+        var exits = new List<EarlyExitDecision>();
         using (no_grad())
         {
             var (logits, energies) = Forward(Normalized(pixels).to(Device));
@@ -207,7 +207,7 @@ public sealed partial class PredictionModel
     private static double[] Doubles(Tensor t) => t.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
 
     // As EarlyExit.Predict decides it: the first coded block with a threshold the margin reaches, whose vote is an output class.
-    private IEnumerable<EarlyExitStop> Exits(IReadOnlyList<BlockExplanation> blocks, ImagePrediction prediction, IReadOnlyList<EarlyExitCalibration> calibrations)
+    private IEnumerable<EarlyExitDecision> Exits(IReadOnlyList<BlockExplanation> blocks, ImagePrediction prediction, IReadOnlyList<EarlyExitCalibration> calibrations)
     {
         var cost = ComputeCost.Of(Architecture);
         foreach (var calibration in calibrations)
@@ -217,8 +217,11 @@ public sealed partial class PredictionModel
             var stop = blocks.Select((b, i) => (Block: b, Threshold: calibration.Thresholds[i]))
                 .FirstOrDefault(x => x.Threshold is { } t && x.Block.Margin >= t && Meta.KeptClasses.Contains(x.Block.Vote.Class)).Block;
             yield return stop is null
-                ? new EarlyExitStop(calibration.Target, null, 1.0, prediction.Prediction!.Class, prediction.Prediction.Name)
-                : new EarlyExitStop(calibration.Target, stop.BlockIndex, (double)cost.Through(stop.BlockIndex) / cost.Total, stop.Vote.Class, stop.Vote.Name);
+                ? new EarlyExitDecision(null, 1.0) { Target = calibration.Target, Class = prediction.Prediction!.Class, Name = prediction.Prediction.Name }
+                : new EarlyExitDecision(stop.BlockIndex, (double)cost.Through(stop.BlockIndex) / cost.Total)
+                {
+                    Target = calibration.Target, Class = stop.Vote.Class, Name = stop.Vote.Name,
+                };
         }
     }
 }

@@ -9,7 +9,7 @@ namespace CodedResNeXt.Training;
 /// One training run: its options, its data, the architecture they select, and its folder (optional: a run without one
 /// trains in memory, writing no checkpoint, log or TensorBoard events, and cannot be resumed).
 /// </summary>
-public sealed class TrainingRun
+internal sealed class TrainingRun
 {
     /// <summary>A run of the architecture <paramref name="options"/> names (a preset or an architecture file).</summary>
     /// <param name="options">the hyperparameters (<see cref="TrainingOptions.For"/> gives the paper's)</param>

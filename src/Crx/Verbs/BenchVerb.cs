@@ -65,7 +65,7 @@ internal static class BenchVerb
         var precision = Crx.Cli.PrecisionOption.Parse(a.Precision, CodedResNeXt.Runtime.Precision.Float32);
         ArchitectureSpec architecture;
         try { architecture = ArchitectureSpec.Load(a.Arch!); }
-        catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
+        catch (InvalidInputException e) when (e.File is null) { throw e.AboutOption("Architecture"); }
         if (a.MemorySteps is { } memorySteps)
         {
             var memory = Benchmark.MemoryOverSteps(architecture, a.Batch, a.Threads, memorySteps,

@@ -53,7 +53,7 @@ internal static class ExplainVerb
             {
                 var classifier = PredictionModel.Load(path, device);
                 classifiers[path] = classifier;
-                if (classifier.Classifier is null)
+                if (!classifier.IsClassifier)
                     throw new InvalidInputException($"--classifier: {path} is a {classifier.Meta.Kind}, not an extracted classifier");
                 if (classifier.InputChannels != loaded.InputChannels || classifier.ImageSize != loaded.ImageSize)
                     throw new InvalidInputException($"--classifier: {path} takes {classifier.InputChannels}x{classifier.ImageSize}x{classifier.ImageSize} images, " +

@@ -51,7 +51,7 @@ internal static class PredictVerb
         EarlyExitCalibration? calibration = null;
         if (a.EarlyExit is { } target)
         {
-            if (loaded.Classifier is not null || loaded.IsOnnx)
+            if (loaded.IsClassifier || loaded.IsOnnx)
                 throw new InvalidInputException($"--early-exit: {path} is {(loaded.IsOnnx ? "an ONNX file" : "an extracted classifier")}; early exit runs a checkpoint");
             calibration = loaded.StoredCalibration(target);
         }
@@ -71,7 +71,7 @@ internal static class PredictVerb
                                    $"its centre square was resized to the model's {size}x{size}");
         AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(path)}[/]: {kind} {DisplayText.Markup(loaded.Architecture.Name)}, " +
                                $"input {loaded.InputChannels}x{size}x{size}, on {(loaded.IsOnnx ? "ONNX Runtime (CPU)" : loaded.Device.ToString())}");
-        AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : calibration is not null ? Exits(predictions, calibration) : Classes(predictions));
+        AnsiConsole.Write(loaded.IsClassifier ? Decisions(predictions) : calibration is not null ? Exits(predictions, calibration) : Classes(predictions));
         if (speed is { Pays: false })
             AnsiConsole.MarkupLine($"[yellow]note[/]: early exit ran the full network: exiting measured {speed.SpeedUp:F2}x its speed at batch {speed.Batch} here, no faster");
         if (calibration is not null)

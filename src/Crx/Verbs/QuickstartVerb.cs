@@ -65,7 +65,7 @@ internal static class QuickstartVerb
             var before = File.Exists(last) ? CodedResNeXtModel.Inspect(last) : null;
             if (before is not null && !before.Options.IsSameRunAs(options))
                 throw new InvalidInputException($"{directory} holds a run with other options; choose another folder or delete it");
-            int done = before?.State.Epoch ?? 0;
+            int done = before?.Epoch ?? 0;
             string architecture = CodedResNeXtModel.CheckTraining(data, options).Name;
             EvaluationResult? result = null;
             long parameters = 0;

@@ -53,7 +53,7 @@ internal static class SweepVerb
             var analysis = Sweep.CheapAnalysis(options.Seed) with { ThresholdSamples = a.ThresholdSamples };
             analysis.Validate();
 
-            var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (runOptions, setup) =>
+            var result = Sweep.Run(plan, data, null, (runOptions, setup) =>
                     TrainingConsole.Train(data, runOptions, setup, Path.GetFileName(setup.RunDirectory!), continueWith: "the same crx sweep").Dispose(),
                 analysis, AnalyzeVerb.PassLines(), Console.WriteLine);
             Print(result);

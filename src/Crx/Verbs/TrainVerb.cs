@@ -95,7 +95,7 @@ internal static class TrainVerb
             var info = CodedResNeXtModel.Inspect(last);
             if (!info.Resumable)
                 throw new CodedResNeXt.InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
-            var options = flags.ForResume(p, info.Options, info.ClassNames, info.State.Epoch, dir);
+            var options = flags.ForResume(p, info.Options, info.ClassNames, info.Epoch, dir);
             options = options with { Workers = p.GetValue(flags.Workers) ?? options.Workers };
             var where = flags.DatasetOptionsForResume(p, info.Architecture, info.Options.Dataset, dir);
             if (options.Folder is { } geometry) where = where with { ImageSize = geometry.Crop, ResizeSize = geometry.Resize };

@@ -70,14 +70,14 @@ public class SweepTests(TinyRuns runs)
         Assert.Equal(1, first.EpochsDone());
 
         var calls = new List<bool>();
-        var result = Sweep.Run(plan, data, CodingSchemeSet.BuiltInsAndFiles, (options, setup) => { calls.Add(setup.Resume); CodedResNeXtModel.Train(data, options, setup).Dispose(); },
+        var result = Sweep.Run(plan, data, null, (options, setup) => { calls.Add(setup.Resume); CodedResNeXtModel.Train(data, options, setup).Dispose(); },
             Sweep.CheapAnalysis(1));
         Assert.Equal([true], calls);
         Assert.Equal(2, result.Points.Single().Epochs);
         Assert.Equal(0.2, Checkpoint.ReadInfo(first.LastCheckpointPath).Options.PDrop);
 
         var other = plan with { Options = options with { LearningRate = 0.05 } };
-        var refused = Assert.Throws<InvalidInputException>(() => Sweep.Run(other, data, CodingSchemeSet.BuiltInsAndFiles, (_, _) => { }, Sweep.CheapAnalysis(1)));
+        var refused = Assert.Throws<InvalidInputException>(() => Sweep.Run(other, data, null, (_, _) => { }, Sweep.CheapAnalysis(1)));
         Assert.Contains($"{plan.RunDirectory(0.2)} holds a run with other options", refused.Message);
     }
 

@@ -294,7 +294,7 @@ public class Int8OnnxTests : IDisposable
         string source = NewPath(".ckpt"), path = NewPath(".onnx");
         ModelFile.Write(source, meta, network);
         var e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile(source, path, quantization: new QuantizationOptions()));
-        Assert.Equal(new InputSubject(InputKind.Option, nameof(QuantizationOptions.CalibrationData)), e.Subject);
+        Assert.Equal(nameof(QuantizationOptions.CalibrationData), e.Option);
         Assert.DoesNotContain('\n', e.Message);
         Assert.Contains("int8 needs calibration images, and the cifar10 training set has no default directory", e.Message);
         Assert.False(File.Exists(path));
@@ -302,7 +302,7 @@ public class Int8OnnxTests : IDisposable
         // A directory without the dataset's files: said of the same option, in one line.
         string empty = Directory.CreateDirectory(Path.Combine(_directory.Path, "empty")).FullName;
         e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile(source, path, quantization: new QuantizationOptions { CalibrationData = empty }));
-        Assert.Equal(new InputSubject(InputKind.Option, nameof(QuantizationOptions.CalibrationData)), e.Subject);
+        Assert.Equal(nameof(QuantizationOptions.CalibrationData), e.Option);
         Assert.DoesNotContain('\n', e.Message);
         Assert.Contains($"the cifar10 training set in {empty} cannot be read", e.Message);
 

@@ -69,6 +69,6 @@ public static class Synthetic
         };
 
     /// <summary>A training run on the synthetic splits (no class held out) into <paramref name="directory"/>.</summary>
-    public static CodedResNeXt.Training.TrainingRun Run(CodedResNeXt.Training.TrainingOptions options, string directory) =>
+    internal static CodedResNeXt.Training.TrainingRun Run(CodedResNeXt.Training.TrainingOptions options, string directory) =>
         new(options, CodedResNeXt.Training.TrainingData.From(Splits(), []), directory, CodedResNeXt.CodingSchemes.CodingSchemeSet.BuiltInsAndFiles);
 }

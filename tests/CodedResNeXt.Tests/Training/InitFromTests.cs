@@ -52,7 +52,7 @@ public class InitFromTests
 
         var control = Run(Synthetic.Training(arch, epochs: 1) with { Control = true, InitFrom = first.LastCheckpointPath }, tmp["control"]);
         var error = Assert.Throws<InvalidInputException>(() => InitialWeights.Check(first.LastCheckpointPath, control));
-        Assert.Equal(InputSubject.Option(nameof(TrainingOptions.InitFrom)), error.Subject);
+        Assert.Equal(nameof(TrainingOptions.InitFrom), error.Option);
         Assert.Equal($"{first.LastCheckpointPath} holds architecture 'tiny', the run trains 'tiny-control'; block 1 differs", error.Problem);
         Assert.Throws<InvalidInputException>(() => new Trainer(control).Run(resume: false));
         Assert.False(File.Exists(control.LastCheckpointPath));
