@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using CodedResNeXt.Data;

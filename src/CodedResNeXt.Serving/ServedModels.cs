@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using System.Text.RegularExpressions;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.ModelFiles;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Runtime;
 using System.Diagnostics;
 using CodedResNeXt.CodingSchemes;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;

@@ -1,7 +1,9 @@
 using CodedResNeXt.Interop;
 using CodedResNeXt.Interop.Onnx;
 
-namespace CodedResNeXt.ModelFiles;
+using CodedResNeXt.ModelFiles;
+
+namespace CodedResNeXt;
 
 /// <summary>
 /// What a file of weights is, read without building a network or running anything (<see cref="CodedResNeXtModel.InspectFile"/>,

@@ -5,7 +5,9 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Data.Formats;
 using CodedResNeXt.Model;
 
-namespace CodedResNeXt.ModelFiles;
+using CodedResNeXt.ModelFiles;
+
+namespace CodedResNeXt;
 
 /// <summary>
 /// The record that travels with every model file (meta.json), as torchvision's weights metadata does: what the

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Data;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Model;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using TorchSharp;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Prediction;

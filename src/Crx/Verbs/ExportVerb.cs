@@ -68,7 +68,7 @@ internal static class ExportVerb
         if (File.Exists(outPath) || Directory.Exists(outPath)) throw new InvalidInputException($"--out: {outPath} already exists; choose another path or delete it");
         if (a.Format == "official")
         {
-            if (CodedResNeXtModel.InspectFile(source).Format == CodedResNeXt.ModelFiles.ModelFileInfo.BinaryClassifier)
+            if (CodedResNeXtModel.InspectFile(source).Format == ModelFileInfo.BinaryClassifier)
                 throw new InvalidInputException($"{source}: an extracted classifier has no counterpart in the released code; export the checkpoint it came from");
             using var model = CodedResNeXtModel.Load(source);
             model.ExportOfficial(outPath);

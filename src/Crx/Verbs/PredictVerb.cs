@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using Crx.Display;
 using CodedResNeXt.ModelFiles;
 using System.CommandLine;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.ModelFiles;
 using System.Text.Json;
 using CodedResNeXt.Data.Loading;

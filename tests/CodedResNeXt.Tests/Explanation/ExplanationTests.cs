@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Interop.Onnx;

@@ -4,7 +4,7 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
-using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using ModelMetadata = CodedResNeXt.ModelMetadata;
 using CodedResNeXt.Training;
 using CodedResNeXt.Tests.Model;
 using CodedResNeXt.Tests.TestSupport;

@@ -8,7 +8,7 @@ using CodedResNeXt.Prediction;
 using CodedResNeXt.Tests.Model;
 using CodedResNeXt.Tests.TestSupport;
 using Microsoft.ML.OnnxRuntime;
-using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using ModelMetadata = CodedResNeXt.ModelMetadata;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Tests.Quantization;

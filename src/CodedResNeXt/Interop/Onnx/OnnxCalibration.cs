@@ -2,7 +2,7 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.ModelFiles;
 using Microsoft.ML.OnnxRuntime;
-using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using ModelMetadata = CodedResNeXt.ModelMetadata;
 
 namespace CodedResNeXt.Interop.Onnx;
 

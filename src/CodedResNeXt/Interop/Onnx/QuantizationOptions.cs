@@ -53,7 +53,7 @@ public sealed record QuantizationOptions
 
 /// <summary>
 /// What an int8 ONNX file says about its quantization, in its metadata ("crx.quantization"): read back by
-/// <see cref="CodedResNeXtModel.InspectFile"/> (<see cref="ModelFiles.ModelFileInfo.Quantization"/>) and shown by <c>crx info</c>.
+/// <see cref="CodedResNeXtModel.InspectFile"/> (<see cref="ModelFileInfo.Quantization"/>) and shown by <c>crx info</c>.
 /// </summary>
 /// <param name="Weights">how the weights are stored, e.g. "int8, symmetric, per output channel"</param>
 /// <param name="Activations">how the activations are quantized, e.g. "uint8, per tensor"</param>
