@@ -29,6 +29,9 @@ public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps
 
     /// <summary>The compute precision of every variant's training step and inference, and of the limit's convolution.</summary>
     public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>For <see cref="Benchmark.Inference"/>: the synthetic images the int8 files are calibrated on (speed does not depend on the ranges).</summary>
+    public int CalibrationImages { get; init; } = 64;
 }
 
 /// <summary>Throughput of one variant in images per second: the median over the repeats and the repeats' spread.</summary>
@@ -111,10 +114,13 @@ public static class Benchmark
     /// class-0 classifier, run by TorchSharp in float32 and by ONNX Runtime from the float32 and int8 exports, and the
     /// full network with early exit; untrained seeded weights and synthetic images, at batch 1 and the large batch.
     /// </summary>
-    /// <param name="options">the architectures (presets or architecture files), batch, threads, steps, repeats; counts under 1 are an <see cref="InvalidInputException"/></param>
+    /// <param name="architectures">the presets or architecture files to time (each: the full network and its class-0 classifier)</param>
+    /// <param name="options">the large batch, threads of both engines, steps, repeats, warm-up, the early-exit target, the int8
+    /// files' calibration images, the seed (the device and precision are the CPU's float32); counts under 1 are an <see cref="InvalidInputException"/></param>
     /// <param name="progress">the row being measured</param>
-    public static InferenceBenchmarkResult Inference(InferenceBenchmarkOptions options, IProgress<string>? progress = null) =>
-        InferenceBenchmark.Run(options, progress);
+    public static InferenceBenchmarkResult Inference(IReadOnlyList<string> architectures, BenchmarkOptions options, IProgress<string>? progress = null) =>
+        InferenceBenchmark.Run(new InferenceBenchmarkOptions(architectures, options.Batch, options.Threads, options.Steps, options.Repeats,
+            options.WarmupSteps, options.MinRepeatSeconds, options.CalibrationImages, options.EarlyExitTarget, options.Seed), progress);
 
     /// <summary>
     /// Whether a training run's memory stays flat (<c>crx bench --memory-steps</c>): a freshly initialized coded network

@@ -23,7 +23,7 @@ namespace CodedResNeXt.Benchmarking;
 /// <param name="CalibrationImages">synthetic images the int8 files are calibrated on (speed does not depend on the ranges)</param>
 /// <param name="EarlyExitTarget">agreement the early-exit margins are calibrated for, on the synthetic batch</param>
 /// <param name="Seed">seed of the weights and of the synthetic images</param>
-public sealed record InferenceBenchmarkOptions(IReadOnlyList<string> Architectures, int Batch = 64, int Threads = 2, int Steps = 6, int Repeats = 5,
+internal sealed record InferenceBenchmarkOptions(IReadOnlyList<string> Architectures, int Batch = 64, int Threads = 2, int Steps = 6, int Repeats = 5,
     int WarmupSteps = 3, double MinRepeatSeconds = 1, int CalibrationImages = 64, double EarlyExitTarget = 0.99, int Seed = 1);
 
 /// <summary>One row of the inference table: one engine and number format of one network.</summary>

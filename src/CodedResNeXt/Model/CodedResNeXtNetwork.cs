@@ -10,7 +10,7 @@ namespace CodedResNeXt.Model;
 /// <summary>
 /// A (Coded) ResNeXt built from an <see cref="ArchitectureSpec"/>: stem, blocks, global average pool, bias-free
 /// linear classifier. Like timm's models it exposes its forward pass in segments (<see cref="ForwardStem"/>,
-/// <see cref="ForwardBlocks"/>, <see cref="ForwardHead"/>) that <see cref="forward"/> composes, so training,
+/// <see cref="ForwardBlocks(Tensor, int, int)"/>, <see cref="ForwardHead"/>) that <see cref="forward"/> composes, so training,
 /// analysis and extraction all run the same code, analyses computing a shared prefix once.
 /// State_dict names are PyTorch-style: stem.conv, stem.bn, blocks.{i}.conv_reduce … blocks.{i}.shortcut.bn, classifier.
 /// Weights are drawn from <c>generator</c> (torch's global one when null).

@@ -76,7 +76,7 @@ internal static class AnalyzeVerb
                           (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
         var clock = Stopwatch.StartNew();
         var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(model, data, ood, options, progress, cancel));
-        string json = AnalysisResultsFile.Save(results, outDir);
+        string json = results.Save(outDir);
         CodedResNeXt.Report.ReportWriter.Write(results, outDir);
         Print(results);
         Console.WriteLine($"analyzed in {clock.Elapsed.TotalSeconds:F0} s; written: {json}");

@@ -134,9 +134,10 @@ internal static class BenchVerb
         if (a.Profile || a.MemorySteps is not null || a.Materializing)
             throw new InvalidInputException("--inference: times inference only; leave out --profile, --memory-steps and --materializing");
         if (a.Device is not ("auto" or "cpu")) throw new InvalidInputException($"--device: --inference runs on the CPU, not {a.Device}");
-        var options = new InferenceBenchmarkOptions(a.Arch is null ? ["fashion-tiny", "cifar10"] : [a.Arch], a.BatchGiven ? a.Batch : 64, a.Threads,
-            a.Steps, a.Repeats, MinRepeatSeconds: a.MinRepeatSeconds, CalibrationImages: a.CalibrationImages, EarlyExitTarget: a.EarlyExit);
-        var result = Benchmark.Inference(options, a.Json ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}")));
+        var options = new BenchmarkOptions(a.BatchGiven ? a.Batch : 64, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit,
+            MinRepeatSeconds: a.MinRepeatSeconds) { CalibrationImages = a.CalibrationImages };
+        var result = Benchmark.Inference(a.Arch is null ? ["fashion-tiny", "cifar10"] : [a.Arch], options,
+            a.Json ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}")));
         if (a.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, CodedResNeXtModel.JsonOptions));
