@@ -174,9 +174,9 @@ public sealed class CodedResNeXtNetwork : Module<Tensor, NetworkOutput>
 
     /// <summary>
     /// The standalone network of <paramref name="classes"/> (the paper's binary classifier for one class): in every coded
-    /// block only the union of the classes' active subNNs, with their weights copied, and the classifier's rows of the
-    /// classes; it computes exactly those logits of this network. A new module on the same device and in the same mode,
-    /// owned by the caller.
+    /// block only the union of the classes' active subNNs, with their weights copied (energies still normalized by the
+    /// original N), and the classifier's rows of the classes: their logits through their paths alone. A new module on the
+    /// same device and in the same mode, owned by the caller; this network is not changed.
     /// </summary>
     /// <param name="classes">the kept classes, by index among all K, in logit order</param>
     public CodedResNeXtNetwork ExtractPathsOf(IReadOnlyList<int> classes) => PathExtraction.ExtractPathsOf(this, classes);
