@@ -12,22 +12,22 @@ namespace CodedResNeXt.Benchmarks;
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 0, iterationCount: 3)]
 public class CodingSchemeGeneratorBenchmarks
 {
-    /// <summary>A request and the column-sum range the published scheme reaches.</summary>
-    public sealed record Target(string Label, CodingSchemeRequest Request, int MinColumnSum, int MaxColumnSum)
+    /// <summary>K, N, N_act, H_min asked (null: searched) and the column-sum range the published scheme reaches.</summary>
+    public sealed record Target(string Label, (int Classes, int SubNNs, int Active, int? MinDistance) Request, int MinColumnSum, int MaxColumnSum)
     {
         public override string ToString() => Label;
     }
 
     public static IEnumerable<Target> Targets =>
     [
-        new("cifar10 5/10 H4", new CodingSchemeRequest(10, 10, 5, 4), 5, 5),
-        new("cifar10 3/10 H4", new CodingSchemeRequest(10, 10, 3, 4), 3, 3),
-        new("cifar100 8/20 H8", new CodingSchemeRequest(100, 20, 8, 8), 40, 40),
-        new("cifar100 4/20 H4", new CodingSchemeRequest(100, 20, 4, 4), 20, 20),
-        new("imagenet 16/32 H10", new CodingSchemeRequest(1000, 32, 16, 10), 499, 501),
-        new("imagenet 8/32 H6", new CodingSchemeRequest(1000, 32, 8, 6), 249, 251),
+        new("cifar10 5/10 H4", (10, 10, 5, 4), 5, 5),
+        new("cifar10 3/10 H4", (10, 10, 3, 4), 3, 3),
+        new("cifar100 8/20 H8", (100, 20, 8, 8), 40, 40),
+        new("cifar100 4/20 H4", (100, 20, 4, 4), 20, 20),
+        new("imagenet 16/32 H10", (1000, 32, 16, 10), 499, 501),
+        new("imagenet 8/32 H6", (1000, 32, 8, 6), 249, 251),
         // Without a distance, the search packs at 32, 30, ..., 12 before 10 keeps enough words.
-        new("imagenet 16/32 H?", new CodingSchemeRequest(1000, 32, 16), 499, 501),
+        new("imagenet 16/32 H?", (1000, 32, 16, null), 499, 501),
     ];
 
     [ParamsSource(nameof(Targets))]
@@ -36,8 +36,9 @@ public class CodingSchemeGeneratorBenchmarks
     [Benchmark]
     public GeneratedCodingScheme Generate()
     {
-        var result = CodingSchemeGenerator.Generate(Case.Request);
-        var m = result.Metrics;
+        var (classes, subNNs, active, minDistance) = Case.Request;
+        var result = CodingScheme.Generate(classes, subNNs, active, minDistance);
+        var m = result.Scheme;
         if (m.MinColumnSum < Case.MinColumnSum || m.MaxColumnSum > Case.MaxColumnSum)
             throw new InvalidOperationException($"{Case}: column sums {m.MinColumnSum}..{m.MaxColumnSum}, expected within {Case.MinColumnSum}..{Case.MaxColumnSum}");
         return result;

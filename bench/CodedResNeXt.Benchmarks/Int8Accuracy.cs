@@ -1,4 +1,5 @@
 using CodedResNeXt.Data;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Prediction;
 
@@ -54,10 +55,9 @@ public static class Int8Accuracy
 
             Console.WriteLine();
             Console.WriteLine("| class | variant | precision | recall | F1 |");
-            var thresholds = new BinaryClassifiers.ThresholdOptions { ThresholdSamples = 10_000 };
             for (int k = 0; k < model.ClassNames.Count; k++)
             {
-                using var classifier = model.ExtractBinaryClassifier(k, train, thresholds);
+                using var classifier = model.ExtractBinaryClassifier(k, train, thresholdSamples: 10_000);
                 string f32 = Path.Combine(folder, $"class{k}.onnx"), i8 = Path.Combine(folder, $"class{k}-int8.onnx"), i8g = Path.Combine(folder, $"class{k}-int8-gf.onnx");
                 classifier.ExportOnnx(f32);
                 classifier.ExportOnnx(i8, int8);

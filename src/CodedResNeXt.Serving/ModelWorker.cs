@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using CodedResNeXt.Data;
@@ -136,7 +137,7 @@ internal sealed class ModelWorker : IDisposable
             var (images, sources) = Concatenate(live);
             var predictions = _earlyExit is null
                 ? _model.Predict(images, sources, sources.Count)
-                : _model.PredictEarlyExit(images, sources, _earlyExit, sources.Count, EarlyExitPolicy.Always);
+                : _model.PredictEarlyExit(images, sources, _earlyExit, sources.Count, onlyWhenFaster: false);
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _images, sources.Count);
             int at = 0;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using System.Text.RegularExpressions;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.ModelFiles;
@@ -76,7 +77,7 @@ public sealed partial class ServedModels : IDisposable
         try
         {
             EarlyExitCalibration? calibration = null;
-            if (earlyExitTarget is { } target && model.Classifier is null && !model.IsOnnx)
+            if (earlyExitTarget is { } target && !model.IsClassifier && !model.IsOnnx)
                 calibration = model.StoredCalibration(target);
             return Add(name, path, model, calibration);
         }

@@ -132,7 +132,7 @@ public static class ServingEndpoints
             var (dataset, sources) = served.Model.LoadImages(images);
             var explanations = await served.Worker.Explain(dataset, sources, new ExplanationOptions { SaliencyClass = cls }, cancel);
             // Every other served classifier of the same classes and input answers too, each on its own thread.
-            foreach (var other in models.All.Where(o => o != served && o.Model.Classifier is not null && o.Model.InputChannels == served.Model.InputChannels
+            foreach (var other in models.All.Where(o => o != served && o.Model.IsClassifier && o.Model.InputChannels == served.Model.InputChannels
                                                         && o.Model.ImageSize == served.Model.ImageSize && o.Model.ClassNames.SequenceEqual(served.Model.ClassNames)))
             {
                 var (otherImages, otherSources) = other.Model.LoadImages(images);

@@ -76,17 +76,18 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="classNames">the K class names (null: "0", "1", ...)</param>
     /// <param name="normalization">the input's per-channel constants (null: mean 0.5, std 0.25 per channel)</param>
     /// <param name="seed">the seed of the generator that draws the initial weights</param>
-    /// <param name="schemes">the coding schemes the blocks name (null: the built-in ones and scheme files)</param>
+    /// <param name="schemes">coding schemes made in code that the blocks name (<see cref="CodingScheme.Generate"/>,
+    /// <see cref="CodingScheme.Parse(string, IEnumerable{string})"/>), besides the built-in ones and scheme files</param>
     public static CodedResNeXtModel Create(ArchitectureSpec architecture, IReadOnlyList<string>? classNames = null,
-        Normalization? normalization = null, int seed = 1, CodingSchemeSet? schemes = null)
+        Normalization? normalization = null, int seed = 1, IReadOnlyList<CodingScheme>? schemes = null)
     {
-        schemes ??= CodingSchemeSet.BuiltInsAndFiles;
+        var schemeSet = CodingSchemeSet.With(schemes);
         classNames ??= Enumerable.Range(0, architecture.Classes).Select(k => k.ToString()).ToList();
         if (classNames.Count != architecture.Classes)
             throw InvalidInputException.ForOption(nameof(classNames), $"{classNames.Count} names for the {architecture.Classes} classes of {architecture.Name}");
         normalization ??= new Normalization(Enumerable.Repeat(0.5f, architecture.InputChannels).ToList(), Enumerable.Repeat(0.25f, architecture.InputChannels).ToList());
         using var generator = new Generator((ulong)seed);
-        var network = new CodedResNeXtNetwork(architecture, schemes, generator: generator);
+        var network = new CodedResNeXtNetwork(architecture, schemeSet, generator: generator);
         network.eval();
         var meta = ModelMetadata.Of(Checkpoint.Kind, network, classNames, normalization, "none", []);
         return new CodedResNeXtModel(network, meta, null, [], null, null);
@@ -119,14 +120,15 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="setup">where and how: a run folder (null: in memory), device, process settings</param>
     /// <param name="progress">told every few steps where the epoch stands</param>
     /// <param name="cancellationToken">stops after the step in flight (see the overload above)</param>
-    /// <param name="schemes">the coding schemes the blocks name, e.g. one made in code with <see cref="CodingSchemeGenerator"/>
-    /// (null: the built-in ones and scheme files)</param>
+    /// <param name="schemes">coding schemes made in code that the blocks name (<see cref="CodingScheme.Generate"/>,
+    /// <see cref="CodingScheme.Parse(string, IEnumerable{string})"/>), besides the built-in ones and scheme files; the
+    /// model's files carry their codewords</param>
     public static CodedResNeXtModel Train(ArchitectureSpec architecture, TrainingData data, TrainingOptions options, TrainingSetup? setup = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, CodingSchemeSet? schemes = null)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IReadOnlyList<CodingScheme>? schemes = null)
     {
         setup ??= new TrainingSetup();
         setup.Validate();
-        return Train(new TrainingRun(architecture, options, data, setup.RunDirectory, schemes) { Device = setup.Device ?? CPU }.With(setup),
+        return Train(new TrainingRun(architecture, options, data, setup.RunDirectory, CodingSchemeSet.With(schemes)) { Device = setup.Device ?? CPU }.With(setup),
             setup, progress, cancellationToken);
     }
 
@@ -146,6 +148,15 @@ public sealed class CodedResNeXtModel : IDisposable
     /// </summary>
     /// <param name="checkpoint">a .ckpt file (a run's last.ckpt or best.ckpt, or a saved or imported model)</param>
     public static CheckpointInfo Inspect(string checkpoint) => Checkpoint.ReadInfo(checkpoint) with { Log = Checkpoint.ReadLog(checkpoint) };
+
+    /// <summary>
+    /// What any file of weights is, read without building a network or running anything: a checkpoint, an extracted
+    /// classifier, an ONNX file exported from either (with an int8 file's quantization and calibration), or a
+    /// <c>torch.save</c> file such as the authors' Lightning checkpoints (its epoch, step and state_dict size). An
+    /// <see cref="InvalidInputException"/> naming the file when it is none of them.
+    /// </summary>
+    /// <param name="path">the file (.ckpt, .crxb, .onnx, or a torch.save file)</param>
+    public static ModelFileInfo InspectFile(string path) => ModelFileInfo.Read(path);
 
     /// <summary>
     /// Checks a run before it starts, as <see cref="Train(TrainingData, TrainingOptions, TrainingSetup?, IProgress{TrainingProgress}?, CancellationToken)"/>
@@ -193,7 +204,7 @@ public sealed class CodedResNeXtModel : IDisposable
 
     /// <summary>Loads a checkpoint (.ckpt: a run's last.ckpt or best.ckpt, or an imported network), in eval mode.</summary>
     /// <param name="path">the checkpoint file</param>
-    /// <param name="device">where the network runs (null: the CPU; <see cref="ComputeDevice.Resolve"/> parses "cuda:0")</param>
+    /// <param name="device">where the network runs (null: the CPU; e.g. TorchSharp's <c>torch.CUDA</c>)</param>
     /// <param name="forUpdate">the checkpoint will be changed (<see cref="StoreCalibration"/>): in a run folder, take the
     /// folder's lock now and hold it until the model is disposed, so that a run training there is found before any work
     /// is done, and cannot start meanwhile</param>
@@ -346,10 +357,13 @@ public sealed class CodedResNeXtModel : IDisposable
     /// classifier row, with a decision threshold fitted on <paramref name="trainingSet"/>. The model is not changed.
     /// </summary>
     /// <param name="classIndex">the class (among all K)</param>
-    /// <param name="trainingSet">the images the network was trained on, for the threshold</param>
-    /// <param name="options">how the threshold is fitted (null: the defaults)</param>
-    public ExtractedClassifier ExtractBinaryClassifier(int classIndex, ImageDataset trainingSet, ThresholdOptions? options = null) =>
-        ExtractClassifier([classIndex], trainingSet, options);
+    /// <param name="trainingSet">the images the network was trained on, for the threshold (the threshold maximizes F1 on them)</param>
+    /// <param name="thresholdSamples">fit on a seeded random subset of this many of them (null: all), for speed</param>
+    /// <param name="seed">the seed of that subset</param>
+    /// <param name="batchSize">images scored at once (memory against speed)</param>
+    public ExtractedClassifier ExtractBinaryClassifier(int classIndex, ImageDataset trainingSet, int? thresholdSamples = null, int seed = 1,
+        int batchSize = 256) =>
+        ExtractClassifier([classIndex], trainingSet, thresholdSamples, seed, batchSize);
 
     /// <summary>The size of class <paramref name="classIndex"/>'s binary classifier, exact and as the paper estimates it.</summary>
     /// <param name="classIndex">the class (among all K)</param>
@@ -358,14 +372,18 @@ public sealed class CodedResNeXtModel : IDisposable
 
     /// <summary>The standalone classifier of several classes: the union of their paths, one threshold per class.</summary>
     /// <param name="classes">the kept classes (among all K), in output order</param>
-    /// <param name="trainingSet">the images the network was trained on, for the thresholds</param>
-    /// <param name="options">how the thresholds are fitted (null: the defaults)</param>
-    public ExtractedClassifier ExtractClassifier(IReadOnlyList<int> classes, ImageDataset trainingSet, ThresholdOptions? options = null) =>
-        BinaryClassifierExtraction.Extract(Live.Network, Metadata, SourcePath, classes, trainingSet.FittedTo(Metadata.InputTransform), options);
+    /// <param name="trainingSet">the images the network was trained on, for the thresholds (each maximizes F1 on them)</param>
+    /// <param name="thresholdSamples">fit on a seeded random subset of this many of them (null: all), for speed</param>
+    /// <param name="seed">the seed of that subset</param>
+    /// <param name="batchSize">images scored at once (memory against speed)</param>
+    public ExtractedClassifier ExtractClassifier(IReadOnlyList<int> classes, ImageDataset trainingSet, int? thresholdSamples = null, int seed = 1,
+        int batchSize = 256) =>
+        BinaryClassifierExtraction.Extract(Live.Network, Metadata, SourcePath, classes, trainingSet.FittedTo(Metadata.InputTransform),
+            new ThresholdOptions { ThresholdSamples = thresholdSamples, Seed = seed, BatchSize = batchSize });
 
     /// <summary>
     /// The early-exit thresholds that keep agreement with the full network at <paramref name="target"/> on
-    /// <paramref name="calibrationSet"/>; pass them to <see cref="PredictionModel.PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int, EarlyExitPolicy)"/>.
+    /// <paramref name="calibrationSet"/>; pass them to <see cref="PredictionModel.PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int, bool)"/>.
     /// </summary>
     /// <param name="calibrationSet">images the thresholds are calibrated on (labels unused)</param>
     /// <param name="target">the share of images whose early class must equal the full network's, e.g. 0.99</param>
@@ -391,7 +409,7 @@ public sealed class CodedResNeXtModel : IDisposable
 
     /// <summary>
     /// Stores <paramref name="calibration"/> in the checkpoint this model was loaded from (its weights untouched), replacing
-    /// one for the same target, for <see cref="PredictionModel.PredictEarlyExit(IReadOnlyList{string}, EarlyExitCalibration, int, EarlyExitPolicy)"/>
+    /// one for the same target, for <see cref="PredictionModel.PredictEarlyExit(IReadOnlyList{string}, EarlyExitCalibration, int, bool)"/>
     /// and <c>crx predict --early-exit</c>. In a run folder the folder's lock is taken first (or held since
     /// <see cref="Load"/> with forUpdate), so a run training there cannot have its newer checkpoint replaced by this older copy.
     /// </summary>
@@ -436,8 +454,15 @@ public sealed class CodedResNeXtModel : IDisposable
     /// </summary>
     /// <param name="path">the .onnx file to write</param>
     /// <param name="quantization">where the calibration images come from and how the ranges are chosen</param>
-    public void ExportOnnx(string path, Interop.Onnx.QuantizationOptions quantization) =>
+    public void ExportOnnx(string path, Interop.QuantizationOptions quantization) =>
         Interop.Onnx.OnnxModelExport.Export(Live.Network, Metadata, path, quantization);
+
+    /// <summary>
+    /// Writes the network in the authors' state_dict layout as a safetensors file, which their code's load_state_dict
+    /// accepts and <see cref="Import"/> (<see cref="WeightsFormat.Safetensors"/>) reads back; an existing file is not overwritten.
+    /// </summary>
+    /// <param name="path">the .safetensors file to write, in a folder that exists</param>
+    public void ExportOfficial(string path) => OfficialModelFile.Export(Live.Network, path);
 
     private bool _disposed;
 

@@ -1,66 +1,48 @@
 namespace CodedResNeXt;
 
-/// <summary>What a piece of bad input is: a file, an option of the library's options records, or a value.</summary>
-public enum InputKind
-{
-    /// <summary>A file: its path is the subject's name.</summary>
-    File,
-    /// <summary>An option of the library's options records (the CLI maps it to its flag).</summary>
-    Option,
-    /// <summary>A value given directly, such as a class name.</summary>
-    Value,
-}
-
 /// <summary>
-/// The subject of an <see cref="InvalidInputException"/>. Options are named as the library's options records name
-/// them (<c>nameof(TrainingOptions.BatchSize)</c>); a front end maps them to its own words (the CLI to its flags).
-/// </summary>
-/// <param name="Kind">a file, an option or a value</param>
-/// <param name="Name">the path, the option's name or the value's text</param>
-public sealed record InputSubject(InputKind Kind, string Name)
-{
-    /// <summary>A file, named by its path.</summary>
-    public static InputSubject File(string path) => new(InputKind.File, path);
-    /// <summary>An option, named as the library's options records name it (e.g. <c>nameof(TrainingOptions.BatchSize)</c>).</summary>
-    public static InputSubject Option(string name) => new(InputKind.Option, name);
-    /// <summary>A value given by the user, named by its text.</summary>
-    public static InputSubject Value(string text) => new(InputKind.Value, text);
-
-    /// <summary>The <see cref="Name"/>: a path, an option name or a value, as messages show it.</summary>
-    public override string ToString() => Name;
-}
-
-/// <summary>
-/// Bad input from a user: a malformed file, an inconsistent option, an unknown name. It carries its
-/// <see cref="Subject"/> (when it has one) apart from the <see cref="Problem"/>, so that a front end can name the
-/// subject in its own words; <see cref="Exception.Message"/> is the one line "subject: problem". Anything else that
-/// escapes the library is a bug.
+/// Bad input from a user: a malformed file, an inconsistent option, an unknown name. It says what it is about apart
+/// from the <see cref="Problem"/>, a <see cref="File"/> or an <see cref="Option"/> (options are named as the library's
+/// options records name them, <c>nameof(TrainingOptions.BatchSize)</c>), so that a front end can name the subject in
+/// its own words (the CLI maps an option to its flag); <see cref="Exception.Message"/> is the one line
+/// "subject: problem". Anything else that escapes the library is a bug.
 /// </summary>
 public sealed class InvalidInputException : Exception
 {
     /// <summary>An error whose message already says everything (its subject, if any, inside the text).</summary>
+    /// <param name="message">the one line, subject included</param>
     public InvalidInputException(string message) : base(message) => Problem = message;
 
-    /// <summary>An error about <paramref name="subject"/>; the message is "subject: problem".</summary>
-    /// <param name="subject">what is wrong: a file, an option or a value</param>
-    /// <param name="problem">what is wrong with it, without the subject</param>
-    public InvalidInputException(InputSubject subject, string problem) : base($"{subject}: {problem}")
+    private InvalidInputException(string? file, string? option, string problem) : base($"{file ?? option}: {problem}")
     {
-        Subject = subject;
+        File = file;
+        Option = option;
         Problem = problem;
     }
 
-    /// <summary>What the error is about; null when the message already names it (<see cref="InvalidInputException(string)"/>).</summary>
-    public InputSubject? Subject { get; }
+    /// <summary>The file the error is about, its path as given; null when it is about an option, or the message names its subject.</summary>
+    public string? File { get; }
+
+    /// <summary>
+    /// The option the error is about, as the library's options records name it (e.g. <c>nameof(TrainingOptions.BatchSize)</c>);
+    /// null when it is about a file, or the message names its subject.
+    /// </summary>
+    public string? Option { get; }
 
     /// <summary>What is wrong, without the subject.</summary>
     public string Problem { get; }
 
-    /// <summary>The same problem said of another subject (an OOD dataset's errors are the OOD options').</summary>
-    public InvalidInputException About(InputSubject subject) => new(subject, Problem);
+    /// <summary>The same problem said of another option (an OOD dataset's errors are the OOD options').</summary>
+    /// <param name="option">the option, as the options records name it</param>
+    public InvalidInputException AboutOption(string option) => new(null, option, Problem);
 
-    /// <summary>An error about the file at <paramref name="path"/>.</summary>
-    public static InvalidInputException ForFile(string path, string problem) => new(InputSubject.File(path), problem);
-    /// <summary>An error about option <paramref name="option"/> (the options record's property name).</summary>
-    public static InvalidInputException ForOption(string option, string problem) => new(InputSubject.Option(option), problem);
+    /// <summary>An error about the file at <paramref name="path"/>; the message is "path: problem".</summary>
+    /// <param name="path">the file, as the user gave it</param>
+    /// <param name="problem">what is wrong with it, without the path</param>
+    public static InvalidInputException ForFile(string path, string problem) => new(path, null, problem);
+
+    /// <summary>An error about option <paramref name="option"/>; the message is "option: problem".</summary>
+    /// <param name="option">the options record's property name</param>
+    /// <param name="problem">what is wrong with it, without the option</param>
+    public static InvalidInputException ForOption(string option, string problem) => new(null, option, problem);
 }

@@ -3,7 +3,10 @@ namespace CodedResNeXt.Analysis;
 /// <summary>What an analysis (<see cref="NetworkAnalysis"/>) measures and on how many images. The defaults are `crx analyze`'s.</summary>
 public sealed record AnalysisOptions
 {
-    /// <summary>The block whose subNNs the specialization test removes; null picks the paper's (<see cref="Specialization.DefaultBlock"/>).</summary>
+    /// <summary>
+    /// The block whose subNNs the specialization test removes; null picks the paper's: for the ImageNet network the second
+    /// block of its last stage, for the CIFAR networks (and any other) the last block of the first coded stage.
+    /// </summary>
     public int? Block { get; init; }
 
     /// <summary>Run the specialization test at all (it costs N extra passes over the later blocks).</summary>

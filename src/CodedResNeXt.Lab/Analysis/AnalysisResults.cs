@@ -28,6 +28,18 @@ public sealed record AnalysisResults(
 
     /// <summary>Validation accuracy of each class (index among all K; NaN for a class without validation images).</summary>
     public IReadOnlyList<double>? ValidationPerClass { get; init; }
+
+    /// <summary>
+    /// Writes DIRECTORY/results.json (snake_case JSON, NaN as "NaN" where nothing was measured; the directory is created)
+    /// atomically and returns its path: a kill while it is rewritten leaves the previous results whole. <see cref="Report.ReportWriter"/>
+    /// draws them beside it.
+    /// </summary>
+    /// <param name="directory">the analysis folder</param>
+    public string Save(string directory) => AnalysisResultsFile.Save(this, directory);
+
+    /// <summary>Reads a results.json written by <see cref="Save"/>; a missing, oversized or malformed file is an <see cref="InvalidInputException"/> naming it.</summary>
+    /// <param name="path">the results.json file</param>
+    public static AnalysisResults Load(string path) => AnalysisResultsFile.Load(path);
 }
 
 /// <summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace CodedResNeXt.Analysis;
 
 /// <summary>results.json: <see cref="AnalysisResults"/> in snake_case JSON, NaN written as "NaN" where nothing was measured.</summary>
-public static class AnalysisResultsFile
+internal static class AnalysisResultsFile
 {
     /// <summary>The file's name inside an analysis directory.</summary>
     public const string FileName = "results.json";

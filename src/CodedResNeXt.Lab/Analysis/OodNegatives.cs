@@ -23,9 +23,9 @@ public sealed record OodNegatives(ImageDataset Images, string Source)
         ImageDataset test;
         try { test = DatasetRegistry.LoadValidation(dataset, where); }
         // The catalogue speaks of the dataset options; here the same problems are the OOD dataset's.
-        catch (InvalidInputException e) when (e.Subject is { Kind: InputKind.Option, Name: "Dataset" or "DataDir" } subject)
+        catch (InvalidInputException e) when (e.Option is "Dataset" or "DataDir")
         {
-            throw e.About(InputSubject.Option("Ood" + subject.Name));
+            throw e.AboutOption("Ood" + e.Option);
         }
         return FromDataset(test, data.Validation, DatasetRegistry.Canonical(dataset));
     }

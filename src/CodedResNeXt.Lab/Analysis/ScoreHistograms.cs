@@ -1,7 +1,7 @@
 namespace CodedResNeXt.Analysis;
 
 /// <summary>Histograms of several score sets on one set of bins, so they can be drawn over each other (Fig. 3).</summary>
-public static class ScoreHistograms
+internal static class ScoreHistograms
 {
     /// <summary>
     /// <paramref name="bins"/> equal bins spanning the lowest to the highest score of all sets (the highest falls in

@@ -12,7 +12,7 @@ namespace CodedResNeXt.Analysis;
 /// random subNNs that are active for the image's class, or j random inactive ones. If the subNNs specialized as
 /// the codewords say, removing active ones hurts and removing inactive ones does not.
 /// </summary>
-public static class Specialization
+internal static class Specialization
 {
     /// <summary>
     /// The block the paper tests: for the ImageNet network the second block of its last stage (c5), for the CIFAR

@@ -185,7 +185,7 @@ public static class Sweep
     /// <param name="analysis">how it is measured</param>
     /// <param name="progress">images done of each analysis pass</param>
     /// <param name="cancel">stops the analysis</param>
-    public static SweepPoint Measure(double value, string runDirectory, TrainingData data, AnalysisOptions analysis,
+    internal static SweepPoint Measure(double value, string runDirectory, TrainingData data, AnalysisOptions analysis,
         IProgress<AnalysisProgress>? progress = null, CancellationToken cancel = default)
     {
         string last = Path.Combine(runDirectory, "last.ckpt");

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Runtime;
 using System.Diagnostics;
 using CodedResNeXt.CodingSchemes;
@@ -28,6 +29,9 @@ public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps
 
     /// <summary>The compute precision of every variant's training step and inference, and of the limit's convolution.</summary>
     public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>For <see cref="Benchmark.Inference"/>: the synthetic images the int8 files are calibrated on (speed does not depend on the ranges).</summary>
+    public int CalibrationImages { get; init; } = 64;
 }
 
 /// <summary>Throughput of one variant in images per second: the median over the repeats and the repeats' spread.</summary>
@@ -95,12 +99,60 @@ public sealed record BenchmarkResult(string Architecture, long MacsPerImage, int
 /// </summary>
 public static class Benchmark
 {
-    /// <summary>Builds the coded network, its control and the other variants with fresh weights and times each on one synthetic batch.</summary>
-    /// <param name="architecture">the network to time; it must have a coded block</param>
-    /// <param name="schemes">the coding schemes of its coded blocks</param>
+    /// <summary>
+    /// Builds the coded network, its control and the other variants with fresh weights and times each on one synthetic
+    /// batch (<c>crx bench</c>). Threads are set for the whole process.
+    /// </summary>
+    /// <param name="architecture">the network to time (<see cref="ArchitectureSpec.Load"/>); it must have a coded block</param>
     /// <param name="options">batch, threads, steps, repeats; a batch, thread, step or repeat count under 1 is an <see cref="InvalidInputException"/></param>
     /// <param name="progress">the name of each variant as its measurement starts</param>
-    public static BenchmarkResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, BenchmarkOptions options, IProgress<string>? progress = null)
+    public static BenchmarkResult Run(ArchitectureSpec architecture, BenchmarkOptions options, IProgress<string>? progress = null) =>
+        Run(architecture, CodingSchemeSet.BuiltInsAndFiles, options, progress);
+
+    /// <summary>
+    /// Deployment choices side by side (<c>crx bench --inference</c>): for each architecture its full network and its
+    /// class-0 classifier, run by TorchSharp in float32 and by ONNX Runtime from the float32 and int8 exports, and the
+    /// full network with early exit; untrained seeded weights and synthetic images, at batch 1 and the large batch.
+    /// </summary>
+    /// <param name="architectures">the presets or architecture files to time (each: the full network and its class-0 classifier)</param>
+    /// <param name="options">the large batch, threads of both engines, steps, repeats, warm-up, the early-exit target, the int8
+    /// files' calibration images, the seed (the device and precision are the CPU's float32); counts under 1 are an <see cref="InvalidInputException"/></param>
+    /// <param name="progress">the row being measured</param>
+    public static InferenceBenchmarkResult Inference(IReadOnlyList<string> architectures, BenchmarkOptions options, IProgress<string>? progress = null) =>
+        InferenceBenchmark.Run(new InferenceBenchmarkOptions(architectures, options.Batch, options.Threads, options.Steps, options.Repeats,
+            options.WarmupSteps, options.MinRepeatSeconds, options.CalibrationImages, options.EarlyExitTarget, options.Seed), progress);
+
+    /// <summary>
+    /// Whether a training run's memory stays flat (<c>crx bench --memory-steps</c>): a freshly initialized coded network
+    /// trained <paramref name="steps"/> times on one synthetic batch, the resident set read about every steps/200 steps.
+    /// </summary>
+    /// <param name="architecture">the network to train</param>
+    /// <param name="batch">images per step</param>
+    /// <param name="threads">torch threads, set for the whole process</param>
+    /// <param name="steps">training steps, at least 20 (fewer is an <see cref="InvalidInputException"/>)</param>
+    /// <param name="progress">steps done, at each sample</param>
+    /// <param name="seed">seed of the weights, the dropped subNNs and the synthetic batch</param>
+    /// <param name="precision">the training step's compute precision (bf16 where the CPU computes it natively)</param>
+    public static MemoryOverStepsResult MemoryOverSteps(ArchitectureSpec architecture, int batch, int threads, int steps,
+        IProgress<int>? progress = null, int seed = 1, Precision precision = Precision.Float32) =>
+        Benchmarking.MemoryOverSteps.Run(architecture, CodingSchemeSet.BuiltInsAndFiles, batch, threads, steps, progress, seed, precision);
+
+    /// <summary>
+    /// Where a training step's time goes (<c>crx bench --profile</c>): <paramref name="steps"/> training steps of a freshly
+    /// initialized coded network on synthetic images loaded and augmented as the trainer does, by phase, and its forward
+    /// by kind of operation.
+    /// </summary>
+    /// <param name="architecture">the network to profile; 3-channel images get CIFAR-10's augmentation, others Fashion-MNIST's</param>
+    /// <param name="batch">images per step</param>
+    /// <param name="threads">torch threads, set for the whole process, and the loader's threads</param>
+    /// <param name="steps">profiled steps</param>
+    /// <param name="seed">seed of the weights, the synthetic images and the loader's shuffle</param>
+    /// <param name="precision">the forward passes' compute precision (bf16 where the CPU computes it natively)</param>
+    public static TrainingStepProfileResult ProfileTrainingStep(ArchitectureSpec architecture, int batch, int threads, int steps, int seed = 1,
+        Precision precision = Precision.Float32) =>
+        TrainingStepProfile.Run(architecture, CodingSchemeSet.BuiltInsAndFiles, batch, threads, steps, seed, precision);
+
+    internal static BenchmarkResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, BenchmarkOptions options, IProgress<string>? progress = null)
     {
         if (options.Batch < 1 || options.Threads < 1 || options.Steps < 1 || options.Repeats < 1 || options.WarmupSteps < 0)
             throw new InvalidInputException("the batch, threads, steps and repeats of a benchmark must be at least 1");

@@ -3,6 +3,7 @@ using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Data;
 using CodedResNeXt.Decoding;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
@@ -33,14 +34,26 @@ internal sealed record InferenceBenchmarkOptions(IReadOnlyList<string> Architect
 /// <param name="Batch">images/s at the large batch</param>
 /// <param name="LatencyP50Milliseconds">the median time of one batch-1 call over every timed call</param>
 /// <param name="PeakResidentBytes">peak resident set of the process while this variant ran (reset before it), null where it cannot be reset</param>
-internal sealed record InferenceRow(string Network, string Variant, long FileBytes, Throughput Single, Throughput Batch, double LatencyP50Milliseconds, long? PeakResidentBytes);
+public sealed record InferenceRow(string Network, string Variant, long FileBytes, Throughput Single, Throughput Batch, double LatencyP50Milliseconds, long? PeakResidentBytes)
+{
+    /// <summary>The <see cref="Variant"/> of the network's eval forward in TorchSharp, float32.</summary>
+    public const string TorchFloat = "TorchSharp float32";
+    /// <summary>The <see cref="Variant"/> of the float32 ONNX export in ONNX Runtime.</summary>
+    public const string OrtFloat = "ONNX Runtime float32";
+    /// <summary>The <see cref="Variant"/> of the int8 ONNX export in ONNX Runtime.</summary>
+    public const string OrtInt8 = "ONNX Runtime int8";
+    /// <summary>The <see cref="Variant"/> of the int8 ONNX export with the grouped convolutions' weights float (<see cref="QuantizationOptions.QuantizeGroupedConvolutions"/> false).</summary>
+    public const string OrtInt8GroupedFloat = "ONNX Runtime int8, grouped float";
+    /// <summary>The <see cref="Variant"/> of the full network with early exit, in TorchSharp.</summary>
+    public const string EarlyExitVariant = "early exit (TorchSharp)";
+}
 
 /// <summary>What `crx bench --inference` prints: the settings, one row per network and variant, and the ratios the goals name.</summary>
 /// <param name="Batch">the large batch</param>
 /// <param name="Threads">threads of both engines</param>
 /// <param name="Repeats">timed repeats per figure</param>
 /// <param name="Rows">every row, in the order measured</param>
-internal sealed record InferenceBenchmarkResult(int Batch, int Threads, int Repeats, IReadOnlyList<InferenceRow> Rows)
+public sealed record InferenceBenchmarkResult(int Batch, int Threads, int Repeats, IReadOnlyList<InferenceRow> Rows)
 {
     /// <summary>Large-batch images/s of one row over another's, null when either is missing.</summary>
     public double? Ratio(string network, string variant, string overNetwork, string overVariant)
@@ -59,16 +72,8 @@ internal sealed record InferenceBenchmarkResult(int Batch, int Threads, int Repe
 /// </summary>
 internal static class InferenceBenchmark
 {
-    /// <summary>The network's eval forward in TorchSharp, float32.</summary>
-    public const string TorchFloat = "TorchSharp float32";
-    /// <summary>The float32 ONNX export in ONNX Runtime.</summary>
-    public const string OrtFloat = "ONNX Runtime float32";
-    /// <summary>The int8 ONNX export in ONNX Runtime.</summary>
-    public const string OrtInt8 = "ONNX Runtime int8";
-    /// <summary>The int8 ONNX export with the grouped convolutions' weights float (<see cref="QuantizationOptions.QuantizeGroupedConvolutions"/> false).</summary>
-    public const string OrtInt8GroupedFloat = "ONNX Runtime int8, grouped float";
-    /// <summary>The full network with early exit, in TorchSharp.</summary>
-    public const string EarlyExitVariant = "early exit (TorchSharp)";
+    private const string TorchFloat = InferenceRow.TorchFloat, OrtFloat = InferenceRow.OrtFloat, OrtInt8 = InferenceRow.OrtInt8,
+        OrtInt8GroupedFloat = InferenceRow.OrtInt8GroupedFloat, EarlyExitVariant = InferenceRow.EarlyExitVariant;
 
     /// <summary>Writes the files into a temporary folder (deleted after), then times every variant.</summary>
     /// <param name="options">what to time and how long; counts under 1 are an <see cref="InvalidInputException"/></param>
@@ -99,7 +104,7 @@ internal static class InferenceBenchmark
         var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
         try { architecture = ArchitectureFile.LoadPresetOrFile(name, schemes); }
-        catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
+        catch (InvalidInputException e) when (e.File is null) { throw e.AboutOption("Architecture"); }
         var rows = new List<InferenceRow>();
         using var generator = new Generator((ulong)options.Seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);

@@ -29,7 +29,7 @@ public sealed record MemoryOverStepsResult(string Architecture, int Batch, int T
 /// many times, the resident set read every few steps. A leak of one tensor per step, or a heap that fragments, shows
 /// as a last tenth above the second (the first is the heap growing to its working size).
 /// </summary>
-public static class MemoryOverSteps
+internal static class MemoryOverSteps
 {
     /// <summary>Trains a freshly initialized coded network <paramref name="steps"/> times on one synthetic batch, reading the resident set about every steps/200 steps.</summary>
     /// <param name="architecture">the network to train</param>
@@ -44,6 +44,7 @@ public static class MemoryOverSteps
         IProgress<int>? progress = null, int seed = 1, Precision precision = Precision.Float32)
     {
         if (steps < 20) throw InvalidInputException.ForOption("MemorySteps", $"{steps} are too few to see a trend; give at least 20");
+        Autocast.RequireSupport(precision, CPU);
         ProcessSettings.Apply(threads);
         using var generator = new Generator((ulong)seed);
         using var network = new CodedResNeXtNetwork(architecture, schemes, BlockImplementation.Fused, generator);

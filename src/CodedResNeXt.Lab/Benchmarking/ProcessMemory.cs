@@ -7,7 +7,7 @@ namespace CodedResNeXt.Benchmarking;
 /// whose peak can be reset by writing "5" to /proc/self/clear_refs (Linux 4.0+), and the bytes glibc's malloc has handed
 /// out (mallinfo2), which on CPU are mostly libtorch's tensors. Each figure is null where the platform lacks it.
 /// </summary>
-public static class ProcessMemory
+internal static class ProcessMemory
 {
     /// <summary>Resident set now (VmRSS), in bytes; null without /proc/self/status.</summary>
     public static long? ResidentBytes() => StatusField("VmRSS:");

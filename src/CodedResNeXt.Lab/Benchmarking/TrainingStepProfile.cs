@@ -31,7 +31,7 @@ public sealed record TrainingStepProfileResult(string Architecture, int Batch, i
 /// backward pass is one libtorch call and is reported whole. The forward ops are timed separately, one by one on the
 /// block's own modules, in training mode.
 /// </summary>
-public static class TrainingStepProfile
+internal static class TrainingStepProfile
 {
     /// <summary>Profiles <paramref name="steps"/> training steps of a freshly initialized coded network on synthetic images loaded and augmented as the trainer does.</summary>
     /// <param name="architecture">the network to profile; 3-channel images get CIFAR-10's augmentation, others Fashion-MNIST's</param>
@@ -44,6 +44,7 @@ public static class TrainingStepProfile
     public static TrainingStepProfileResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, int batch, int threads, int steps, int seed = 1,
         Precision precision = Precision.Float32)
     {
+        Autocast.RequireSupport(precision, CPU);
         ProcessSettings.Apply(threads);
         // The phases' forward runs in the asked precision (the backward replays it); the op-by-op breakdown calls the
         // blocks' modules directly, which take float32 only, so it stays float32 (ForwardOps).

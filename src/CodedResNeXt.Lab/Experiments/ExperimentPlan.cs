@@ -134,7 +134,7 @@ public sealed record ExperimentPlan(
         ExperimentPlan? plan;
         try { plan = JsonSerializer.Deserialize<ExperimentPlan>(InputFile.ReadText(path, InputFile.SmallText, "experiment file"), Json); }
         catch (JsonException e) { throw InvalidInputException.ForFile(path, $"not an experiment file: {e.Message.Split('\n')[0]}"); }
-        catch (InvalidInputException e) when (e.Subject is { Kind: InputKind.File, Name: "recipe" }) { throw InvalidInputException.ForFile(path, $"a run's recipe: {e.Problem}"); }
+        catch (InvalidInputException e) when (e.File == "recipe") { throw InvalidInputException.ForFile(path, $"a run's recipe: {e.Problem}"); }
         if (plan is null) throw InvalidInputException.ForFile(path, "is empty");
         string? problem = plan.Problem();
         return problem is null ? plan : throw InvalidInputException.ForFile(path, problem);

@@ -33,7 +33,7 @@ public sealed record ClassThreshold(
 /// <param name="ThresholdSamples">how many training images the thresholds were fitted on (all of them, or a seeded subset)</param>
 /// <param name="SourceCheckpoint">the full path of the model file it was extracted from, or "(a network in memory)"</param>
 /// <param name="FullParameterCount">learnable parameters of the network it was extracted from</param>
-public sealed record ClassifierSection(
+internal sealed record ClassifierSection(
     IReadOnlyList<string> KeptClassNames,
     IReadOnlyList<ClassThreshold> Thresholds,
     int ThresholdSamples,
@@ -47,7 +47,7 @@ public sealed record ClassifierSection(
 /// <summary>An extracted classifier's description: the model's metadata and its classifier section.</summary>
 /// <param name="Model">the model file's metadata: the extracted architecture, class names, normalization, dataset</param>
 /// <param name="Classifier">the kept classes, their thresholds and the source</param>
-public sealed record BinaryClassifierInfo(ModelMetadata Model, ClassifierSection Classifier)
+internal sealed record BinaryClassifierInfo(ModelMetadata Model, ClassifierSection Classifier)
 {
     /// <summary>The extracted network's architecture: only the kept subNNs, one output per kept class.</summary>
     public ArchitectureSpec Architecture => Model.Architecture;

@@ -22,7 +22,7 @@ public sealed record BinaryClassifierSize(int Class, long Exact, long StageScale
     public double EstimateFraction => (double)StageScaledEstimate / Total;
 
     /// <summary>The exact and the paper-style size of class <paramref name="cls"/>'s binary classifier in <paramref name="architecture"/>, whose coded blocks name schemes of <paramref name="schemes"/>.</summary>
-    public static BinaryClassifierSize Of(ArchitectureSpec architecture, int cls, CodingSchemeSet schemes)
+    internal static BinaryClassifierSize Of(ArchitectureSpec architecture, int cls, CodingSchemeSet schemes)
     {
         long exact = architecture.KeepPathsOf([cls], schemes).CountParameters().Total;
         double estimate = architecture.Stem.ParameterCount + architecture.Features;

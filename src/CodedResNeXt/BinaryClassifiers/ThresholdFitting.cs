@@ -7,7 +7,7 @@ using CodedResNeXt.Model;
 namespace CodedResNeXt.BinaryClassifiers;
 
 /// <summary>How decision thresholds are fitted; `crx extract` and `crx analyze` share these, so they agree.</summary>
-public sealed record ThresholdOptions
+internal sealed record ThresholdOptions
 {
     /// <summary>Fit on a seeded random subset of this many training images (null: all of them), for speed.</summary>
     public int? ThresholdSamples { get; init; }

@@ -9,7 +9,7 @@ namespace CodedResNeXt.CodingSchemes;
 /// tables), embedded from published.json and named "dataset/N_act/N", e.g. "cifar10/5/10",
 /// "cifar100/8/20", "imagenet/16/32"; variants carry a suffix, e.g. "imagenet/8/32_D8" (distance 8).
 /// </summary>
-public static class BuiltInSchemes
+internal static class BuiltInSchemes
 {
     private const string ResourceName = "CodedResNeXt.CodingSchemes.published.json";
 

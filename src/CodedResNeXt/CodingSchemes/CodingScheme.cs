@@ -100,6 +100,73 @@ public sealed class CodingScheme
     /// <summary><paramref name="codeword"/> as a string of '0' and '1', subNN 0 first.</summary>
     public static string Format(bool[] codeword) => new(codeword.Select(b => b ? '1' : '0').ToArray());
 
+    /// <summary>
+    /// The authors' published schemes (the CIFAR-10 table of the paper's appendix and their released tables), in
+    /// published.json's order, named "dataset/N_act/N" (e.g. "cifar10/5/10", "imagenet/16/32"; variants carry a suffix,
+    /// "imagenet/8/32_D8"): the names architectures use.
+    /// </summary>
+    public static IReadOnlyList<CodingScheme> Published => BuiltInSchemes.All;
+
+    /// <summary>Whether this is one of the <see cref="Published"/> schemes the paper's networks (Table 1) use, e.g. cifar10/5/10.</summary>
+    public bool UsedInPaperArchitecture => BuiltInSchemes.UsedInPaperArchitecture(Name) && BuiltInSchemes.TryGet(Name, out var published) && ReferenceEquals(published, this);
+
+    /// <summary>
+    /// Reads and validates a scheme file (JSON shaped like one entry of the authors' published.json: "codewords" and,
+    /// optionally, a name and numbers that must agree with them); a file without "name" is named after the file. An
+    /// <see cref="InvalidInputException"/> naming the file otherwise. An architecture names such a scheme by its path.
+    /// </summary>
+    /// <param name="path">the scheme file</param>
+    public static CodingScheme Load(string path) => CodingSchemeFile.Load(path);
+
+    /// <summary>Writes the scheme file <see cref="Load"/> reads (its codewords and metrics), replacing any file there, creating the folder when needed.</summary>
+    /// <param name="path">the .json file to write</param>
+    public void Save(string path) => CodingSchemeFile.Save(this, path);
+
+    /// <summary>The text of the scheme file <see cref="Save"/> writes.</summary>
+    public string ToJson() => CodingSchemeFile.ToJson(this);
+
+    /// <summary>
+    /// Generates a scheme of <paramref name="classes"/> codewords of length <paramref name="subNNs"/> with
+    /// <paramref name="active"/> ones each, by the algorithm of the paper's appendix (docs/method.md#coding-schemes): words
+    /// packed at distance at least H_min in increasing order, then K of them with column sums as equal as possible; the
+    /// same arguments always give the same scheme. An <see cref="InvalidInputException"/> when the request is out of range
+    /// (K &lt; 2, N outside 2..64, N_act outside 1..N), impossible, or cannot be packed at the asked distance.
+    /// </summary>
+    /// <param name="classes">K, the number of codewords</param>
+    /// <param name="subNNs">N, the codeword length, 2..64</param>
+    /// <param name="active">N_act, the ones in every codeword</param>
+    /// <param name="minDistance">H_min to enforce; null: the largest at which the packing keeps K words</param>
+    /// <param name="seed">seeds the randomized picks</param>
+    /// <param name="name">the scheme's name (null: "N_act/N")</param>
+    /// <param name="progress">the packing's progress (its first step, which can take long for long words)</param>
+    /// <param name="cancellationToken">stops the search</param>
+    public static GeneratedCodingScheme Generate(int classes, int subNNs, int active, int? minDistance = null, int seed = 0, string? name = null,
+        IProgress<CodingSchemeProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CodingSchemeGenerator.Generate(new CodingSchemeRequest(classes, subNNs, active, minDistance, seed, Name: name), cancellationToken, progress);
+
+    // The distances and column sums, computed once (quadratic in K).
+    private CodingSchemeMetrics? _metrics;
+    private CodingSchemeMetrics Metrics => _metrics ??= CodingSchemeMetrics.Of(this);
+
+    /// <summary>
+    /// H_min, the smallest Hamming distance between two codewords (rule B of docs/method.md#coding-schemes); null for a
+    /// single class. Computing it compares every pair: a scheme of more than 16,384 classes is an <see cref="InvalidInputException"/>.
+    /// </summary>
+    public int? MinHamming => Metrics.MinHamming;
+    /// <summary>The number of codeword pairs at each distance that occurs, by increasing distance.</summary>
+    public IReadOnlyDictionary<int, int> DistanceHistogram => Metrics.DistanceHistogram;
+    /// <summary>S_n for n = 0..N-1: the number of classes subNN n works for (rule C).</summary>
+    public IReadOnlyList<int> ColumnSums => Metrics.ColumnSums;
+    /// <summary>The fewest classes any subNN works for.</summary>
+    public int MinColumnSum => Metrics.MinColumnSum;
+    /// <summary>The most classes any subNN works for.</summary>
+    public int MaxColumnSum => Metrics.MaxColumnSum;
+    /// <summary>
+    /// Whether the column sums are as equal as they can be: all equal when r*K is an integer, otherwise
+    /// S_max - S_min = 1 (the K*N_act ones cannot be spread more evenly over N columns).
+    /// </summary>
+    public bool PerfectlyBalanced => Metrics.PerfectlyBalanced;
+
     private static bool[] ParseCodeword(string where, int cls, string word)
     {
         var bits = new bool[word.Length];

@@ -10,7 +10,7 @@ namespace CodedResNeXt.CodingSchemes;
 /// <param name="Seed">Seeds the randomized picks, so a request always gives the same scheme.</param>
 /// <param name="Attempts">Randomized greedy picks to try (in each phase) unless perfect balance comes first.</param>
 /// <param name="Name">The scheme's name; "N_act/N" by default, as in published.json.</param>
-public sealed record CodingSchemeRequest(
+internal sealed record CodingSchemeRequest(
     int Classes,
     int SubNNs,
     int Active,
@@ -20,7 +20,7 @@ public sealed record CodingSchemeRequest(
     string? Name = null);
 
 /// <summary>How the K words were chosen.</summary>
-public enum SchemeSelection
+internal enum SchemeSelection
 {
     /// <summary>Every K-subset of the packed words was tried.</summary>
     Exhaustive,
@@ -30,20 +30,20 @@ public enum SchemeSelection
     GreedyFromAllWords,
 }
 
-/// <summary>A generated scheme, how good it is, and how it was found.</summary>
+/// <summary>A generated scheme (<see cref="CodingScheme.Generate"/>; its distances and column sums are its own) and how it was found.</summary>
 /// <param name="Scheme">the K codewords</param>
-/// <param name="Metrics">its distances and column sums</param>
-/// <param name="PackingDistance">The H_min the packing enforced; <see cref="CodingSchemeMetrics.MinHamming"/> is what the scheme reached.</param>
+/// <param name="PackingDistance">The H_min the packing enforced; <see cref="CodingScheme.MinHamming"/> is what the scheme reached.</param>
 /// <param name="PackedWords">How many words the greedy packing kept at that distance.</param>
-/// <param name="Selection">how the K words were chosen among the candidates</param>
+/// <param name="Selection">how the K words were chosen among the candidates: "Exhaustive" (every K-subset of the packed
+/// words was tried), "GreedyFromPacking" (randomized greedy picks among the packed words) or "GreedyFromAllWords"
+/// (randomized greedy picks among all words, keeping the distance as it goes)</param>
 /// <param name="Attempts">Randomized greedy picks made (0 when exhaustive).</param>
 /// <param name="Elapsed">wall-clock time the generation took</param>
 public sealed record GeneratedCodingScheme(
     CodingScheme Scheme,
-    CodingSchemeMetrics Metrics,
     int PackingDistance,
     int PackedWords,
-    SchemeSelection Selection,
+    string Selection,
     int Attempts,
     TimeSpan Elapsed);
 
@@ -61,7 +61,7 @@ public sealed record GeneratedCodingScheme(
 /// (10,10,3,4) it keeps exactly 10 words whose column sums are 2..4, and for (10,10,5,4) no 10 of its
 /// 22 words are balanced, while the published schemes of both are balanced at distance 4.
 /// </remarks>
-public static class CodingSchemeGenerator
+internal static class CodingSchemeGenerator
 {
     /// <summary>The picks among all words run only when K times the number of words is at most this much work.</summary>
     private const long AllWordsWorkLimit = 20_000_000;
@@ -153,7 +153,8 @@ public static class CodingSchemeGenerator
         ulong flip = complement ? ulong.MaxValue >> (64 - n) : 0;
         var codewords = best!.Words.Select(w => w ^ flip).Order().Select(w => ToCodeword(w, n)).ToList();
         var scheme = new CodingScheme(request.Name ?? $"{active}/{n}", codewords);
-        return new GeneratedCodingScheme(scheme, CodingSchemeMetrics.Of(scheme), distance, pool.Length, selection, attempts, clock.Elapsed);
+        _ = scheme.MinHamming; // the metrics, computed within the time reported
+        return new GeneratedCodingScheme(scheme, distance, pool.Length, selection.ToString(), attempts, clock.Elapsed);
 
         BalancedSelection.Choice? PickRepeatedly(ulong[] candidates, bool enforceDistance, BalancedSelection.Choice? bestSoFar, ref int made)
         {

@@ -12,7 +12,7 @@ namespace CodedResNeXt.CodingSchemes;
 /// <param name="MinHamming">H_min, the smallest distance between two codewords; null for a single class.</param>
 /// <param name="DistanceHistogram">Number of codeword pairs at each distance that occurs, by increasing distance.</param>
 /// <param name="ColumnSums">S_n for n = 0..N-1.</param>
-public sealed record CodingSchemeMetrics(
+internal sealed record CodingSchemeMetrics(
     int Classes,
     int SubNNs,
     int Active,

@@ -6,7 +6,7 @@ namespace CodedResNeXt.CodingSchemes;
 /// model file stores (<see cref="FromCodewords"/>), so that a trained network is rebuilt with exactly the codes
 /// it was trained with. Each name is resolved once.
 /// </summary>
-public sealed class CodingSchemeSet
+internal sealed class CodingSchemeSet
 {
     private readonly Func<string, CodingScheme> _resolve;
     private readonly Dictionary<string, CodingScheme> _resolved = [];
@@ -34,6 +34,21 @@ public sealed class CodingSchemeSet
         return new CodingSchemeSet(name => byName.TryGetValue(name, out var scheme)
             ? scheme
             : throw new InvalidInputException($"unknown coding scheme '{name}'"));
+    }
+
+    /// <summary>
+    /// Schemes made in code, by their names, and otherwise the built-in ones and scheme files
+    /// (<see cref="BuiltInsAndFiles"/> itself when none is given).
+    /// </summary>
+    /// <param name="schemes">the schemes made in code (null or empty: none)</param>
+    internal static CodingSchemeSet With(IReadOnlyList<CodingScheme>? schemes)
+    {
+        if (schemes is null || schemes.Count == 0) return BuiltInsAndFiles;
+        var byName = new Dictionary<string, CodingScheme>();
+        foreach (var scheme in schemes)
+            if (!byName.TryAdd(scheme.Name, scheme))
+                throw new InvalidInputException($"two coding schemes are named '{scheme.Name}'");
+        return new CodingSchemeSet(name => byName.TryGetValue(name, out var scheme) ? scheme : BuiltInsAndFiles[name]);
     }
 
     /// <summary>The scheme called <paramref name="name"/>; an unknown name is an <see cref="InvalidInputException"/>.</summary>

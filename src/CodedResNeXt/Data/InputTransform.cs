@@ -37,7 +37,7 @@ public sealed record InputTransform(
         new(architecture.InputChannels, architecture.ImageSize, folder?.Resize, BytesToUnit, normalization);
 
     /// <summary>The folder geometry this transform fits files with (null: the centre square scaled to <see cref="Size"/>).</summary>
-    public FolderGeometry? Folder => Resize is { } resize ? new FolderGeometry(Size, resize) : null;
+    internal FolderGeometry? Folder => Resize is { } resize ? new FolderGeometry(Size, resize) : null;
 
     /// <summary>Whether an image of <paramref name="width"/> x <paramref name="height"/> pixels is changed by the fitting (not only copied).</summary>
     public bool Changes(int width, int height) => width != Size || height != Size || (Resize is { } r && r != Size);

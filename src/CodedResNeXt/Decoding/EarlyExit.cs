@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace CodedResNeXt.Decoding;
 /// <param name="Predicted">the class index (network output) each sample was given</param>
 /// <param name="ExitBlock">index of the coded block each sample left at; -1 for the samples that ran to the head</param>
 /// <param name="Cost">multiply-accumulates each sample's pass computed</param>
-public sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, long[] Cost);
+internal sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, long[] Cost);
 
 /// <summary>
 /// Early-exit inference, which the paper does not have: the coded blocks are decoders (<see cref="EarlyDecoder"/>), so a
@@ -17,7 +18,7 @@ public sealed record EarlyExitPredictions(long[] Predicted, int[] ExitBlock, lon
 /// are calibrated on labelled-free data against the full network's own predictions (agreement, not accuracy, is the
 /// target: an exit should change no answer), block by block in network order on the samples still running.
 /// </summary>
-public static partial class EarlyExit
+internal static partial class EarlyExit
 {
     /// <summary>Margin d2 - d1 [B] and nearest codeword (the early prediction, a class index among all K) [B].</summary>
     public static (Tensor Margin, Tensor Class) Decode(Tensor energies, CodedBlock block)

@@ -1,21 +1,12 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Decoding;
 
-/// <summary>
-/// Per coded block, the margin from which a sample leaves the network there (null: no sample leaves there), calibrated
-/// so that the samples leaving at each block agree with the full network's prediction at least at <see cref="Target"/>.
-/// </summary>
-/// <param name="Target">the agreement with the full network's predictions the exits must reach, in (0, 1]</param>
-/// <param name="CodedBlockIndices">index among all blocks of each coded block, parallel to <paramref name="Thresholds"/></param>
-/// <param name="Thresholds">per coded block, the margin d2 - d1 from which a sample leaves there; null where none leaves</param>
-/// <param name="CalibrationImages">how many images the thresholds were chosen on</param>
-public sealed record EarlyExitCalibration(double Target, IReadOnlyList<int> CodedBlockIndices, IReadOnlyList<double?> Thresholds, int CalibrationImages);
-
 /// <summary>Choosing the exit thresholds (<see cref="EarlyExitCalibration"/>) on unlabelled images.</summary>
-public static partial class EarlyExit
+internal static partial class EarlyExit
 {
     /// <summary>
     /// Chooses the thresholds on the images of <paramref name="loader"/> (no augmentation expected). At each coded block,

@@ -1,23 +1,12 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Decoding;
 
-/// <summary>What an early-exit evaluation found on a labelled set.</summary>
-/// <param name="Calibration">the thresholds that were evaluated</param>
-/// <param name="Images">images in the labelled set</param>
-/// <param name="Accuracy">top-1 of the early-exit predictions</param>
-/// <param name="FullAccuracy">top-1 of the full network on the same images</param>
-/// <param name="Agreement">fraction of images whose early-exit prediction equals the full network's</param>
-/// <param name="ComputeFraction">mean over images of the fraction of the full network's multiply-accumulates computed</param>
-/// <param name="ExitFractions">fraction of images leaving at each coded block (parallel to the calibration's blocks)</param>
-public sealed record EarlyExitResult(EarlyExitCalibration Calibration, int Images, double Accuracy, double FullAccuracy, double Agreement,
-    // JSON keeps the name crx eval --json has always printed.
-    [property: System.Text.Json.Serialization.JsonPropertyName("flops_fraction")] double ComputeFraction, IReadOnlyList<double> ExitFractions);
-
 /// <summary>Early exit against the full network on a labelled set.</summary>
-public static partial class EarlyExit
+internal static partial class EarlyExit
 {
     /// <summary>Runs the early-exit and the full network over a labelled set and compares them.</summary>
     internal static EarlyExitResult Evaluate(CodedResNeXtNetwork network, BatchLoader loader, EarlyExitCalibration calibration,

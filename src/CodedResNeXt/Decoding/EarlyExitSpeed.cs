@@ -1,38 +1,11 @@
+using CodedResNeXt.Evaluation;
 using System.Diagnostics;
 using CodedResNeXt.Model;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Decoding;
 
-/// <summary>
-/// Whether early exit saves time for a network at a batch size, measured: the early-exit pass and the full network's on
-/// the same images. Exiting costs what the full network does not (a decode and a read-back after each coded block with a
-/// threshold, the copy of the images still running), and on a small network or a batch few images leave early that
-/// cost is larger than what the skipped blocks save.
-/// </summary>
-/// <param name="Batch">the images per pass the figures were measured at</param>
-/// <param name="EarlyExitImagesPerSecond">the early-exit pass, fastest of the timed repeats</param>
-/// <param name="FullImagesPerSecond">the full network's pass, fastest of the timed repeats</param>
-public sealed record EarlyExitSpeed(int Batch, double EarlyExitImagesPerSecond, double FullImagesPerSecond)
-{
-    /// <summary>Early exit's speed over the full network's.</summary>
-    public double SpeedUp => EarlyExitImagesPerSecond / FullImagesPerSecond;
-
-    /// <summary>Whether exiting is faster than not exiting.</summary>
-    public bool Pays => SpeedUp > 1;
-}
-
-/// <summary>How <see cref="Prediction.PredictionModel.PredictEarlyExit(IReadOnlyList{string}, EarlyExitCalibration, int, EarlyExitPolicy)"/> decides to exit.</summary>
-public enum EarlyExitPolicy
-{
-    /// <summary>Measure on the first batch (<see cref="EarlyExit.MeasureSpeed"/>) and run the full network when exiting is not faster (the default).</summary>
-    WhenFaster,
-
-    /// <summary>Always exit where the calibration allows, whatever it costs.</summary>
-    Always,
-}
-
-public static partial class EarlyExit
+internal static partial class EarlyExit
 {
     /// <summary>
     /// Times the early-exit pass and the full network on <paramref name="images"/> (one warm-up each, then

@@ -59,7 +59,7 @@ internal static class OfficialModelFile
     private static ArchitectureSpec Architecture(string architecture)
     {
         try { return ArchitectureFile.LoadPresetOrFile(architecture, CodingSchemeSet.BuiltInsAndFiles); }
-        catch (InvalidInputException e) { throw new InvalidInputException(InputSubject.Option("Architecture"), e.Message); }
+        catch (InvalidInputException e) { throw InvalidInputException.ForOption("Architecture", e.Message); }
     }
 
     private static (CodedResNeXtNetwork, ModelMetadata, TrainingOptions) Read(string from, ArchitectureSpec spec, string architecture, WeightsFormat format)
@@ -110,17 +110,22 @@ internal static class OfficialModelFile
             throw InvalidInputException.ForFile(checkpoint, "an extracted classifier has no counterpart in the released code; export the checkpoint it came from");
         RefuseOverwrite(outPath);
         var (network, _) = ModelFile.Load(checkpoint);
-        using (network)
+        using (network) Export(network, outPath);
+    }
+
+    /// <summary>Writes a network in memory as a safetensors file in the released code's layout; an existing file is refused.</summary>
+    public static void Export(CodedResNeXtNetwork network, string outPath)
+    {
+        InvalidInputException Exists() => InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
+        if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
+        var tensors = OfficialLayout.Export(network);
+        try
         {
-            var tensors = OfficialLayout.Export(network);
-            try
-            {
-                OutputFile.WriteNew(outPath, stream => SafeTensors.Save(stream, tensors), () => AlreadyExists(outPath));
-            }
-            finally
-            {
-                foreach (var t in tensors.Values) t.Dispose();
-            }
+            OutputFile.WriteNew(outPath, stream => SafeTensors.Save(stream, tensors), Exists);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
         }
     }
 

@@ -8,7 +8,7 @@ namespace CodedResNeXt.Model;
 /// Architecture files: an <see cref="ArchitectureSpec"/> as JSON with snake_case names. Loading validates
 /// the architecture, and every error names the file.
 /// </summary>
-public static class ArchitectureFile
+internal static class ArchitectureFile
 {
     /// <summary>The JSON settings of architecture files (and of architectures inside other JSON): snake_case, indented, nulls left out; unknown or missing fields are errors.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new()

@@ -40,12 +40,51 @@ public sealed record ArchitectureSpec(
     /// <summary>The index of each coded block among all blocks, ascending: the blocks with an early decoder.</summary>
     [JsonIgnore] public IReadOnlyList<int> CodedBlockIndices => Enumerable.Range(0, Blocks.Count).Where(i => Blocks[i].IsCoded).ToArray();
 
+    /// <summary>The presets' names (the paper's cifar10, cifar100 and imagenet, and the small fashion-* ones), for <see cref="Preset"/> and <see cref="Load"/>.</summary>
+    public static IReadOnlyCollection<string> PresetNames => Presets.Names;
+
+    /// <summary>The preset called <paramref name="name"/> (change it in code with <c>with</c>); an <see cref="InvalidInputException"/> lists the presets otherwise.</summary>
+    /// <param name="name">one of <see cref="PresetNames"/></param>
+    public static ArchitectureSpec Preset(string name) => Presets.Get(name);
+
+    /// <summary>
+    /// A preset (<see cref="PresetNames"/>) or else an architecture file (written by <see cref="Save"/>, or the output of
+    /// <c>crx info --json</c>), validated against the coding schemes its coded blocks name; an
+    /// <see cref="InvalidInputException"/> naming the file, or saying the name is neither, otherwise.
+    /// </summary>
+    /// <param name="presetOrPath">a preset's name or an architecture file's path</param>
+    /// <param name="schemes">coding schemes made in code that the blocks may name, besides the built-in ones and scheme files</param>
+    public static ArchitectureSpec Load(string presetOrPath, IReadOnlyList<CodingScheme>? schemes = null) =>
+        ArchitectureFile.LoadPresetOrFile(presetOrPath, CodingSchemeSet.With(schemes));
+
+    /// <summary>
+    /// The coding scheme block <paramref name="block"/> names (null for an uncoded block), found among
+    /// <paramref name="schemes"/>, the built-in ones and scheme files.
+    /// </summary>
+    /// <param name="block">the block's index among all blocks</param>
+    /// <param name="schemes">coding schemes made in code, besides the built-in ones and scheme files</param>
+    public CodingScheme? SchemeOf(int block, IReadOnlyList<CodingScheme>? schemes = null) =>
+        Blocks[block].Scheme is { } name ? CodingSchemeSet.With(schemes)[name] : null;
+
+    /// <summary>
+    /// The size of class <paramref name="cls"/>'s standalone binary classifier in this architecture, exact and as the
+    /// paper estimates it (<see cref="CodedResNeXtModel.BinaryClassifierSize"/> for a model's).
+    /// </summary>
+    /// <param name="cls">the class, by index among all K</param>
+    /// <param name="schemes">coding schemes made in code that the blocks name, besides the built-in ones and scheme files</param>
+    public BinaryClassifiers.BinaryClassifierSize BinaryClassifierSize(int cls, IReadOnlyList<CodingScheme>? schemes = null) =>
+        BinaryClassifiers.BinaryClassifierSize.Of(this, cls, CodingSchemeSet.With(schemes));
+
+    /// <summary>Writes the architecture as an architecture file (JSON, snake_case), replacing any file there; <see cref="Load"/> reads it back.</summary>
+    /// <param name="path">the .json file to write</param>
+    public void Save(string path) => ArchitectureFile.Save(this, path);
+
     /// <summary>
     /// Checks that the architecture is consistent and that every coding scheme fits its block.
     /// Throws <see cref="InvalidInputException"/> whose message starts with <paramref name="source"/>
     /// (a file name, or a preset name) and names the first problem found.
     /// </summary>
-    public void Validate(string source, CodingSchemeSet schemes)
+    internal void Validate(string source, CodingSchemeSet schemes)
     {
         void Fail(string problem) => throw new InvalidInputException($"{source}: {problem}");
 
@@ -202,7 +241,7 @@ public sealed record ArchitectureSpec(
     /// coded block only the union of the classes' active subNNs stays, energies are still normalized by the
     /// original N, and the classifier keeps only the classes' rows. Uncoded blocks stay whole.
     /// </summary>
-    public ArchitectureSpec KeepPathsOf(IReadOnlyList<int> classes, CodingSchemeSet schemes)
+    internal ArchitectureSpec KeepPathsOf(IReadOnlyList<int> classes, CodingSchemeSet schemes)
     {
         if (classes.Count == 0) throw new InvalidInputException($"{Name}: keep the paths of which classes? none given");
         foreach (int k in classes)
@@ -222,7 +261,7 @@ public sealed record ArchitectureSpec(
     }
 
     /// <summary>Parameters of the stem, each stage (in order of first appearance), the classifier, and in total.</summary>
-    public ParameterBreakdown CountParameters()
+    internal ParameterBreakdown CountParameters()
     {
         var stages = new List<StageParameters>();
         foreach (var b in Blocks)

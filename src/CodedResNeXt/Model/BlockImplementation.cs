@@ -1,7 +1,7 @@
 namespace CodedResNeXt.Model;
 
 /// <summary>How a coded block computes its normalized, summed subNN outputs (docs/method.md#energy-and-the-coding-loss).</summary>
-public enum BlockImplementation
+internal enum BlockImplementation
 {
     /// <summary>
     /// sum_n m_n t̄_n = W_dense (m ⊙ h) / rms and energies from G_n = W_n^T W_n: never builds the N*C_out

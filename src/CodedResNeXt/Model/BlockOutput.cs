@@ -7,4 +7,4 @@ namespace CodedResNeXt.Model;
 /// </summary>
 /// <param name="Output">y, [B, C_out, H', W']</param>
 /// <param name="Energies">coded blocks: normalized energies E(t̄_n) before dropping, [B, N]; null when uncoded</param>
-public sealed record BlockOutput(Tensor Output, Tensor? Energies);
+internal sealed record BlockOutput(Tensor Output, Tensor? Energies);

@@ -6,7 +6,7 @@ namespace CodedResNeXt.Model;
 /// <summary>A coded block of a network: its index among all blocks, its spec, its coding scheme and codewords.</summary>
 /// <param name="BlockIndex">the block's index among all blocks</param>
 /// <param name="Block">the block module</param>
-public sealed record CodedBlock(int BlockIndex, ResNeXtBlock Block)
+internal sealed record CodedBlock(int BlockIndex, ResNeXtBlock Block)
 {
     /// <summary>The block's spec: channels, N, d, stride, scheme name, p_drop.</summary>
     public BlockSpec Spec => Block.Spec;

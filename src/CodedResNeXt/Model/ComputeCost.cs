@@ -8,7 +8,7 @@ namespace CodedResNeXt.Model;
 /// <param name="Stem">MACs of the stem's convolution</param>
 /// <param name="Blocks">MACs of each block, in order (shortcut included)</param>
 /// <param name="Head">MACs of the linear classifier</param>
-public sealed record ComputeCost(long Stem, IReadOnlyList<long> Blocks, long Head)
+internal sealed record ComputeCost(long Stem, IReadOnlyList<long> Blocks, long Head)
 {
     /// <summary>MACs of the whole forward pass of one image.</summary>
     public long Total => Stem + Blocks.Sum() + Head;

@@ -11,8 +11,3 @@ namespace CodedResNeXt.Model;
 /// <param name="BlockEnergies">normalized energies E(t̄_n) of each coded block, [B, N], before dropSubNNs; each row sums to N</param>
 /// <param name="CodedBlockIndices">index of each coded block among all blocks</param>
 public sealed record NetworkOutput(Tensor Logits, IReadOnlyList<Tensor> BlockEnergies, IReadOnlyList<int> CodedBlockIndices);
-
-/// <summary>What a range of blocks computed (<see cref="CodedResNeXtNetwork.ForwardIntermediates"/>).</summary>
-/// <param name="Output">the last block's output, the input of the next block or of the head</param>
-/// <param name="Energies">normalized energies [B, N] of each coded block of the range, in block order</param>
-public sealed record IntermediateOutput(Tensor Output, IReadOnlyList<Tensor> Energies);

@@ -9,7 +9,7 @@ namespace CodedResNeXt.Model;
 /// of the original's. Without retraining it computes exactly the original's logits of those classes with
 /// the other subNNs removed (<see cref="SubNNRemoval.KeepOnlyPathsOf"/>).
 /// </summary>
-public static class PathExtraction
+internal static class PathExtraction
 {
     // Tensors of a partial block indexed by bottleneck channel: along dim 0, except conv_expand (dim 1).
     private static readonly string[] BottleneckRows =
@@ -25,7 +25,7 @@ public static class PathExtraction
     /// </summary>
     /// <param name="network">a trained network</param>
     /// <param name="classes">the classes to keep (indices among all K), in the order of the new network's outputs</param>
-    public static CodedResNeXtNetwork ExtractPathsOf(this CodedResNeXtNetwork network, IReadOnlyList<int> classes)
+    public static CodedResNeXtNetwork ExtractPathsOf(CodedResNeXtNetwork network, IReadOnlyList<int> classes)
     {
         var source = network.Architecture;
         var target = source.KeepPathsOf(classes, network.Schemes);

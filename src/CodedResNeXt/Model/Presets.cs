@@ -5,7 +5,7 @@ namespace CodedResNeXt.Model;
 /// for Fashion-MNIST on a CPU. Coded blocks name published schemes ("dataset/N_act/N") and use
 /// p_drop = 0.1; uncoded blocks have p_drop = 0.
 /// </summary>
-public static class Presets
+internal static class Presets
 {
     private const double PDrop = 0.1;
 

@@ -14,7 +14,7 @@ namespace CodedResNeXt.Model;
 /// block: subNN n owns its input channels n*d..(n+1)*d, so a coded block and its uncoded control have
 /// the same parameters and state_dict names.
 /// </summary>
-public sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
+internal sealed class ResNeXtBlock : Module<BlockInput, BlockOutput>
 {
     // TorchSharp registers the Module fields under these names (RegisterComponents).
     [ComponentName(Name = "conv_reduce")] private readonly Conv2d _convReduce;

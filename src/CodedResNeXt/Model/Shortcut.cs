@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace CodedResNeXt.Model;
 
 /// <summary>Projection shortcut: 1x1 conv with the block's stride, then BN. Submodules "conv" and "bn".</summary>
-public sealed class Shortcut : Module<Tensor, Tensor>
+internal sealed class Shortcut : Module<Tensor, Tensor>
 {
     [ComponentName(Name = "conv")] private readonly Conv2d _conv;
     [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;

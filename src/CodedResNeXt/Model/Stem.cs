@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace CodedResNeXt.Model;
 
 /// <summary>Stem: conv, BN, ReLU, optional 3x3/2 max pool. Submodules "conv" and "bn".</summary>
-public sealed class Stem : Module<Tensor, Tensor>
+internal sealed class Stem : Module<Tensor, Tensor>
 {
     [ComponentName(Name = "conv")] private readonly Conv2d _conv;
     [ComponentName(Name = "bn")] private readonly BatchNorm2d _bn;

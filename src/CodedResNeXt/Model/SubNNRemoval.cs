@@ -8,7 +8,7 @@ namespace CodedResNeXt.Model;
 /// true = removed. The caller owns the tensors.
 /// </summary>
 /// <param name="RemovedByBlock">block index to its removal mask, bool [B, N] or [N] (true = removed); blocks not listed lose nothing</param>
-public sealed record SubNNRemoval(IReadOnlyDictionary<int, Tensor> RemovedByBlock)
+internal sealed record SubNNRemoval(IReadOnlyDictionary<int, Tensor> RemovedByBlock)
 {
     /// <summary>Removes the masked subNNs of one block.</summary>
     public static SubNNRemoval InBlock(int blockIndex, Tensor removed) => new(new Dictionary<int, Tensor> { [blockIndex] = removed });

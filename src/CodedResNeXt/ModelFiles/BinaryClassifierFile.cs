@@ -6,7 +6,7 @@ namespace CodedResNeXt.ModelFiles;
 /// An extracted classifier file: a model file (<see cref="ModelFile"/>) of kind "binary-classifier" whose
 /// metadata has a "classifier" section (thresholds, kept classes, where it came from).
 /// </summary>
-public static class BinaryClassifierFile
+internal static class BinaryClassifierFile
 {
     /// <summary>The <see cref="ModelMetadata.Kind"/> of an extracted classifier file (a checkpoint's is <see cref="ModelFiles.Checkpoint.Kind"/>).</summary>
     public const string Kind = "binary-classifier";

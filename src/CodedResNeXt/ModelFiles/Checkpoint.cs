@@ -7,33 +7,11 @@ using static TorchSharp.torch;
 
 namespace CodedResNeXt.ModelFiles;
 
-/// <summary>A checkpoint's description: the model's metadata (shared with every model file) and its training record.</summary>
-/// <param name="Model">the model file's metadata</param>
-/// <param name="Options">the run's hyperparameters</param>
-/// <param name="State">where training stood when the checkpoint was written</param>
-public sealed record CheckpointInfo(ModelMetadata Model, TrainingOptions Options, TrainingState State)
-{
-    /// <summary>Whether it holds what resuming its run needs (optimizer and generator state; an imported or saved model does not).</summary>
-    public bool Resumable { get; init; }
-    /// <summary>The run's epochs up to this checkpoint, from its copy of metrics.jsonl (read by <see cref="CodedResNeXtModel.Inspect"/>; empty otherwise).</summary>
-    public IReadOnlyList<EpochMetrics> Log { get; init; } = [];
-    /// <summary>The trained network's architecture.</summary>
-    public ArchitectureSpec Architecture => Model.Architecture;
-    /// <summary>All K class names, in class order.</summary>
-    public IReadOnlyList<string> ClassNames => Model.ClassNames;
-    /// <summary>The per-channel normalization the network was trained with; inputs must get the same.</summary>
-    public Normalization Normalization => Model.Normalization;
-    /// <summary>The catalogue name of the dataset it was trained on (<see cref="DatasetRegistry"/>).</summary>
-    public string Dataset => Model.Dataset;
-    /// <summary>Classes held out of training, kept as out-of-distribution data.</summary>
-    public IReadOnlyList<int> ExcludedClasses => Model.ExcludedClasses;
-}
-
 /// <summary>
 /// A training checkpoint: a model file (<see cref="ModelFile"/>) whose metadata has a "training" section, plus
 /// optimizer.bin (TorchSharp's optimizer state) and rng.bin (the run's generator), so a run resumes exactly.
 /// </summary>
-public static class Checkpoint
+internal static class Checkpoint
 {
     /// <summary>The <see cref="ModelMetadata.Kind"/> of a training checkpoint.</summary>
     public const string Kind = "checkpoint";

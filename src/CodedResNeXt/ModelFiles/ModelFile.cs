@@ -14,7 +14,7 @@ namespace CodedResNeXt.ModelFiles;
 /// Written through <see cref="OutputFile"/>: atomically, so a crash never leaves a half-written model and a stale
 /// temporary file never blocks the next write.
 /// </summary>
-public static class ModelFile
+internal static class ModelFile
 {
     /// <summary>The names of the metadata entry (meta.json) and the weights entry (model.safetensors) inside a model file.</summary>
     public const string MetaEntry = "meta.json", WeightsEntry = "model.safetensors";

@@ -5,7 +5,9 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Data.Formats;
 using CodedResNeXt.Model;
 
-namespace CodedResNeXt.ModelFiles;
+using CodedResNeXt.ModelFiles;
+
+namespace CodedResNeXt;
 
 /// <summary>
 /// The record that travels with every model file (meta.json), as torchvision's weights metadata does: what the
@@ -75,7 +77,7 @@ public sealed record ModelMetadata(
     /// schemes were stored under those names stored a scheme named by a file path under the scheme's own name; a
     /// block whose name is missing then takes the one stored scheme no block names, when there is exactly one.
     /// </summary>
-    [JsonIgnore] public CodingSchemeSet SchemeSet => _schemeSet ??= CodingSchemeSet.FromCodewords(SchemesByBlockName(), $"the {Kind} file");
+    [JsonIgnore] internal CodingSchemeSet SchemeSet => _schemeSet ??= CodingSchemeSet.FromCodewords(SchemesByBlockName(), $"the {Kind} file");
 
     private IReadOnlyDictionary<string, IReadOnlyList<string>> SchemesByBlockName()
     {

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Decoding;
 
 namespace CodedResNeXt.ModelFiles;

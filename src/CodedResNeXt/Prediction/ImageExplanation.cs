@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Decoding;
 
 namespace CodedResNeXt.Prediction;
@@ -20,29 +21,11 @@ public sealed record ImageExplanation(
     InputImage Image,
     ImagePrediction Prediction,
     IReadOnlyList<BlockExplanation> Blocks,
-    IReadOnlyList<EarlyExitStop> EarlyExits,
+    IReadOnlyList<EarlyExitDecision> EarlyExits,
     IReadOnlyList<ClassifierAnswer> Classifiers,
     SaliencyMaps? Saliency,
     string? SaliencyUnavailable,
     byte[] Input);
-
-/// <summary>
-/// A model's explanations of some images, with what is needed to read them: the document `crx explain` embeds in its
-/// page and the serving API's explain endpoint answers (serialized with the model files' JSON conventions, snake_case).
-/// </summary>
-/// <param name="Model">the model's name (its file, or the name it is served under)</param>
-/// <param name="Kind">"checkpoint" or "binary-classifier"</param>
-/// <param name="ClassNames">all K class names</param>
-/// <param name="InputChannels">channels of the model's input</param>
-/// <param name="ImageSize">side of the model's square input</param>
-/// <param name="Explanations">one per image, in order</param>
-public sealed record ModelExplanations(string Model, string Kind, IReadOnlyList<string> ClassNames, int InputChannels, int ImageSize,
-    IReadOnlyList<ImageExplanation> Explanations)
-{
-    /// <summary>The document for <paramref name="explanations"/> of <paramref name="model"/>, named <paramref name="name"/>.</summary>
-    public static ModelExplanations Of(PredictionModel model, string name, IReadOnlyList<ImageExplanation> explanations) =>
-        new(name, model.Meta.Kind, model.ClassNames, model.InputChannels, model.ImageSize, explanations);
-}
 
 /// <summary>One coded block of a full network on one image: its energies against the codewords (Eq. 7 of the paper).</summary>
 /// <param name="BlockIndex">the block's index among all blocks</param>
@@ -66,14 +49,6 @@ public sealed record BlockExplanation(
     IReadOnlyList<double> Distances,
     EarlyDecoderPrediction Vote,
     double Margin);
-
-/// <summary>Where an early-exit calibration lets the image leave the network (<see cref="EarlyExit"/>).</summary>
-/// <param name="Target">the calibration's target agreement with the full network</param>
-/// <param name="ExitBlock">the coded block the image would leave at (index among all blocks); null: it would run to the head</param>
-/// <param name="ComputeFraction">the share of the network's multiply-accumulates the image would cost, in (0, 1]</param>
-/// <param name="Class">the class it would be given, by index among all K</param>
-/// <param name="Name">its class name</param>
-public sealed record EarlyExitStop(double Target, int? ExitBlock, double ComputeFraction, int Class, string Name);
 
 /// <summary>A binary classifier's answer on the image.</summary>
 /// <param name="Model">how the classifier is named (its file, or the name it was given)</param>

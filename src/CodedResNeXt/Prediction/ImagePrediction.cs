@@ -21,10 +21,22 @@ public sealed record PredictedClass(int Class, string Name, double Probability);
 /// <param name="Confidence">the softmax of minus the distances at that class, in [0, 1]</param>
 public sealed record EarlyDecoderPrediction(int BlockIndex, int Class, string Name, double Confidence);
 
-/// <summary>Where an early-exit pass let an image go: the coded block it left at (null: it ran to the head) and the share of the network's multiply-accumulates it cost.</summary>
-/// <param name="ExitBlock">the index among all blocks of the coded block the image left at; null: it ran to the head</param>
+/// <summary>
+/// Where early exit lets an image go: the coded block it leaves at (null: it runs to the head) and the share of the
+/// network's multiply-accumulates it costs; in an explanation (<see cref="ImageExplanation.EarlyExits"/>, one per
+/// calibration), also the calibration's <see cref="Target"/> and the class the image would be given.
+/// </summary>
+/// <param name="ExitBlock">the index among all blocks of the coded block the image leaves at; null: it runs to the head</param>
 /// <param name="ComputeFraction">the image's MACs over the full network's, in (0, 1]</param>
-public sealed record EarlyExitDecision(int? ExitBlock, double ComputeFraction);
+public sealed record EarlyExitDecision(int? ExitBlock, double ComputeFraction)
+{
+    /// <summary>In an explanation: the calibration's target agreement with the full network (null in a prediction).</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)] public double? Target { get; init; }
+    /// <summary>In an explanation: the class the image would be given, by index among all K (a prediction has it in <see cref="ImagePrediction.Prediction"/>).</summary>
+    public int? Class { get; init; }
+    /// <summary>In an explanation: that class's name.</summary>
+    public string? Name { get; init; }
+}
 
 /// <summary>
 /// What a model says about one image: an extracted classifier gives <see cref="Decisions"/> (one per kept class);

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Data;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Model;
@@ -17,6 +18,29 @@ public sealed partial class PredictionModel
     /// <param name="images">the encoded PNG or JPEG images</param>
     public (ImageDataset Images, IReadOnlyList<InputImage> Sources) LoadImages(IReadOnlyList<EncodedImage> images) =>
         InputImages.Load(images, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
+
+    /// <summary>
+    /// The image files <see cref="Predict(IReadOnlyList{string}, int)"/> takes from a path: the file itself, or every .png,
+    /// .jpg and .jpeg file in the folder, sorted by name; an <see cref="InvalidInputException"/> naming the path when it
+    /// does not exist or the folder holds no image.
+    /// </summary>
+    /// <param name="fileOrFolder">an image file, or a folder of them</param>
+    public static IReadOnlyList<string> FindImages(string fileOrFolder) => InputImages.Find(fileOrFolder);
+
+    /// <summary>
+    /// Writes this model (a checkpoint's network: logits and every coded block's energies; an extracted classifier: its
+    /// logits, thresholds in the metadata) as an ONNX file with its input record, float32 or, with
+    /// <paramref name="quantization"/>, int8 (QDQ form, calibrated on images of the dataset its metadata names or those
+    /// the options give); an existing file is not overwritten. An ONNX model has no network to export (an
+    /// <see cref="InvalidOperationException"/>).
+    /// </summary>
+    /// <param name="path">the .onnx file to write (its folder is created)</param>
+    /// <param name="quantization">null for float32; the calibration images and method for int8</param>
+    public void ExportOnnx(string path, Interop.QuantizationOptions? quantization = null)
+    {
+        ThrowIfDisposed();
+        Interop.Onnx.OnnxModelExport.Export(Network, Meta, path, quantization, _source);
+    }
 
     /// <summary>The most pixels an image may declare unless <see cref="MaxImagePixels"/> says otherwise (PIL's limit).</summary>
     public const long DefaultMaxImagePixels = Data.Formats.ImageDecoder.DefaultMaxPixels;
@@ -78,7 +102,7 @@ public sealed partial class PredictionModel
         if (images.Channels != InputChannels || images.Height != ImageSize || images.Width != ImageSize)
             throw new ArgumentException($"images must be {InputChannels}x{ImageSize}x{ImageSize}, not {images.Channels}x{images.Height}x{images.Width}", nameof(images));
         foreach (var (name, classifier) in options.Classifiers)
-            if (classifier.Classifier is null || classifier.InputChannels != InputChannels || classifier.ImageSize != ImageSize)
+            if (!classifier.IsClassifier || classifier.InputChannels != InputChannels || classifier.ImageSize != ImageSize)
                 throw new ArgumentException($"{name} is not a binary classifier taking this model's {InputChannels}x{ImageSize}x{ImageSize} input", nameof(options));
 
         using var scope = NewDisposeScope();
@@ -86,7 +110,7 @@ public sealed partial class PredictionModel
         var pixels = tensor(one.Select(b => b / 255f).ToArray(), [1, InputChannels, ImageSize, ImageSize]);
         ImagePrediction prediction;
         var blocks = new List<BlockExplanation>();
-        var exits = new List<EarlyExitStop>();
+        var exits = new List<EarlyExitDecision>();
         using (no_grad())
         {
             var (logits, energies) = Forward(Normalized(pixels).to(Device));
@@ -184,7 +208,7 @@ public sealed partial class PredictionModel
     private static double[] Doubles(Tensor t) => t.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
 
     // As EarlyExit.Predict decides it: the first coded block with a threshold the margin reaches, whose vote is an output class.
-    private IEnumerable<EarlyExitStop> Exits(IReadOnlyList<BlockExplanation> blocks, ImagePrediction prediction, IReadOnlyList<EarlyExitCalibration> calibrations)
+    private IEnumerable<EarlyExitDecision> Exits(IReadOnlyList<BlockExplanation> blocks, ImagePrediction prediction, IReadOnlyList<EarlyExitCalibration> calibrations)
     {
         var cost = ComputeCost.Of(Architecture);
         foreach (var calibration in calibrations)
@@ -194,8 +218,11 @@ public sealed partial class PredictionModel
             var stop = blocks.Select((b, i) => (Block: b, Threshold: calibration.Thresholds[i]))
                 .FirstOrDefault(x => x.Threshold is { } t && x.Block.Margin >= t && Meta.KeptClasses.Contains(x.Block.Vote.Class)).Block;
             yield return stop is null
-                ? new EarlyExitStop(calibration.Target, null, 1.0, prediction.Prediction!.Class, prediction.Prediction.Name)
-                : new EarlyExitStop(calibration.Target, stop.BlockIndex, (double)cost.Through(stop.BlockIndex) / cost.Total, stop.Vote.Class, stop.Vote.Name);
+                ? new EarlyExitDecision(null, 1.0) { Target = calibration.Target, Class = prediction.Prediction!.Class, Name = prediction.Prediction.Name }
+                : new EarlyExitDecision(stop.BlockIndex, (double)cost.Through(stop.BlockIndex) / cost.Total)
+                {
+                    Target = calibration.Target, Class = stop.Vote.Class, Name = stop.Vote.Name,
+                };
         }
     }
 }

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using TorchSharp;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Prediction;
@@ -72,15 +73,19 @@ public sealed partial class PredictionModel : IDisposable
     public Normalization Normalization => Meta.Normalization;
     /// <summary>All K class names.</summary>
     public IReadOnlyList<string> ClassNames => Meta.ClassNames;
-    /// <summary>The extracted classifier's description (null for a full network).</summary>
-    public BinaryClassifierInfo? Classifier { get; }
+    // The extracted classifier's description (null for a full network).
+    internal BinaryClassifierInfo? Classifier { get; }
+    /// <summary>Whether the model is an extracted classifier (decisions against <see cref="Thresholds"/>) rather than a full network.</summary>
+    public bool IsClassifier => Classifier is not null;
+    /// <summary>An extracted classifier's decision thresholds, one per kept class in the order of its outputs; null for a full network.</summary>
+    public IReadOnlyList<ClassThreshold>? Thresholds => Classifier?.Thresholds;
     /// <summary>How an image becomes the model's input: the record its file carries (<see cref="ModelMetadata.InputTransform"/>).</summary>
     public InputTransform InputTransform => Meta.InputTransform;
     /// <summary>
     /// The sizes image files are fitted with (shorter side to Resize, centre crop) when the model's input record has
     /// them, as a folder-trained model's has; null: the centre square scaled to the input size.
     /// </summary>
-    public FolderGeometry? Folder => InputTransform.Folder;
+    internal FolderGeometry? Folder => InputTransform.Folder;
     /// <summary>Channels of the input images (1 gray, 3 RGB).</summary>
     public int InputChannels => Architecture.InputChannels;
     /// <summary>
@@ -123,7 +128,7 @@ public sealed partial class PredictionModel : IDisposable
 
     /// <summary>Loads a checkpoint (.ckpt), a binary classifier (.crxb) or an ONNX file exported from either.</summary>
     /// <param name="path">the model file</param>
-    /// <param name="device">where a TorchSharp network runs (<see cref="Runtime.ComputeDevice"/>); null: the CPU</param>
+    /// <param name="device">where a TorchSharp network runs (e.g. TorchSharp's <c>torch.CUDA</c>); null: the CPU</param>
     public static PredictionModel Load(string path, Device? device = null)
     {
         if (OnnxModel.IsOnnxPath(path))
@@ -219,27 +224,28 @@ public sealed partial class PredictionModel : IDisposable
 
     /// <summary>Decodes the image files and predicts each with early exit, in file order.</summary>
     /// <param name="files">image files</param>
-    /// <param name="calibration">the exit thresholds (calibrated by <see cref="EarlyExit"/>, or stored in the checkpoint)</param>
+    /// <param name="calibration">the exit thresholds (<see cref="CodedResNeXtModel.CalibrateEarlyExit"/>, or <see cref="StoredCalibration"/>)</param>
     /// <param name="batchSize">images run at once</param>
-    /// <param name="policy">whether to exit only when it is measured faster than the full network (the default) or always</param>
+    /// <param name="onlyWhenFaster">exit only when exiting is measured faster than the full network on the first batch (the
+    /// default; else the full network runs), or false: always exit where the calibration allows, whatever it costs</param>
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(IReadOnlyList<string> files, EarlyExitCalibration calibration, int batchSize = 256,
-        EarlyExitPolicy policy = EarlyExitPolicy.WhenFaster)
+        bool onlyWhenFaster = true)
     {
         ThrowIfDisposed();
         var (images, sources) = InputImages.Load(files, InputChannels, ImageSize, ClassNames, Folder, MaxImagePixels);
-        return PredictEarlyExit(images, sources, calibration, batchSize, policy);
+        return PredictEarlyExit(images, sources, calibration, batchSize, onlyWhenFaster);
     }
 
     /// <summary>
-    /// What the last <see cref="PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int, EarlyExitPolicy)"/>
-    /// under <see cref="EarlyExitPolicy.WhenFaster"/> measured on its first batch; when <see cref="EarlyExitSpeed.Pays"/>
-    /// is false, that call ran the full network (every image's <see cref="EarlyExitDecision.ExitBlock"/> is null). Null
-    /// before such a call, or after one with <see cref="EarlyExitPolicy.Always"/>.
+    /// What the last <see cref="PredictEarlyExit(ImageDataset, IReadOnlyList{InputImage}, EarlyExitCalibration, int, bool)"/>
+    /// with onlyWhenFaster measured on its first batch; when <see cref="EarlyExitSpeed.Pays"/> is false, that call ran
+    /// the full network (every image's <see cref="EarlyExitDecision.ExitBlock"/> is null). Null before such a call, or
+    /// after one that always exits.
     /// </summary>
     public EarlyExitSpeed? LastEarlyExitSpeed { get; private set; }
 
     /// <summary>
-    /// Early-exit prediction of a full network (<see cref="EarlyExit"/>): each image leaves at the first coded block
+    /// Early-exit prediction of a full network: each image leaves at the first coded block
     /// whose decoder is confident enough under <paramref name="calibration"/>, else runs to the head. Images that
     /// leave early get the early decoder's class, with no softmax probability (NaN).
     /// </summary>
@@ -247,9 +253,10 @@ public sealed partial class PredictionModel : IDisposable
     /// <param name="sources">what each image is (as many as images)</param>
     /// <param name="calibration">the exit thresholds</param>
     /// <param name="batchSize">images run at once</param>
-    /// <param name="policy">whether to exit only when it is measured faster than the full network (the default) or always</param>
+    /// <param name="onlyWhenFaster">exit only when exiting is measured faster than the full network on the first batch (the
+    /// default; else the full network runs), or false: always exit where the calibration allows</param>
     public IReadOnlyList<ImagePrediction> PredictEarlyExit(ImageDataset images, IReadOnlyList<InputImage> sources, EarlyExitCalibration calibration,
-        int batchSize = 256, EarlyExitPolicy policy = EarlyExitPolicy.WhenFaster)
+        int batchSize = 256, bool onlyWhenFaster = true)
     {
         if (Classifier is not null || _network is null)
             throw new InvalidOperationException("early exit needs a full network in TorchSharp (not an extracted classifier or an ONNX file)");
@@ -257,7 +264,7 @@ public sealed partial class PredictionModel : IDisposable
         var cost = ComputeCost.Of(Architecture);
         LastEarlyExitSpeed = null;
         var used = calibration;
-        bool decided = policy == EarlyExitPolicy.Always;
+        bool decided = !onlyWhenFaster;
         return OverBatches(images, batchSize, x =>
         {
             if (!decided)

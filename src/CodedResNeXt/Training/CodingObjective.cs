@@ -7,13 +7,13 @@ namespace CodedResNeXt.Training;
 /// <summary>The coding losses of one labelled batch: their sum (a scalar) and each coded block's (scalars, in block order).</summary>
 /// <param name="Total">the sum over coded blocks; 0 when there is none</param>
 /// <param name="PerBlock">each coded block's loss, in block order</param>
-public sealed record CodingLosses(Tensor Total, IReadOnlyList<Tensor> PerBlock);
+internal sealed record CodingLosses(Tensor Total, IReadOnlyList<Tensor> PerBlock);
 
 /// <summary>The loss of one labelled batch: cross-entropy + mu * the coding losses, with its parts (scalars).</summary>
 /// <param name="Total">cross-entropy + mu × the coding losses: what is backpropagated</param>
 /// <param name="CrossEntropy">the mean cross-entropy of the batch</param>
 /// <param name="Coding">the coding losses, before mu</param>
-public sealed record TrainingLoss(Tensor Total, Tensor CrossEntropy, CodingLosses Coding);
+internal sealed record TrainingLoss(Tensor Total, Tensor CrossEntropy, CodingLosses Coding);
 
 /// <summary>
 /// The coding objective (docs/method.md#energy-and-the-coding-loss), a training concern kept outside the modules: from a forward pass's
@@ -44,8 +44,23 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
         return excess.pow(Exponent);
     }
 
-    /// <summary>The loss training minimizes (docs/method.md#energy-and-the-coding-loss): cross-entropy + mu * the sum of the coded blocks' losses.</summary>
-    public TrainingLoss Loss(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
+    /// <summary>
+    /// The loss training minimizes (docs/method.md#energy-and-the-coding-loss), what a training loop of one's own
+    /// backpropagates: the batch's mean cross-entropy + mu * the sum of the coded blocks' losses (a scalar).
+    /// </summary>
+    /// <param name="network">the network the output came from: its coded blocks and codewords</param>
+    /// <param name="output">its forward pass on the batch (in training mode), with every coded block's energies</param>
+    /// <param name="labels">int64 [B], classes of the samples</param>
+    public Tensor Loss(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels) => Losses(network, output, labels).Total;
+
+    /// <summary>The sum of the coded blocks' losses on one batch, before mu (a scalar; zero when the network has no coded block).</summary>
+    /// <param name="network">the network the output came from: its coded blocks and codewords</param>
+    /// <param name="output">its forward pass on the batch, with every coded block's energies</param>
+    /// <param name="labels">int64 [B], classes of the samples</param>
+    public Tensor CodingLoss(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels) => Compute(network, output, labels).Total;
+
+    /// <summary>The loss and its parts: cross-entropy, each coded block's loss.</summary>
+    internal TrainingLoss Losses(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
     {
         var crossEntropy = nn.functional.cross_entropy(output.Logits, labels);
         var coding = Compute(network, output, labels);
@@ -56,7 +71,7 @@ public sealed record CodingObjective(double Mu, double Exponent = 4, double Thre
     /// <param name="network">the network the output came from: its coded blocks and codewords</param>
     /// <param name="output">its forward pass on the batch, with every coded block's energies</param>
     /// <param name="labels">int64 [B], classes of the samples</param>
-    public CodingLosses Compute(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
+    internal CodingLosses Compute(CodedResNeXtNetwork network, NetworkOutput output, Tensor labels)
     {
         var blocks = network.CodedBlocks;
         if (blocks.Count == 0) return new CodingLosses(zeros([], device: output.Logits.device), []);

@@ -14,7 +14,7 @@ namespace CodedResNeXt.Training;
 /// on another thread, is refused as one in another process is.
 /// </para>
 /// </summary>
-public sealed class RunFolderLock : IDisposable
+internal sealed class RunFolderLock : IDisposable
 {
     /// <summary>The lock file in a run folder, held open (FileShare.None) by the process that owns the folder.</summary>
     public const string FileName = "run.lock";

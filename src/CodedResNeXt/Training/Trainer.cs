@@ -17,7 +17,7 @@ namespace CodedResNeXt.Training;
 /// (top-1 and every early decoder), logs, and writes last.ckpt (and best.ckpt when top-1 improved)
 /// atomically, so a stopped run loses at most the epoch under way and resumes exactly.
 /// </summary>
-public sealed class Trainer
+internal sealed class Trainer
 {
     private readonly TrainingRun _run;
     private EvaluationResult? _lastEvaluation;

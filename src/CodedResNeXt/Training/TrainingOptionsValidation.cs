@@ -31,8 +31,8 @@ internal static class TrainingOptionsValidation
         var augmentation = o.Augmentation;
         if (augmentation.CropPadding < 0) Fail(nameof(augmentation.CropPadding), augmentation.CropPadding, "is negative");
         if (augmentation.ResizedCrop < 0) Fail(nameof(augmentation.ResizedCrop), augmentation.ResizedCrop, "is negative");
-        if (augmentation.ResizedCrop > Data.Formats.FolderGeometry.MaxSide)
-            Fail(nameof(augmentation.ResizedCrop), augmentation.ResizedCrop, $"is more than {Data.Formats.FolderGeometry.MaxSide} pixels");
+        if (augmentation.ResizedCrop > Data.FolderGeometry.MaxSide)
+            Fail(nameof(augmentation.ResizedCrop), augmentation.ResizedCrop, $"is more than {Data.FolderGeometry.MaxSide} pixels");
         // libtorch computes in float32: a rate or weight beyond its range is infinite there (and refused by TorchSharp
         // with a native error), not the number given.
         foreach (var (name, value) in new[]

@@ -12,7 +12,7 @@ namespace CodedResNeXt.Training;
 /// <see cref="TrainingSetup.MaxSteps"/>, or after the step in flight when the cancellation token fired (with a run
 /// folder, last.ckpt holds that step unless no step was taken)</param>
 /// <param name="Cancelled">whether the cancellation token stopped the run before its last epoch</param>
-public sealed record TrainingResult(CodedResNeXtNetwork Network, IReadOnlyList<EpochMetrics> History, long? StoppedAtStep, bool Cancelled)
+internal sealed record TrainingResult(CodedResNeXtNetwork Network, IReadOnlyList<EpochMetrics> History, long? StoppedAtStep, bool Cancelled)
     : IDisposable
 {
     /// <summary>

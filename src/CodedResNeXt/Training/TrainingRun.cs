@@ -9,7 +9,7 @@ namespace CodedResNeXt.Training;
 /// One training run: its options, its data, the architecture they select, and its folder (optional: a run without one
 /// trains in memory, writing no checkpoint, log or TensorBoard events, and cannot be resumed).
 /// </summary>
-public sealed class TrainingRun
+internal sealed class TrainingRun
 {
     /// <summary>A run of the architecture <paramref name="options"/> names (a preset or an architecture file).</summary>
     /// <param name="options">the hyperparameters (<see cref="TrainingOptions.For"/> gives the paper's)</param>
@@ -56,7 +56,7 @@ public sealed class TrainingRun
     /// <summary>The architecture as trained: the control when asked, p_drop of coded blocks from the options.</summary>
     public ArchitectureSpec Architecture { get; }
 
-    /// <summary>Where the network trains (<see cref="Runtime.ComputeDevice"/>); the CPU unless the caller says otherwise.</summary>
+    /// <summary>Where the network trains; the CPU unless the caller says otherwise.</summary>
     public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
 
     /// <summary>Threads decoding and augmenting batches ahead of the training step; 0 means one per core (<see cref="TrainingSetup.Workers"/>).</summary>

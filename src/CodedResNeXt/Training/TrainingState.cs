@@ -8,7 +8,7 @@ namespace CodedResNeXt.Training;
 /// <param name="BestTop1">the best validation top-1 of the finished epochs; NaN before any</param>
 /// <param name="Metrics">the last finished epoch's figures, or those of the steps since when <paramref name="StepInEpoch"/> is not 0</param>
 /// <param name="StepInEpoch">optimizer steps already taken in the next epoch (0 at an epoch's end)</param>
-public sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics, int StepInEpoch = 0)
+internal sealed record TrainingState(int Epoch, double BestTop1, EpochMetrics Metrics, int StepInEpoch = 0)
 {
     /// <summary>The state of a network nothing has trained here (an imported or untrained one): epoch 0, no figures.</summary>
     /// <param name="codedBlocks">the network's coded blocks, one per-block figure each</param>

@@ -25,7 +25,7 @@ internal static class TrainingStep
         using var scope = NewDisposeScope();
         NetworkOutput output;
         using (Autocast.Enter(precision)) output = network.call(images);
-        var loss = objective.Loss(network, output, labels);
+        var loss = objective.Losses(network, output, labels);
         // K = 1 backpropagates the loss itself, so a run without --accumulate is unchanged bit for bit.
         (accumulate == 1 ? loss.Total : loss.Total / accumulate).backward();
         running?.Add(loss.Total, loss.CrossEntropy, loss.Coding, output.Logits, labels);

@@ -28,7 +28,7 @@ internal static class CliErrors
 
     /// <summary>The one line printed after "crx: error: ".</summary>
     public static string Describe(InvalidInputException e) =>
-        e.Subject is { Kind: InputKind.Option } subject ? $"{FlagOf(subject.Name)}: {e.Problem}" : e.Message;
+        e.Option is { } option ? $"{FlagOf(option)}: {e.Problem}" : e.Message;
 
     /// <summary>The one line printed after "crx: error: " for a diverged run.</summary>
     public static string Describe(CodedResNeXt.Training.TrainingDivergedException e) => $"{FlagOf(e.Option)}: {e.Problem}";

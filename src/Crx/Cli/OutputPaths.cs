@@ -1,12 +1,14 @@
+using System.Text;
 using CodedResNeXt;
 
 namespace Crx.Cli;
 
 /// <summary>
-/// Checks an output location before any work starts, so a typo in --out costs a second, not an epoch or an
-/// analysis. Nothing is created: the deepest folder of the path that exists must take a new file (making one there,
-/// nameless where the system allows, is the only reliable test: <see cref="OutputFile.Probe"/>), and no part of the
-/// path may be a file.
+/// The CLI's own output files. Checks an output location before any work starts, so a typo in --out costs a second,
+/// not an epoch or an analysis: nothing is created, the deepest folder of the path that exists must take a new file
+/// (making one there is the only reliable test: permissions, read-only mounts and /proc all differ), and no part of
+/// the path may be a file. And writes the few files the tool itself makes (a run's config.json, the quickstart's
+/// comparison.json) as the library writes its own: atomically, never through a link planted in the folder.
 /// </summary>
 internal static class OutputPaths
 {
@@ -24,6 +26,35 @@ internal static class OutputPaths
         RequireCreatable(Path.GetDirectoryName(Path.GetFullPath(path))!, flag, path);
     }
 
+    /// <summary>
+    /// Writes <paramref name="text"/> as UTF-8 to <paramref name="path"/>, replacing the file atomically: the bytes go to
+    /// a new hidden file in the same folder (created exclusively, so a link planted under its name is refused, not
+    /// followed), flushed to disk, then renamed over the target (which replaces a link there rather than following it).
+    /// A reader, or a kill at any moment, sees the old file whole or the new one whole. A failure of the machine is an
+    /// <see cref="IOException"/> naming <paramref name="path"/>, which is left as it was.
+    /// </summary>
+    public static void WriteText(string path, string text)
+    {
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(Encoding.UTF8.GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temporary); }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // the write's error says more
+            if (e is FileNotFoundException or DirectoryNotFoundException) throw;
+            throw new IOException($"{path}: cannot write: {e.Message.Split('\n')[0].Trim().TrimEnd('.')}; the previous file is untouched", e);
+        }
+    }
+
     private static void RequireCreatable(string folder, string flag, string named)
     {
         string existing = Path.GetFullPath(folder);
@@ -32,8 +63,15 @@ internal static class OutputPaths
             if (File.Exists(existing)) throw new InvalidInputException($"{flag}: cannot write {named}: {existing} is a file, not a folder");
             existing = Path.GetDirectoryName(existing) ?? throw new InvalidInputException($"{flag}: cannot write {named}");
         }
-        try { OutputFile.Probe(existing); }
+        try { Probe(existing); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{flag}: cannot write to {named} ({e.Message.Split('\n')[0].Trim().TrimEnd('.')})"); }
+    }
+
+    /// <summary>Makes a new file in <paramref name="folder"/> and removes it (deleted on close, so a kill leaves at most a hidden, empty file).</summary>
+    private static void Probe(string folder)
+    {
+        string probe = Path.Combine(folder, $".crx-write-test.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        using var _ = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
     }
 }

@@ -49,7 +49,7 @@ internal static class TrainingConsole
     {
         string last = Path.Combine(directory, "last.ckpt");
         if (!File.Exists(last)) return "stopped before its first step finished; nothing was saved";
-        var state = CodedResNeXtModel.Inspect(last).State;
+        var state = CodedResNeXtModel.Inspect(last);
         string position = state.StepInEpoch > 0
             ? $"epoch {state.Epoch + 1}/{epochs} at step {state.StepInEpoch}"
             : $"the end of epoch {state.Epoch}/{epochs}";

@@ -55,7 +55,7 @@ internal static class AnalyzeVerb
         int threadCount = a.Threads;
         string outDir = a.Out;
         Crx.Cli.OutputPaths.RequireWritableFolder(outDir, "--out");
-        var where = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var where = Crx.Cli.DeviceOption.Resolve(a.Device);
         using var model = CodedResNeXtModel.Load(path, where);
         var data = model.LoadData(new DatasetOptions { DataDir = a.DataDir, MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels) });
         string classText = a.Classes;
@@ -76,7 +76,7 @@ internal static class AnalyzeVerb
                           (ood is null ? "" : $", OOD negatives: {ood.Source} ({ood.Images.Count} images)"));
         var clock = Stopwatch.StartNew();
         var results = WithProgress((progress, cancel) => NetworkAnalysis.Run(model, data, ood, options, progress, cancel));
-        string json = AnalysisResultsFile.Save(results, outDir);
+        string json = results.Save(outDir);
         CodedResNeXt.Report.ReportWriter.Write(results, outDir);
         Print(results);
         Console.WriteLine($"analyzed in {clock.Elapsed.TotalSeconds:F0} s; written: {json}");

@@ -3,9 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using CodedResNeXt;
 using CodedResNeXt.Benchmarking;
-using CodedResNeXt.CodingSchemes;
 using CodedResNeXt.Model;
-using CodedResNeXt.ModelFiles;
 using Spectre.Console;
 
 namespace Crx.Verbs;
@@ -63,16 +61,14 @@ internal static class BenchVerb
         if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
         if (a.Inference) return RunInference(a);
         if (a.Arch is null) throw new InvalidInputException("--arch: give the architecture to benchmark (only --inference has a default)");
-        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
         var precision = Crx.Cli.PrecisionOption.Parse(a.Precision, CodedResNeXt.Runtime.Precision.Float32);
-        CodedResNeXt.Runtime.Autocast.RequireSupport(precision, onDevice);
-        var schemes = CodingSchemeSet.BuiltInsAndFiles;
         ArchitectureSpec architecture;
-        try { architecture = ArchitectureFile.LoadPresetOrFile(a.Arch!, schemes); }
-        catch (InvalidInputException e) when (e.Subject is not { Kind: InputKind.File }) { throw e.About(InputSubject.Option("Architecture")); }
+        try { architecture = ArchitectureSpec.Load(a.Arch!); }
+        catch (InvalidInputException e) when (e.File is null) { throw e.AboutOption("Architecture"); }
         if (a.MemorySteps is { } memorySteps)
         {
-            var memory = MemoryOverSteps.Run(architecture, schemes, a.Batch, a.Threads, memorySteps,
+            var memory = Benchmark.MemoryOverSteps(architecture, a.Batch, a.Threads, memorySteps,
                 a.Json ? null : new Progress<int>(s => { if (s % Math.Max(1, memorySteps / 10) == 0) Console.Error.WriteLine($"bench: step {s} of {memorySteps}"); }),
                 precision: precision);
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(new { memory.Architecture, memory.Batch, memory.Threads, memory.Steps,
@@ -84,7 +80,7 @@ internal static class BenchVerb
         }
         if (a.Profile)
         {
-            var breakdown = TrainingStepProfile.Run(architecture, schemes, a.Batch, a.Threads, a.Steps * a.Repeats, precision: precision);
+            var breakdown = Benchmark.ProfileTrainingStep(architecture, a.Batch, a.Threads, a.Steps * a.Repeats, precision: precision);
             if (a.Json) Console.WriteLine(JsonSerializer.Serialize(breakdown, CodedResNeXtModel.JsonOptions));
             else
             {
@@ -103,7 +99,7 @@ internal static class BenchVerb
             Materializing: a.Materializing) { Device = onDevice, Precision = precision };
         bool asJson = a.Json;
         var progress = asJson ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}"));
-        var result = Benchmark.Run(architecture, schemes, options, progress);
+        var result = Benchmark.Run(architecture, options, progress);
         if (asJson)
         {
             Console.WriteLine(JsonSerializer.Serialize(result, CodedResNeXtModel.JsonOptions));
@@ -132,18 +128,19 @@ internal static class BenchVerb
         return 0;
     }
 
-    /// <summary>`crx bench --inference`: the deployment table (<see cref="InferenceBenchmark"/>).</summary>
+    /// <summary>`crx bench --inference`: the deployment table (<see cref="Benchmark.Inference"/>).</summary>
     private static int RunInference(Arguments a)
     {
         if (a.Profile || a.MemorySteps is not null || a.Materializing)
             throw new InvalidInputException("--inference: times inference only; leave out --profile, --memory-steps and --materializing");
         if (a.Device is not ("auto" or "cpu")) throw new InvalidInputException($"--device: --inference runs on the CPU, not {a.Device}");
-        var options = new InferenceBenchmarkOptions(a.Arch is null ? ["fashion-tiny", "cifar10"] : [a.Arch], a.BatchGiven ? a.Batch : 64, a.Threads,
-            a.Steps, a.Repeats, MinRepeatSeconds: a.MinRepeatSeconds, CalibrationImages: a.CalibrationImages, EarlyExitTarget: a.EarlyExit);
-        var result = InferenceBenchmark.Run(options, a.Json ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}")));
+        var options = new BenchmarkOptions(a.BatchGiven ? a.Batch : 64, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit,
+            MinRepeatSeconds: a.MinRepeatSeconds) { CalibrationImages = a.CalibrationImages };
+        var result = Benchmark.Inference(a.Arch is null ? ["fashion-tiny", "cifar10"] : [a.Arch], options,
+            a.Json ? null : new Progress<string>(name => Console.Error.WriteLine($"bench: {name}")));
         if (a.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result, ModelFile.Json));
+            Console.WriteLine(JsonSerializer.Serialize(result, CodedResNeXtModel.JsonOptions));
             return 0;
         }
         AnsiConsole.MarkupLine($"inference on the CPU, {result.Threads} threads for both engines, untrained weights and synthetic images " +
@@ -151,11 +148,11 @@ internal static class BenchVerb
         // Short names, so that the table fits a terminal of 80 columns.
         static string Short(string variant) => variant switch
         {
-            InferenceBenchmark.TorchFloat => "TorchSharp f32",
-            InferenceBenchmark.OrtFloat => "ORT f32",
-            InferenceBenchmark.OrtInt8 => "ORT int8",
-            InferenceBenchmark.OrtInt8GroupedFloat => "ORT int8, grouped f32",
-            InferenceBenchmark.EarlyExitVariant => "early exit",
+            InferenceRow.TorchFloat => "TorchSharp f32",
+            InferenceRow.OrtFloat => "ORT f32",
+            InferenceRow.OrtInt8 => "ORT int8",
+            InferenceRow.OrtInt8GroupedFloat => "ORT int8, grouped f32",
+            InferenceRow.EarlyExitVariant => "early exit",
             _ => variant,
         };
         var table = new Table().AddColumns("network, variant", "file", $"img/s B={result.Batch}", "img/s B=1", "p50 B=1", "peak RSS");
@@ -172,11 +169,11 @@ internal static class BenchVerb
         foreach (var full in result.Rows.Select(r => r.Network).Where(n => !n.EndsWith(" class 0")).Distinct())
         {
             string R(double? x) => x is { } v ? $"{v:F2}x" : "-";
-            AnsiConsole.MarkupLine($"{DisplayText.Markup(full)}: int8/float32 (ONNX Runtime, batch {result.Batch}) {R(result.Ratio(full, InferenceBenchmark.OrtInt8, full, InferenceBenchmark.OrtFloat))}, " +
-                $"grouped float/int8 {R(result.Ratio(full, InferenceBenchmark.OrtInt8GroupedFloat, full, InferenceBenchmark.OrtInt8))}, " +
-                $"class-0 int8 / full TorchSharp float32 {R(result.Ratio($"{full} class 0", InferenceBenchmark.OrtInt8, full, InferenceBenchmark.TorchFloat))}, " +
-                $"early exit / TorchSharp float32 {R(result.Ratio(full, InferenceBenchmark.EarlyExitVariant, full, InferenceBenchmark.TorchFloat))}" +
-                (result.Ratio(full, InferenceBenchmark.EarlyExitVariant, full, InferenceBenchmark.TorchFloat) is <= 1 ? " (does not pay here)" : ""));
+            AnsiConsole.MarkupLine($"{DisplayText.Markup(full)}: int8/float32 (ONNX Runtime, batch {result.Batch}) {R(result.Ratio(full, InferenceRow.OrtInt8, full, InferenceRow.OrtFloat))}, " +
+                $"grouped float/int8 {R(result.Ratio(full, InferenceRow.OrtInt8GroupedFloat, full, InferenceRow.OrtInt8))}, " +
+                $"class-0 int8 / full TorchSharp float32 {R(result.Ratio($"{full} class 0", InferenceRow.OrtInt8, full, InferenceRow.TorchFloat))}, " +
+                $"early exit / TorchSharp float32 {R(result.Ratio(full, InferenceRow.EarlyExitVariant, full, InferenceRow.TorchFloat))}" +
+                (result.Ratio(full, InferenceRow.EarlyExitVariant, full, InferenceRow.TorchFloat) is <= 1 ? " (does not pay here)" : ""));
         }
         return 0;
     }

@@ -62,13 +62,8 @@ internal static class CodesVerb
         else if (checkPath is not null) Check(console, a.Output, checkPath, a.Json);
         else
         {
-            var request = new CodingSchemeRequest(
-                Required(a.Classes, "--classes"),
-                Required(a.SubNNs, "--subnns"),
-                Required(a.Active, "--active"),
-                a.MinDistance,
-                a.Seed);
-            Generate(console, a.Output, request, a.Out, a.Json);
+            Generate(console, a.Output, Required(a.Classes, "--classes"), Required(a.SubNNs, "--subnns"), Required(a.Active, "--active"),
+                a.MinDistance, a.Seed, a.Out, a.Json);
         }
         return 0;
     }
@@ -76,46 +71,47 @@ internal static class CodesVerb
     private static int Required(int? value, string flag) =>
         value ?? throw new InvalidInputException($"codes: {flag} is required to generate a scheme (with --classes, --subnns and --active)");
 
-    private static void Generate(IAnsiConsole console, TextWriter output, CodingSchemeRequest request, string? outPath, bool json)
+    private static void Generate(IAnsiConsole console, TextWriter output, int classes, int subNNs, int active, int? minDistance, int seed,
+        string? outPath, bool json)
     {
         // The packing can take minutes: an --out that cannot be written is refused before it starts.
         if (outPath is not null) Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
-        var result = Crx.Display.PackingProgress.Run(request.SubNNs, request.Active,
-            (progress, cancel) => CodingSchemeGenerator.Generate(request, cancel, progress));
+        var result = Crx.Display.PackingProgress.Run(subNNs, active,
+            (progress, cancel) => CodingScheme.Generate(classes, subNNs, active, minDistance, seed, progress: progress, cancellationToken: cancel));
         var scheme = result.Scheme;
         // Large schemes are not printed, so they must land in a file the user can find.
         string? written = outPath ?? (scheme.Classes > PrintedClasses && !json
             ? $"scheme-{scheme.Classes}-{scheme.Active}of{scheme.SubNNs}.json"
             : null);
-        if (written is not null) CodingSchemeFile.Save(scheme, written);
+        if (written is not null) scheme.Save(written);
 
         if (json)
         {
             output.WriteLine(new JsonObject
             {
-                ["scheme"] = JsonNode.Parse(CodingSchemeFile.ToJson(scheme)),
-                ["metrics"] = MetricsJson(result.Metrics),
+                ["scheme"] = JsonNode.Parse(scheme.ToJson()),
+                ["metrics"] = MetricsJson(scheme),
                 ["packing_distance"] = result.PackingDistance,
-                ["min_distance_requested"] = request.MinDistance,
+                ["min_distance_requested"] = minDistance,
                 ["packed_words"] = result.PackedWords,
-                ["selection"] = result.Selection.ToString(),
+                ["selection"] = result.Selection,
                 ["attempts"] = result.Attempts,
-                ["seed"] = request.Seed,
+                ["seed"] = seed,
                 ["seconds"] = Math.Round(result.Elapsed.TotalSeconds, 3),
                 ["written_to"] = written,
             }.ToJsonString(Indented));
             return;
         }
 
-        var table = MetricsTable($"Coding scheme {scheme.Name}", result.Metrics, request.MinDistance is null
+        var table = MetricsTable($"Coding scheme {scheme.Name}", scheme, minDistance is null
             ? $"{result.PackingDistance} (the largest at which the packing keeps K words)"
             : $"{result.PackingDistance} (requested)");
         table.AddRow("Packed words", $"{result.PackedWords} (greedy packing in increasing order)");
         table.AddRow("Selection", result.Selection switch
         {
-            SchemeSelection.Exhaustive => "the best of every K-subset of the packed words",
-            SchemeSelection.GreedyFromPacking => $"randomized greedy among the packed words ({result.Attempts} attempts, seed {request.Seed})",
-            _ => $"randomized greedy among all words, as no K packed words balance ({result.Attempts} attempts in all, seed {request.Seed})",
+            "Exhaustive" => "the best of every K-subset of the packed words",
+            "GreedyFromPacking" => $"randomized greedy among the packed words ({result.Attempts} attempts, seed {seed})",
+            _ => $"randomized greedy among all words, as no K packed words balance ({result.Attempts} attempts in all, seed {seed})",
         });
         table.AddRow("Time", $"{result.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s");
         console.Write(table);
@@ -131,8 +127,7 @@ internal static class CodesVerb
 
     private static void Check(IAnsiConsole console, TextWriter output, string path, bool json)
     {
-        var scheme = CodingSchemeFile.Load(path);
-        var metrics = CodingSchemeMetrics.Of(scheme);
+        var scheme = CodingScheme.Load(path);
         if (json)
         {
             output.WriteLine(new JsonObject
@@ -140,47 +135,47 @@ internal static class CodesVerb
                 ["file"] = path,
                 ["name"] = scheme.Name,
                 ["valid"] = true,
-                ["metrics"] = MetricsJson(metrics),
+                ["metrics"] = MetricsJson(scheme),
             }.ToJsonString(Indented));
             return;
         }
         console.WriteLine($"{DisplayText.Safe(path)}: valid coding scheme '{DisplayText.Safe(scheme.Name)}'");
-        console.Write(MetricsTable($"Coding scheme {scheme.Name}", metrics));
+        console.Write(MetricsTable($"Coding scheme {scheme.Name}", scheme));
     }
 
     private static void List(IAnsiConsole console, TextWriter output, bool json)
     {
-        var all = BuiltInSchemes.All.Select(s => (Scheme: s, Metrics: CodingSchemeMetrics.Of(s))).ToList();
+        var all = CodingScheme.Published;
         if (json)
         {
             output.WriteLine(new JsonArray(all.Select(s => (JsonNode)new JsonObject
             {
-                ["name"] = s.Scheme.Name,
-                ["used_in_paper_architecture"] = BuiltInSchemes.UsedInPaperArchitecture(s.Scheme.Name),
-                ["metrics"] = MetricsJson(s.Metrics),
+                ["name"] = s.Name,
+                ["used_in_paper_architecture"] = s.UsedInPaperArchitecture,
+                ["metrics"] = MetricsJson(s),
             }).ToArray()).ToJsonString(Indented));
             return;
         }
         var table = new Table { Title = new TableTitle("Built-in coding schemes (published with the paper)") };
         foreach (var column in new[] { "Name", "K", "N_act/N", "H_min", "Pairs at H_min", "Column sums", "Balanced", "In the paper's networks" })
             table.AddColumn(column);
-        foreach (var (scheme, m) in all)
+        foreach (var m in all)
         {
             table.AddRow(
-                DisplayText.Markup(scheme.Name),
+                DisplayText.Markup(m.Name),
                 m.Classes.ToString(CultureInfo.InvariantCulture),
                 $"{m.Active}/{m.SubNNs}",
                 m.MinHamming?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 m.MinHamming is int h ? m.DistanceHistogram[h].ToString(CultureInfo.InvariantCulture) : "-",
                 $"{m.MinColumnSum}..{m.MaxColumnSum}",
                 m.PerfectlyBalanced ? "yes" : "no",
-                BuiltInSchemes.UsedInPaperArchitecture(scheme.Name) ? "yes" : "");
+                m.UsedInPaperArchitecture ? "yes" : "");
         }
         console.Write(table);
     }
 
     /// <summary>The quantities every mode shows: K, N, N_act, distances and column sums.</summary>
-    private static Table MetricsTable(string title, CodingSchemeMetrics m, string? enforcedDistance = null)
+    private static Table MetricsTable(string title, CodingScheme m, string? enforcedDistance = null)
     {
         var table = new Table { Title = new TableTitle(DisplayText.Markup(title)) }.AddColumn("Quantity").AddColumn("Value");
         table.AddRow("Classes K", m.Classes.ToString(CultureInfo.InvariantCulture));
@@ -196,7 +191,7 @@ internal static class CodesVerb
         return table;
     }
 
-    private static JsonObject MetricsJson(CodingSchemeMetrics m) => new()
+    private static JsonObject MetricsJson(CodingScheme m) => new()
     {
         ["classes"] = m.Classes,
         ["subnns"] = m.SubNNs,

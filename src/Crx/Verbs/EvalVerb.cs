@@ -53,7 +53,7 @@ internal static class EvalVerb
         if (a.StoreCalibration && a.EarlyExit is null) throw new InvalidInputException("--store-calibration: give the --early-exit target to calibrate for");
         // The calibration takes minutes: learn that the checkpoint cannot be rewritten before, not after.
         if (a.StoreCalibration) Crx.Cli.OutputPaths.RequireWritableFile(path, "--store-calibration");
-        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
         if (a.Batch < 1) throw new CodedResNeXt.InvalidInputException($"--batch: {a.Batch} must be at least 1");
         // Rewriting a checkpoint of a run that is training would put this older copy back over the epochs it saves
         // meanwhile: loaded for update, a run folder's lock is taken before any work.
@@ -69,7 +69,7 @@ internal static class EvalVerb
             if (!(target > 0 && target <= 1)) throw new InvalidInputException($"--early-exit: {target} is not an agreement in (0, 1]");
             int count = a.CalibrationImages;
             if (count < 1) throw new InvalidInputException($"--calibration-images: {count} must be at least 1");
-            if (model.Network.CodedBlocks.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
+            if (model.Architecture.CodedBlockIndices.Count == 0) throw new InvalidInputException($"--early-exit: {path} has no coded block to exit at");
             // Calibrated against the network's own predictions on images it was trained on (their labels are not
             // used), so the validation images stay unseen by the calibration.
             var train = model.LoadTrainingSet(where, a.Dataset);

@@ -40,8 +40,8 @@ internal static class ExplainVerb
     private static int Run(Arguments a)
     {
         Crx.Cli.OutputPaths.RequireWritableFolder(a.Out, "--out");
-        var device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var files = a.Images.SelectMany(InputImages.Find).ToList();
+        var device = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var files = a.Images.SelectMany(PredictionModel.FindImages).ToList();
         using var loaded = PredictionModel.Load(a.Model, device);
         loaded.MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels);
         if (a.Class is { } k && (k < 0 || k >= loaded.ClassNames.Count || !loaded.Meta.KeptClasses.Contains(k)))
@@ -53,7 +53,7 @@ internal static class ExplainVerb
             {
                 var classifier = PredictionModel.Load(path, device);
                 classifiers[path] = classifier;
-                if (classifier.Classifier is null)
+                if (!classifier.IsClassifier)
                     throw new InvalidInputException($"--classifier: {path} is a {classifier.Meta.Kind}, not an extracted classifier");
                 if (classifier.InputChannels != loaded.InputChannels || classifier.ImageSize != loaded.ImageSize)
                     throw new InvalidInputException($"--classifier: {path} takes {classifier.InputChannels}x{classifier.ImageSize}x{classifier.ImageSize} images, " +

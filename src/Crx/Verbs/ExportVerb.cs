@@ -1,7 +1,7 @@
 using System.CommandLine;
 using CodedResNeXt;
 using CodedResNeXt.Interop;
-using CodedResNeXt.Interop.Onnx;
+using CodedResNeXt.Prediction;
 
 namespace Crx.Verbs;
 
@@ -62,24 +62,30 @@ internal static class ExportVerb
     {
         string source = a.Model, outPath = a.Out;
         var quantization = Quantization(a);
-        if (a.Format is "official" or "onnx") Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out"); // before the model loads
-        switch (a.Format)
+        if (a.Format is not ("official" or "onnx")) throw new InvalidInputException($"--format: '{a.Format}' is not a known format (official, onnx)");
+        // Before the model loads; the export checks again, atomically, when it gives the file its name.
+        Crx.Cli.OutputPaths.RequireWritableFile(outPath, "--out");
+        if (File.Exists(outPath) || Directory.Exists(outPath)) throw new InvalidInputException($"--out: {outPath} already exists; choose another path or delete it");
+        if (a.Format == "official")
         {
-            case "official":
-                OfficialModelFile.Export(source, outPath);
-                Console.WriteLine($"written: {outPath}");
-                break;
-            case "onnx":
-                var meta = OnnxModelExport.ExportFile(source, outPath, quantization: quantization);
-                var arch = meta.Architecture;
-                Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {Crx.Display.DisplayText.Safe(meta.Kind)} {Crx.Display.DisplayText.Safe(arch.Name)}, " +
-                                  $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]" + (quantization is null ? "" : ", int8"));
-                if (OnnxMetadata.Quantization(outPath) is { } info)
-                    Console.WriteLine($"calibrated: {info.Method} on {info.Images} images of {Crx.Display.DisplayText.Safe(info.Data)} (seed {info.Seed})" +
-                                      (info.FloatWeights.Count > 0 ? $"; float grouped convolutions ({info.FloatWeights.Count})" : ""));
-                break;
-            default: throw new InvalidInputException($"--format: '{a.Format}' is not a known format (official, onnx)");
+            if (CodedResNeXtModel.InspectFile(source).Format == ModelFileInfo.BinaryClassifier)
+                throw new InvalidInputException($"{source}: an extracted classifier has no counterpart in the released code; export the checkpoint it came from");
+            using var model = CodedResNeXtModel.Load(source);
+            model.ExportOfficial(outPath);
+            Console.WriteLine($"written: {outPath}");
+            return 0;
         }
+        using (var loaded = PredictionModel.Load(source))
+        {
+            if (loaded.IsOnnx) throw new InvalidInputException($"{source}: is an ONNX file already; export a checkpoint or an extracted classifier");
+            loaded.ExportOnnx(outPath, quantization);
+            var arch = loaded.Architecture;
+            Console.WriteLine($"written: {outPath} ({new FileInfo(outPath).Length / 1e6:F2} MB): {Crx.Display.DisplayText.Safe(loaded.Meta.Kind)} {Crx.Display.DisplayText.Safe(arch.Name)}, " +
+                              $"input [batch, {arch.InputChannels}, {arch.ImageSize}, {arch.ImageSize}]" + (quantization is null ? "" : ", int8"));
+        }
+        if (CodedResNeXtModel.InspectFile(outPath).Quantization is { } info)
+            Console.WriteLine($"calibrated: {info.Method} on {info.Images} images of {Crx.Display.DisplayText.Safe(info.Data)} (seed {info.Seed})" +
+                              (info.FloatWeights.Count > 0 ? $"; float grouped convolutions ({info.FloatWeights.Count})" : ""));
         return 0;
     }
 
@@ -95,15 +101,16 @@ internal static class ExportVerb
         }
         if (a.Quantize != "int8") throw new InvalidInputException($"--quantize: '{a.Quantize}' is not a known quantization (int8)");
         if (a.Format != "onnx") throw new InvalidInputException($"--quantize: only --format onnx is quantized, not {a.Format}");
-        var method = a.CalibrationMethod switch
+        var defaults = new QuantizationOptions();
+        double? percentile = a.CalibrationMethod switch
         {
-            "percentile" => CalibrationMethod.Percentile,
-            "min-max" => CalibrationMethod.MinMax,
+            "percentile" => defaults.Percentile,
+            "min-max" => null,
             _ => throw new InvalidInputException($"--calibration-method: '{a.CalibrationMethod}' is not a known method (percentile, min-max)"),
         };
-        return new QuantizationOptions
+        return defaults with
         {
-            CalibrationData = a.CalibrationData, CalibrationImages = a.CalibrationImages, Method = method,
+            CalibrationData = a.CalibrationData, CalibrationImages = a.CalibrationImages, Percentile = percentile,
             QuantizeGroupedConvolutions = !a.FloatGroupedConvs,
         };
     }

@@ -68,10 +68,9 @@ internal static class ExtractVerb
 
         var watch = Stopwatch.StartNew();
         var training = model.LoadTrainingSet(new DatasetOptions { DataDir = a.DataDir, MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels) });
-        using var extracted = model.ExtractClassifier(kept, training,
-            new ThresholdOptions { ThresholdSamples = a.ThresholdSamples, Seed = a.Seed, BatchSize = a.Batch });
+        using var extracted = model.ExtractClassifier(kept, training, a.ThresholdSamples, a.Seed, a.Batch);
         extracted.Save(outPath);
-        var info = extracted.Info;
+        var info = extracted;
         // The paper's way of estimating a binary classifier's size, next to the exact count, for one class.
         var size = kept.Count == 1 ? model.BinaryClassifierSize(kept[0]) : null;
 
@@ -80,14 +79,14 @@ internal static class ExtractVerb
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 Out = outPath,
-                info.Classifier.SourceCheckpoint,
+                info.SourceCheckpoint,
                 KeptClasses = info.KeptClasses,
                 info.KeptClassNames,
                 info.ParameterCount,
                 info.FullParameterCount,
                 info.ParameterFraction,
                 PaperEstimateFraction = size?.EstimateFraction,
-                info.Classifier.ThresholdSamples,
+                info.ThresholdSamples,
                 info.Thresholds,
             }, CodedResNeXtModel.JsonOptions));
             return 0;
@@ -101,7 +100,7 @@ internal static class ExtractVerb
             table.AddRow(t.Class.ToString(), DisplayText.Markup(t.Name), t.Threshold.ToString("G5"), t.TrainingPrecision.ToString("P2"),
                 t.TrainingRecall.ToString("P2"), t.TrainingF1.ToString("F4"), t.Positives.ToString(), t.Negatives.ToString());
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"thresholds fitted on {info.Classifier.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");
+        AnsiConsole.MarkupLine($"thresholds fitted on {info.ThresholdSamples} training images; done in {watch.Elapsed.TotalSeconds:F1} s");
         return 0;
     }
 }

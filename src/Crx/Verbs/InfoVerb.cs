@@ -1,12 +1,10 @@
 using CodedResNeXt.BinaryClassifiers;
 using Crx.Display;
-using CodedResNeXt.CodingSchemes;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodedResNeXt;
 using CodedResNeXt.Interop;
-using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
 using Spectre.Console;
@@ -32,7 +30,7 @@ internal static class InfoVerb
         };
         var arch = new Option<string>("--arch")
         {
-            Description = $"A preset ({string.Join(", ", Presets.Names)}) or an architecture .json file",
+            Description = $"A preset ({string.Join(", ", ArchitectureSpec.PresetNames)}) or an architecture .json file",
         };
         var control = new Option<bool>("--control") { Description = "Show the control network: every block uncoded (N/N), no dropSubNNs" };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON" };
@@ -52,18 +50,16 @@ internal static class InfoVerb
         OnnxReport? onnx = null;
         if (a.File is not null)
         {
-            if (TorchCheckpoint.IsTorchZip(a.File)) return PrintTorchCheckpoint(a.File, a.Json);
-            if (OnnxModel.IsOnnxPath(a.File))
-            {
-                var summary = OnnxMetadata.Read(a.File);
-                spec = summary.Model.Architecture;
-                onnx = new OnnxReport(summary.Model.Kind, summary.Bytes, summary.Quantization is null ? "float32" : "int8", summary.Quantization);
-            }
-            else spec = ModelFile.ReadMetadata(a.File).Architecture;
+            var file = CodedResNeXtModel.InspectFile(a.File);
+            if (file.Format == ModelFileInfo.Torch) return PrintTorchCheckpoint(file, a.Json);
+            var meta = file.Metadata!;
+            spec = meta.Architecture;
+            if (file.Format == ModelFileInfo.Onnx)
+                onnx = new OnnxReport(meta.Kind, file.Bytes, file.Quantization is null ? "float32" : "int8", file.Quantization);
         }
         else
         {
-            try { spec = ArchitectureFile.LoadPresetOrFile(a.Arch!, CodingSchemeSet.BuiltInsAndFiles); }
+            try { spec = ArchitectureSpec.Load(a.Arch!); }
             catch (InvalidInputException e) { throw new InvalidInputException($"--arch: {e.Message}"); }
         }
         if (a.Control) spec = spec.ToControl();
@@ -92,10 +88,14 @@ internal static class InfoVerb
         }
     }
 
+    /// <summary>What a torch.save file says of the run that wrote it (<c>--json</c>: these keys, in this order).</summary>
+    private sealed record TorchReport(long? Epoch, long? GlobalStep, string? LightningVersion, int Tensors, IReadOnlyList<string> Keys);
+
     /// <summary>A torch.save file's summary. Its optimizer and scheduler state are not imported: a run from it starts anew.</summary>
-    private static int PrintTorchCheckpoint(string path, bool json)
+    private static int PrintTorchCheckpoint(ModelFileInfo file, bool json)
     {
-        var summary = TorchCheckpoint.ReadSummary(path);
+        string path = file.Path;
+        var summary = new TorchReport(file.Epoch, file.GlobalStep, file.LightningVersion, file.Tensors ?? 0, file.Keys);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(summary, CodedResNeXtModel.JsonOptions));
@@ -115,9 +115,18 @@ internal static class InfoVerb
         int Stride, string? Scheme,
         [property: JsonPropertyName("active_subnns")] int ActiveSubNNs, double PDrop, long Parameters, bool ProjectionShortcut);
 
+    /// <summary>Parameters of one stage's blocks.</summary>
+    private sealed record StageRow(string Stage, long Parameters);
+
+    /// <summary>Parameters of the stem, each stage (in order of first appearance), the classifier, and in total.</summary>
+    private sealed record ParameterRows(long Stem, IReadOnlyList<StageRow> Stages, long Classifier)
+    {
+        public long Total => Stem + Stages.Sum(s => s.Parameters) + Classifier;
+    }
+
     /// <param name="Architecture">the architecture itself, in architecture-file form (a starting point for custom files)</param>
     private sealed record InfoReport(string Name, int Classes, int InputChannels, int ImageSize, IReadOnlyList<BlockRow> Blocks,
-        ParameterBreakdown Parameters, long TotalParameters, IReadOnlyList<int> CodedBlocks, BinaryClassifierSize BinaryClassifier,
+        ParameterRows Parameters, long TotalParameters, IReadOnlyList<int> CodedBlocks, BinaryClassifierSize BinaryClassifier,
         ArchitectureSpec Architecture)
     {
         /// <summary>For an ONNX file: what it is (absent otherwise).</summary>
@@ -127,13 +136,13 @@ internal static class InfoVerb
     private static InfoReport Report(ArchitectureSpec spec)
     {
         var rows = spec.Blocks.Select((b, i) => new BlockRow(i, b.Stage, b.InChannels, b.OutChannels, b.BottleneckWidth,
-            b.SubNNs, b.NormalizationSubNNs, b.Stride, b.Scheme, b.IsCoded ? CodingSchemeSet.BuiltInsAndFiles[b.Scheme!].Active : b.SubNNs, b.PDrop,
-            b.ParameterCount, b.HasProjectionShortcut)).ToList();
-        var parameters = spec.CountParameters();
+            b.SubNNs, b.NormalizationSubNNs, b.Stride, b.Scheme, spec.SchemeOf(i)?.Active ?? b.SubNNs, b.PDrop, b.ParameterCount, b.HasProjectionShortcut)).ToList();
+        var parameters = new ParameterRows(spec.Stem.ParameterCount,
+            spec.Blocks.GroupBy(b => b.Stage).Select(g => new StageRow(g.Key, g.Sum(b => b.ParameterCount))).ToList(), spec.ClassifierParameterCount);
         return new InfoReport(spec.Name, spec.Classes, spec.InputChannels, spec.ImageSize, rows, parameters, parameters.Total,
             rows.Where(r => r.Scheme is not null).Select(r => r.Index).ToList(),
             // An extracted architecture may no longer have class 0.
-            BinaryClassifierSize.Of(spec, spec.KeptClasses?[0] ?? 0, CodingSchemeSet.BuiltInsAndFiles), spec);
+            spec.BinaryClassifierSize(spec.KeptClasses?[0] ?? 0), spec);
     }
 
     private static string Millions(long count) => $"{count / 1e6:F3} M";

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using Crx.Display;
 using CodedResNeXt.ModelFiles;
 using System.CommandLine;
@@ -44,14 +45,14 @@ internal static class PredictVerb
     private static int Run(Arguments a)
     {
         string path = a.Model;
-        var device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
-        var files = InputImages.Find(a.Images);
+        var device = Crx.Cli.DeviceOption.Resolve(a.Device);
+        var files = PredictionModel.FindImages(a.Images);
         using var loaded = PredictionModel.Load(path, device);
         loaded.MaxImagePixels = Crx.Cli.ImageLimitOption.Checked(a.MaxImagePixels);
         EarlyExitCalibration? calibration = null;
         if (a.EarlyExit is { } target)
         {
-            if (loaded.Classifier is not null || loaded.IsOnnx)
+            if (loaded.IsClassifier || loaded.IsOnnx)
                 throw new InvalidInputException($"--early-exit: {path} is {(loaded.IsOnnx ? "an ONNX file" : "an extracted classifier")}; early exit runs a checkpoint");
             calibration = loaded.StoredCalibration(target);
         }
@@ -71,7 +72,7 @@ internal static class PredictVerb
                                    $"its centre square was resized to the model's {size}x{size}");
         AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(path)}[/]: {kind} {DisplayText.Markup(loaded.Architecture.Name)}, " +
                                $"input {loaded.InputChannels}x{size}x{size}, on {(loaded.IsOnnx ? "ONNX Runtime (CPU)" : loaded.Device.ToString())}");
-        AnsiConsole.Write(loaded.Classifier is not null ? Decisions(predictions) : calibration is not null ? Exits(predictions, calibration) : Classes(predictions));
+        AnsiConsole.Write(loaded.IsClassifier ? Decisions(predictions) : calibration is not null ? Exits(predictions, calibration) : Classes(predictions));
         if (speed is { Pays: false })
             AnsiConsole.MarkupLine($"[yellow]note[/]: early exit ran the full network: exiting measured {speed.SpeedUp:F2}x its speed at batch {speed.Batch} here, no faster");
         if (calibration is not null)

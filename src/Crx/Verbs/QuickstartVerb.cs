@@ -46,7 +46,7 @@ internal static class QuickstartVerb
 
     private static int Run(Arguments a)
     {
-        var onDevice = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
         var splits = DatasetRegistry.Load("fashion-mnist", new DatasetOptions { DataDir = a.DataDir });
         var coded = TrainingOptions.For("fashion-mnist") with
         {
@@ -64,7 +64,7 @@ internal static class QuickstartVerb
             var before = File.Exists(last) ? CodedResNeXtModel.Inspect(last) : null;
             if (before is not null && !before.Options.IsSameRunAs(options))
                 throw new InvalidInputException($"{directory} holds a run with other options; choose another folder or delete it");
-            int done = before?.State.Epoch ?? 0;
+            int done = before?.Epoch ?? 0;
             string architecture = CodedResNeXtModel.CheckTraining(data, options).Name;
             EvaluationResult? result = null;
             long parameters = 0;
@@ -90,7 +90,7 @@ internal static class QuickstartVerb
             double trainSeconds = CodedResNeXtModel.Inspect(last).Log.Sum(m => m.Seconds);
             rows.Add(new Row(label, architecture, parameters, options.Epochs, trainSeconds, result));
         }
-        CodedResNeXt.OutputFile.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
+        Crx.Cli.OutputPaths.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
         Print(rows);
         Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
         return 0;

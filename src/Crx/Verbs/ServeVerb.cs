@@ -70,7 +70,7 @@ internal static class ServeVerb
         foreach (string url in urls)
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http")
                 throw new InvalidInputException($"--urls: '{url}' is not an http:// address (e.g. {CodedResNeXtServer.DefaultUrl})");
-        var device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device);
+        var device = Crx.Cli.DeviceOption.Resolve(a.Device);
         var specs = a.Models.Select(ServedModels.ParseSpec).ToList();
         // Two models with one name are refused before any is loaded.
         foreach (var group in specs.GroupBy(s => s.Name).Where(g => g.Count() > 1))

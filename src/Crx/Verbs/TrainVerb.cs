@@ -50,7 +50,7 @@ internal static class TrainVerb
         if (a.Resume && a.Out is null) throw new InvalidInputException("--resume: say which run with --out runs/NAME");
         var setup = new TrainingSetup
         {
-            Device = CodedResNeXt.Runtime.ComputeDevice.Resolve(a.Device), RunDirectory = a.Out, Resume = a.Resume, InitFrom = a.InitFrom, MaxSteps = a.MaxSteps,
+            Device = Crx.Cli.DeviceOption.Resolve(a.Device), RunDirectory = a.Out, Resume = a.Resume, InitFrom = a.InitFrom, MaxSteps = a.MaxSteps,
         };
         setup.Validate();
         // The run folder is this process's from before config.json is written until the run ends.
@@ -112,7 +112,7 @@ internal static class TrainVerb
             if (!info.Resumable)
                 throw new InvalidInputException($"--resume: {last} holds weights only (an imported model: no optimizer or generator state); start a new run from it with --init-from");
             var trained = RunConfig.Resumed(dir, info.Options);
-            var recipe = flags.ForResume(p, trained, info.ClassNames, info.State.Epoch, dir);
+            var recipe = flags.ForResume(p, trained, info.ClassNames, info.Epoch, dir);
             var where = flags.DatasetOptionsForResume(p, recipe, info.Architecture, dir);
             return (recipe, DatasetRegistry.Load(info.Options.Dataset, where), dir, owned);
         }

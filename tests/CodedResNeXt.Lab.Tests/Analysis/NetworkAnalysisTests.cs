@@ -241,12 +241,12 @@ public class NetworkAnalysisTests(TinyRuns runs)
         var (results, network, _, _) = Analyze(runs.HeldOut, heldOutAsOod: true);
         using var _ = network;
         using var tmp = new TempDirectory();
-        string path = AnalysisResultsFile.Save(results, tmp["report"]);
+        string path = results.Save(tmp["report"]);
         Assert.Equal(Path.Combine(tmp["report"], "results.json"), path);
         string text = File.ReadAllText(path);
         Assert.Contains("\"early_decoding\"", text);
         Assert.Contains("\"NaN\"", text);
-        var back = AnalysisResultsFile.Load(path);
+        var back = AnalysisResults.Load(path);
         Assert.Equal(results.EarlyDecoding.Accuracy, back.EarlyDecoding.Accuracy);
         Assert.Equal(results.BinaryClassifiers.Select(b => b.InDistribution), back.BinaryClassifiers.Select(b => b.InDistribution));
         Assert.True(double.IsNaN(back.EnergyProfiles[0].MeanEnergyByClass[9][3]));

@@ -43,7 +43,7 @@ public sealed class RecipeRunTests
         Assert.Equal(TrainingOptions.For("mnist") with { Mu = 2 }, ExperimentPlan.Load(file).Runs[0].Recipe!.Options);
         File.WriteAllText(file, """{ "name": "p", "runs_directory": "r", "results": "x.json", "report": "x.md", "runs": [ { "name": "a", "group": "g", "variant": "coded", "seed": 1, "analyze": [], "recipe": { "options": { "dataset": "mnist", "lr": 2 } } } ] }""");
         var bad = Assert.Throws<InvalidInputException>(() => ExperimentPlan.Load(file));
-        Assert.Equal(InputSubject.File(file), bad.Subject);
+        Assert.Equal(file, bad.File);
         Assert.Contains("lr", bad.Problem);
     }
 

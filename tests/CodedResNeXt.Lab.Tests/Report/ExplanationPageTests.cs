@@ -24,7 +24,7 @@ public class ExplanationPageTests
         {
             Logits = [2f, 1f, 0f], Probabilities = [0.8f, 0.15f, 0.05f],
         };
-        var x = new ImageExplanation(prediction.Image, prediction, [block], [new EarlyExitStop(0.99, 1, 0.4, 0, names[0])],
+        var x = new ImageExplanation(prediction.Image, prediction, [block], [new EarlyExitDecision(1, 0.4) { Target = 0.99, Class = 0, Name = names[0] }],
             [new ClassifierAnswer("c.crxb", [new ClassDecision(1, names[1], true, 1.2, 0.5)])],
             new SaliencyMaps(0, names[0], 1, 2, 2, [0.1f, -0.4f, 0.2f, 0f], [0.3f, 0.1f, -0.2f, 0.05f]), null, [0, 64, 128, 255]);
         return new ModelExplanations("m.ckpt", "checkpoint", names, 1, 2, [x]);

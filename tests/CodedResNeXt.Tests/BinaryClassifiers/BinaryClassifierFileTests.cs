@@ -80,7 +80,7 @@ public class BinaryClassifierFileTests(TrainedTinyModel model)
 
         string missing = model.NewPath(".crxb");
         var absent = Assert.Throws<InvalidInputException>(() => ModelFile.ReadMetadata(missing));
-        Assert.Equal((InputKind.File, missing, "does not exist"), (absent.Subject!.Kind, absent.Subject.Name, absent.Problem));
+        Assert.Equal((missing, "does not exist"), (absent.File, absent.Problem));
 
         var checkpoint = Assert.Throws<InvalidInputException>(() => BinaryClassifierFile.Load(model.CheckpointPath));
         Assert.Equal($"{model.CheckpointPath}: a training checkpoint, not an extracted classifier (make one with crx extract)", checkpoint.Message);

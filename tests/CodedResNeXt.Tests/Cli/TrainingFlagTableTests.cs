@@ -70,7 +70,7 @@ public sealed class TrainingFlagTableTests
         Assert.Equal(recipe with { Options = recipe.Options with { ExcludeClasses = [2, 4] } }, read);
 
         // The folder dataset's sizes are written whenever they are its: the recipe of a network of another side.
-        var folder = new TrainingRecipe { Options = TrainingOptions.For("folder", 64) with { Folder = CodedResNeXt.Data.Formats.FolderGeometry.For(64, 80) } };
+        var folder = new TrainingRecipe { Options = TrainingOptions.For("folder", 64) with { Folder = CodedResNeXt.Data.FolderGeometry.For(64, 80) } };
         var folderArguments = flags.Arguments(folder);
         Assert.Equal(["--dataset", "folder", "--image-size", "64", "--resize-size", "80"], folderArguments);
         Assert.Equal(folder, flags.Recipe(flags.Read(train.Parse(folderArguments.ToArray())), []));

@@ -14,9 +14,9 @@ public class CodingSchemeGeneratorTests
 
         Assert.Equal(packed, result.PackedWords); // the sorted-order packing sizes, counted by brute force
         AssertScheme(result.Scheme, k, n, active);
-        Assert.Equal(distance, result.Metrics.MinHamming);
-        Assert.All(result.Metrics.ColumnSums, s => Assert.Equal(k * active / n, s)); // 40 and 20
-        Assert.True(result.Metrics.PerfectlyBalanced);
+        Assert.Equal(distance, result.Scheme.MinHamming);
+        Assert.All(result.Scheme.ColumnSums, s => Assert.Equal(k * active / n, s)); // 40 and 20
+        Assert.True(result.Scheme.PerfectlyBalanced);
     }
 
     [Theory]
@@ -30,8 +30,8 @@ public class CodingSchemeGeneratorTests
 
         AssertScheme(result.Scheme, 10, 10, active);
         Assert.Equal(4, result.PackingDistance);
-        Assert.Equal(4, result.Metrics.MinHamming);
-        Assert.All(result.Metrics.ColumnSums, s => Assert.Equal(active, s));
+        Assert.Equal(4, result.Scheme.MinHamming);
+        Assert.All(result.Scheme.ColumnSums, s => Assert.Equal(active, s));
     }
 
     [Theory]
@@ -42,8 +42,8 @@ public class CodingSchemeGeneratorTests
     {
         var result = CodingSchemeGenerator.Generate(new CodingSchemeRequest(k, n, active));
         Assert.Equal(expected, result.PackingDistance);
-        Assert.Equal(expected, result.Metrics.MinHamming);
-        Assert.True(result.Metrics.PerfectlyBalanced);
+        Assert.Equal(expected, result.Scheme.MinHamming);
+        Assert.True(result.Scheme.PerfectlyBalanced);
     }
 
     [Fact]
@@ -53,8 +53,8 @@ public class CodingSchemeGeneratorTests
         var result = CodingSchemeGenerator.Generate(new CodingSchemeRequest(100, 20, 12, 8));
         AssertScheme(result.Scheme, 100, 20, 12);
         Assert.Equal(130, result.PackedWords);
-        Assert.Equal(8, result.Metrics.MinHamming);
-        Assert.All(result.Metrics.ColumnSums, s => Assert.Equal(60, s));
+        Assert.Equal(8, result.Scheme.MinHamming);
+        Assert.All(result.Scheme.ColumnSums, s => Assert.Equal(60, s));
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public class CodingSchemeGeneratorTests
         var result = CodingSchemeGenerator.Generate(new CodingSchemeRequest(k, n, active, distance, Attempts: 1));
 
         Assert.Equal(plain.Count, result.PackedWords);
-        if (result.Selection != SchemeSelection.GreedyFromAllWords)
+        if (result.Selection != nameof(SchemeSelection.GreedyFromAllWords))
             Assert.All(result.Scheme.ToStrings(), w => Assert.Contains(Convert.ToUInt64(w, 2), plain));
     }
 
@@ -111,9 +111,9 @@ public class CodingSchemeGeneratorTests
         var result = CodingSchemeGenerator.Generate(new CodingSchemeRequest(1000, 32, active, distance));
 
         AssertScheme(result.Scheme, 1000, 32, active);
-        Assert.Equal(distance, result.Metrics.MinHamming);
-        Assert.InRange(result.Metrics.MinColumnSum, minSum, maxSum);
-        Assert.InRange(result.Metrics.MaxColumnSum, minSum, maxSum);
+        Assert.Equal(distance, result.Scheme.MinHamming);
+        Assert.InRange(result.Scheme.MinColumnSum, minSum, maxSum);
+        Assert.InRange(result.Scheme.MaxColumnSum, minSum, maxSum);
         Assert.True(result.Elapsed < TimeSpan.FromMinutes(2), $"took {result.Elapsed}");
     }
 

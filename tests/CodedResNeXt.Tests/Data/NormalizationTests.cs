@@ -63,7 +63,7 @@ public class NormalizationTests
         Assert.Equal(NormalizationSource.Dataset, TrainingOptions.For("folder").Normalization);
         var asked = TrainingOptions.For("fashion-mnist") with { Normalization = NormalizationSource.Published };
         var error = Assert.Throws<InvalidInputException>(() => asked.FixedNormalization());
-        Assert.Equal(InputSubject.Option(nameof(TrainingOptions.Normalization)), error.Subject);
+        Assert.Equal(nameof(TrainingOptions.Normalization), error.Option);
         Assert.StartsWith("published constants exist for cifar10 and cifar100 only, not fashion-mnist", error.Problem);
     }
 }

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.ModelFiles;
 using System.Text.Json;
 using CodedResNeXt.Data.Loading;
@@ -101,7 +102,7 @@ public class EarlyExitTests(TrainedTinyModel model)
         var files = Prediction.InputImages.Find(PredictionTests.WriteValidationPngs(model, 24));
         using var loaded = Prediction.PredictionModel.Load(model.CheckpointPath);
         var calibration = EarlyExit.Calibrate(loaded.Network, Loader(loaded.Network, training: true), 0.9);
-        var always = loaded.PredictEarlyExit(files, calibration, 16, EarlyExitPolicy.Always);
+        var always = loaded.PredictEarlyExit(files, calibration, 16, onlyWhenFaster: false);
         Assert.Null(loaded.LastEarlyExitSpeed);
         var full = loaded.Predict(files, 16);
 

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Interop.Onnx;
@@ -212,7 +213,7 @@ public class ExplanationTests(TrainedTinyModel model)
             Assert.Equal(0.9, stop.Target);
             Assert.Equal(passes.ExitBlock[i] >= 0 ? passes.ExitBlock[i] : null, stop.ExitBlock);
             Assert.Equal((double)passes.Cost[i] / cost.Total, stop.ComputeFraction, 1e-9);
-            Assert.Equal(passes.Predicted[i], stop.Class);
+            Assert.Equal((int)passes.Predicted[i], stop.Class);
         }
     }
 

@@ -4,7 +4,7 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
-using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using ModelMetadata = CodedResNeXt.ModelMetadata;
 using CodedResNeXt.Training;
 using CodedResNeXt.Tests.Model;
 using CodedResNeXt.Tests.TestSupport;
@@ -135,7 +135,7 @@ public class OnnxExportTests : IDisposable
         string existing = Path.Combine(_directory.Path, "taken.onnx");
         File.WriteAllText(existing, "keep me");
         var e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile("whatever.ckpt", existing));
-        Assert.Equal(new InputSubject(InputKind.Option, "Out"), e.Subject);
+        Assert.Equal("Out", e.Option);
         Assert.Equal("keep me", File.ReadAllText(existing));
 
         // A valid ONNX graph with no metadata: ONNX Runtime loads it, crx refuses it by name.

@@ -109,7 +109,7 @@ public class CodedResNeXtModelTests
         var options = TrainingOptions.For("folder", 16) with { Architecture = ImageFolders.ArchitectureFile(tmp.Path, 16), Epochs = 1, BatchSize = 10 };
         var plain = options with { Augmentation = new CodedResNeXt.Data.Augmentation.AugmentationOptions { HorizontalFlip = true } };
         var refused = Assert.Throws<InvalidInputException>(() => CodedResNeXtModel.Train(data, plain));
-        Assert.Equal("Augmentation", refused.Subject?.Name);
+        Assert.Equal("Augmentation", refused.Option);
         Assert.Contains("random-resized crop", refused.Message);
         using var trained = CodedResNeXtModel.Train(data, options); // the dataset's own recipe resizes
         Assert.Single(trained.History);
@@ -120,7 +120,7 @@ public class CodedResNeXtModelTests
     {
         using var model = CodedResNeXtModel.Create(Synthetic.Architecture());
         var error = Assert.Throws<InvalidInputException>(() => model.Save("~/x.ckpt"));
-        Assert.Equal("~/x.ckpt", error.Subject?.Name);
+        Assert.Equal("~/x.ckpt", error.File);
         Assert.Contains("~ is expanded by a shell", error.Message);
         Assert.DoesNotContain(".tmp", error.Message);
     }
@@ -128,12 +128,12 @@ public class CodedResNeXtModelTests
     [Fact]
     public void A_coding_scheme_made_in_code_trains_without_a_file()
     {
-        var generated = CodingSchemeGenerator.Generate(new CodingSchemeRequest(10, 10, 4, Name: "made-in-code/4/10")).Scheme;
+        var generated = CodingScheme.Generate(10, 10, 4, name: "made-in-code/4/10").Scheme;
         var architecture = Synthetic.Architecture() with
         {
             Blocks = Synthetic.Architecture().Blocks.Select(b => b.IsCoded ? b with { Scheme = generated.Name } : b).ToList(),
         };
-        using var model = CodedResNeXtModel.Train(architecture, Data, Synthetic.Training("ignored", epochs: 1), schemes: CodingSchemeSet.Of(generated));
+        using var model = CodedResNeXtModel.Train(architecture, Data, Synthetic.Training("ignored", epochs: 1), schemes: [generated]);
         Assert.Single(model.History);
         Assert.All(model.Network.CodedBlocks, b => Assert.Equal("made-in-code/4/10", b.Block.Scheme!.Name));
         // The file carries the scheme's codewords, so it loads with nothing else.

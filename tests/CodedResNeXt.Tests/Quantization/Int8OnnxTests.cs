@@ -1,5 +1,6 @@
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Data;
+using CodedResNeXt.Interop;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Model;
 using CodedResNeXt.ModelFiles;
@@ -7,7 +8,7 @@ using CodedResNeXt.Prediction;
 using CodedResNeXt.Tests.Model;
 using CodedResNeXt.Tests.TestSupport;
 using Microsoft.ML.OnnxRuntime;
-using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using ModelMetadata = CodedResNeXt.ModelMetadata;
 using static TorchSharp.torch;
 
 namespace CodedResNeXt.Tests.Quantization;
@@ -74,7 +75,7 @@ public class Int8OnnxTests : IDisposable
         using var network = Trained();
         var arch = network.Architecture;
         var meta = ModelMetadata.Of(Checkpoint.Kind, network, ClassNames, Signed, "synthetic", []);
-        var options = new QuantizationOptions { CalibrationSet = Images(64, 1), Method = CalibrationMethod.MinMax };
+        var options = new QuantizationOptions { CalibrationSet = Images(64, 1), Percentile = null };
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var weights = network.state_dict().ToDictionary(p => p.Key, p => p.Value);
@@ -157,8 +158,8 @@ public class Int8OnnxTests : IDisposable
         var calibrating = QdqLayers.Calibrating();
         byte[] graph = OnnxExport.Build(network.Architecture, weights, [], energies: true, calibrating);
         var percentiles = OnnxCalibration.Measure(graph, calibrating.Taps, images, meta,
-            new QuantizationOptions { Method = CalibrationMethod.Percentile, Percentile = percentile });
-        var extremes = OnnxCalibration.Measure(graph, calibrating.Taps, images, meta, new QuantizationOptions { Method = CalibrationMethod.MinMax });
+            new QuantizationOptions { Percentile = percentile });
+        var extremes = OnnxCalibration.Measure(graph, calibrating.Taps, images, meta, new QuantizationOptions { Percentile = null });
 
         // Every value of every tap over all 40 images, sorted: the order statistics the ranges must be.
         var taps = Run(graph, calibrating.Taps.Select(QdqLayers.TapName), Normalized(images), images.Count);
@@ -269,7 +270,7 @@ public class Int8OnnxTests : IDisposable
         var images = new ImageDataset("noise", pixels, new int[48], model.ClassNames, 1, 28, 28);
         string float32 = NewPath(".onnx"), int8 = NewPath(".onnx");
         model.ExportOnnx(float32);
-        model.ExportOnnx(int8, new QuantizationOptions { CalibrationSet = images, CalibrationImages = 32, Method = CalibrationMethod.MinMax });
+        model.ExportOnnx(int8, new QuantizationOptions { CalibrationSet = images, CalibrationImages = 32, Percentile = null });
         Assert.Equal(("min-max", 32, "noise (in memory)"), (OnnxMetadata.Quantization(int8)!.Method, OnnxMetadata.Quantization(int8)!.Images, OnnxMetadata.Quantization(int8)!.Data));
 
         using var a = PredictionModel.Load(float32);
@@ -293,7 +294,7 @@ public class Int8OnnxTests : IDisposable
         string source = NewPath(".ckpt"), path = NewPath(".onnx");
         ModelFile.Write(source, meta, network);
         var e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile(source, path, quantization: new QuantizationOptions()));
-        Assert.Equal(new InputSubject(InputKind.Option, nameof(QuantizationOptions.CalibrationData)), e.Subject);
+        Assert.Equal(nameof(QuantizationOptions.CalibrationData), e.Option);
         Assert.DoesNotContain('\n', e.Message);
         Assert.Contains("int8 needs calibration images, and the cifar10 training set has no default directory", e.Message);
         Assert.False(File.Exists(path));
@@ -301,7 +302,7 @@ public class Int8OnnxTests : IDisposable
         // A directory without the dataset's files: said of the same option, in one line.
         string empty = Directory.CreateDirectory(Path.Combine(_directory.Path, "empty")).FullName;
         e = Assert.Throws<InvalidInputException>(() => OnnxModelExport.ExportFile(source, path, quantization: new QuantizationOptions { CalibrationData = empty }));
-        Assert.Equal(new InputSubject(InputKind.Option, nameof(QuantizationOptions.CalibrationData)), e.Subject);
+        Assert.Equal(nameof(QuantizationOptions.CalibrationData), e.Option);
         Assert.DoesNotContain('\n', e.Message);
         Assert.Contains($"the cifar10 training set in {empty} cannot be read", e.Message);
 

@@ -1,3 +1,4 @@
+using CodedResNeXt.Interop;
 using CodedResNeXt.Interop.Onnx;
 using CodedResNeXt.Prediction;
 using CodedResNeXt.Tests.TestSupport;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using CodedResNeXt.Decoding;
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.Prediction;

@@ -1,3 +1,4 @@
+using CodedResNeXt.Evaluation;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -212,7 +213,7 @@ public class ServingTests(TrainedTinyModel model)
         }
         IReadOnlyList<int> coded;
         using (var loaded = PredictionModel.Load(checkpoint)) coded = loaded.Architecture.CodedBlockIndices;
-        CodedResNeXt.ModelFiles.StoredCalibrations.Store(checkpoint, new CodedResNeXt.Decoding.EarlyExitCalibration(0.5, coded, [1e-9, .. coded.Skip(1).Select(_ => (double?)null)], 1));
+        CodedResNeXt.ModelFiles.StoredCalibrations.Store(checkpoint, new CodedResNeXt.Evaluation.EarlyExitCalibration(0.5, coded, [1e-9, .. coded.Skip(1).Select(_ => (double?)null)], 1));
         var served = new ServedModels();
         served.Add("tiny", checkpoint, earlyExitTarget: 0.5);
         var app = CodedResNeXtServer.Create(served, ["http://127.0.0.1:0"]);

@@ -68,7 +68,7 @@ public static class Synthetic
         };
 
     /// <summary>A training run on the synthetic splits (no class held out) into <paramref name="directory"/>.</summary>
-    public static CodedResNeXt.Training.TrainingRun Run(CodedResNeXt.Training.TrainingOptions options, string directory, int? maxSteps = null, string? initFrom = null) =>
+    internal static CodedResNeXt.Training.TrainingRun Run(CodedResNeXt.Training.TrainingOptions options, string directory, int? maxSteps = null, string? initFrom = null) =>
         new(options, CodedResNeXt.Training.TrainingData.From(Splits(), []), directory, CodedResNeXt.CodingSchemes.CodingSchemeSet.BuiltInsAndFiles)
         {
             MaxSteps = maxSteps, InitFrom = initFrom,

@@ -43,7 +43,7 @@ public sealed class FolderTrainVerbTests : IDisposable
 
         // predict fits files the way evaluation does for this model: shorter side to 37, centre 32x32.
         using (var model = CodedResNeXt.Prediction.PredictionModel.Load(Path.Combine(run, "last.ckpt")))
-            Assert.Equal(new CodedResNeXt.Data.Formats.FolderGeometry(32, 37), model.Folder);
+            Assert.Equal(new CodedResNeXt.Data.FolderGeometry(32, 37), model.Folder);
         (code, output, error) = CrxProcess.Run(_tmp.Path, "predict", "--model", Path.Combine(run, "last.ckpt"), Path.Combine(data, "val", "class4"));
         Assert.True(code == 0, error);
         Assert.Contains("img000.png", output);

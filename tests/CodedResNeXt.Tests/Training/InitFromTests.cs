@@ -51,7 +51,7 @@ public class InitFromTests
 
         var control = Synthetic.Run(Synthetic.Training(arch, epochs: 1) with { Control = true }, tmp["control"], initFrom: first.LastCheckpointPath);
         var error = Assert.Throws<InvalidInputException>(() => InitialWeights.Check(first.LastCheckpointPath, control));
-        Assert.Equal(InputSubject.Option(nameof(TrainingSetup.InitFrom)), error.Subject);
+        Assert.Equal(nameof(TrainingSetup.InitFrom), error.Option);
         Assert.Equal($"{first.LastCheckpointPath} holds architecture 'tiny', the run trains 'tiny-control'; block 1 differs", error.Problem);
         Assert.Throws<InvalidInputException>(() => new Trainer(control).Run(resume: false));
         Assert.False(File.Exists(control.LastCheckpointPath));

@@ -119,10 +119,10 @@ public class TrainerTests
         using var tmp = new TempDirectory();
         var run = Run(Options(Synthetic.ArchitectureFile(tmp.Path), epochs: 1), Path.Combine(tmp.Path, "none"));
         var e = Assert.Throws<InvalidInputException>(() => new Trainer(run).Run(resume: true));
-        Assert.Equal((InputKind.File, run.LastCheckpointPath, "does not exist"), (e.Subject!.Kind, e.Subject.Name, e.Problem));
+        Assert.Equal((run.LastCheckpointPath, "does not exist"), (e.File, e.Problem));
 
         var wrong = Assert.Throws<InvalidInputException>(() => Run(Options("cifar10", epochs: 1), tmp.Path));
-        Assert.Equal("Architecture", wrong.Subject!.Name);
+        Assert.Equal("Architecture", wrong.Option);
         Assert.Contains("1x8x8", wrong.Message);
     }
 

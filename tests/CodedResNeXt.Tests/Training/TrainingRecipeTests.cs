@@ -28,11 +28,11 @@ public sealed class TrainingRecipeTests
     [Fact]
     public void A_setup_out_of_range_is_refused_naming_the_setting()
     {
-        Assert.Equal("Threads", Assert.Throws<InvalidInputException>(() => new TrainingSetup { Threads = 0 }.Validate()).Subject?.Name);
-        Assert.Equal("Workers", Assert.Throws<InvalidInputException>(() => new TrainingSetup { Workers = -1 }.Validate()).Subject?.Name);
-        Assert.Equal("MaxSteps", Assert.Throws<InvalidInputException>(() => new TrainingSetup { MaxSteps = 0 }.Validate()).Subject?.Name);
+        Assert.Equal("Threads", Assert.Throws<InvalidInputException>(() => new TrainingSetup { Threads = 0 }.Validate()).Option);
+        Assert.Equal("Workers", Assert.Throws<InvalidInputException>(() => new TrainingSetup { Workers = -1 }.Validate()).Option);
+        Assert.Equal("MaxSteps", Assert.Throws<InvalidInputException>(() => new TrainingSetup { MaxSteps = 0 }.Validate()).Option);
         Assert.Equal("InitFrom", Assert.Throws<InvalidInputException>(() =>
-            new TrainingSetup { RunDirectory = "r", Resume = true, InitFrom = "a.ckpt" }.Validate()).Subject?.Name);
+            new TrainingSetup { RunDirectory = "r", Resume = true, InitFrom = "a.ckpt" }.Validate()).Option);
         // Each range is checked once, by the library, naming the option (the CLI words it as its flag).
         var options = TrainingOptions.For("fashion-mnist");
         Assert.Equal("Accumulate: 0 must be at least 1", Assert.Throws<InvalidInputException>(() => (options with { Accumulate = 0 }).Validate()).Message);
@@ -61,7 +61,7 @@ public sealed class TrainingRecipeTests
         Assert.Null(partial.Threads);
 
         var unknown = Assert.Throws<InvalidInputException>(() => TrainingRecipe.Parse("""{ "options": { "dataset": "cifar10", "learning-rate": 3 } }""", "u.json"));
-        Assert.Equal(InputSubject.File("u.json"), unknown.Subject);
+        Assert.Equal("u.json", unknown.File);
         Assert.Contains("learning-rate", unknown.Problem);
         Assert.Throws<InvalidInputException>(() => TrainingRecipe.Parse("""{ "lr": 0.1 }""", "old.json"));
     }

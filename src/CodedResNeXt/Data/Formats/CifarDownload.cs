@@ -17,7 +17,7 @@ internal sealed record CifarArchive(string FileName, string Md5, string TopFolde
 }
 
 /// <summary>The steps of a CIFAR download, in order: fetching the archive, checking its MD5, unpacking it, finished.</summary>
-public enum DownloadStage
+internal enum DownloadStage
 {
     /// <summary>Fetching the official archive.</summary>
     Downloading,
@@ -34,7 +34,7 @@ public enum DownloadStage
 /// <param name="Stage">the step under way</param>
 /// <param name="Bytes">bytes received while downloading; the archive's size while verifying; 0 otherwise</param>
 /// <param name="TotalBytes">the archive's size while downloading, when the server says; null otherwise</param>
-public sealed record DownloadProgress(string File, DownloadStage Stage, long Bytes, long? TotalBytes);
+internal sealed record DownloadProgress(string File, DownloadStage Stage, long Bytes, long? TotalBytes);
 
 /// <summary>
 /// Fetches a CIFAR archive and unpacks it into a data directory, all or nothing: the archive goes to a

@@ -2,7 +2,7 @@ using CodedResNeXt.Data;
 using CodedResNeXt.Data.Loading;
 using CodedResNeXt.ModelFiles;
 using Microsoft.ML.OnnxRuntime;
-using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using ModelMetadata = CodedResNeXt.ModelMetadata;
 
 namespace CodedResNeXt.Interop.Onnx;
 
@@ -83,7 +83,7 @@ internal static class OnnxCalibration
     public static Dictionary<string, ActivationRange> Measure(byte[] calibrationGraph, IReadOnlyList<string> taps, ImageDataset images,
         ModelMetadata meta, QuantizationOptions options)
     {
-        if (options.Method == CalibrationMethod.Percentile && !(options.Percentile > 50 && options.Percentile <= 100))
+        if (options.Percentile is { } asked && !(asked > 50 && asked <= 100))
             throw InvalidInputException.ForOption(nameof(QuantizationOptions.Percentile), $"{options.Percentile} is not a percentile in (50, 100]");
         using var sessionOptions = new SessionOptions { InterOpNumThreads = 1 };
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
@@ -107,7 +107,7 @@ internal static class OnnxCalibration
         for (int t = 0; t < taps.Count; t++)
             if (!float.IsFinite(min[t]) || !float.IsFinite(max[t]))
                 throw new InvalidInputException($"the network computes non-finite activations ({taps[t]}) from the calibration images: its weights are not a trained network's");
-        if (options.Method == CalibrationMethod.MinMax)
+        if (options.Percentile is not { } percentile)
             return taps.Select((key, t) => (key, new ActivationRange(min[t], max[t]))).ToDictionary(p => p.key, p => p.Item2);
 
         var histograms = taps.Select(_ => new long[Bins]).ToArray();
@@ -119,7 +119,7 @@ internal static class OnnxCalibration
                 counts[width > 0 ? Math.Clamp((int)((v - lo) / width), 0, Bins - 1) : 0]++;
         });
         var ranges = new Dictionary<string, ActivationRange>(StringComparer.Ordinal);
-        double share = options.Percentile / 100;
+        double share = percentile / 100;
         for (int t = 0; t < taps.Count; t++)
         {
             float width = (max[t] - min[t]) / Bins;

@@ -1,7 +1,7 @@
 using CodedResNeXt.ModelFiles;
 using CodedResNeXt.BinaryClassifiers;
 using CodedResNeXt.Model;
-using ModelMetadata = CodedResNeXt.ModelFiles.ModelMetadata;
+using ModelMetadata = CodedResNeXt.ModelMetadata;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

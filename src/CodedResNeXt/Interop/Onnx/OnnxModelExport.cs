@@ -37,12 +37,18 @@ internal static class OnnxModelExport
     public static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath) => Export(network, meta, outPath, quantization: null);
 
     /// <summary>Exports a network in memory, in int8 when <paramref name="quantization"/> is given (<see cref="QuantizationOptions"/>).</summary>
-    internal static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath, QuantizationOptions? quantization)
+    /// <param name="network">the network, in eval mode</param>
+    /// <param name="meta">its metadata</param>
+    /// <param name="outPath">where the .onnx file goes (its folder is created)</param>
+    /// <param name="quantization">null for float32</param>
+    /// <param name="source">the model file the network came from, for errors (its calibration data, its classifier section)</param>
+    internal static void Export(CodedResNeXtNetwork network, ModelMetadata meta, string outPath, QuantizationOptions? quantization,
+        string source = "the model in memory")
     {
         InvalidInputException Exists() => InvalidInputException.ForFile(outPath, "already exists; choose another path or delete it");
         if (File.Exists(outPath) || Directory.Exists(outPath)) throw Exists();
         network.eval();
-        WriteNew(network, meta, "the model in memory", outPath, Exists, quantization);
+        WriteNew(network, meta, source, outPath, Exists, quantization);
     }
 
     private static void WriteNew(CodedResNeXtNetwork network, ModelMetadata meta, string source, string outPath, Func<Exception> exists,

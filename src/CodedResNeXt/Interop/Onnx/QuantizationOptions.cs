@@ -1,18 +1,6 @@
 using CodedResNeXt.Data;
 
-namespace CodedResNeXt.Interop.Onnx;
-
-/// <summary>How the range of each activation of an int8 ONNX file is chosen from the calibration images' activations.</summary>
-public enum CalibrationMethod
-{
-    /// <summary>The smallest and largest value seen: nothing is clipped, and one outlier widens every step.</summary>
-    MinMax,
-    /// <summary>
-    /// The values at <see cref="QuantizationOptions.Percentile"/> and 100 minus it of everything seen: the rare
-    /// largest values are clipped, and every other value gets a finer step.
-    /// </summary>
-    Percentile,
-}
+namespace CodedResNeXt.Interop;
 
 /// <summary>
 /// How an ONNX file is written in 8-bit integers (<c>crx export --format onnx --quantize int8</c>): batch normalization
@@ -44,11 +32,13 @@ public sealed record QuantizationOptions
     /// <summary>The seed of the draw of calibration images.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>How each activation's range is chosen (docs/performance.md says why percentile is the default).</summary>
-    public CalibrationMethod Method { get; init; } = CalibrationMethod.Percentile;
-
-    /// <summary>For <see cref="CalibrationMethod.Percentile"/>: the percentile of the values kept inside the range, in (50, 100].</summary>
-    public double Percentile { get; init; } = 99.99;
+    /// <summary>
+    /// How each activation's range is chosen from the calibration images' activations: the values at this percentile and
+    /// 100 minus it of everything seen, in (50, 100] (the rare largest values are clipped, and every other value gets a
+    /// finer step); null: the smallest and largest value seen ("min-max": nothing is clipped, and one outlier widens every
+    /// step). docs/performance.md says why 99.99 is the default.
+    /// </summary>
+    public double? Percentile { get; init; } = 99.99;
 
     /// <summary>
     /// Whether the grouped 3x3 convolutions (one group per subNN, a few channels each) get int8 weights too; false keeps
@@ -57,13 +47,13 @@ public sealed record QuantizationOptions
     public bool QuantizeGroupedConvolutions { get; init; } = true;
 
     /// <summary>How the method is written in the file's metadata and shown: "min-max" or "percentile 99.99".</summary>
-    internal string MethodText => Method == CalibrationMethod.MinMax ? "min-max"
-        : $"percentile {Percentile.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}";
+    internal string MethodText => Percentile is not { } percentile ? "min-max"
+        : $"percentile {percentile.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>
 /// What an int8 ONNX file says about its quantization, in its metadata ("crx.quantization"): read back by
-/// <see cref="OnnxMetadata.Quantization"/> and shown by <c>crx info</c>.
+/// <see cref="CodedResNeXtModel.InspectFile"/> (<see cref="ModelFileInfo.Quantization"/>) and shown by <c>crx info</c>.
 /// </summary>
 /// <param name="Weights">how the weights are stored, e.g. "int8, symmetric, per output channel"</param>
 /// <param name="Activations">how the activations are quantized, e.g. "uint8, per tensor"</param>
@@ -72,4 +62,4 @@ public sealed record QuantizationOptions
 /// <param name="Data">where they came from, e.g. "fashion-mnist training set"</param>
 /// <param name="Seed">the seed of their draw</param>
 /// <param name="FloatWeights">weights kept float (none unless asked)</param>
-internal sealed record QuantizationInfo(string Weights, string Activations, string Method, int Images, string Data, int Seed, IReadOnlyList<string> FloatWeights);
+public sealed record QuantizationInfo(string Weights, string Activations, string Method, int Images, string Data, int Seed, IReadOnlyList<string> FloatWeights);

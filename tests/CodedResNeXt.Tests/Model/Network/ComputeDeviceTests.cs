@@ -1,5 +1,4 @@
 using CodedResNeXt.Model;
-using CodedResNeXt.Runtime;
 using CodedResNeXt.Tests.TestSupport;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,14 +11,14 @@ public class ComputeDeviceTests
     [Fact]
     public void Auto_is_cuda_only_when_available_and_unknown_or_absent_devices_are_errors_naming_the_option()
     {
-        Assert.Equal(DeviceType.CPU, ComputeDevice.Resolve("cpu").type);
-        Assert.Equal(cuda.is_available() ? DeviceType.CUDA : DeviceType.CPU, ComputeDevice.Resolve("auto").type);
-        var unknown = Assert.Throws<InvalidInputException>(() => ComputeDevice.Resolve("gpu"));
-        Assert.Equal((InputKind.Option, "Device"), (unknown.Subject!.Kind, unknown.Subject.Name));
+        Assert.Equal(DeviceType.CPU, Crx.Cli.DeviceOption.Resolve("cpu").type);
+        Assert.Equal(cuda.is_available() ? DeviceType.CUDA : DeviceType.CPU, Crx.Cli.DeviceOption.Resolve("auto").type);
+        var unknown = Assert.Throws<InvalidInputException>(() => Crx.Cli.DeviceOption.Resolve("gpu"));
+        Assert.StartsWith("--device: ", unknown.Message);
         if (!cuda.is_available())
         {
-            var absent = Assert.Throws<InvalidInputException>(() => ComputeDevice.Resolve("cuda:0"));
-            Assert.Contains("CUDA is not available", absent.Problem);
+            var absent = Assert.Throws<InvalidInputException>(() => Crx.Cli.DeviceOption.Resolve("cuda:0"));
+            Assert.Contains("CUDA is not available", absent.Message);
         }
     }
 

@@ -1,6 +1,8 @@
 using CodedResNeXt.Data;
 
-namespace CodedResNeXt.Evaluation;
+using CodedResNeXt.Evaluation;
+
+namespace CodedResNeXt.Analysis;
 
 /// <summary>The path one validation image took: its subNN energies (scaled to sum to N_act) in every coded block.</summary>
 /// <param name="Index">the image's dataset index</param>

@@ -1,6 +1,6 @@
-using CodedResNeXt.Evaluation;
+using CodedResNeXt.Analysis;
 
-namespace CodedResNeXt.Tests.Evaluation;
+namespace CodedResNeXt.Lab.Tests.Analysis;
 
 public class ExamplePathsTests
 {

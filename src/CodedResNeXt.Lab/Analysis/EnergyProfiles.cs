@@ -1,7 +1,9 @@
 using CodedResNeXt.Decoding;
 using CodedResNeXt.Model;
 
-namespace CodedResNeXt.Evaluation;
+using CodedResNeXt.Evaluation;
+
+namespace CodedResNeXt.Analysis;
 
 /// <summary>Mean subNN energy per class in one coded block (scaled to sum to N_act, like a codeword), beside the codewords.</summary>
 /// <param name="BlockIndex">the block's index among all blocks</param>
