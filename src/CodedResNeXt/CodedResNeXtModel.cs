@@ -261,6 +261,15 @@ public sealed class CodedResNeXtModel : IDisposable
         if (File.Exists(path) || Directory.Exists(path)) throw Existing(path);
     }
 
+    /// <summary>
+    /// Checks, before long work whose files go there, that a new file can be made in <paramref name="folder"/>, by making
+    /// one (permissions, read-only mounts and /proc all differ, so trying is the only reliable test): nameless where the
+    /// system allows, so that nothing is left behind, even by a kill. The system's <see cref="IOException"/> or
+    /// <see cref="UnauthorizedAccessException"/> when it cannot be.
+    /// </summary>
+    /// <param name="folder">a folder that exists</param>
+    public static void RequireWritableFolder(string folder) => OutputFile.Probe(folder);
+
     private static InvalidInputException Existing(string path) =>
         InvalidInputException.ForOption("Path", $"{path} already exists; choose another path or delete it");
 

@@ -6,9 +6,9 @@ namespace Crx.Cli;
 /// <summary>
 /// The CLI's own output files. Checks an output location before any work starts, so a typo in --out costs a second,
 /// not an epoch or an analysis: nothing is created, the deepest folder of the path that exists must take a new file
-/// (making one there is the only reliable test: permissions, read-only mounts and /proc all differ), and no part of
-/// the path may be a file. And writes the few files the tool itself makes (a run's config.json, the quickstart's
-/// comparison.json) as the library writes its own: atomically, never through a link planted in the folder.
+/// (<see cref="CodedResNeXtModel.RequireWritableFolder"/>), and no part of the path may be a file. And writes the few
+/// files the tool itself makes (a run's config.json, the quickstart's comparison.json) as the library writes its own:
+/// atomically, never through a link planted in the folder.
 /// </summary>
 internal static class OutputPaths
 {
@@ -63,15 +63,9 @@ internal static class OutputPaths
             if (File.Exists(existing)) throw new InvalidInputException($"{flag}: cannot write {named}: {existing} is a file, not a folder");
             existing = Path.GetDirectoryName(existing) ?? throw new InvalidInputException($"{flag}: cannot write {named}");
         }
-        try { Probe(existing); }
+        try { CodedResNeXtModel.RequireWritableFolder(existing); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{flag}: cannot write to {named} ({e.Message.Split('\n')[0].Trim().TrimEnd('.')})"); }
     }
 
-    /// <summary>Makes a new file in <paramref name="folder"/> and removes it (deleted on close, so a kill leaves at most a hidden, empty file).</summary>
-    private static void Probe(string folder)
-    {
-        string probe = Path.Combine(folder, $".crx-write-test.{Environment.ProcessId}.{Guid.NewGuid():N}");
-        using var _ = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
-    }
 }

@@ -233,6 +233,16 @@ public class FacadeAdditionsTests
     }
 
     [Fact]
+    public void RequireWritableFolder_tries_a_folder_before_long_work_and_leaves_nothing_there()
+    {
+        using var tmp = new TempDirectory();
+        CodedResNeXtModel.RequireWritableFolder(tmp.Path);
+        Assert.Empty(Directory.GetFileSystemEntries(tmp.Path));
+        var refused = Record.Exception(() => CodedResNeXtModel.RequireWritableFolder("/proc"));
+        Assert.True(refused is IOException or UnauthorizedAccessException, refused?.ToString() ?? "no error for /proc");
+    }
+
+    [Fact]
     public void Errors_name_a_file_or_an_option_apart_from_the_problem()
     {
         var file = InvalidInputException.ForFile("runs/x.ckpt", "does not exist");
