@@ -30,10 +30,10 @@ internal static class CodewordPacking
     /// (the authors' script also stops at 20 K words: more choice than the selection needs).
     /// </summary>
     public static ulong[] Pack(int length, int weight, int minDistance, int limit, CancellationToken cancel,
-        IProgress<CodingSchemeProgress>? progress = null)
+        IProgress<(int Distance, double Fraction, int Kept)>? progress = null)
     {
         double total = (double)CodingSchemeGenerator.Binomial(length, weight);
-        progress?.Report(new CodingSchemeProgress(minDistance, 0, 0));
+        progress?.Report((minDistance, 0.0, 0));
         int maxOverlap = weight - (minDistance + 1) / 2;
         var kept = new List<ulong>();
         var recent = new ulong[RecentRejecters];
@@ -44,7 +44,7 @@ internal static class CodewordPacking
             if ((visits & ((1 << 22) - 1)) == 0)
             {
                 cancel.ThrowIfCancellationRequested();
-                progress?.Report(new CodingSchemeProgress(minDistance, Rank(x) / total, kept.Count));
+                progress?.Report((minDistance, Rank(x) / total, kept.Count));
             }
 
             ulong rejecter = 0;

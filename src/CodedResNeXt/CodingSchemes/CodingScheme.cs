@@ -138,10 +138,12 @@ public sealed class CodingScheme
     /// <param name="minDistance">H_min to enforce; null: the largest at which the packing keeps K words</param>
     /// <param name="seed">seeds the randomized picks</param>
     /// <param name="name">the scheme's name (null: "N_act/N")</param>
-    /// <param name="progress">the packing's progress (its first step, which can take long for long words)</param>
+    /// <param name="progress">the packing's progress (its first step, which can take long for long words): the minimum
+    /// distance it packs for, the share of all words of the weight passed so far in increasing order (in [0, 1]; one that
+    /// grows slowly means the search is out of reach), and the words kept so far</param>
     /// <param name="cancellationToken">stops the search</param>
     public static GeneratedCodingScheme Generate(int classes, int subNNs, int active, int? minDistance = null, int seed = 0, string? name = null,
-        IProgress<CodingSchemeProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        IProgress<(int Distance, double Fraction, int Kept)>? progress = null, CancellationToken cancellationToken = default) =>
         CodingSchemeGenerator.Generate(new CodingSchemeRequest(classes, subNNs, active, minDistance, seed, Name: name), cancellationToken, progress);
 
     // The distances and column sums, computed once (quadratic in K).

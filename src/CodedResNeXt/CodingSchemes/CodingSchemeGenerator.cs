@@ -85,7 +85,7 @@ internal static class CodingSchemeGenerator
     /// <param name="cancel">stops the search (the packing can take long for long words)</param>
     /// <param name="progress">the packing's progress (its first step, which can take very long for long words)</param>
     public static GeneratedCodingScheme Generate(CodingSchemeRequest request, CancellationToken cancel = default,
-        IProgress<CodingSchemeProgress>? progress = null)
+        IProgress<(int Distance, double Fraction, int Kept)>? progress = null)
     {
         var clock = Stopwatch.StartNew();
         var (k, n, active) = (request.Classes, request.SubNNs, request.Active);

@@ -16,13 +16,13 @@ internal static class PackingProgress
 {
     private static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(5);
 
-    public static T Run<T>(int subNNs, int active, Func<IProgress<CodingSchemeProgress>, CancellationToken, T> search)
+    public static T Run<T>(int subNNs, int active, Func<IProgress<(int Distance, double Fraction, int Kept)>, CancellationToken, T> search)
     {
         using var interruption = new Interruption();
         var clock = Stopwatch.StartNew();
         int distance = -1;
         string words = $"C({subNNs},{Math.Min(active, subNNs - active)})";
-        string Describe(CodingSchemeProgress p)
+        string Describe((int Distance, double Fraction, int Kept) p)
         {
             if (p.Distance != distance) { distance = p.Distance; clock.Restart(); }
             string eta = p.Fraction <= 0 ? "" : $"; this distance ends in {Duration(clock.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction)} at this rate";
@@ -56,8 +56,8 @@ internal static class PackingProgress
     };
 
     /// <summary>Reports on the searching thread, synchronously.</summary>
-    private sealed class Reporter(Action<CodingSchemeProgress> report) : IProgress<CodingSchemeProgress>
+    private sealed class Reporter(Action<(int Distance, double Fraction, int Kept)> report) : IProgress<(int Distance, double Fraction, int Kept)>
     {
-        public void Report(CodingSchemeProgress value) => report(value);
+        public void Report((int Distance, double Fraction, int Kept) value) => report(value);
     }
 }
