@@ -64,14 +64,14 @@ internal static class TrainingConsole
             .AutoRefresh(false)
             .AutoClear(true)
             .HideCompleted(true) // one bar, the epoch's: a finished epoch is its summary line
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                     new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = BarWidth }, new PercentageColumn(),
+                     new RemainingTimeColumn())
             .Start(ctx =>
             {
                 ProgressTask? task = null;
                 var progress = new Progress(p =>
                 {
-                    string description = DisplayText.Markup(ProgressLines.Describe(label, p));
+                    string description = DisplayText.Markup(BarDescription(label, p, AnsiConsole.Profile.Width));
                     if (task is null || task.IsFinished) task = ctx.AddTask(description, maxValue: p.StepsPerEpoch);
                     task.Value = p.Step;
                     task.Description = description;
@@ -88,6 +88,22 @@ internal static class TrainingConsole
                     },
                 }, progress, cancel);
             });
+
+    private const int BarWidth = 20;
+
+    /// <summary>
+    /// The text beside the bar, cut to what a terminal <paramref name="width"/> columns wide leaves it: Spectre.Console
+    /// squeezes the other columns instead, and in an 80-column terminal the time columns came out one character a row.
+    /// The full figures still reach the screen in the progress lines.
+    /// </summary>
+    public static string BarDescription(string label, TrainingProgress p, int width)
+    {
+        int room = width - BarWidth - 4 - 9 - 4; // the bar, "100%", "-:--:--" and the columns' gaps
+        string full = ProgressLines.Describe(label, p);
+        if (full.Length <= room) return full;
+        string compact = $"{label} {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:F3}";
+        return compact.Length <= room ? compact : compact[..Math.Max(1, room)];
+    }
 
     public static string Summary(string label, int epochs, EpochMetrics m)
     {
