@@ -4,7 +4,7 @@ using CodedResNeXt.Training;
 namespace CodedResNeXt.Experiments;
 
 /// <summary>What the experiment loop is doing with a run (<see cref="Experiment.RunEach"/>), for its caller to report.</summary>
-public enum ExperimentStage
+internal enum ExperimentStage
 {
     /// <summary>Already recorded: nothing to do.</summary>
     Skipped,
@@ -24,10 +24,10 @@ public enum ExperimentStage
 /// <param name="Folder">its run folder</param>
 /// <param name="EpochsDone">epochs its folder's last checkpoint had finished when the step began</param>
 /// <param name="Epochs">epochs it trains in all</param>
-public sealed record ExperimentEvent(ExperimentRun Run, ExperimentStage Stage, string Folder, int EpochsDone, int Epochs);
+internal sealed record ExperimentEvent(ExperimentRun Run, ExperimentStage Stage, string Folder, int EpochsDone, int Epochs);
 
 /// <summary>What the experiment loop asks of its caller for each run (<see cref="Experiment.RunEach"/>).</summary>
-public sealed record ExperimentSteps
+internal sealed record ExperimentSteps
 {
     /// <summary>Whether the run is already recorded, and skipped (default: never).</summary>
     public Func<ExperimentRun, bool> IsRecorded { get; init; } = _ => false;
@@ -69,7 +69,7 @@ public static class Experiment
     /// <param name="maxRuns">stop after recording this many runs (null: all)</param>
     /// <param name="cancel">stops before the next run with <see cref="OperationCanceledException"/></param>
     /// <returns>the run at which it stopped (its training did not finish, or a step said stop); null when it went through</returns>
-    public static ExperimentRun? RunEach(ExperimentPlan plan, ExperimentSteps steps, int? maxRuns = null, CancellationToken cancel = default)
+    internal static ExperimentRun? RunEach(ExperimentPlan plan, ExperimentSteps steps, int? maxRuns = null, CancellationToken cancel = default)
     {
         int done = 0;
         foreach (var run in plan.Runs)

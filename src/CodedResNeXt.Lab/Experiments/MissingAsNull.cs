@@ -8,7 +8,7 @@ namespace CodedResNeXt.Experiments;
 /// deviation of a single seed) as JSON null, which every JSON reader understands, and reads null back as NaN.
 /// Also reads the "NaN" strings that earlier results files hold.
 /// </summary>
-public sealed class MissingAsNull : JsonConverter<double>
+internal sealed class MissingAsNull : JsonConverter<double>
 {
     /// <summary>True: null reaches <see cref="Read"/>, which turns it into NaN.</summary>
     public override bool HandleNull => true;
