@@ -32,6 +32,19 @@ public sealed record BenchmarkOptions(int Batch = 32, int Threads = 2, int Steps
 
     /// <summary>For <see cref="Benchmark.Inference"/>: the synthetic images the int8 files are calibrated on (speed does not depend on the ranges).</summary>
     public int CalibrationImages { get; init; } = 64;
+
+    /// <summary>Checks every count and range; an <see cref="InvalidInputException"/> names the property that is out of range.</summary>
+    public void Validate()
+    {
+        foreach (var (name, value) in new[] { (nameof(Batch), Batch), (nameof(Steps), Steps), (nameof(Repeats), Repeats), (nameof(CalibrationImages), CalibrationImages) })
+            if (value < 1) throw InvalidInputException.ForOption(name, $"{value} must be at least 1");
+        ProcessSettings.RequireThreads(Threads, nameof(Threads));
+        if (WarmupSteps < 0) throw InvalidInputException.ForOption(nameof(WarmupSteps), $"{WarmupSteps} must be 0 or more");
+        if (!(MinRepeatSeconds >= 0 && double.IsFinite(MinRepeatSeconds)))
+            throw InvalidInputException.ForOption(nameof(MinRepeatSeconds), $"{MinRepeatSeconds} must be 0 or more");
+        if (!(EarlyExitTarget is > 0 and <= 1))
+            throw InvalidInputException.ForOption(nameof(EarlyExitTarget), $"{EarlyExitTarget} is not an agreement in (0, 1]");
+    }
 }
 
 /// <summary>Throughput of one variant in images per second: the median over the repeats and the repeats' spread.</summary>
@@ -118,9 +131,12 @@ public static class Benchmark
     /// <param name="options">the large batch, threads of both engines, steps, repeats, warm-up, the early-exit target, the int8
     /// files' calibration images, the seed (the device and precision are the CPU's float32); counts under 1 are an <see cref="InvalidInputException"/></param>
     /// <param name="progress">the row being measured</param>
-    public static InferenceBenchmarkResult Inference(IReadOnlyList<string> architectures, BenchmarkOptions options, IProgress<string>? progress = null) =>
-        InferenceBenchmark.Run(new InferenceBenchmarkOptions(architectures, options.Batch, options.Threads, options.Steps, options.Repeats,
+    public static InferenceBenchmarkResult Inference(IReadOnlyList<string> architectures, BenchmarkOptions options, IProgress<string>? progress = null)
+    {
+        options.Validate();
+        return InferenceBenchmark.Run(new InferenceBenchmarkOptions(architectures, options.Batch, options.Threads, options.Steps, options.Repeats,
             options.WarmupSteps, options.MinRepeatSeconds, options.CalibrationImages, options.EarlyExitTarget, options.Seed), progress);
+    }
 
     /// <summary>
     /// Whether a training run's memory stays flat (<c>crx bench --memory-steps</c>): a freshly initialized coded network
@@ -154,8 +170,7 @@ public static class Benchmark
 
     internal static BenchmarkResult Run(ArchitectureSpec architecture, CodingSchemeSet schemes, BenchmarkOptions options, IProgress<string>? progress = null)
     {
-        if (options.Batch < 1 || options.Threads < 1 || options.Steps < 1 || options.Repeats < 1 || options.WarmupSteps < 0)
-            throw new InvalidInputException("the batch, threads, steps and repeats of a benchmark must be at least 1");
+        options.Validate();
         if (!architecture.Blocks.Any(b => b.IsCoded))
             throw InvalidInputException.ForOption("Architecture", $"'{architecture.Name}' has no coded block; the benchmark compares a coded network with its control");
         ProcessSettings.Apply(options.Threads);

@@ -80,8 +80,7 @@ internal static class InferenceBenchmark
     /// <param name="progress">the row being measured</param>
     public static InferenceBenchmarkResult Run(InferenceBenchmarkOptions options, IProgress<string>? progress = null)
     {
-        if (options.Batch < 1 || options.Threads < 1 || options.Steps < 1 || options.Repeats < 1 || options.CalibrationImages < 1)
-            throw new InvalidInputException("the batch, threads, steps, repeats and calibration images of a benchmark must be at least 1");
+        // The counts were checked by BenchmarkOptions.Validate (Benchmark.Inference, the one caller).
         ProcessSettings.Apply(options.Threads);
         bool resetSupported = ProcessMemory.TryResetPeak();
         string folder = Path.Combine(Path.GetTempPath(), $"crx-inference-bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);

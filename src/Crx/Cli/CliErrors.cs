@@ -14,6 +14,7 @@ internal static class CliErrors
     private static readonly Dictionary<string, string> Flags = new()
     {
         ["Parameter"] = "--param",
+        ["EarlyExitTarget"] = "--early-exit",
     };
 
     // Set by a verb whose flag for an option depends on how it was called (extract's --class or --classes).

@@ -54,11 +54,11 @@ internal static class BenchVerb
 
     private static int Run(Arguments a)
     {
-        foreach (var (flag, value) in new[] { ("--batch", a.Batch), ("--threads", a.Threads), ("--steps", a.Steps), ("--repeats", a.Repeats) })
-            if (value < 1) throw new InvalidInputException($"{flag}: {value} must be at least 1");
-        CodedResNeXt.Runtime.ProcessSettings.RequireThreads(a.Threads);
-        if (!(a.MinRepeatSeconds >= 0)) throw new InvalidInputException($"--min-repeat-seconds: {a.MinRepeatSeconds} must be 0 or more");
-        if (!(a.EarlyExit is > 0 and <= 1)) throw new InvalidInputException($"--early-exit: {a.EarlyExit} is not an agreement in (0, 1]");
+        // The lab checks its options (each rule once); errors name a property, which CliErrors turns into its flag.
+        new BenchmarkOptions(a.Batch, a.Threads, a.Steps, a.Repeats, EarlyExitTarget: a.EarlyExit, MinRepeatSeconds: a.MinRepeatSeconds)
+        {
+            CalibrationImages = a.CalibrationImages,
+        }.Validate();
         if (a.Inference) return RunInference(a);
         if (a.Arch is null) throw new InvalidInputException("--arch: give the architecture to benchmark (only --inference has a default)");
         var onDevice = Crx.Cli.DeviceOption.Resolve(a.Device);
