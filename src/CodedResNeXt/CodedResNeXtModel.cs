@@ -270,6 +270,15 @@ public sealed class CodedResNeXtModel : IDisposable
     /// <param name="folder">a folder that exists</param>
     public static void RequireWritableFolder(string folder) => OutputFile.Probe(folder);
 
+    /// <summary>
+    /// Writes a text file (UTF-8) as this library writes its own: it appears whole or not at all, never through a link
+    /// planted in the folder, and a killed process leaves no temporary behind. For a program's own results beside its
+    /// models, such as a comparison table's JSON.
+    /// </summary>
+    /// <param name="path">the file to write (replaced if it exists)</param>
+    /// <param name="text">its contents</param>
+    public static void WriteTextFile(string path, string text) => OutputFile.WriteText(path, text);
+
     private static InvalidInputException Existing(string path) =>
         InvalidInputException.ForOption("Path", $"{path} already exists; choose another path or delete it");
 

@@ -1,4 +1,3 @@
-using System.Text;
 using CodedResNeXt;
 
 namespace Crx.Cli;
@@ -26,35 +25,6 @@ internal static class OutputPaths
         RequireCreatable(Path.GetDirectoryName(Path.GetFullPath(path))!, flag, path);
     }
 
-    /// <summary>
-    /// Writes <paramref name="text"/> as UTF-8 to <paramref name="path"/>, replacing the file atomically: the bytes go to
-    /// a new hidden file in the same folder (created exclusively, so a link planted under its name is refused, not
-    /// followed), flushed to disk, then renamed over the target (which replaces a link there rather than following it).
-    /// A reader, or a kill at any moment, sees the old file whole or the new one whole. A failure of the machine is an
-    /// <see cref="IOException"/> naming <paramref name="path"/>, which is left as it was.
-    /// </summary>
-    public static void WriteText(string path, string text)
-    {
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(Encoding.UTF8.GetBytes(text));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            try { File.Delete(temporary); }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { } // the write's error says more
-            if (e is FileNotFoundException or DirectoryNotFoundException) throw;
-            throw new IOException($"{path}: cannot write: {e.Message.Split('\n')[0].Trim().TrimEnd('.')}; the previous file is untouched", e);
-        }
-    }
-
     private static void RequireCreatable(string folder, string flag, string named)
     {
         string existing = Path.GetFullPath(folder);
@@ -67,5 +37,4 @@ internal static class OutputPaths
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new InvalidInputException($"{flag}: cannot write to {named} ({e.Message.Split('\n')[0].Trim().TrimEnd('.')})"); }
     }
-
 }

@@ -90,7 +90,7 @@ internal static class QuickstartVerb
             double trainSeconds = CodedResNeXtModel.Inspect(last).Log.Sum(m => m.Seconds);
             rows.Add(new Row(label, architecture, parameters, options.Epochs, trainSeconds, result));
         }
-        Crx.Cli.OutputPaths.WriteText(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
+        CodedResNeXtModel.WriteTextFile(Path.Combine(a.Out, "comparison.json"), JsonSerializer.Serialize(rows, CodedResNeXtModel.JsonOptions));
         Print(rows);
         Console.WriteLine($"written: {Path.Combine(a.Out, "comparison.json")}; next: ./crx eval --checkpoint {Path.Combine(a.Out, "coded", "best.ckpt")}");
         return 0;

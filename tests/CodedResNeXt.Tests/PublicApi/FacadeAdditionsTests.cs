@@ -233,6 +233,17 @@ public class FacadeAdditionsTests
     }
 
     [Fact]
+    public void WriteTextFile_replaces_a_file_whole_and_leaves_only_that_file()
+    {
+        using var tmp = new TempDirectory();
+        string path = tmp["comparison.json"];
+        CodedResNeXtModel.WriteTextFile(path, "first");
+        CodedResNeXtModel.WriteTextFile(path, "{\"top1\": 0.9155}");
+        Assert.Equal("{\"top1\": 0.9155}", File.ReadAllText(path));
+        Assert.Equal(["comparison.json"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void RequireWritableFolder_tries_a_folder_before_long_work_and_leaves_nothing_there()
     {
         using var tmp = new TempDirectory();
