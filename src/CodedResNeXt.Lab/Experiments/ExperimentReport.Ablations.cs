@@ -110,7 +110,7 @@ public static partial class ExperimentReport
         md.AppendLine("## What to start from");
         md.AppendLine();
         md.AppendLine("For a new dataset of about this size (tens of thousands of small images, ten classes, a network of a few hundred thousand parameters), " +
-                      "from the ablations above; each line says how firm it is.");
+                      "from the ablations and the coded-against-control pairs above; each line says how firm it is.");
         md.AppendLine();
         foreach (string line in lines) md.AppendLine($"- {line}");
         md.AppendLine();
@@ -142,6 +142,45 @@ public static partial class ExperimentReport
             string firmness = runs < listed ? $"provisional: {runs} of the {listed} listed runs recorded" : $"from all {listed} listed runs";
             yield return $"{ablation.Name}: start from `{ablation.Flag} {chosen.Value}`: {why}. Expect {expect} ({firmness}).";
         }
+        if (CodedOrControl(plan, results) is string choice) yield return choice;
+    }
+
+    /// <summary>
+    /// Whether to train the coded network or a plain ResNeXt of the same size, from the groups that paired the two: what
+    /// coding cost (or gained) in top-1 in each, and how that went where the control over-fit most, which is where the
+    /// paper expects the coding loss and dropSubNNs to pay as regularizers. Null until a group has two paired seeds.
+    /// </summary>
+    private static string? CodedOrControl(ExperimentPlan plan, ExperimentResults results)
+    {
+        var pairs = results.Aggregates.Paired;
+        if (!pairs.Any(p => p.Top1Difference.N >= 2)) return null;
+        string Difference(PairedDifference p) => p.Top1Difference.N >= 2
+            ? $"{Points(p.Top1Difference.Mean)} ± {Deviation(p.Top1Difference.StandardDeviation)}"
+            : $"{Points(p.Top1Difference.Mean)} (one seed)";
+        string each = string.Join("; ", pairs.Select(p => $"{p.Group}: {Difference(p)}"));
+        var behind = pairs.Where(p => p.Top1Difference.Mean < 0).ToList();
+        string cost = behind.Count == pairs.Count ? "coding cost top-1 in every paired group here"
+            : behind.Count == 0 ? "coded was at least as accurate as its control on average in every paired group here"
+            : $"coded was at least as accurate on average in {string.Join(", ", pairs.Except(behind).Select(p => p.Group))} and behind elsewhere";
+        // Where the control fits its training set best against its validation set, a regularizer has the most to correct.
+        var overfits = pairs.Where(p => p.ControlOverfit.N > 0).MaxBy(p => p.ControlOverfit.Mean);
+        string regime = "";
+        if (overfits is { ControlOverfit.Mean: > 0 } && pairs.Count > 1)
+        {
+            bool least = overfits.Top1Difference.Mean < 0 && pairs.All(p => p.Top1Difference.Mean <= overfits.Top1Difference.Mean);
+            string where = $"{overfits.Group}: its training accuracy {Points(overfits.ControlOverfit.Mean)} points above validation, coded − control {Difference(overfits)}";
+            regime = least ? $", least where the control over-fit most ({where})" : $"; the control over-fit most in {where}";
+        }
+        string advice = behind.Count == pairs.Count
+            ? "train the coded network for what only it gives (early decoders, per-class paths, binary classifiers), not for top-1, and expect it to trail an equal plain ResNeXt"
+            : overfits is not null && overfits.Top1Difference.Mean >= 0
+                ? "where the plain network over-fits its training set, the coded one is worth trying for top-1 as well"
+                : "the coded network is worth it for its early decoders, per-class paths and binary classifiers; for top-1 it depends on the regime";
+        int listed = plan.Runs.Where(r => r.Variant == ExperimentPlan.ControlVariant)
+            .Count(c => plan.Runs.Any(r => r.Group == c.Group && r.Seed == c.Seed && r.Variant == ExperimentPlan.CodedVariant));
+        int recorded = pairs.Sum(p => p.Seeds.Count);
+        string firmness = recorded < listed ? $"provisional: {recorded} of the {listed} listed pairs recorded" : $"from all {listed} listed pairs";
+        return $"Coded or a plain ResNeXt of the same size: {cost}{regime}, so {advice} (coded − control top-1 in points, {each}; {firmness}).";
     }
 
     /// <summary>The ablations: per ablation, one row per value of its flag (in numeric order) with the coded runs' figures.</summary>

@@ -280,6 +280,36 @@ public class ExperimentAggregatesTests
     }
 
     [Fact]
+    public void Whether_to_train_coded_or_plain_is_said_from_the_paired_groups_and_where_the_control_over_fits_most()
+    {
+        // "short": coded − control −2 and −1 points, the control 1 point above validation in training.
+        // "long": −1 and 0 points, the control 5 and 3 points above validation: it over-fits most there, and coding costs least.
+        ExperimentRun Listed(string group, string variant, int seed) => new($"{group}-{variant}-{seed}", group, variant, seed, ["--seed", $"{seed}"], []);
+        var plan = new ExperimentPlan("made-up", "runs", "r.json", "r.md",
+            [.. new[] { "short", "long" }.SelectMany(g => new[] { 1, 2, 3 }.SelectMany(s => new[] { Listed(g, "coded", s), Listed(g, "control", s) }))]);
+        RunFigures[] runs =
+        [
+            Run("short", "coded", 1, 0.90) with { TrainTop1 = 0.90 }, Run("short", "control", 1, 0.92) with { TrainTop1 = 0.93 },
+            Run("short", "coded", 2, 0.91) with { TrainTop1 = 0.91 }, Run("short", "control", 2, 0.92) with { TrainTop1 = 0.93 },
+            Run("long", "coded", 1, 0.93) with { TrainTop1 = 0.95 }, Run("long", "control", 1, 0.94) with { TrainTop1 = 0.99 },
+            Run("long", "coded", 2, 0.94) with { TrainTop1 = 0.96 }, Run("long", "control", 2, 0.94) with { TrainTop1 = 0.97 },
+        ];
+        string line = Assert.Single(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", runs)));
+        Assert.Equal("Coded or a plain ResNeXt of the same size: coding cost top-1 in every paired group here, least where the control over-fit most " +
+                     "(long: its training accuracy +4.00 points above validation, coded − control −0.50 ± 0.71), so train the coded network for what only " +
+                     "it gives (early decoders, per-class paths, binary classifiers), not for top-1, and expect it to trail an equal plain ResNeXt " +
+                     "(coded − control top-1 in points, short: −1.50 ± 0.71; long: −0.50 ± 0.71; provisional: 4 of the 6 listed pairs recorded).", line);
+
+        // Coded ahead where the control over-fits: the advice turns; one seed per group is not enough to say anything.
+        var ahead = runs.Select(r => r.Group == "long" && r.Variant == "coded" ? r with { Top1 = r.Top1 + 0.02 } : r).ToArray();
+        Assert.Contains("coded was at least as accurate on average in long and behind elsewhere; the control over-fit most in long",
+            Assert.Single(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", ahead))));
+        Assert.Contains("so where the plain network over-fits its training set, the coded one is worth trying for top-1 as well",
+            Assert.Single(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", ahead))));
+        Assert.Empty(ExperimentReport.Recommendations(plan, ExperimentResults.Of("made-up", runs.Where(r => r.Seed == 1).ToArray())));
+    }
+
+    [Fact]
     public void A_value_whose_top1_ties_with_the_best_is_recommended_when_it_lies_the_preferred_way_and_a_tie_shows_no_peak()
     {
         // Mu 12 at 94.5 ± 0.71 %: the pooled sd is √((2 + 2 + 0.5) / 3) = 1.22 points, so its 0.5 points below mu 6 tie.
