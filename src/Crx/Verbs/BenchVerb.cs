@@ -106,15 +106,25 @@ internal static class BenchVerb
             return 0;
         }
         AnsiConsole.MarkupLine($"[bold]{DisplayText.Markup(result.Architecture)}[/], {result.MacsPerImage / 1e9:F3} GMAC per image forward, batch {result.Batch}, " +
-            $"{result.Threads} threads, on {onDevice}, {Crx.Cli.PrecisionOption.Show(options.Precision)}, median of {result.Repeats} repeats of at least {result.Steps} steps and {a.MinRepeatSeconds:0.#} s");
-        var table = new Table().AddColumns("variant", "parameters", "train img/s", "of the limit", "infer img/s (batch)", "infer img/s (1)", "peak RSS", "libtorch heap");
-        static string T(Throughput? t) => t is null ? "-" : $"{t.Median:F1} ±{t.Spread / 2:P0}";
+            $"{result.Threads} threads, on {onDevice}, {Crx.Cli.PrecisionOption.Show(options.Precision)}, median of {result.Repeats} repeats of at least {result.Steps} steps and {a.MinRepeatSeconds:0.#} s, ±half their spread");
+        // A row per figure and a column per variant: a column per figure made eight columns, which an 80-column terminal
+        // (the default, and `script`'s) wrapped cell by cell. Whole images/s: the spread of repeats is larger than a tenth.
+        static string T(Throughput? t) => t is null ? "-" : $"{t.Median.ToString(t.Median >= 100 ? "F0" : "F1")} ±{t.Spread / 2 * 100:F0}%";
         static string M(long? b) => b is { } v ? $"{v / 1048576.0:F0} MiB" : "n/a";
-        foreach (var v in result.Variants)
-            table.AddRow(DisplayText.Markup(v.Name), v.Parameters.ToString("N0"), T(v.Training), v.TrainingFractionOfLimit is { } f ? f.ToString("P0") : "-",
-                T(v.InferenceBatch), T(v.InferenceSingle),
-                M(v.PeakResidentBytes), M(v.PeakNativeHeapBytes));
+        static string Short(string variant) => variant switch { "extracted class 0" => "class 0", "materializing" => "mat. form", _ => variant };
+        var table = new Table().AddColumn("");
+        foreach (var v in result.Variants) table.AddColumn(new TableColumn(DisplayText.Markup(Short(v.Name))).RightAligned());
+        void Row(string figure, Func<VariantFigures, string> cell) => table.AddRow([figure, .. result.Variants.Select(cell)]);
+        Row("train img/s", v => T(v.Training));
+        Row("  of the limit", v => v.TrainingFractionOfLimit is { } f ? f.ToString("P0") : "-");
+        Row($"infer img/s, B={result.Batch}", v => T(v.InferenceBatch));
+        Row("infer img/s, B=1", v => T(v.InferenceSingle));
+        Row("parameters", v => v.Parameters.ToString("N0"));
+        Row("peak RSS", v => M(v.PeakResidentBytes));
+        Row("libtorch heap", v => M(v.PeakNativeHeapBytes));
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("class 0: class 0's binary classifier, extracted; early exit: the coded network stopping at its first confident decoder" +
+            (result.Variants.Any(v => v.Name == "materializing") ? "; mat. form: the coded network with its blocks in the materializing form" : ""));
         if (result.Limit is { } limit)
             AnsiConsole.MarkupLine($"the limit: a dense 3x3 convolution, forward and backward, {limit.FlopsPerSecond / 1e9:F0} GFLOP/s ±{limit.Spread / 2:P0} " +
                 $"({Markup.Escape(limit.Shape)}): {limit.ImagesPerSecond(ConvolutionLimit.TrainingFlops(result.MacsPerImage)):F1} training images/s " +

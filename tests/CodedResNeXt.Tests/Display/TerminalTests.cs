@@ -150,13 +150,17 @@ public sealed class TerminalTests(TerminalRun fixture)
     [Fact]
     public void A_short_bench_prints_its_table()
     {
-        using var terminal = new Terminal(fixture.Work, "bench", "--arch", fixture.Architecture, "--batch", "4", "--threads", "1",
+        // 80 columns: the table has a row per figure, every variant's value side by side, no cell wrapped.
+        using var terminal = new Terminal(80, fixture.Work, "bench", "--arch", fixture.Architecture, "--batch", "4", "--threads", "1",
             "--steps", "3", "--repeats", "1");
         var (code, screen) = terminal.WaitForExit(Minutes);
         Assert.True(code == 0, screen);
         Assert.Contains("coded/control: training", screen);
         Assert.Contains("bench: ", screen); // each measurement says when it starts
-        Assert.Contains("img/s", screen);
+        Assert.Matches(@"│\s+coded\s+│\s+control\s+│\s+class 0\s+│\s+early exit\s+│", screen);
+        Assert.Matches(@"│ train img/s\s+│\s+[\d.]+ ±\d+%\s+│\s+[\d.]+ ±\d+%\s+│\s+-\s+│\s+-\s+│", screen);
+        Assert.Matches(@"│ infer img/s, B=4\s+│(\s+[\d.]+ ±\d+%\s+│){4}", screen);
+        Assert.Matches(@"│ parameters\s+│(\s+[\d,]+\s+│){4}", screen);
     }
 
     /// <summary>A printed (not drawn) progress line of training, if the screen has one.</summary>
